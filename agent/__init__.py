@@ -1,0 +1,1 @@
+"""Hearth: the model runtime, the turn loop and the context builder."""

@@ -1,0 +1,64 @@
+"""The context builder: decides what the model sees each turn, within the token budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel, Field
+
+from memory.schemas import ChatMessage, Message
+
+# When history no longer fits, drop down to this share of the budget in one go: trimming in
+# large chunks means the KV-cache prefix is invalidated rarely, not on every turn.
+TRIM_TO = 0.6
+
+
+class Context(BaseModel):
+    """The exact messages for one reply, and which journal messages were left out."""
+
+    messages: list[ChatMessage]
+    prompt_tokens: int
+    budget: int
+    trimmed: list[int] = Field(default_factory=list)
+
+
+def _history(thread: Sequence[Message]) -> list[Message]:
+    # Replies that failed or never produced text teach the model nothing; partial ones stay.
+    return [m for m in thread if m.role != "system" and m.text and m.status != "error"]
+
+
+def build_context(
+    *,
+    persona: str,
+    thread: Sequence[Message],
+    budget: int,
+    count: Callable[[Sequence[ChatMessage]], int],
+    keep_from: int | None = None,
+) -> Context:
+    """System prompt + as much recent history as fits; the newest message is always kept.
+
+    `keep_from` is the oldest message id the previous turn showed, so a trim point stays put
+    from turn to turn (a stable prefix) until the budget forces a new, larger trim.
+    """
+    system = ChatMessage(role="system", content=persona)
+    history = _history(thread)
+    start = 0
+    if keep_from is not None:
+        start = next((i for i, m in enumerate(history) if m.id >= keep_from), len(history) - 1)
+
+    def render(first: int) -> list[ChatMessage]:
+        return [system] + [ChatMessage(role=m.role, content=m.text) for m in history[first:]]
+
+    messages = render(start)
+    tokens = count(messages)
+    if tokens > budget:
+        target = int(budget * TRIM_TO)
+        while start < len(history) - 1 and tokens > target:
+            start += 1
+            # A conversation resumes with the user speaking, as chat templates expect.
+            while start < len(history) - 1 and history[start].role != "user":
+                start += 1
+            messages = render(start)
+            tokens = count(messages)
+    trimmed = [m.id for m in history[:start]]
+    return Context(messages=messages, prompt_tokens=tokens, budget=budget, trimmed=trimmed)

@@ -1,0 +1,79 @@
+"""Opening Hearth: the data dir, settings, journal and model a command needs, in that order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.gguf import read_info
+from agent.models import ResolvedModel, resolve_model
+from agent.native_log import stderr_to
+from agent.runtime import LlamaBackend
+from agent.turn import Agent
+from memory.config import Paths, Settings, load_settings, resolve_paths
+from memory.datadir import DataDirLock, ensure_data_dir
+from memory.journal import Journal
+from memory.schemas import ModelInfo
+
+
+@dataclass
+class Home:
+    """An opened data dir: where things live, the settings in force, and the journal."""
+
+    paths: Paths
+    settings: Settings
+    journal: Journal
+    lock: DataDirLock | None = field(default=None)
+
+    def close(self) -> None:
+        self.journal.close()
+        if self.lock is not None:
+            self.lock.release()
+
+
+def setup_logging(log_file: Path) -> None:
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, logging.FileHandler)]
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = False) -> Home:
+    """Settings are checked before anything is written, so a bad config changes nothing."""
+    paths = resolve_paths()
+    settings = load_settings(paths, overrides)
+    ensure_data_dir(paths.data_dir)
+    setup_logging(paths.log_file)
+    lock = DataDirLock(paths.lock_file).acquire() if write_lock else None
+    try:
+        journal = Journal(paths.journal)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return Home(paths=paths, settings=settings, journal=journal, lock=lock)
+
+
+def pick_model(home: Home) -> ResolvedModel:
+    resolved = resolve_model(home.settings.model.path, home.paths.models_dir)
+    read_info(resolved.path)  # header and metadata checked before llama.cpp sees the file
+    return resolved
+
+
+def load_agent(home: Home, resolved: ResolvedModel | None = None) -> Agent:
+    """Load the model (llama.cpp's own chatter goes to the log file) and make the agent."""
+    resolved = resolved or pick_model(home)
+    with stderr_to(home.paths.log_file):
+        backend = LlamaBackend(resolved.path, home.settings.model)
+    if backend.template_fallback:
+        logging.getLogger(__name__).warning("no chat template in %s: using ChatML", resolved.path)
+    info = ModelInfo(
+        name=backend.name,
+        path=str(backend.path),
+        sha256=home.journal.model_sha256(backend.path),
+    )
+    return Agent(home.settings, home.journal, backend, info)

@@ -1,0 +1,1 @@
+"""Hearth: everything that persists: config, journal, memory graph."""

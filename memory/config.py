@@ -1,0 +1,182 @@
+"""The one settings tree: defaults < config.toml < HEARTH_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from memory.errors import ConfigError
+
+APP_NAME = "hearth"
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a typo in config.toml must not be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _default_threads() -> int:
+    # On a small machine, llama.cpp with every core collapses when anything else runs
+    # (98 -> 3 tokens/s measured on 2 cores); leave one core for the UI and the embedder.
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class ModelSettings(_Section):
+    """Which GGUF to load and how."""
+
+    path: Path | None = None
+    """A GGUF file to chat with; unset means models/ folders, then the embedded default."""
+    n_ctx: int = Field(4096, ge=256)
+    """Context window in tokens."""
+    n_threads: int = Field(default_factory=_default_threads, ge=1)
+    """Threads llama.cpp uses for generation."""
+    n_batch: int = Field(256, ge=8)
+    """Prompt-processing batch size."""
+    n_gpu_layers: int = 0
+    """Layers to offload to a GPU (-1 = all); 0 on CPU-only machines."""
+    chat_template: str | None = None
+    """A Jinja chat template to use instead of the one in the GGUF's metadata."""
+
+
+class SamplingSettings(_Section):
+    """How replies are sampled."""
+
+    temperature: float = Field(0.7, ge=0.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    top_k: int = Field(40, ge=0)
+    min_p: float = Field(0.05, ge=0.0, le=1.0)
+    repeat_penalty: float = Field(1.1, ge=0.0)
+    max_tokens: int = Field(512, ge=1)
+    """The most tokens one reply may have (also the reserve kept free in the window)."""
+    seed: int | None = None
+
+
+class ChatSettings(_Section):
+    """Who Hearth is and who it talks to."""
+
+    user_name: str = "you"
+    """What Hearth calls the person it talks to."""
+    persona: str = (
+        "You are Hearth, a warm and attentive companion who remembers the person you talk to. "
+        "Reply briefly and kindly."
+    )
+    """The system prompt: who Hearth is."""
+    newline_key: str = "ctrl+j"
+    """The key that inserts a newline in the chat input (enter sends)."""
+
+
+class Settings(BaseSettings):
+    """Every setting Hearth has, typed, with its source order fixed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEARTH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (flags) > environment > config.toml > defaults
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file.get())
+        return (init_settings, env_settings, toml)
+
+
+class _HomeSettings(BaseSettings):
+    """HEARTH_HOME alone, read before everything else because it says where config lives."""
+
+    model_config = SettingsConfigDict(env_prefix="HEARTH_", extra="ignore")
+    home: Path | None = None
+
+
+_config_file: ContextVar[Path | None] = ContextVar("hearth_config_file", default=None)
+
+
+class Paths(BaseModel):
+    """Where Hearth keeps its config and data on this machine."""
+
+    config_file: Path
+    data_dir: Path
+    models_dir: Path
+
+    @property
+    def journal(self) -> Path:
+        return self.data_dir / "journal.sqlite3"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "hearth.log"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.data_dir / "hearth.lock"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+def resolve_paths() -> Paths:
+    """HEARTH_HOME holds everything when set; otherwise the platform's usual folders."""
+    home = _HomeSettings().home
+    if home is not None:
+        home = home.expanduser().resolve()
+        return Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
+    data = Path(platformdirs.user_data_dir(APP_NAME))
+    config = Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    return Paths(config_file=config, data_dir=data, models_dir=data / "models")
+
+
+def _format_error(err: ValidationError, source: Path) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown setting"
+    return (
+        f"bad setting '{key}': {msg} (check {source} and HEARTH_* environment variables; "
+        "`hearth config show` lists valid settings)"
+    )
+
+
+def load_settings(paths: Paths, overrides: dict[str, Any] | None = None) -> Settings:
+    """Load settings from every source; a bad file or value raises ConfigError with one line."""
+    cfg = paths.config_file
+    if cfg.exists():
+        try:
+            with cfg.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{cfg} is not valid TOML: {exc}; fix or remove it") from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read {cfg}: {exc.strerror}") from exc
+    token = _config_file.set(cfg if cfg.exists() else None)
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, cfg)) from exc
+    finally:
+        _config_file.reset(token)
+

@@ -1,0 +1,72 @@
+"""Errors a user can cause, each with a one-line message, a fix and its own exit code."""
+
+from __future__ import annotations
+
+
+class HearthError(Exception):
+    """A problem the user can fix; the CLI prints it as one line and exits with `exit_code`."""
+
+    exit_code = 1
+
+
+class ConfigError(HearthError):
+    """config.toml or a HEARTH_* variable is malformed or names an unknown setting."""
+
+    exit_code = 3
+
+
+class ModelNotFoundError(HearthError):
+    """The GGUF file named does not exist or cannot be read."""
+
+    exit_code = 4
+
+
+class ModelInvalidError(HearthError):
+    """The file is not a GGUF, or is truncated or corrupt."""
+
+    exit_code = 5
+
+
+class DataDirNewerError(HearthError):
+    """The data dir was written by a newer Hearth."""
+
+    exit_code = 6
+
+
+class DataDirLockedError(HearthError):
+    """Another Hearth process is writing to this data dir."""
+
+    exit_code = 7
+
+
+class EmbedderChangedError(HearthError):
+    """The embedding model differs from the one the memory index was built with."""
+
+    exit_code = 8
+
+
+class NotFoundError(HearthError):
+    """A session, message or memory id that does not exist."""
+
+    exit_code = 9
+
+
+class StorageError(HearthError):
+    """A write to the data dir failed (disk full, permissions); nothing was reported as saved."""
+
+    exit_code = 10
+
+
+EXIT_CODES: dict[str, int] = {
+    cls.__name__: cls.exit_code
+    for cls in (
+        ConfigError,
+        ModelNotFoundError,
+        ModelInvalidError,
+        DataDirNewerError,
+        DataDirLockedError,
+        EmbedderChangedError,
+        NotFoundError,
+        StorageError,
+    )
+}

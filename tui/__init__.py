@@ -1,0 +1,1 @@
+"""Hearth: the Textual chat client and the `hearth` command line."""

@@ -1,0 +1,242 @@
+"""The Textual chat app: paints at once, loads the model in the background, streams replies."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from agent.native_log import stderr_to
+from agent.startup import Home, load_agent
+from agent.turn import Agent, TurnResult
+from memory.errors import HearthError
+from tui.widgets.chat_input import ChatInput
+from tui.widgets.messages import MessageView
+
+AgentLoader = Callable[[Home], Agent]
+
+
+class ModelLoaded(Message):
+    def __init__(self, agent: Agent) -> None:
+        super().__init__()
+        self.agent = agent
+
+
+class ModelFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class ReplyPiece(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ReplyDone(Message):
+    def __init__(self, result: TurnResult | None, error: str | None = None) -> None:
+        super().__init__()
+        self.result = result
+        self.error = error
+
+
+class HearthApp(App[None]):
+    """One chat session on one model."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "Hearth"
+    BINDINGS = [
+        Binding("escape", "stop", "Stop reply", id="chat.stop"),
+        Binding("ctrl+c", "stop", "Stop reply", priority=True, show=False, id="chat.stop_alt"),
+        Binding("ctrl+n", "new_session", "New session", id="chat.new"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        home: Home,
+        session_id: int | None = None,
+        new: bool = False,
+        loader: AgentLoader = load_agent,
+    ) -> None:
+        super().__init__()
+        self.home = home
+        self.loader = loader
+        self.agent: Agent | None = None
+        self.session_id = session_id
+        if session_id is None and not new:
+            latest = home.journal.latest_session()
+            self.session_id = latest.id if latest else None
+        self.pending: deque[str] = deque()
+        self.generating = False
+        self.stop_event = threading.Event()
+        self._stream: MarkdownStream | None = None
+        self._reply_view: MessageView | None = None
+        self._reply_text: list[str] = []
+        self._model_label = "loading model…"
+        self._ctx_label = ""
+        self._speed_label = ""
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(id="chat")
+        yield ChatInput(id="input")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_keymap({"chat.newline": self.home.settings.chat.newline_key})
+        self._show_history()
+        self._refresh_status()
+        self.query_one(ChatInput).focus()
+        self.load_model()
+
+    # -- model --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def load_model(self) -> None:
+        try:
+            self.post_message(ModelLoaded(self.loader(self.home)))
+        except HearthError as exc:
+            self.post_message(ModelFailed(str(exc)))
+
+    @on(ModelLoaded)
+    def _model_loaded(self, event: ModelLoaded) -> None:
+        self.agent = event.agent
+        self._model_label = event.agent.model.name
+        if getattr(event.agent.backend, "template_fallback", False):
+            self.notify("This model has no chat template; using ChatML.", severity="warning")
+        self._refresh_status()
+        self._next_turn()
+
+    @on(ModelFailed)
+    def _model_failed(self, event: ModelFailed) -> None:
+        self._model_label = "model failed to load"
+        self._refresh_status()
+        self.notify(event.error, severity="error", timeout=30)
+
+    # -- turns --------------------------------------------------------------------------
+
+    @on(ChatInput.Submitted)
+    def _submitted(self, event: ChatInput.Submitted) -> None:
+        self.pending.append(event.text)
+        self._next_turn()
+
+    def _next_turn(self) -> None:
+        if self.generating or self.agent is None or not self.pending:
+            return
+        text = self.pending.popleft()
+        if self.session_id is None:
+            self.session_id = self.agent.session(new=True).id
+        self.generating = True
+        self.stop_event.clear()
+        chat = self.query_one("#chat", VerticalScroll)
+        chat.mount(MessageView("user", text, self.home.settings.chat.user_name))
+        self._reply_view = MessageView("assistant", "", "hearth", "incomplete")
+        self._reply_text = []
+        chat.mount(self._reply_view)
+        chat.scroll_end(animate=False)
+        self._stream = Markdown.get_stream(self._reply_view)
+        self._speed_label = "thinking…"
+        self._refresh_status()
+        self.run_turn(self.session_id, text)
+
+    @work(thread=True, group="turn", exit_on_error=False)
+    def run_turn(self, session_id: int, text: str) -> None:
+        assert self.agent is not None
+        try:
+            result = self.agent.run_turn(
+                session_id,
+                text,
+                on_piece=lambda piece: self.post_message(ReplyPiece(piece)),
+                stop=self.stop_event,
+            )
+        except HearthError as exc:
+            self.post_message(ReplyDone(None, str(exc)))
+        except Exception as exc:
+            self.log.error(f"turn failed: {exc!r}")
+            self.post_message(ReplyDone(None, f"the reply failed: {exc}"))
+        else:
+            self.post_message(ReplyDone(result))
+
+    @on(ReplyPiece)
+    async def _piece(self, event: ReplyPiece) -> None:
+        self._reply_text.append(event.text)
+        if self._stream is not None:
+            await self._stream.write(event.text)
+        self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
+
+    @on(ReplyDone)
+    async def _done(self, event: ReplyDone) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        view = self._reply_view
+        if event.result is not None and view is not None:
+            # One full update after streaming: streamed code blocks can otherwise render blank.
+            await view.update(event.result.reply)
+            view.set_status(event.result.status)
+            r = event.result
+            self._ctx_label = f"ctx {r.prompt_tokens + r.completion_tokens}/{r.context_budget}"
+            self._speed_label = f"{r.tokens_per_s:.1f} tok/s" if r.tokens_per_s else ""
+        elif view is not None:
+            view.set_status("error")
+            self._speed_label = ""
+            self.notify(event.error or "the reply failed", severity="error", timeout=15)
+        self.generating = False
+        self._refresh_status()
+        self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
+        self._next_turn()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_stop(self) -> None:
+        """Stop the reply now; the partial text is kept and journaled as interrupted."""
+        if self.generating:
+            self.stop_event.set()
+        self.pending.clear()
+
+    def action_new_session(self) -> None:
+        if self.generating:
+            self.notify("Wait for the reply, or press Escape to stop it.")
+            return
+        self.session_id = None
+        self.query_one("#chat", VerticalScroll).remove_children()
+        self._ctx_label = ""
+        self._refresh_status()
+
+    async def action_quit(self) -> None:
+        self.stop_event.set()
+        self.exit()
+
+    # -- display ------------------------------------------------------------------------
+
+    def _show_history(self) -> None:
+        if self.session_id is None:
+            return
+        chat = self.query_one("#chat", VerticalScroll)
+        for m in self.home.journal.thread(self.session_id):
+            speaker = m.speaker or ("hearth" if m.role == "assistant" else m.role)
+            chat.mount(MessageView(m.role, m.text, speaker, m.status))
+        chat.scroll_end(animate=False)
+
+    def _refresh_status(self) -> None:
+        parts = [self._model_label, self._ctx_label, self._speed_label]
+        if self.session_id is not None:
+            parts.append(f"session {self.session_id}")
+        self.query_one("#status", Static).update(" · ".join(p for p in parts if p))
+
+
+def run_app(home: Home, session_id: int | None = None, new: bool = False) -> None:
+    """Run full-screen; llama.cpp's C-level stderr goes to the log file meanwhile."""
+    with stderr_to(home.paths.log_file):
+        HearthApp(home, session_id=session_id, new=new).run()
