@@ -60,5 +60,23 @@ def build_context(
                 start += 1
             messages = render(start)
             tokens = count(messages)
+    if tokens > budget:
+        messages, tokens = _shorten_last(messages, budget, count)
     trimmed = [m.id for m in history[:start]]
     return Context(messages=messages, prompt_tokens=tokens, budget=budget, trimmed=trimmed)
+
+
+def _shorten_last(
+    messages: list[ChatMessage], budget: int, count: Callable[[Sequence[ChatMessage]], int]
+) -> tuple[list[ChatMessage], int]:
+    """One message alone overflows the window: the model sees its start and end, not a crash."""
+    last = messages[-1].content
+    keep = len(last)
+    while True:
+        keep = keep * 3 // 4
+        half = keep // 2
+        cut = f"{last[:half]}\n[… {len(last) - keep} characters left out …]\n{last[-half:]}"
+        shortened = [*messages[:-1], ChatMessage(role=messages[-1].role, content=cut)]
+        tokens = count(shortened)
+        if tokens <= budget or keep < 16:
+            return shortened, tokens

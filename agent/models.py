@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 from pathlib import Path
@@ -55,8 +56,6 @@ def available_models(data_models: Path) -> list[ResolvedModel]:
     """Every GGUF Hearth can find without being told a path."""
     out = [ResolvedModel(path=p, source="data models/") for p in ggufs_in(data_models)]
     out += [ResolvedModel(path=p, source="checkout models/") for p in ggufs_in(CHECKOUT_MODELS)]
-    try:
+    with contextlib.suppress(ModelNotFoundError):
         out.append(ResolvedModel(path=embedded_model(), source="embedded"))
-    except ModelNotFoundError:
-        pass
     return out

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -61,7 +61,6 @@ class ChatBackend(Protocol):
         sampling: SamplingSettings,
         stats: Generation,
         stop: threading.Event | None = None,
-        suppress_eos: bool = False,
     ) -> Iterator[str]: ...
 
 
@@ -101,15 +100,22 @@ class LlamaBackend:
         )
 
     def _render(self, messages: Sequence[ChatMessage]) -> tuple[list[int], list[str]]:
-        result = self._formatter(messages=[m.model_dump() for m in messages])
+        result = self._formatter(messages=[m.model_dump() for m in messages])  # type: ignore[misc]
         tokens = self.llm.tokenize(
             result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
         )
-        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
-        return tokens, stop
+        stop = result.stop if isinstance(result.stop, list) else [result.stop]
+        return tokens, [s for s in stop if s]
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return len(self._render(messages)[0])
+
+    def perf_evals(self) -> tuple[int, int]:
+        """llama.cpp's own counters: (prompt tokens evaluated in batches, single-token evals)."""
+        import llama_cpp
+
+        data = llama_cpp.llama_perf_context(self.llm._ctx.ctx)
+        return int(data.n_p_eval), int(data.n_eval)
 
     def count_text(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -120,13 +126,14 @@ class LlamaBackend:
         sampling: SamplingSettings,
         stats: Generation,
         stop: threading.Event | None = None,
-        suppress_eos: bool = False,
     ) -> Iterator[str]:
         from llama_cpp import Llama
 
         tokens, stop_strings = self._render(messages)
-        # The same prefix test llama-cpp-python applies before evaluating: what it will reuse.
-        reused = Llama.longest_token_prefix(self.llm._input_ids.tolist(), tokens[:-1])
+        # The prefix test llama-cpp-python 0.3.36 applies before evaluating: what it will reuse
+        # (a fully cached prompt still replays its last token to refresh the logits).
+        reused = Llama.longest_token_prefix(self.llm._input_ids.tolist(), tokens)
+        reused = min(reused, len(tokens) - 1)
         stats.prompt_tokens = len(tokens)
         stats.tokens_reused = reused
         stats.tokens_evaluated = len(tokens) - reused
@@ -143,12 +150,12 @@ class LlamaBackend:
             repeat_penalty=sampling.repeat_penalty,
             seed=sampling.seed,
             stop=stop_strings,
-            logit_bias={self.llm.token_eos(): float("-inf")} if suppress_eos else None,
+            logit_bias={self.llm.token_eos(): float("-inf")} if sampling.ignore_eos else None,
             stream=True,
         )
         try:
             for chunk in chunks:
-                choice = chunk["choices"][0]  # type: ignore[index]
+                choice: dict[str, Any] = chunk["choices"][0]  # type: ignore[index,assignment]
                 text = choice["text"]
                 if text:
                     if stats.ttft_ms is None:
@@ -164,4 +171,3 @@ class LlamaBackend:
             chunks.close()  # type: ignore[union-attr]
             stats.total_ms = (time.perf_counter() - started) * 1000
             stats.completion_tokens = self.count_text("".join(pieces))
-

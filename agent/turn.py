@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from agent.context import build_context
+from agent.corrections import flag_correction
 from agent.runtime import ChatBackend, Generation
-from memory.config import Settings
-from memory.errors import StorageError
+from memory.config import SamplingSettings, Settings
+from memory.errors import NotFoundError, StorageError
 from memory.journal import Journal
 from memory.schemas import ChatMessage, Message, ModelInfo, Session, Status, Usage
 
@@ -70,65 +71,98 @@ class Agent:
         *,
         on_piece: Callable[[str], None] | None = None,
         stop: threading.Event | None = None,
-        suppress_eos: bool = False,
     ) -> TurnResult:
         """One full turn. The user's message is committed before the model starts."""
         with self._busy:
             user = self.journal.append(
                 session_id, "user", text, speaker=self.settings.chat.user_name
             )
-            previous = self._previous_reply(session_id, user.parent_id)
-            keep_from = previous.meta.get("context_from") if previous else None
-            context = build_context(
-                persona=self.settings.chat.persona,
-                thread=self.journal.thread(session_id, user.id),
-                budget=self.budget,
-                count=self.backend.count_tokens,
-                keep_from=keep_from,
-            )
-            shown = [m for m in self.journal.thread(session_id, user.id) if m.id not in context.trimmed]
-            reply = self.journal.append(
-                session_id,
-                "assistant",
-                "",
-                parent_id=user.id,
-                status="incomplete",
-                prompt=context.messages,
-                model=self.model,
-                sampling=self.settings.sampling.model_dump(),
-                meta={
-                    "trimmed": context.trimmed,
-                    "context_from": shown[0].id if shown else user.id,
-                },
-            )
-            stats = Generation()
-            text_out, status = self._stream(reply.id, context.messages, stats, on_piece, stop, suppress_eos)
-            usage = Usage(
-                prompt_tokens=stats.prompt_tokens,
-                completion_tokens=stats.completion_tokens,
-                tokens_evaluated=stats.tokens_evaluated,
-                tokens_reused=stats.tokens_reused,
-                ttft_ms=stats.ttft_ms,
-                total_ms=stats.total_ms,
-            )
-            self.journal.update(reply.id, text=text_out, status=status, usage=usage)
-            return TurnResult(
-                reply=text_out,
-                status=status,
-                session_id=session_id,
-                turn_id=reply.id,
-                user_turn_id=user.id,
-                model=self.model.name,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                tokens_evaluated=stats.tokens_evaluated,
-                tokens_reused=stats.tokens_reused,
-                trimmed=context.trimmed,
-                context_budget=context.budget,
-                ttft_ms=usage.ttft_ms,
-                total_ms=usage.total_ms,
-                tokens_per_s=usage.tokens_per_s,
-            )
+            flag_correction(self.journal, user)
+            return self._reply(user, on_piece, stop)
+
+    def reply_to(
+        self,
+        user_message_id: int,
+        *,
+        on_piece: Callable[[str], None] | None = None,
+        stop: threading.Event | None = None,
+        sampling: SamplingSettings | None = None,
+    ) -> TurnResult:
+        """A new reply to a journaled user message (a regeneration), built exactly as a turn is.
+
+        `sampling` overrides the settings' (a regeneration draws a fresh seed); the reply
+        records the sampling it was made with.
+        """
+        with self._busy:
+            user = self.journal.message(user_message_id)
+            if user.role != "user":
+                raise NotFoundError(
+                    f"message {user_message_id} is not a user message; "
+                    "`hearth logs list` shows which ids are yours"
+                )
+            return self._reply(user, on_piece, stop, sampling)
+
+    def _reply(
+        self,
+        user: Message,
+        on_piece: Callable[[str], None] | None,
+        stop: threading.Event | None,
+        sampling: SamplingSettings | None = None,
+    ) -> TurnResult:
+        sampling = sampling or self.settings.sampling
+        previous = self._previous_reply(user.session_id, user.parent_id)
+        keep_from = previous.meta.get("context_from") if previous else None
+        context = build_context(
+            persona=self.settings.chat.persona,
+            thread=self.journal.thread(user.session_id, user.id),
+            budget=self.budget,
+            count=self.backend.count_tokens,
+            keep_from=keep_from,
+        )
+        thread = self.journal.thread(user.session_id, user.id)
+        shown = [m for m in thread if m.id not in context.trimmed]
+        reply = self.journal.append(
+            user.session_id,
+            "assistant",
+            "",
+            parent_id=user.id,
+            status="incomplete",
+            prompt=context.messages,
+            model=self.model,
+            sampling=sampling.model_dump(),
+            meta={
+                "trimmed": context.trimmed,
+                "context_from": shown[0].id if shown else user.id,
+            },
+        )
+        stats = Generation()
+        text_out, status = self._stream(reply.id, context.messages, stats, on_piece, stop, sampling)
+        usage = Usage(
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            tokens_evaluated=stats.tokens_evaluated,
+            tokens_reused=stats.tokens_reused,
+            ttft_ms=stats.ttft_ms,
+            total_ms=stats.total_ms,
+        )
+        self.journal.update(reply.id, text=text_out, status=status, usage=usage)
+        return TurnResult(
+            reply=text_out,
+            status=status,
+            session_id=user.session_id,
+            turn_id=reply.id,
+            user_turn_id=user.id,
+            model=self.model.name,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            tokens_evaluated=stats.tokens_evaluated,
+            tokens_reused=stats.tokens_reused,
+            trimmed=context.trimmed,
+            context_budget=context.budget,
+            ttft_ms=usage.ttft_ms,
+            total_ms=usage.total_ms,
+            tokens_per_s=usage.tokens_per_s,
+        )
 
     def _previous_reply(self, session_id: int, before: int | None) -> Message | None:
         if before is None:
@@ -145,15 +179,14 @@ class Agent:
         stats: Generation,
         on_piece: Callable[[str], None] | None,
         stop: threading.Event | None,
-        suppress_eos: bool,
+        sampling: SamplingSettings | None = None,
     ) -> tuple[str, Status]:
         pieces: list[str] = []
         last_flush, unflushed = time.monotonic(), 0
         status: Status = "complete"
         try:
-            for piece in self.backend.stream(
-                messages, self.settings.sampling, stats, stop=stop, suppress_eos=suppress_eos
-            ):
+            sampling = sampling or self.settings.sampling
+            for piece in self.backend.stream(messages, sampling, stats, stop=stop):
                 pieces.append(piece)
                 unflushed += 1
                 if on_piece is not None:

@@ -61,6 +61,8 @@ class SamplingSettings(_Section):
     max_tokens: int = Field(512, ge=1)
     """The most tokens one reply may have (also the reserve kept free in the window)."""
     seed: int | None = None
+    ignore_eos: bool = False
+    """Keep generating past end-of-sequence until max_tokens (benchmarks and tests)."""
 
 
 class ChatSettings(_Section):
@@ -77,6 +79,37 @@ class ChatSettings(_Section):
     """The key that inserts a newline in the chat input (enter sends)."""
 
 
+class MemorySettings(_Section):
+    """How memories are embedded, indexed and recalled (see memory/retrieval.py for the fusion)."""
+
+    k: int = Field(8, ge=1)
+    """How many memories a search returns by default."""
+    overfetch: int = Field(5, ge=1)
+    """Each ranker fetches k * overfetch candidates; filters then run on those in SQLite."""
+    ef_search: int = Field(256, ge=16)
+    """HNSW search width in Chroma; at least k * overfetch. Chroma's default is not reproducible."""
+    ef_construction: int = Field(128, ge=16)
+    """HNSW build width: higher builds slower and recalls better."""
+    rrf_k: float = Field(60.0, gt=0.0)
+    """Reciprocal-rank fusion constant: a hit at rank r adds weight / (rrf_k + r)."""
+    weight_dense: float = Field(1.0, ge=0.0)
+    """Fusion weight of the embedding (cosine) ranking."""
+    weight_lexical: float = Field(1.0, ge=0.0)
+    """Fusion weight of the FTS5 bm25 ranking."""
+    weight_recency: float = Field(0.3, ge=0.0)
+    """Fusion weight of the recency ranking (most recently learned first)."""
+    weight_importance: float = Field(0.3, ge=0.0)
+    """Fusion weight of the importance ranking."""
+    weight_graph: float = Field(0.5, ge=0.0)
+    """Fusion weight of one hop of graph neighbours of the best dense and lexical hits."""
+    graph_seeds: int = Field(5, ge=0)
+    """How many of the best hits lend their neighbours to the graph ranking."""
+    recency_half_life_days: float = Field(30.0, gt=0.0)
+    """Age at which a memory's recency score halves (shown in each hit's `recency`)."""
+    embed_batch_size: int = Field(64, ge=1)
+    """Texts embedded per batch."""
+
+
 class Settings(BaseSettings):
     """Every setting Hearth has, typed, with its source order fixed."""
 
@@ -89,6 +122,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -137,6 +171,10 @@ class Paths(BaseModel):
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
 
+    @property
+    def memory_db(self) -> Path:
+        return self.data_dir / "memory.sqlite3"
+
 
 def resolve_paths() -> Paths:
     """HEARTH_HOME holds everything when set; otherwise the platform's usual folders."""
@@ -179,4 +217,3 @@ def load_settings(paths: Paths, overrides: dict[str, Any] | None = None) -> Sett
         raise ConfigError(_format_error(exc, cfg)) from exc
     finally:
         _config_file.reset(token)
-

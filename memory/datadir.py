@@ -23,7 +23,9 @@ def ensure_data_dir(path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.chmod(0o700)
     except OSError as exc:
-        raise StorageError(f"cannot create data dir {path}: {exc.strerror}; set HEARTH_HOME") from exc
+        raise StorageError(
+            f"cannot create data dir {path}: {exc.strerror}; set HEARTH_HOME"
+        ) from exc
     return path
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 from memory.errors import DataDirNewerError, NotFoundError, StorageError
 from memory.schemas import ChatMessage, Message, ModelInfo, Role, Session, Status, Usage
+from memory.signals import ExportRecord, Feedback
 
 # Named migrations, applied once each in order; PRAGMA user_version counts those applied.
 # Never edit one that has shipped: append a new one.
@@ -55,6 +57,48 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # Training signals: thumbs and notes, which sibling reply is kept, and a ledger of
+        # exports. Edits are message rows with meta {"edit_of": id}; the `edits` view reads them.
+        # Messages carry no foreign key from export_items: forgetting a message must still be
+        # able to list the exports that contained it.
+        "0002_feedback_and_exports",
+        """
+        CREATE TABLE feedback (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            rating INTEGER NOT NULL DEFAULT 0 CHECK (rating IN (-1, 0, 1)),
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE choices (
+            parent_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX messages_edit_of ON messages(json_extract(meta_json, '$.edit_of'));
+        CREATE VIEW edits AS
+            SELECT id AS message_id, json_extract(meta_json, '$.edit_of') AS edit_of, created_at
+            FROM messages WHERE json_extract(meta_json, '$.edit_of') IS NOT NULL;
+        CREATE TABLE exports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            file_format TEXT NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            command TEXT NOT NULL
+        );
+        CREATE TABLE export_items (
+            export_id INTEGER NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL,
+            trained INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (export_id, message_id)
+        );
+        CREATE INDEX export_items_message ON export_items(message_id);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -74,6 +118,8 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        if path.exists():
+            self._check_version_readonly()
         try:
             self._db = sqlite3.connect(
                 path, timeout=30.0, isolation_level=None, check_same_thread=False
@@ -81,7 +127,6 @@ class Journal:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the journal {path}: {exc}") from exc
         self._db.row_factory = sqlite3.Row
-        self._check_version()
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a turn reported as saved survives power loss, not just a process crash.
         self._db.execute("PRAGMA synchronous=FULL")
@@ -90,10 +135,19 @@ class Journal:
 
     # -- schema -------------------------------------------------------------------------
 
-    def _check_version(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+    def _check_version_readonly(self) -> None:
+        # Read-only, so a journal from a newer Hearth is refused without a byte changed.
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(
+                f"{self.path} is not a readable journal ({exc}); move it aside to start fresh"
+            ) from exc
         if version > SCHEMA_VERSION:
-            self._db.close()
             raise DataDirNewerError(
                 f"the journal {self.path} was written by a newer Hearth (schema {version}, "
                 f"this one knows {SCHEMA_VERSION}); upgrade Hearth or set HEARTH_HOME elsewhere"
@@ -309,10 +363,298 @@ class Journal:
         sha = digest.hexdigest()
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO model_hashes(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
+                "INSERT OR REPLACE INTO model_hashes(path, size, mtime_ns, sha256)"
+                " VALUES (?,?,?,?)",
                 (key, st.st_size, st.st_mtime_ns, sha),
             )
         return sha
+
+    # -- training signals: versions, choices, feedback, edits ---------------------------
+
+    def siblings(self, message_id: int) -> list[Message]:
+        """Every version of a message (regenerations, edits): same parent and role, oldest first."""
+        msg = self.message(message_id)
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE session_id=? AND role=? AND parent_id IS ? ORDER BY id",
+            (msg.session_id, msg.role, msg.parent_id),
+        ).fetchall()
+        return [_row_to_message(r) for r in rows]
+
+    def choose(self, message_id: int) -> Message:
+        """Keep this reply among its siblings; if a sibling was the session's head, it now is."""
+        msg = self._reply(message_id)
+        ts = _iso(now())
+        with self._tx() as db:
+            _record_choice(db, msg.parent_id, msg.id, ts)
+            # Choosing among the replies at the end of a chat continues the chat from the one
+            # chosen; a conversation that went on from another sibling keeps its head.
+            head = db.execute("SELECT head_id FROM sessions WHERE id=?", (msg.session_id,))
+            head_id = head.fetchone()["head_id"]
+            sibling = db.execute(
+                "SELECT 1 FROM messages WHERE id=? AND parent_id=? AND role='assistant'",
+                (head_id, msg.parent_id),
+            ).fetchone()
+            if sibling is not None:
+                db.execute(
+                    "UPDATE sessions SET head_id=?, updated_at=? WHERE id=?",
+                    (msg.id, ts, msg.session_id),
+                )
+        return msg
+
+    def choices(self) -> dict[int, int]:
+        """Explicit choices: user message id -> the reply kept for it (else the latest is)."""
+        rows = self._db.execute("SELECT parent_id, message_id FROM choices").fetchall()
+        return {int(r["parent_id"]): int(r["message_id"]) for r in rows}
+
+    def set_feedback(
+        self, message_id: int, rating: int | None = None, note: str | None = None
+    ) -> Feedback:
+        """Rate a reply (+1, -1, or 0 to clear) and/or note why; None leaves a field as it was."""
+        self._reply(message_id)
+        if rating not in (None, -1, 0, 1):
+            raise ValueError(f"a rating is -1, 0 or +1, not {rating}")
+        ts = _iso(now())
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO feedback(message_id, rating, note, created_at, updated_at)"
+                " VALUES (:id, coalesce(:rating, 0), coalesce(:note, ''), :ts, :ts)"
+                " ON CONFLICT(message_id) DO UPDATE SET rating=coalesce(:rating, rating),"
+                " note=coalesce(:note, note), updated_at=:ts",
+                {"id": message_id, "rating": rating, "note": note, "ts": ts},
+            )
+        found = self.feedback_for(message_id)
+        assert found is not None
+        return found
+
+    def feedback_for(self, message_id: int) -> Feedback | None:
+        row = self._db.execute("SELECT * FROM feedback WHERE message_id=?", (message_id,))
+        found = row.fetchone()
+        return Feedback(**dict(found)) if found else None
+
+    def feedbacks(self) -> dict[int, Feedback]:
+        """Every reply's feedback, by message id."""
+        rows = self._db.execute("SELECT * FROM feedback").fetchall()
+        return {int(r["message_id"]): Feedback(**dict(r)) for r in rows}
+
+    def edit(self, message_id: int, text: str) -> Message:
+        """A corrected version of a message, stored beside it with meta {"edit_of": id}.
+
+        The original stays. An edited reply keeps the prompt the original was written for (a
+        preference pair needs it) and becomes the kept sibling; exports put it in place of the
+        original, and it becomes the session's head if the original was. An edited user message
+        starts a new branch from the same parent and becomes the head.
+        """
+        orig = self.message(message_id)
+        ts = _iso(now())
+        if orig.role == "assistant":
+            meta = {**orig.meta, "edit_of": orig.id}
+        else:
+            meta = {"edit_of": orig.id}
+        with self._tx() as db:
+            prompt = db.execute("SELECT prompt_json FROM messages WHERE id=?", (orig.id,))
+            prompt_json = prompt.fetchone()["prompt_json"] if orig.role == "assistant" else None
+            cur = db.execute(
+                "INSERT INTO messages(session_id, parent_id, role, speaker, text, status,"
+                " created_at, updated_at, prompt_json, meta_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    orig.session_id,
+                    orig.parent_id,
+                    orig.role,
+                    orig.speaker,
+                    text,
+                    "complete",
+                    ts,
+                    ts,
+                    prompt_json,
+                    json.dumps(meta),
+                ),
+            )
+            assert cur.lastrowid is not None
+            new_id = cur.lastrowid
+            if orig.role == "assistant" and orig.parent_id is not None:
+                _record_choice(db, orig.parent_id, new_id, ts)
+            # A reply edited further up keeps the conversation that went on after it.
+            db.execute(
+                "UPDATE sessions SET head_id=?, updated_at=? WHERE id=?"
+                " AND (? = 'user' OR head_id=?)",
+                (new_id, ts, orig.session_id, orig.role, orig.id),
+            )
+        return self.message(new_id)
+
+    def _reply(self, message_id: int) -> Message:
+        msg = self.message(message_id)
+        if msg.role != "assistant" or msg.parent_id is None:
+            raise NotFoundError(
+                f"message {message_id} is not a reply (it is a {msg.role} message); "
+                "`hearth logs list` shows which ids are replies"
+            )
+        return msg
+
+    # -- training signals: the export ledger --------------------------------------------
+
+    def record_export(
+        self,
+        *,
+        kind: str,
+        file_format: str,
+        path: Path,
+        sha256: str,
+        rows: int,
+        command: str,
+        trained_ids: set[int],
+        context_ids: set[int],
+    ) -> ExportRecord:
+        """Ledger one written export and every message it contained (trained or as context)."""
+        ts = _iso(now())
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO exports(kind, file_format, path, sha256, rows, created_at, command)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (kind, file_format, str(path), sha256, rows, ts, command),
+            )
+            assert cur.lastrowid is not None
+            export_id = cur.lastrowid
+            items = [(export_id, mid, 1) for mid in sorted(trained_ids)]
+            items += [(export_id, mid, 0) for mid in sorted(context_ids - trained_ids)]
+            db.executemany(
+                "INSERT INTO export_items(export_id, message_id, trained) VALUES (?,?,?)", items
+            )
+        return self._export(export_id)
+
+    def exported_message_ids(self, kind: str | None = None, trained_only: bool = True) -> set[int]:
+        """Messages some export (of this kind) already contained; what --only-new leaves out."""
+        sql = "SELECT DISTINCT i.message_id FROM export_items i JOIN exports e ON e.id=i.export_id"
+        where: list[str] = []
+        args: list[Any] = []
+        if kind is not None:
+            where.append("e.kind=?")
+            args.append(kind)
+        if trained_only:
+            where.append("i.trained=1")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return {int(r[0]) for r in self._db.execute(sql, args).fetchall()}
+
+    def exports_containing(self, message_ids: set[int] | list[int]) -> list[ExportRecord]:
+        """The exports that hold any of these messages, each naming which; oldest first."""
+        wanted = sorted(set(message_ids))
+        found: dict[int, list[int]] = {}
+        # Chunked: SQLite limits how many parameters one statement may bind.
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT export_id, message_id FROM export_items WHERE message_id IN ({marks})",
+                chunk,
+            ).fetchall()
+            for r in rows:
+                found.setdefault(int(r["export_id"]), []).append(int(r["message_id"]))
+        return [
+            self._export(eid).model_copy(update={"message_ids": sorted(mids)})
+            for eid, mids in sorted(found.items())
+        ]
+
+    def exports(self) -> list[ExportRecord]:
+        """The ledger, oldest first."""
+        rows = self._db.execute("SELECT id FROM exports ORDER BY id").fetchall()
+        return [self._export(int(r["id"])) for r in rows]
+
+    def _export(self, export_id: int) -> ExportRecord:
+        row = self._db.execute("SELECT * FROM exports WHERE id=?", (export_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no export {export_id}")
+        return ExportRecord(**dict(row))
+
+    # -- forgetting ---------------------------------------------------------------------
+
+    def redact(self, phrase: str, marker: str) -> int:
+        """Replace a phrase (ignoring case) with `marker` in every message's text, prompt and
+        meta, and in session titles and feedback notes; returns how many messages changed.
+
+        The messages stay (the conversation keeps its shape); only the phrase goes. Freed bytes
+        are zeroed (secure_delete), but the caller must still VACUUM and checkpoint the file.
+        """
+        if not phrase:
+            return 0
+        pattern = re.compile(re.escape(phrase), re.IGNORECASE)
+        changed = 0
+        with self._tx() as db:
+            db.execute("PRAGMA secure_delete=ON")
+            rows = db.execute("SELECT id, text, prompt_json, meta_json FROM messages").fetchall()
+            for row in rows:
+                text = pattern.sub(marker, row["text"])
+                prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
+                meta = self._redact_json(row["meta_json"], pattern, marker, ascii=True)
+                if (text, prompt, meta) != (row["text"], row["prompt_json"], row["meta_json"]):
+                    db.execute(
+                        "UPDATE messages SET text=?, prompt_json=?, meta_json=? WHERE id=?",
+                        (text, prompt, meta, row["id"]),
+                    )
+                    changed += 1
+            for table, column, key in (
+                ("sessions", "title", "id"),
+                ("feedback", "note", "message_id"),
+            ):
+                for row in db.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
+                    if pattern.search(row[column]):
+                        db.execute(
+                            f"UPDATE {table} SET {column}=? WHERE {key}=?",
+                            (pattern.sub(marker, row[column]), row[key]),
+                        )
+        return changed
+
+    def redact_in_prompts(self, text: str, marker: str) -> int:
+        """Replace `text` (ignoring case) with `marker` in stored prompts only; messages changed.
+
+        For a forgotten memory: replies that recalled it keep their own text, but the prompt
+        they were written for no longer shows the memory.
+        """
+        if not text:
+            return 0
+        pattern = re.compile(re.escape(text), re.IGNORECASE)
+        changed = 0
+        with self._tx() as db:
+            db.execute("PRAGMA secure_delete=ON")
+            rows = db.execute(
+                "SELECT id, prompt_json FROM messages WHERE prompt_json IS NOT NULL"
+            ).fetchall()
+            for row in rows:
+                prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
+                if prompt != row["prompt_json"]:
+                    db.execute("UPDATE messages SET prompt_json=? WHERE id=?", (prompt, row["id"]))
+                    changed += 1
+        return changed
+
+    @staticmethod
+    def _redact_json(
+        raw: str | None, pattern: re.Pattern[str], marker: str, *, ascii: bool
+    ) -> str | None:
+        # Replaced inside the parsed strings: in the raw JSON a phrase with quotes, newlines or
+        # (with ascii escaping) non-ASCII letters is spelled differently and would be missed.
+        if raw is None:
+            return None
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, str):
+                return pattern.sub(marker, value)
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            return value
+
+        data = json.loads(raw)
+        redacted = walk(data)
+        return raw if redacted == data else json.dumps(redacted, ensure_ascii=ascii)
+
+
+def _record_choice(db: sqlite3.Connection, parent_id: int | None, message_id: int, ts: str) -> None:
+    db.execute(
+        "INSERT INTO choices(parent_id, message_id, created_at) VALUES (?,?,?)"
+        " ON CONFLICT(parent_id) DO UPDATE SET message_id=excluded.message_id,"
+        " created_at=excluded.created_at",
+        (parent_id, message_id, ts),
+    )
 
 
 def _dump_prompt(prompt: list[ChatMessage] | None) -> str | None:

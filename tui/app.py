@@ -128,6 +128,10 @@ class HearthApp(App[None]):
 
     @on(ChatInput.Submitted)
     def _submitted(self, event: ChatInput.Submitted) -> None:
+        # Shown at once; sent when the model is ready and earlier messages are answered.
+        chat = self.query_one("#chat", VerticalScroll)
+        chat.mount(MessageView("user", event.text, self.home.settings.chat.user_name))
+        chat.scroll_end(animate=False)
         self.pending.append(event.text)
         self._next_turn()
 
@@ -140,7 +144,6 @@ class HearthApp(App[None]):
         self.generating = True
         self.stop_event.clear()
         chat = self.query_one("#chat", VerticalScroll)
-        chat.mount(MessageView("user", text, self.home.settings.chat.user_name))
         self._reply_view = MessageView("assistant", "", "hearth", "incomplete")
         self._reply_text = []
         chat.mount(self._reply_view)
@@ -157,7 +160,7 @@ class HearthApp(App[None]):
             result = self.agent.run_turn(
                 session_id,
                 text,
-                on_piece=lambda piece: self.post_message(ReplyPiece(piece)),
+                on_piece=self._post_piece,
                 stop=self.stop_event,
             )
         except HearthError as exc:
@@ -167,6 +170,10 @@ class HearthApp(App[None]):
             self.post_message(ReplyDone(None, f"the reply failed: {exc}"))
         else:
             self.post_message(ReplyDone(result))
+
+    def _post_piece(self, piece: str) -> None:
+        # Called on the worker thread; post_message is thread-safe and never blocks generation.
+        self.post_message(ReplyPiece(piece))
 
     @on(ReplyPiece)
     async def _piece(self, event: ReplyPiece) -> None:
@@ -238,5 +245,5 @@ class HearthApp(App[None]):
 
 def run_app(home: Home, session_id: int | None = None, new: bool = False) -> None:
     """Run full-screen; llama.cpp's C-level stderr goes to the log file meanwhile."""
-    with stderr_to(home.paths.log_file):
+    with stderr_to(home.paths.log_file, keep_terminal=True):
         HearthApp(home, session_id=session_id, new=new).run()

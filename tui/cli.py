@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
-from rich.markup import escape
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from memory.config import resolve_paths
 from memory.errors import HearthError
+from tui import train_cmd
+from tui.bench_cmd import bench_app
+from tui.memory_cmd import memory_app
 
 app = typer.Typer(
     help="Hearth: a local companion that remembers you.",
@@ -29,9 +31,11 @@ config_app = typer.Typer(help="Where the config lives and what is in force.", no
 app.add_typer(logs_app, name="logs")
 app.add_typer(models_app, name="models")
 app.add_typer(config_app, name="config")
+app.add_typer(memory_app, name="memory")
+app.add_typer(bench_app, name="bench")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ModelOpt = Annotated[
     Path | None, typer.Option("--model", "-m", help="A GGUF file to chat with.", dir_okay=False)
@@ -55,7 +59,9 @@ def _warn(message: str) -> None:
 def chat(
     ctx: typer.Context,
     new: Annotated[bool, typer.Option("--new", help="Start a fresh session.")] = False,
-    session: Annotated[int | None, typer.Option("--session", "-s", help="Open this session.")] = None,
+    session: Annotated[
+        int | None, typer.Option("--session", "-s", help="Open this session.")
+    ] = None,
     model: ModelOpt = None,
 ) -> None:
     """Open the chat on the most recent session (or a new one)."""
@@ -74,7 +80,9 @@ def chat(
 @app.command()
 def say(
     message: Annotated[str, typer.Argument(help="What to say.")],
-    session: Annotated[int | None, typer.Option("--session", "-s", help="Talk in this session.")] = None,
+    session: Annotated[
+        int | None, typer.Option("--session", "-s", help="Talk in this session.")
+    ] = None,
     new: Annotated[bool, typer.Option("--new", help="Start a fresh session.")] = False,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -88,8 +96,7 @@ def say(
         if getattr(agent.backend, "template_fallback", False):
             _warn(f"{agent.model.name} has no chat template; using ChatML")
         sess = agent.session(session, new=new)
-        stream = None if as_json else (lambda piece: (sys.stdout.write(piece), sys.stdout.flush()))
-        result = agent.run_turn(sess.id, message, on_piece=stream)
+        result = agent.run_turn(sess.id, message, on_piece=None if as_json else _echo)
     finally:
         home.close()
     if as_json:
@@ -100,12 +107,19 @@ def say(
         raise typer.Exit(130)
 
 
+def _echo(piece: str) -> None:
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
 # -- logs ---------------------------------------------------------------------------------
 
 
 @logs_app.command("list")
 def logs_list(
-    session: Annotated[int | None, typer.Option("--session", "-s", help="Only this session.")] = None,
+    session: Annotated[
+        int | None, typer.Option("--session", "-s", help="Only this session.")
+    ] = None,
     n: Annotated[int, typer.Option("-n", help="How many messages.")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
@@ -167,7 +181,8 @@ def logs_show(
     if msg.model:
         u = msg.usage
         out.print(
-            f"model {msg.model.name} · prompt {u.prompt_tokens} · reply {u.completion_tokens} tokens"
+            f"model {msg.model.name} · prompt {u.prompt_tokens} tokens"
+            f" · reply {u.completion_tokens} tokens"
         )
     out.print(msg.text, markup=False, highlight=False)
 
@@ -275,25 +290,30 @@ def config_show(as_json: JsonOpt = False) -> None:
             out.print(f"{key} = {json.dumps(value)}", markup=False, highlight=False)
 
 
+train_cmd.register(app)
+
+
 def main() -> None:
     """Entry point: user-caused errors print one line and exit with their own code."""
     # Without a handler, logging's last resort would print tracebacks on the screen.
     logging.getLogger().addHandler(logging.NullHandler())
     try:
-        app(standalone_mode=False)
+        # Not standalone: click would print its own tracebacks; a typer.Exit comes back as a code.
+        code = app(standalone_mode=False)
     except HearthError as exc:
         logging.getLogger("hearth").error("%s", exc, exc_info=True)
         err.print(f"[red]hearth:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
+    except typer.exceptions.TyperException as exc:  # usage errors from typer's own click
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     except Exception as exc:  # the traceback goes to the log, not the screen
         logging.getLogger("hearth").error("unexpected error", exc_info=True)
         where = resolve_paths().log_file
         err.print(f"[red]hearth:[/] unexpected error: {escape(str(exc))} (details in {where})")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,74 @@
+"""What the user says about replies, shared by the CLI and the TUI: regenerate, choose, edit, rate.
+
+Every operation writes the journal only, and never rewrites a message: a regeneration or an
+edit is a new sibling, so the exporters can pair it with what it replaced.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+
+from agent.turn import Agent, TurnResult
+from memory.errors import HearthError, NotFoundError
+from memory.journal import Journal
+from memory.schemas import Message
+from memory.signals import Feedback
+
+
+class FeedbackError(HearthError):
+    """A feedback command that cannot apply as given (an empty or unchanged edit)."""
+
+    exit_code = 12
+
+
+def regenerate(
+    agent: Agent,
+    turn_id: int,
+    *,
+    on_piece: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+) -> TurnResult:
+    """A new reply beside reply `turn_id`, from the same user message and the same prompt path.
+
+    `turn_id` may also be a user message: the new reply answers it (after a user edit, say).
+    The regeneration becomes the kept reply, the one the chat now goes on from (an interrupted
+    one too: it trains nothing itself, but the conversation after it does).
+
+    Each regeneration samples with a fresh seed, recorded with the reply: the same prompt and
+    seed would give the same text again (llama.cpp's default seed is the same in every process,
+    and a configured seed is fixed by design).
+    """
+    message = agent.journal.message(turn_id)
+    user_id = message.id if message.role == "user" else message.parent_id
+    if user_id is None or message.role == "system":
+        raise NotFoundError(f"message {turn_id} answers nothing; regenerate a reply or a user turn")
+    sampling = agent.settings.sampling.model_copy(update={"seed": secrets.randbits(31)})
+    result = agent.reply_to(user_id, on_piece=on_piece, stop=stop, sampling=sampling)
+    agent.journal.choose(result.turn_id)
+    return result
+
+
+def choose(journal: Journal, turn_id: int) -> Message:
+    """Keep reply `turn_id` over its siblings (the others become alternatives)."""
+    return journal.choose(turn_id)
+
+
+def edit(journal: Journal, turn_id: int, text: str) -> Message:
+    """A corrected version of a message beside the original, which stays (see `Journal.edit`)."""
+    original = journal.message(turn_id)
+    if not text.strip():
+        raise FeedbackError("an edit needs some text; to drop a reply, choose another one")
+    if text == original.text:
+        raise FeedbackError(f"the text is the same as message {turn_id}'s; nothing to edit")
+    return journal.edit(turn_id, text)
+
+
+def feedback(
+    journal: Journal, turn_id: int, rating: int | None = None, note: str | None = None
+) -> Feedback:
+    """Thumbs up (+1), down (-1) or cleared (0) on a reply, and/or a note; None keeps a field."""
+    if rating not in (None, -1, 0, 1):
+        raise FeedbackError(f"a rating is -1, 0 or +1, not {rating}")
+    return journal.set_feedback(turn_id, rating=rating, note=note)

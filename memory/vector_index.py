@@ -1,0 +1,109 @@
+"""The Chroma index: memory ids and vectors only (no text), derived from SQLite and rebuildable."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+COLLECTION = "hearth-memories"
+
+
+def _client(chroma_dir: Path) -> Any:
+    # Imported here: chromadb costs a second at import and most commands never search.
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+
+class VectorIndex:
+    """One cosine collection with `embedding_function=None`: callers pass vectors, never text."""
+
+    def __init__(
+        self, chroma_dir: Path, *, ef_search: int, ef_construction: int, write: bool = True
+    ) -> None:
+        self.chroma_dir = chroma_dir
+        self.ef_search = ef_search
+        self.ef_construction = ef_construction
+        self._client = _client(chroma_dir)
+        self._max_batch = int(self._client.get_max_batch_size())
+        self._collection = self._open() if write else self._existing()
+
+    def _existing(self) -> Any:
+        """For readers: the collection as the writer left it, or None (nothing is created)."""
+        from chromadb.errors import NotFoundError as ChromaNotFound
+
+        try:
+            return self._client.get_collection(COLLECTION, embedding_function=None)
+        except ChromaNotFound:
+            return None
+
+    def _open(self) -> Any:
+        config = {
+            "hnsw": {
+                "space": "cosine",
+                "ef_search": self.ef_search,
+                "ef_construction": self.ef_construction,
+            }
+        }
+        collection = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=None, configuration=config
+        )
+        # configuration_json: the parsed `configuration` warns about the absent embedding function.
+        if collection.configuration_json["hnsw"]["ef_search"] != self.ef_search:
+            collection.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
+        return collection
+
+    def close(self) -> None:
+        """Release Chroma's files (its system stops once no client in this process uses it)."""
+        self._client.close()
+
+    def count(self) -> int:
+        return int(self._collection.count()) if self._collection is not None else 0
+
+    def ids(self) -> set[str]:
+        return set(self._collection.get(include=[])["ids"])
+
+    def upsert(self, ids: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            end = start + self._max_batch
+            self._collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end])
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            self._collection.delete(ids=list(ids[start : start + self._max_batch]))
+
+    def query(self, vector: npt.NDArray[np.float32], n: int) -> list[tuple[str, float]]:
+        """(id, cosine similarity) nearest first; fewer than n when the index holds fewer."""
+        if self._collection is None:
+            return []
+        result = self._collection.query(
+            query_embeddings=vector.reshape(1, -1), n_results=n, include=["distances"]
+        )
+        return [
+            (i, 1.0 - float(d))
+            for i, d in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    def recreate(self, batches: Iterable[tuple[list[str], npt.NDArray[np.float32]]]) -> int:
+        """Delete the whole Chroma folder and fill a new collection; vectors added.
+
+        Deleting a collection leaves its HNSW files (deleted vectors' bytes) and Chroma's own
+        write-ahead rows behind, so the folder goes; nothing in it is not also in SQLite.
+        """
+        self._client.close()
+        shutil.rmtree(self.chroma_dir, ignore_errors=True)
+        self._client = _client(self.chroma_dir)
+        self._collection = self._open()
+        added = 0
+        for ids, vectors in batches:
+            self.upsert(ids, vectors)
+            added += len(ids)
+        return added

@@ -1,0 +1,90 @@
+"""Shared fixtures: an isolated HEARTH_HOME per test, the real embedded model, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.models import embedded_model
+from agent.runtime import LlamaBackend
+from memory.config import ModelSettings
+
+HEARTH = Path(sys.executable).with_name("hearth")
+
+RunHearth = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests never reach a hub or send telemetry, whatever the developer's shell says.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    for key in list(os.environ):
+        if key.startswith("HEARTH_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def hearth_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data dir for this test, set as HEARTH_HOME for in-process and CLI use."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HEARTH_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def run_hearth(hearth_home: Path) -> RunHearth:
+    """Run the installed `hearth` command against this test's data dir."""
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 180
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "HEARTH_HOME": str(hearth_home), **(env or {})}
+        return subprocess.run(
+            [str(HEARTH), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def embedded_gguf() -> Path:
+    return embedded_model()
+
+
+@pytest.fixture(scope="session")
+def backend(embedded_gguf: Path) -> Iterator[LlamaBackend]:
+    """The real embedded model, loaded once for the tests that need only its tokenizer."""
+    yield LlamaBackend(embedded_gguf, ModelSettings(n_ctx=1024, n_threads=1))
+
+
+@pytest.fixture(scope="session")
+def gguf_without_template(tmp_path_factory: pytest.TempPathFactory, embedded_gguf: Path) -> Path:
+    """The embedded model with its chat template removed from the metadata (with gguf's tool)."""
+    out = tmp_path_factory.mktemp("gguf") / "no-template.gguf"
+    tool = Path(sys.executable).with_name("gguf-new-metadata")
+    subprocess.run(
+        [
+            str(tool),
+            str(embedded_gguf),
+            str(out),
+            "--remove-metadata",
+            "tokenizer.chat_template",
+            "--force",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out

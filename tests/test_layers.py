@@ -1,0 +1,58 @@
+"""The architecture holds: agent and memory never import the UI; light commands stay light."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {"memory": {"agent", "tui", "textual"}, "agent": {"tui", "textual"}}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_never_imports_the_layers_above(package: str) -> None:
+    for source in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(source.read_text())
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in FORBIDDEN[package], f"{source}: {name}"
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return set(out.stdout.split())
+
+
+def test_the_core_runs_without_textual() -> None:
+    loaded = _modules_after(
+        "import agent.startup, agent.turn, agent.context, memory.journal, memory.config"
+    )
+    assert "textual" not in loaded
+
+
+@pytest.mark.parametrize(
+    "argv", [["logs", "status"], ["config", "show"], ["models", "list"], ["logs", "list"]]
+)
+def test_light_commands_never_import_torch(argv: list[str], hearth_home: Path) -> None:
+    loaded = _modules_after(
+        f"import sys; sys.argv = ['hearth', *{argv!r}]\n"
+        "from tui import cli\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass"
+    )
+    assert "torch" not in loaded and "sentence_transformers" not in loaded
+    assert "llama_cpp" not in loaded or argv == ["models", "list"]

@@ -1,0 +1,325 @@
+"""`hearth bench memory`: add throughput and search latency of the memory store, in a temp dir."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from memory.embedder import Embedder
+    from memory.nodes import NewMemory
+    from memory.store import MemoryStore
+
+bench_app = typer.Typer(help="Measure Hearth on this machine.", no_args_is_help=True)
+
+out = Console(stderr=True)
+
+BATCH = 256
+SEED = 20240601
+
+_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kofi"]
+_PLACES = ["Lisbon", "Porto", "Berlin", "Nairobi", "Osaka", "Quito", "Oslo", "Lima", "Hanoi"]
+_THINGS = [
+    "green tea",
+    "sourdough bread",
+    "jazz records",
+    "mountain bikes",
+    "old maps",
+    "chess",
+    "spicy ramen",
+    "oil painting",
+    "tide pools",
+    "crossword puzzles",
+    "sci-fi novels",
+    "vegetable gardens",
+    "board games",
+    "violin lessons",
+    "trail running",
+    "pottery",
+]
+_TIMES = [
+    "on Sundays",
+    "every morning",
+    "last winter",
+    "since childhood",
+    "after work",
+    "when it rains",
+    "during holidays",
+    "twice a week",
+    "at night",
+    "in the spring",
+]
+_FEELINGS = ["loves", "dislikes", "is learning", "used to enjoy", "wants to try", "collects"]
+_TEMPLATES = [
+    "{name} {feeling} {thing} {time}.",
+    "I met {name} in {place} {time}.",
+    "My friend {name} moved to {place} and {feeling} {thing}.",
+    "I {verb} {thing} {time} in {place}.",
+    "{name} promised to bring {thing} to {place} {time}.",
+    "We talked about {thing} and {other} while in {place}.",
+]
+_VERBS = ["enjoy", "avoid", "practise", "talk about", "think about", "read about"]
+_QUESTIONS = [
+    "What does {name} like?",
+    "Who lives in {place}?",
+    "When do I do {thing}?",
+    "Tell me about {thing} and {name}.",
+    "What happened in {place} {time}?",
+]
+
+
+def _fill(template: str, rng: random.Random, n: int) -> str:
+    return template.format(
+        name=rng.choice(_NAMES),
+        place=rng.choice(_PLACES),
+        thing=rng.choice(_THINGS),
+        other=rng.choice(_THINGS),
+        time=rng.choice(_TIMES),
+        feeling=rng.choice(_FEELINGS),
+        verb=rng.choice(_VERBS),
+    ) + ("" if n % 3 else f" (note {n})")
+
+
+def sentences(count: int, seed: int = SEED) -> list[str]:
+    """Varied, deterministic memory texts: the first N are the same for any count."""
+    rng = random.Random(seed)
+    return [_fill(rng.choice(_TEMPLATES), rng, i) for i in range(count)]
+
+
+def questions(count: int, seed: int = SEED + 1) -> list[str]:
+    rng = random.Random(seed)
+    return [_fill(rng.choice(_QUESTIONS), rng, 1) for _ in range(count)]
+
+
+class SizeResult(BaseModel):
+    """Figures for one store size."""
+
+    n: int
+    embedded: int
+    """How many of the n memories were embedded during the timed add (the rest reused
+    perturbed vectors from that pool: see `precomputed`)."""
+    precomputed: bool
+    add_per_s: float
+    """Memories added per second; embedding included unless `precomputed`."""
+    embed_per_s: float
+    """Texts embedded per second (one thread, batched)."""
+    search_p50_ms: float
+    search_p95_ms: float
+    """store.search(): query embedding included."""
+    search_vec_p50_ms: float
+    search_vec_p95_ms: float
+    """store.search_by_vector(): query embedding excluded."""
+    queries: int
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _items(texts: list[str]) -> Iterator[NewMemory]:
+    from memory.nodes import KINDS, NewMemory
+
+    rng = random.Random(SEED + 2)
+    past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    for i, text in enumerate(texts):
+        # One in twenty is no longer true, so the default valid-only filter has work to do.
+        yield NewMemory(
+            text=text,
+            kind=KINDS[i % 7],
+            importance=round(rng.random(), 2),
+            valid_to=past if i % 20 == 0 else None,
+        )
+
+
+class _EmbedCache:
+    """Embeddings by text, kept across sizes (the first texts are the same at every size)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self.rate = 0.0
+        """Texts embedded per second, as last measured."""
+
+    def matrix(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        start = time.perf_counter()
+        for i in range(0, len(todo), BATCH):
+            chunk = todo[i : i + BATCH]
+            self.vectors.update(zip(chunk, self.embedder.embed(chunk), strict=True))
+        if todo:
+            self.rate = len(todo) / (time.perf_counter() - start)
+        matrix: npt.NDArray[np.float32] = np.stack([self.vectors[t] for t in texts])
+        return matrix
+
+
+def _jitter(pool: npt.NDArray[np.float32], n: int) -> npt.NDArray[np.float32]:
+    """n unit vectors near the pool's (cycled, with small noise), so none are exact duplicates."""
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    base = pool[np.arange(n) % len(pool)]
+    noisy = base + rng.normal(0.0, 0.02, size=base.shape).astype(np.float32)
+    unit: npt.NDArray[np.float32] = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+    return unit.astype(np.float32)
+
+
+def _timed_add(
+    store: MemoryStore,
+    texts: list[str],
+    vectors: npt.NDArray[np.float32] | None,
+    advance: Callable[[int], None],
+) -> float:
+    items = list(_items(texts))
+    start = time.perf_counter()
+    for i in range(0, len(items), BATCH):
+        chunk = items[i : i + BATCH]
+        store.add_many(chunk, vectors=None if vectors is None else vectors[i : i + BATCH])
+        advance(len(chunk))
+    return len(items) / (time.perf_counter() - start)
+
+
+def _latencies(fn: Callable[[int], object], count: int) -> list[float]:
+    for i in range(min(5, count)):  # warm caches (and the model) before timing
+        fn(i)
+    times = []
+    for i in range(count):
+        start = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _measure_size(
+    n: int, pool: int, queries: int, cache: _EmbedCache, progress: Progress
+) -> SizeResult:
+    from memory.config import Paths, Settings
+    from memory.store import MemoryStore
+
+    texts = sentences(n)
+    precomputed = n > pool
+    task = progress.add_task(f"n={n:,}: adding", total=n)
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
+        home = Path(tmp)
+        paths = Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
+        store = MemoryStore.open(paths, Settings(), write=True, embedder=cache.embedder)
+        try:
+            vectors = None
+            if precomputed:
+                progress.update(task, description=f"n={n:,}: embedding a pool of {pool:,}")
+                vectors = _jitter(cache.matrix(texts[:pool]), n)
+                progress.update(task, description=f"n={n:,}: adding (precomputed vectors)")
+            add_rate = _timed_add(store, texts, vectors, lambda k: progress.advance(task, k))
+            if not precomputed:
+                cache.matrix(texts[: min(n, 512)])
+            progress.update(task, description=f"n={n:,}: searching")
+            asks = questions(queries)
+            qvecs = cache.embedder.embed(asks)
+            full = _latencies(lambda i: store.search(asks[i]), queries)
+            bare = _latencies(lambda i: store.search_by_vector(asks[i], qvecs[i]), queries)
+        finally:
+            store.close()
+    progress.update(task, description=f"n={n:,}: done")
+    return SizeResult(
+        n=n,
+        embedded=min(n, pool),
+        precomputed=precomputed,
+        add_per_s=add_rate,
+        embed_per_s=cache.rate,
+        search_p50_ms=_percentile(full, 0.5),
+        search_p95_ms=_percentile(full, 0.95),
+        search_vec_p50_ms=_percentile(bare, 0.5),
+        search_vec_p95_ms=_percentile(bare, 0.95),
+        queries=queries,
+    )
+
+
+def _table(results: list[SizeResult]) -> Table:
+    table = Table(
+        "memories",
+        "add/s",
+        "embed/s",
+        "search p50",
+        "search p95",
+        "no-embed p50",
+        "no-embed p95",
+        title="memory store",
+    )
+    for r in results:
+        table.add_row(
+            f"{r.n:,}",
+            f"{r.add_per_s:,.0f}" + (" *" if r.precomputed else ""),
+            f"{r.embed_per_s:,.0f}",
+            f"{r.search_p50_ms:.1f} ms",
+            f"{r.search_p95_ms:.1f} ms",
+            f"{r.search_vec_p50_ms:.1f} ms",
+            f"{r.search_vec_p95_ms:.1f} ms",
+        )
+    return table
+
+
+@bench_app.command("memory")
+def bench_memory(
+    n: Annotated[str, typer.Option("--n", help="Store sizes, comma-separated.")] = (
+        "1000,10000,100000"
+    ),
+    pool: Annotated[
+        int,
+        typer.Option(
+            "--pool",
+            help="Above this size, embed only this many texts and add the rest with "
+            "perturbed copies of their vectors (marked * in the output).",
+        ),
+    ] = 10000,
+    queries: Annotated[int, typer.Option("--queries", help="Searches timed per size.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Add throughput and search latency (p50/p95) at each size, in a temporary data dir."""
+    from memory.datadir import make_private
+    from memory.embedder import SentenceEmbedder
+
+    sizes = [int(s.replace("_", "")) for s in n.split(",") if s.strip()]
+    make_private()
+    cache = _EmbedCache(SentenceEmbedder(batch_size=64))
+    cache.embedder.embed(["warm up"])  # load the model before anything is timed
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=out, transient=as_json) as progress:
+        results = [_measure_size(s, pool, queries, cache, progress) for s in sizes]
+    machine = {
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "date": dt.date.today().isoformat(),
+    }
+    if as_json:
+        data = {"machine": machine, "results": [r.model_dump() for r in results]}
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    Console().print(_table(results))
+    Console().print(
+        f"{machine['cpus']} cores, {machine['machine']}, Python {machine['python']}, "
+        f"{machine['date']}. * = vectors precomputed: only {pool:,} texts were embedded; "
+        "add/s then excludes embedding (see embed/s). Search p95 target: < 50 ms at 100k "
+        "excluding the query embedding.",
+        highlight=False,
+    )
