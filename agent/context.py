@@ -22,6 +22,11 @@ class Context(BaseModel):
     trimmed: list[int] = Field(default_factory=list)
 
 
+def shown(message: Message) -> str:
+    """A message as the model saw it: a user message with the notes recalled for it."""
+    return str(message.meta.get("shown_as", message.text))
+
+
 def _history(thread: Sequence[Message]) -> list[Message]:
     # Replies that failed or never produced text teach the model nothing; partial ones stay.
     return [m for m in thread if m.role != "system" and m.text and m.status != "error"]
@@ -47,7 +52,7 @@ def build_context(
         start = next((i for i, m in enumerate(history) if m.id >= keep_from), len(history) - 1)
 
     def render(first: int) -> list[ChatMessage]:
-        return [system] + [ChatMessage(role=m.role, content=m.text) for m in history[first:]]
+        return [system] + [ChatMessage(role=m.role, content=shown(m)) for m in history[first:]]
 
     messages = render(start)
     tokens = count(messages)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from memory.config import MemorySettings
 from memory.flags import INSTRUCTION_LIKE
-from memory.nodes import Memory
+from memory.nodes import Hit, Memory
+
+if TYPE_CHECKING:
+    from memory.store import MemoryStore
 
 # The model (and the tests) can tell exactly where remembered data starts and ends; everything
 # outside these markers is Hearth's own instruction text and never contains memory text.
@@ -47,3 +52,37 @@ def core_block(memories: Sequence[Memory], user_name: str) -> str:
 def with_memories(text: str, block: str) -> str:
     """The user's message as the model sees it: remembered notes first, their words last."""
     return f"{block}\n\n{text}" if block else text
+
+
+def recall(
+    store: MemoryStore,
+    text: str,
+    *,
+    exclude: set[str],
+    visible: set[int],
+    settings: MemorySettings,
+    count: Callable[[str], int],
+) -> list[Hit]:
+    """The memories worth showing with this message: hybrid search, minus what the prompt
+    already shows (pinned ones, notes still visible in the history, memories whose every
+    source message is still in the window), within the budget."""
+    if store.count() == 0:
+        return []  # nothing to find: skip embedding the query (and loading the embedder)
+    hits = store.search(text, settings.recall_k + len(exclude))
+    hits = [
+        h
+        for h in hits
+        if not h.memory.pinned
+        and h.memory.id not in exclude
+        and not (h.memory.provenance and set(h.memory.provenance) <= visible)
+    ]
+    hits = [h for h in hits if h.score >= settings.recall_min_score]
+    kept: list[Hit] = []
+    used = 0
+    for hit in hits[: settings.recall_k]:
+        cost = count(hit.memory.text) + 12  # the date, subject and quotes around it
+        if used + cost > settings.recall_tokens:
+            break
+        kept.append(hit)
+        used += cost
+    return kept

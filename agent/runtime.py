@@ -55,6 +55,8 @@ class ChatBackend(Protocol):
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
 
+    def count_text(self, text: str) -> int: ...
+
     def stream(
         self,
         messages: Sequence[ChatMessage],

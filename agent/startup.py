@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.gguf import read_info
 from agent.models import ResolvedModel, resolve_model
@@ -17,6 +17,9 @@ from memory.datadir import DataDirLock, ensure_data_dir
 from memory.journal import Journal
 from memory.schemas import ModelInfo
 
+if TYPE_CHECKING:
+    from memory.store import MemoryStore
+
 
 @dataclass
 class Home:
@@ -26,8 +29,20 @@ class Home:
     settings: Settings
     journal: Journal
     lock: DataDirLock | None = field(default=None)
+    store: MemoryStore | None = field(default=None)
+
+    def open_store(self) -> MemoryStore:
+        """The memory graph, opened for writing under this home's lock (once)."""
+        if self.store is None:
+            from memory.store import MemoryStore
+
+            self.store = MemoryStore.open(self.paths, self.settings, write=True, lock=self.lock)
+        return self.store
 
     def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
         self.journal.close()
         if self.lock is not None:
             self.lock.release()
@@ -64,8 +79,12 @@ def pick_model(home: Home) -> ResolvedModel:
     return resolved
 
 
-def load_agent(home: Home, resolved: ResolvedModel | None = None) -> Agent:
-    """Load the model (llama.cpp's own chatter goes to the log file) and make the agent."""
+def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: bool = True) -> Agent:
+    """Load the model (llama.cpp's own chatter goes to the log file) and make the agent.
+
+    The memory store opens first, so a refused store (another writer, a changed embedder)
+    stops before the slow model load."""
+    store = home.open_store() if memory else None
     resolved = resolved or pick_model(home)
     with stderr_to(home.paths.log_file):
         backend = LlamaBackend(resolved.path, home.settings.model)
@@ -76,4 +95,4 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None) -> Agent:
         path=str(backend.path),
         sha256=home.journal.model_sha256(backend.path),
     )
-    return Agent(home.settings, home.journal, backend, info)
+    return Agent(home.settings, home.journal, backend, info, store)

@@ -5,20 +5,33 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.context import build_context
 from agent.corrections import flag_correction
+from agent.episodes import fold_episode
+from agent.recall import core_block, memory_block, recall, with_memories
 from agent.runtime import ChatBackend, Generation
+from agent.write_path import remember
 from memory.config import SamplingSettings, Settings
 from memory.errors import NotFoundError, StorageError
 from memory.journal import Journal
 from memory.schemas import ChatMessage, Message, ModelInfo, Session, Status, Usage
 
+if TYPE_CHECKING:
+    from memory.nodes import Hit
+    from memory.store import MemoryStore
+
 # A streaming reply is saved at least this often, so a crash loses at most this much.
 FLUSH_SECONDS = 1.0
 FLUSH_TOKENS = 32
+
+
+class Recalled(BaseModel):
+    id: str
+    score: float
 
 
 class TurnResult(BaseModel):
@@ -39,18 +52,29 @@ class TurnResult(BaseModel):
     ttft_ms: float | None
     total_ms: float | None
     tokens_per_s: float | None
+    memory: bool = True
+    """False for a temporary turn: no memory read or written."""
+    recalled: list[Recalled] = Field(default_factory=list)
+    stored: list[str] = Field(default_factory=list)
+    """Memory ids written or changed after this turn (episodes of trimmed messages included)."""
 
 
 class Agent:
     """Runs turns for one data dir and one model; the TUI and `hearth say` share it."""
 
     def __init__(
-        self, settings: Settings, journal: Journal, backend: ChatBackend, model: ModelInfo
+        self,
+        settings: Settings,
+        journal: Journal,
+        backend: ChatBackend,
+        model: ModelInfo,
+        store: MemoryStore | None = None,
     ) -> None:
         self.settings = settings
         self.journal = journal
         self.backend = backend
         self.model = model
+        self.store = store
         self._busy = threading.Lock()
 
     @property
@@ -71,14 +95,21 @@ class Agent:
         *,
         on_piece: Callable[[str], None] | None = None,
         stop: threading.Event | None = None,
+        use_memory: bool = True,
     ) -> TurnResult:
-        """One full turn. The user's message is committed before the model starts."""
+        """One full turn. The user's message is committed before the model starts.
+
+        `use_memory=False` is a temporary turn: no memory is read or written."""
         with self._busy:
             user = self.journal.append(
-                session_id, "user", text, speaker=self.settings.chat.user_name
+                session_id,
+                "user",
+                text,
+                speaker=self.settings.chat.user_name,
+                meta=None if use_memory and self.store is not None else {"memory": False},
             )
             flag_correction(self.journal, user)
-            return self._reply(user, on_piece, stop)
+            return self._reply(user, on_piece, stop, use_memory=use_memory)
 
     def reply_to(
         self,
@@ -100,7 +131,9 @@ class Agent:
                     f"message {user_message_id} is not a user message; "
                     "`hearth logs list` shows which ids are yours"
                 )
-            return self._reply(user, on_piece, stop, sampling)
+            # Its message was remembered when first answered; only the reply is new.
+            memory = user.meta.get("memory", True)
+            return self._reply(user, on_piece, stop, sampling, memory, write_memory=False)
 
     def _reply(
         self,
@@ -108,18 +141,26 @@ class Agent:
         on_piece: Callable[[str], None] | None,
         stop: threading.Event | None,
         sampling: SamplingSettings | None = None,
+        use_memory: bool = True,
+        write_memory: bool = True,
     ) -> TurnResult:
         sampling = sampling or self.settings.sampling
+        store = self.store if use_memory else None
         previous = self._previous_reply(user.session_id, user.parent_id)
         keep_from = previous.meta.get("context_from") if previous else None
+        thread = self.journal.thread(user.session_id, user.id)
+        recalled: list[Hit] = []
+        if store is not None and "shown_as" not in user.meta:
+            # A regeneration reuses the notes its message was first shown with (same prompt).
+            recalled, user = self._recall(store, user, thread, keep_from)
+            thread = [*thread[:-1], user]
         context = build_context(
-            persona=self.settings.chat.persona,
-            thread=self.journal.thread(user.session_id, user.id),
+            persona=self._system_prompt(store),
+            thread=thread,
             budget=self.budget,
             count=self.backend.count_tokens,
             keep_from=keep_from,
         )
-        thread = self.journal.thread(user.session_id, user.id)
         shown = [m for m in thread if m.id not in context.trimmed]
         reply = self.journal.append(
             user.session_id,
@@ -133,6 +174,7 @@ class Agent:
             meta={
                 "trimmed": context.trimmed,
                 "context_from": shown[0].id if shown else user.id,
+                "memory": store is not None,
             },
         )
         stats = Generation()
@@ -146,6 +188,13 @@ class Agent:
             total_ms=stats.total_ms,
         )
         self.journal.update(reply.id, text=text_out, status=status, usage=usage)
+        stored: list[str] = []
+        if store is not None and write_memory:
+            # After the reply is saved: remembering never delays this reply's first token.
+            before = set(previous.meta.get("trimmed", [])) if previous else set()
+            stored = self._write(store, user, [i for i in context.trimmed if i not in before])
+            store.mark_recalled([h.memory.id for h in recalled])
+            self.journal.update(reply.id, meta={"stored": stored})
         return TurnResult(
             reply=text_out,
             status=status,
@@ -162,7 +211,57 @@ class Agent:
             ttft_ms=usage.ttft_ms,
             total_ms=usage.total_ms,
             tokens_per_s=usage.tokens_per_s,
+            memory=store is not None,
+            recalled=[Recalled(id=h.memory.id, score=h.score) for h in recalled],
+            stored=stored,
         )
+
+    def _system_prompt(self, store: MemoryStore | None) -> str:
+        """Persona, then pinned core memories as a quoted block: stable until a core one changes."""
+        persona = self.settings.chat.persona
+        if store is None:
+            return persona
+        block = core_block(store.pinned(), self.settings.chat.user_name)
+        return f"{persona}\n\n{block}" if block else persona
+
+    def _recall(
+        self, store: MemoryStore, user: Message, thread: list[Message], keep_from: int | None
+    ) -> tuple[list[Hit], Message]:
+        """Memories for this message, placed in it (late in the prompt, so the prefix stays
+        cached) and saved with it, so later turns show it exactly as this one did."""
+        visible = [m for m in thread if keep_from is None or m.id >= keep_from]
+        already = {i for m in visible for i in m.meta.get("recalled_ids", [])}
+        hits = recall(
+            store,
+            user.text,
+            exclude=already,
+            visible={m.id for m in visible},
+            settings=self.settings.memory,
+            count=self.backend.count_text,
+        )
+        block = memory_block([h.memory for h in hits], self.settings.chat.user_name)
+        meta = {
+            "shown_as": with_memories(user.text, block),
+            "recalled_ids": [h.memory.id for h in hits],
+        }
+        self.journal.update(user.id, meta=meta)
+        return hits, user.model_copy(update={"meta": {**user.meta, **meta}})
+
+    def _write(self, store: MemoryStore, user: Message, newly_trimmed: list[int]) -> list[str]:
+        actions = remember(
+            store,
+            user.text,
+            message_id=user.id,
+            speaker=user.speaker or self.settings.chat.user_name,
+            when=user.created_at,
+            user_speaker=user.speaker or self.settings.chat.user_name,
+        )
+        changed = [a.memory_id for a in actions if a.action != "noop"]
+        if newly_trimmed:
+            episode = fold_episode(store, self.journal, newly_trimmed)
+            if episode is not None:
+                changed.append(episode.id)
+        return changed
 
     def _previous_reply(self, session_id: int, before: int | None) -> Message | None:
         if before is None:

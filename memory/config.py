@@ -108,6 +108,12 @@ class MemorySettings(_Section):
     """Age at which a memory's recency score halves (shown in each hit's `recency`)."""
     embed_batch_size: int = Field(64, ge=1)
     """Texts embedded per batch."""
+    recall_k: int = Field(6, ge=0)
+    """The most memories shown with one message."""
+    recall_tokens: int = Field(256, ge=0)
+    """Token budget for the memories shown with one message."""
+    recall_min_score: float = Field(0.0, ge=0.0)
+    """Fused score below which a memory is not shown (0: keep the best recall_k)."""
 
 
 class Settings(BaseSettings):

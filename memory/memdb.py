@@ -106,13 +106,26 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE TABLE index_pending (id TEXT PRIMARY KEY) WITHOUT ROWID",
         ],
     ),
+    (
+        "0002_slots_and_recall",
+        [
+            # A single-valued attribute ("residence", "job"): a new value supersedes the old.
+            "ALTER TABLE memories ADD COLUMN slot TEXT",
+            "CREATE INDEX memories_slot ON memories(subject, slot) WHERE slot IS NOT NULL",
+            # Recall bookkeeping for consolidation's decay of memories that are never used.
+            "ALTER TABLE memories ADD COLUMN recalled_count INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE memories ADD COLUMN last_recalled_at TEXT",
+            "ALTER TABLE memories ADD COLUMN base_importance REAL",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _MEMORY_COLUMNS = (
     "id, kind, text, subject, importance, pinned, flags_json, provenance_json,"
-    " valid_from, valid_to, learned_at, expired_at"
+    " valid_from, valid_to, learned_at, expired_at, slot, recalled_count, last_recalled_at,"
+    " base_importance"
 )
 
 
@@ -198,6 +211,10 @@ def _row_to_memory(row: sqlite3.Row) -> Memory:
         valid_to=row["valid_to"],
         learned_at=row["learned_at"],
         expired_at=row["expired_at"],
+        slot=row["slot"],
+        recalled_count=row["recalled_count"],
+        last_recalled_at=row["last_recalled_at"],
+        base_importance=row["base_importance"],
     )
 
 
@@ -298,7 +315,7 @@ class MemoryDB:
 
     def insert(self, db: sqlite3.Connection, memory: Memory, vector: Vectors) -> None:
         db.execute(
-            f"INSERT INTO memories({_MEMORY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO memories({_MEMORY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 memory.id,
                 memory.kind,
@@ -312,6 +329,10 @@ class MemoryDB:
                 _iso_or_none(memory.valid_to),
                 iso(memory.learned_at),
                 _iso_or_none(memory.expired_at),
+                memory.slot,
+                memory.recalled_count,
+                _iso_or_none(memory.last_recalled_at),
+                memory.base_importance,
             ),
         )
         self.set_vector(db, memory.id, vector)
@@ -365,6 +386,25 @@ class MemoryDB:
             sql += " LIMIT ?"
             args.append(limit)
         return [_row_to_memory(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def pinned(self, filters: Filters) -> list[Memory]:
+        where, args = filters.sql()
+        rows = self._db.execute(
+            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE pinned = 1 AND {where}"
+            " ORDER BY learned_at, n",
+            args,
+        ).fetchall()
+        return [_row_to_memory(r) for r in rows]
+
+    def in_slot(self, subject: str, slot: str, filters: Filters) -> list[Memory]:
+        """Memories setting one single-valued attribute of one subject (indexed lookup)."""
+        where, args = filters.sql()
+        rows = self._db.execute(
+            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE subject = ? COLLATE NOCASE"
+            f" AND slot = ? AND {where} ORDER BY learned_at",
+            [subject, slot, *args],
+        ).fetchall()
+        return [_row_to_memory(r) for r in rows]
 
     def matching(self, phrase: str) -> list[str]:
         """Ids of memories whose text or subject contains the phrase, ignoring case."""

@@ -60,6 +60,13 @@ class Memory(BaseModel):
     """When Hearth learned it."""
     expired_at: datetime | None = None
     """When Hearth retired it (superseded); None while current."""
+    slot: str | None = None
+    """A single-valued attribute it sets ("residence", "job"); a new value supersedes it."""
+    recalled_count: int = 0
+    """How many replies it was shown to."""
+    last_recalled_at: datetime | None = None
+    base_importance: float | None = None
+    """Importance before consolidation's decay (None: never decayed)."""
 
     def is_valid(self, at: datetime) -> bool:
         return self.expired_at is None and (self.valid_to is None or self.valid_to > at)
@@ -77,6 +84,7 @@ class NewMemory(BaseModel):
     provenance: list[int] = Field(default_factory=list)
     valid_from: datetime | None = None
     valid_to: datetime | None = None
+    slot: str | None = None
 
 
 class Edge(BaseModel):

@@ -18,7 +18,7 @@ from memory.errors import EmbedderChangedError, NotFoundError
 from memory.flags import INSTRUCTION_LIKE, with_flags
 from memory.forget import MARKER, compact_file, log_files, scrub_file
 from memory.journal import Journal
-from memory.memdb import Filters, MemoryDB, now
+from memory.memdb import Filters, MemoryDB, iso, now
 from memory.nodes import (
     Actor,
     Edge,
@@ -335,6 +335,7 @@ class MemoryStore:
         flags: Sequence[str] | None = None,
         valid_from: datetime | None = None,
         valid_to: datetime | None = None,
+        base_importance: float | None = None,
         actor: Actor = "user",
     ) -> Memory:
         """Change fields other than the text (no re-embedding)."""
@@ -347,6 +348,7 @@ class MemoryStore:
             "flags": list(flags) if flags is not None else None,
             "valid_from": valid_from,
             "valid_to": valid_to,
+            "base_importance": base_importance,
         }
         changes = {k: v for k, v in changes.items() if v is not None}
         if changes:
@@ -381,6 +383,65 @@ class MemoryStore:
             self._db.record(db, old_id, "supersede", actor, detail={"by": memory.id})
         self._sync_index([memory.id])
         return memory
+
+    def add_provenance(
+        self, memory_id: str, message_ids: Sequence[int], *, actor: Actor = "extraction"
+    ) -> Memory:
+        """Another message said the same thing: the memory now cites it too (a merge)."""
+        self._require_write()
+        memory = self.get(memory_id)
+        merged = list(dict.fromkeys([*memory.provenance, *message_ids]))
+        if merged != memory.provenance:
+            with self._db.tx() as db:
+                self._db.update(db, memory_id, provenance=merged)
+                self._db.record(
+                    db, memory_id, "update", actor, detail={"provenance_added": list(message_ids)}
+                )
+        return self.get(memory_id)
+
+    def mark_recalled(self, memory_ids: Sequence[int | str]) -> None:
+        """Count that these memories were shown to a reply (no history entry: it is not a change
+        to what Hearth knows, and one a turn would drown the history)."""
+        if not memory_ids or not self.write:
+            return
+        at = iso(now())
+        with self._db.tx() as db:
+            db.executemany(
+                "UPDATE memories SET recalled_count = recalled_count + 1, last_recalled_at = ?"
+                " WHERE id = ?",
+                [(at, str(i)) for i in memory_ids],
+            )
+
+    def merge(self, keep_id: str, duplicate_id: str, *, actor: Actor = "consolidation") -> Memory:
+        """Two memories say the same: the duplicate is retired (kept, expired, linked by a
+        `supersedes` edge) and the kept one cites the duplicate's sources too."""
+        self._require_write()
+        keep, duplicate = self.get(keep_id), self.get(duplicate_id)
+        provenance = list(dict.fromkeys([*keep.provenance, *duplicate.provenance]))
+        at = now()
+        with self._db.tx() as db:
+            self._db.update(db, keep_id, provenance=provenance)
+            self._db.update(db, duplicate_id, expired_at=at)
+            self._db.link(db, Edge(src=keep_id, dst=duplicate_id, type="supersedes", created_at=at))
+            self._db.record(db, keep_id, "update", actor, detail={"merged": duplicate_id})
+            self._db.record(db, duplicate_id, "supersede", actor, detail={"merged_into": keep_id})
+        return self.get(keep_id)
+
+    def vectors(self, ids: Sequence[str]) -> tuple[builtins.list[str], Vectors]:
+        """Stored vectors (unit length) for these ids, in the order found."""
+        return self._db.vectors(ids)
+
+    def pinned(self) -> builtins.list[Memory]:
+        """Current pinned memories (core ones included): the prompt's stable prefix."""
+        return self._db.pinned(Filters(valid_at=now()))
+
+    def count(self) -> int:
+        """How many memories exist (cheap: no embedder, no index)."""
+        return self._db.count()
+
+    def in_slot(self, subject: str, slot: str) -> builtins.list[Memory]:
+        """Current memories that set this single-valued attribute of this subject."""
+        return self._db.in_slot(subject, slot, Filters(valid_at=now()))
 
     def pin(self, memory_id: str, *, actor: Actor = "user") -> Memory:
         return self._set_pinned(memory_id, True, actor)

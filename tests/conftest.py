@@ -13,6 +13,7 @@ import pytest
 from agent.models import embedded_model
 from agent.runtime import LlamaBackend
 from memory.config import ModelSettings
+from memory.embedder import SentenceEmbedder
 
 HEARTH = Path(sys.executable).with_name("hearth")
 
@@ -68,6 +69,14 @@ def embedded_gguf() -> Path:
 def backend(embedded_gguf: Path) -> Iterator[LlamaBackend]:
     """The real embedded model, loaded once for the tests that need only its tokenizer."""
     yield LlamaBackend(embedded_gguf, ModelSettings(n_ctx=1024, n_threads=1))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceEmbedder:
+    """The bundled embedding model, loaded once for every test that needs it."""
+    model = SentenceEmbedder()
+    model.embed(["warm up"])
+    return model
 
 
 @pytest.fixture(scope="session")

@@ -45,14 +45,6 @@ FACTS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def embedder() -> SentenceEmbedder:
-    """The bundled model, loaded once for every test."""
-    model = SentenceEmbedder()
-    model.embed(["warm up"])
-    return model
-
-
 @pytest.fixture
 def paths(hearth_home: Path) -> Paths:
     resolved = resolve_paths()

@@ -161,3 +161,19 @@ def test_snapshot_history_and_a_model_that_failed(
 
     run_before: Callable[[Pilot[None]], Awaitable[None]] = settle
     assert snap_compare(HearthApp(home), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_ctrl_t_makes_a_temporary_chat(make_home: Callable[..., Home]) -> None:
+    home = make_home(sampling={"max_tokens": 8})
+    app = HearthApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        await pilot.press("ctrl+t")
+        assert not app.memory_on
+        assert "memory off" in str(app.query_one("#status", Static).render())
+        await _send(pilot, "I'm allergic to hazelnuts.")
+        await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
+    user = Journal(home.paths.journal).messages(newest_first=False)[0]
+    assert user.meta.get("memory") is False
+    reply = Journal(home.paths.journal).messages(limit=1)[0]
+    assert reply.meta["memory"] is False and "stored" not in reply.meta

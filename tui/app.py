@@ -59,6 +59,7 @@ class HearthApp(App[None]):
         Binding("escape", "stop", "Stop reply", id="chat.stop"),
         Binding("ctrl+c", "stop", "Stop reply", priority=True, show=False, id="chat.stop_alt"),
         Binding("ctrl+n", "new_session", "New session", id="chat.new"),
+        Binding("ctrl+t", "toggle_memory", "Memory on/off", id="chat.memory"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -68,6 +69,7 @@ class HearthApp(App[None]):
         session_id: int | None = None,
         new: bool = False,
         loader: AgentLoader = load_agent,
+        memory: bool = True,
     ) -> None:
         super().__init__()
         self.home = home
@@ -77,6 +79,7 @@ class HearthApp(App[None]):
         if session_id is None and not new:
             latest = home.journal.latest_session()
             self.session_id = latest.id if latest else None
+        self.memory_on = memory
         self.pending: deque[str] = deque()
         self.generating = False
         self.stop_event = threading.Event()
@@ -105,9 +108,14 @@ class HearthApp(App[None]):
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
     def load_model(self) -> None:
         try:
-            self.post_message(ModelLoaded(self.loader(self.home)))
+            agent = self.loader(self.home)
         except HearthError as exc:
             self.post_message(ModelFailed(str(exc)))
+            return
+        self.post_message(ModelLoaded(agent))
+        if agent.store is not None:
+            # Loading the embedder takes seconds: do it now, not after the first reply.
+            agent.store.embed(["warm up"])
 
     @on(ModelLoaded)
     def _model_loaded(self, event: ModelLoaded) -> None:
@@ -162,6 +170,7 @@ class HearthApp(App[None]):
                 text,
                 on_piece=self._post_piece,
                 stop=self.stop_event,
+                use_memory=self.memory_on,
             )
         except HearthError as exc:
             self.post_message(ReplyDone(None, str(exc)))
@@ -212,6 +221,12 @@ class HearthApp(App[None]):
             self.stop_event.set()
         self.pending.clear()
 
+    def action_toggle_memory(self) -> None:
+        """Temporary chat: while memory is off, nothing is recalled or remembered."""
+        self.memory_on = not self.memory_on
+        self.notify("Memory on." if self.memory_on else "Memory off: a temporary chat.")
+        self._refresh_status()
+
     def action_new_session(self) -> None:
         if self.generating:
             self.notify("Wait for the reply, or press Escape to stop it.")
@@ -238,12 +253,16 @@ class HearthApp(App[None]):
 
     def _refresh_status(self) -> None:
         parts = [self._model_label, self._ctx_label, self._speed_label]
+        if not self.memory_on:
+            parts.append("memory off")
         if self.session_id is not None:
             parts.append(f"session {self.session_id}")
         self.query_one("#status", Static).update(" · ".join(p for p in parts if p))
 
 
-def run_app(home: Home, session_id: int | None = None, new: bool = False) -> None:
+def run_app(
+    home: Home, session_id: int | None = None, new: bool = False, memory: bool = True
+) -> None:
     """Run full-screen; llama.cpp's C-level stderr goes to the log file meanwhile."""
     with stderr_to(home.paths.log_file, keep_terminal=True):
-        HearthApp(home, session_id=session_id, new=new).run()
+        HearthApp(home, session_id=session_id, new=new, memory=memory).run()

@@ -323,3 +323,78 @@ def bench_memory(
         "excluding the query embedding.",
         highlight=False,
     )
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=out)
+
+
+@bench_app.command("turn")
+def bench_turn(
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="A GGUF (default: the embedded model).")
+    ] = None,
+    n_ctx: Annotated[int, typer.Option(help="Context window; small, so the script trims.")] = 1024,
+    threads: Annotated[int, typer.Option(help="llama.cpp threads, the same in both arms.")] = 1,
+    reply_tokens: Annotated[int, typer.Option(help="Fixed reply length (EOS suppressed).")] = 32,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Prompt tokens evaluated per new token over a scripted 20-turn chat, and the time
+    overhead against plain llama-cpp-python over the full history (temperature 0)."""
+    from agent.models import embedded_model
+    from agent.turn_bench import run_turn_bench
+
+    with _progress() as progress:
+        task = progress.add_task("starting")
+        result = run_turn_bench(
+            model or embedded_model(),
+            n_ctx=n_ctx,
+            threads=threads,
+            reply_tokens=reply_tokens,
+            progress=lambda text: progress.update(task, description=text),
+        )
+    if as_json:
+        sys.stdout.write(result.model_dump_json() + "\n")
+        return
+    table = Table("turn", "prompt", "new", "evaluated", "eval/new", "hearth ms", "raw ms")
+    for f in result.turns:
+        ratio = "trim" if f.trimmed else f"{f.ratio:.2f}"
+        table.add_row(
+            str(f.turn), str(f.prompt_tokens), str(f.new_tokens), str(f.evaluated), ratio,
+            f"{f.hearth_ms:.0f}", f"{f.raw_ms:.0f}",
+        )  # fmt: skip
+    Console().print(table)
+    Console().print(
+        f"median evaluated/new over turns 2-20 (trim turns {result.trim_turns} apart): "
+        f"{result.median_ratio:.2f}; median overhead vs raw: {result.median_overhead:+.1%}"
+    )
+
+
+@bench_app.command("threads")
+def bench_threads(
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="A GGUF (default: the embedded model).")
+    ] = None,
+    tokens: Annotated[int, typer.Option(help="Tokens generated per measurement.")] = 128,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Prompt and generation speed for each llama.cpp thread count, quiet and beside a busy
+    process (how `model.n_threads`' default was chosen)."""
+    from agent.models import embedded_model
+    from agent.thread_bench import run_thread_bench
+
+    with _progress() as progress:
+        task = progress.add_task("starting")
+        figures = run_thread_bench(
+            model or embedded_model(), tokens, lambda t: progress.update(task, description=t)
+        )
+    if as_json:
+        sys.stdout.write(json.dumps([f.model_dump() for f in figures]) + "\n")
+        return
+    table = Table("threads", "machine", "prompt tok/s", "generation tok/s")
+    for f in figures:
+        table.add_row(
+            str(f.n_threads), "busy" if f.busy else "quiet", f"{f.prompt_tps:.0f}",
+            f"{f.gen_tps:.1f}",
+        )  # fmt: skip
+    Console().print(table)

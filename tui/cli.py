@@ -40,6 +40,10 @@ err = Console(stderr=True, soft_wrap=True)
 ModelOpt = Annotated[
     Path | None, typer.Option("--model", "-m", help="A GGUF file to chat with.", dir_okay=False)
 ]
+NoMemoryOpt = Annotated[
+    bool,
+    typer.Option("--no-memory", help="A temporary chat: no memory is read or written."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -63,6 +67,7 @@ def chat(
         int | None, typer.Option("--session", "-s", help="Open this session.")
     ] = None,
     model: ModelOpt = None,
+    no_memory: NoMemoryOpt = False,
 ) -> None:
     """Open the chat on the most recent session (or a new one)."""
     if ctx.invoked_subcommand is not None:
@@ -72,7 +77,7 @@ def chat(
 
     home = open_home(_overrides(model), write_lock=True)
     try:
-        run_app(home, session_id=session, new=new)
+        run_app(home, session_id=session, new=new, memory=not no_memory)
     finally:
         home.close()
 
@@ -85,6 +90,7 @@ def say(
     ] = None,
     new: Annotated[bool, typer.Option("--new", help="Start a fresh session.")] = False,
     model: ModelOpt = None,
+    no_memory: NoMemoryOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run one turn headless and print the reply (continues the most recent session)."""
@@ -92,11 +98,13 @@ def say(
 
     home = open_home(_overrides(model), write_lock=True)
     try:
-        agent = load_agent(home)
+        agent = load_agent(home, memory=not no_memory)
         if getattr(agent.backend, "template_fallback", False):
             _warn(f"{agent.model.name} has no chat template; using ChatML")
         sess = agent.session(session, new=new)
-        result = agent.run_turn(sess.id, message, on_piece=None if as_json else _echo)
+        result = agent.run_turn(
+            sess.id, message, on_piece=None if as_json else _echo, use_memory=not no_memory
+        )
     finally:
         home.close()
     if as_json:
@@ -110,6 +118,29 @@ def say(
 def _echo(piece: str) -> None:
     sys.stdout.write(piece)
     sys.stdout.flush()
+
+
+@app.command("sleep")
+def sleep_cmd(as_json: JsonOpt = False) -> None:
+    """Consolidate memory: merge near-duplicates, link related memories, write reflections
+    over recurring episodes, decay what is never recalled. A second run changes nothing."""
+    from agent.sleep import sleep
+    from agent.startup import open_home
+    from memory.journal import now
+
+    home = open_home(write_lock=True)
+    try:
+        report = sleep(home.open_store(), at=now())
+    finally:
+        home.close()
+    if as_json:
+        _print_json(report.model_dump())
+        return
+    out.print(
+        f"merged {len(report.merged)} duplicate(s), linked {len(report.linked)} pair(s), "
+        f"wrote {len(report.reflections)} reflection(s), decayed {len(report.decayed)} "
+        "memory(ies)" + ("" if report.changed else ": nothing to change")
+    )
 
 
 # -- logs ---------------------------------------------------------------------------------
