@@ -11,16 +11,10 @@ import threading
 from collections.abc import Callable
 
 from agent.turn import Agent, TurnResult
-from memory.errors import HearthError, NotFoundError
+from memory.errors import FeedbackError, NotFoundError
 from memory.journal import Journal
 from memory.schemas import Message
 from memory.signals import Feedback
-
-
-class FeedbackError(HearthError):
-    """A feedback command that cannot apply as given (an empty or unchanged edit)."""
-
-    exit_code = 12
 
 
 def regenerate(

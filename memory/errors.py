@@ -57,6 +57,18 @@ class StorageError(HearthError):
     exit_code = 10
 
 
+class ExportError(HearthError):
+    """An export could not be made as asked (the file exists, redaction failed); nothing written."""
+
+    exit_code = 11
+
+
+class FeedbackError(HearthError):
+    """A feedback command that cannot apply as given (an empty or unchanged edit)."""
+
+    exit_code = 12
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -68,5 +80,7 @@ EXIT_CODES: dict[str, int] = {
         EmbedderChangedError,
         NotFoundError,
         StorageError,
+        ExportError,
+        FeedbackError,
     )
 }

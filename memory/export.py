@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, Field
 
-from memory.errors import HearthError, StorageError
+from memory.errors import ExportError, StorageError
 from memory.export_card import card_path, render_card
 from memory.export_rows import ExportFilters, Row, build_rows
 from memory.journal import Journal
@@ -24,12 +24,6 @@ from memory.signals import ExportKind, FileFormat
 
 # (stage, done, total): stages are "reading", "redacting", "writing".
 Progress = Callable[[str, int, int], None]
-
-
-class ExportError(HearthError):
-    """An export could not be made as asked (the file exists, redaction failed); nothing written."""
-
-    exit_code = 11
 
 
 class ExportOptions(ExportFilters):

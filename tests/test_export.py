@@ -16,7 +16,8 @@ import pytest
 
 from memory.config import resolve_paths
 from memory.datadir import ensure_data_dir
-from memory.export import ExportError, ExportOptions, ExportResult, run_export
+from memory.errors import ExportError
+from memory.export import ExportOptions, ExportResult, run_export
 from memory.journal import Journal
 from tests.conftest import RunHearth
 from tests.scripted_journal import CARD, EMAIL, PHONE, Script, write_journal

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from agent.corrections import flag_correction, is_correction
-from agent.feedback import FeedbackError, choose, edit, feedback, regenerate
+from agent.feedback import choose, edit, feedback, regenerate
 from agent.startup import load_agent, open_home
-from memory.errors import NotFoundError
+from memory.errors import FeedbackError, NotFoundError
 from memory.export import ExportOptions, run_export
 from memory.journal import MIGRATIONS, Journal
 from memory.schemas import Message
