@@ -204,6 +204,7 @@ class HearthApp(App[None]):
             r = event.result
             self._ctx_label = f"ctx {r.prompt_tokens + r.completion_tokens}/{r.context_budget}"
             self._speed_label = f"{r.tokens_per_s:.1f} tok/s" if r.tokens_per_s else ""
+            self._show_memory_use(view, r)
         elif view is not None:
             view.set_status("error")
             self._speed_label = ""
@@ -212,6 +213,28 @@ class HearthApp(App[None]):
         self._refresh_status()
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
         self._next_turn()
+
+    def _show_memory_use(self, view: MessageView, result: TurnResult) -> None:
+        """Which memories the reply saw and which it left behind; orders are pointed out."""
+        if not result.memory:
+            view.border_subtitle = "memory off"
+            return
+        if result.recalled or result.stored:
+            view.border_subtitle = (
+                f"recalled {len(result.recalled)} · remembered {len(result.stored)}"
+            )
+        store = self.agent.store if self.agent is not None else None
+        if store is None:
+            return
+        for memory in map(store.get, result.stored):
+            if "instruction_like" in memory.flags:
+                self.notify(
+                    f"Remembered a note that reads like an instruction: “{memory.text}”. "
+                    "It is only ever shown to the model as a quote. "
+                    f"`hearth memory forget {memory.id}` removes it.",
+                    severity="warning",
+                    timeout=20,
+                )
 
     # -- actions ------------------------------------------------------------------------
 
