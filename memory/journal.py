@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
 import sqlite3
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memory.errors import DataDirNewerError, NotFoundError, StorageError
+from memory.errors import NotFoundError
 from memory.schemas import ChatMessage, Message, ModelInfo, Role, Session, Status, Usage
 from memory.signals import ExportRecord, Feedback
+from memory.sqlite import Database, Migration, statements
 
 # Named migrations, applied once each in order; PRAGMA user_version counts those applied.
 # Never edit one that has shipped: append a new one.
-MIGRATIONS: list[tuple[str, str]] = [
+_SCRIPTS: list[tuple[str, str]] = [
     (
         "0001_sessions_and_messages",
         """
@@ -101,6 +99,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
 ]
 
+MIGRATIONS: list[Migration] = [(name, statements(sql)) for name, sql in _SCRIPTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -117,70 +116,13 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.RLock()
-        if path.exists():
-            self._check_version_readonly()
-        try:
-            self._db = sqlite3.connect(
-                path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the journal {path}: {exc}") from exc
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a turn reported as saved survives power loss, not just a process crash.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
-
-    # -- schema -------------------------------------------------------------------------
-
-    def _check_version_readonly(self) -> None:
-        # Read-only, so a journal from a newer Hearth is refused without a byte changed.
-        try:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            try:
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-            finally:
-                db.close()
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(
-                f"{self.path} is not a readable journal ({exc}); move it aside to start fresh"
-            ) from exc
-        if version > SCHEMA_VERSION:
-            raise DataDirNewerError(
-                f"the journal {self.path} was written by a newer Hearth (schema {version}, "
-                f"this one knows {SCHEMA_VERSION}); upgrade Hearth or set HEARTH_HOME elsewhere"
-            )
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for index, (_name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._tx():
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {index}")
-
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if "full" in str(exc) or "I/O" in str(exc) or "readonly" in str(exc):
-                    raise StorageError(f"could not save to {self.path}: {exc}") from exc
-                raise
+        self._sql = Database(path, what="journal", migrations=MIGRATIONS)
+        self._db = self._sql.conn
+        self._lock = self._sql.lock
+        self._tx = self._sql.tx
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._sql.close()
 
     # -- sessions -----------------------------------------------------------------------
 
@@ -342,7 +284,7 @@ class Journal:
         return {"sessions": row["s"], "messages": row["m"], "incomplete": row["i"]}
 
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return self._sql.schema_version()
 
     # -- model identity -----------------------------------------------------------------
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +14,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from memory.errors import DataDirNewerError, StorageError
 from memory.forget import compact
 from memory.nodes import (
     Action,
@@ -28,13 +25,14 @@ from memory.nodes import (
     Kind,
     Memory,
 )
+from memory.sqlite import Database, Migration
 
 Vectors = npt.NDArray[np.float32]
 
 # Named migrations, applied once each in order; PRAGMA user_version counts those applied.
 # Statements are listed one by one because trigger bodies contain semicolons.
 # Never edit one that has shipped: append a new one.
-MIGRATIONS: list[tuple[str, list[str]]] = [
+MIGRATIONS: list[Migration] = [
     (
         "0001_memories_edges_history",
         [
@@ -235,66 +233,18 @@ class MemoryDB:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.RLock()
-        try:
-            self._db = sqlite3.connect(
-                path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the memory database {path}: {exc}") from exc
-        self._db.row_factory = sqlite3.Row
-        self._check_version()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a memory reported as saved survives power loss, not just a process crash.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        # Deleted memories' bytes are zeroed, not left in free pages: forget means gone.
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._migrate()
-
-    # -- schema -------------------------------------------------------------------------
-
-    def _check_version(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            self._db.close()
-            raise DataDirNewerError(
-                f"the memory database {self.path} was written by a newer Hearth (schema "
-                f"{version}, this one knows {SCHEMA_VERSION}); upgrade Hearth or set HEARTH_HOME "
-                "elsewhere"
-            )
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for index, (_name, statements) in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.tx() as db:
-                for statement in statements:
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {index}")
-
-    @contextlib.contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front so a busy database waits rather than fails."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if "full" in str(exc) or "I/O" in str(exc) or "readonly" in str(exc):
-                    raise StorageError(f"could not save to {self.path}: {exc}") from exc
-                raise
+        self._sql = Database(
+            path, what="memory database", migrations=MIGRATIONS, secure_delete=True
+        )
+        self._db = self._sql.conn
+        self._lock = self._sql.lock
+        self.tx = self._sql.tx
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._sql.close()
 
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return self._sql.schema_version()
 
     # -- embedder identity ----------------------------------------------------------------
 

@@ -1,0 +1,105 @@
+"""A SQLite file kept the Hearth way: WAL, synchronous=FULL, named migrations, one writer."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from memory.errors import DataDirNewerError, StorageError
+
+# A migration: a name, and its statements in order. Never edit one that has shipped.
+Migration = tuple[str, Sequence[str]]
+
+
+def statements(sql: str) -> list[str]:
+    """Split a plain script (no trigger bodies) into statements."""
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+class Database:
+    """One connection, shared across threads behind a lock, with write transactions that wait
+    for a busy file instead of failing and turn a full disk into a StorageError."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        what: str,
+        migrations: Sequence[Migration],
+        secure_delete: bool = False,
+    ) -> None:
+        self.path = path
+        self.what = what
+        self.lock = threading.RLock()
+        self._migrations = migrations
+        if path.exists():
+            self._refuse_newer()
+        try:
+            self.conn = sqlite3.connect(
+                path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the {what} {path}: {exc}") from exc
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: what is reported as saved survives power loss, not just a process crash.
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        if secure_delete:
+            # Deleted rows' bytes are zeroed, not left in free pages: forget means gone.
+            self.conn.execute("PRAGMA secure_delete=ON")
+        self._migrate()
+
+    def _refuse_newer(self) -> None:
+        # Read-only, so a file from a newer Hearth is refused without a byte changed.
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(
+                f"{self.path} is not a readable {self.what} ({exc}); move it aside to start fresh"
+            ) from exc
+        known = len(self._migrations)
+        if version > known:
+            raise DataDirNewerError(
+                f"the {self.what} {self.path} was written by a newer Hearth (schema {version}, "
+                f"this one knows {known}); upgrade Hearth or set HEARTH_HOME elsewhere"
+            )
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        for index, (_name, steps) in enumerate(self._migrations[version:], start=version + 1):
+            with self.tx() as db:
+                for step in steps:
+                    db.execute(step)
+                db.execute(f"PRAGMA user_version = {index}")
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken up front so a busy database waits rather than fails."""
+        with self.lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if "full" in str(exc) or "I/O" in str(exc) or "readonly" in str(exc):
+                    raise StorageError(f"could not save to {self.path}: {exc}") from exc
+                raise
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
