@@ -20,6 +20,9 @@ class Context(BaseModel):
     prompt_tokens: int
     budget: int
     trimmed: list[int] = Field(default_factory=list)
+    """Every journal message before the first one shown (dropped failed replies included)."""
+    first_kept: int | None = None
+    """The oldest message shown: the next turn keeps its trim point here."""
 
 
 def shown(message: Message) -> str:
@@ -29,7 +32,14 @@ def shown(message: Message) -> str:
 
 def _history(thread: Sequence[Message]) -> list[Message]:
     # Replies that failed or never produced text teach the model nothing; partial ones stay.
-    return [m for m in thread if m.role != "system" and m.text and m.status != "error"]
+    kept = [m for m in thread if m.role != "system" and m.text and m.status != "error"]
+    # A message left without its reply would stand next to the following user message, which
+    # templates that insist on alternating roles refuse: it goes with its reply.
+    return [
+        m
+        for i, m in enumerate(kept)
+        if not (m.role == "user" and i + 1 < len(kept) and kept[i + 1].role == "user")
+    ]
 
 
 def build_context(
@@ -67,8 +77,15 @@ def build_context(
             tokens = count(messages)
     if tokens > budget:
         messages, tokens = _shorten_last(messages, budget, count)
-    trimmed = [m.id for m in history[:start]]
-    return Context(messages=messages, prompt_tokens=tokens, budget=budget, trimmed=trimmed)
+    first_kept = history[start].id if history else None
+    trimmed = [m.id for m in thread if first_kept is not None and m.id < first_kept]
+    return Context(
+        messages=messages,
+        prompt_tokens=tokens,
+        budget=budget,
+        trimmed=trimmed,
+        first_kept=first_kept,
+    )
 
 
 def _shorten_last(

@@ -40,7 +40,12 @@ def fold_episode(store: MemoryStore, journal: Journal, message_ids: Sequence[int
     """One episode for messages trimmed from the window, built from the human side only (the
     model's own words are never stored as facts), with provenance to every trimmed message."""
     messages = [journal.message(i) for i in message_ids]
-    human = [m for m in messages if m.role == "user" and m.text.strip()]
+    # Words said with memory off were never to be remembered, not even when they leave the window.
+    human = [
+        m
+        for m in messages
+        if m.role == "user" and m.text.strip() and m.meta.get("memory", True) is not False
+    ]
     if not human:
         return None
     date = human[0].created_at.date().isoformat()

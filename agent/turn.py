@@ -16,7 +16,7 @@ from agent.recall import core_block, memory_block, recall, with_memories
 from agent.runtime import ChatBackend, Generation
 from agent.write_path import remember
 from memory.config import SamplingSettings, Settings
-from memory.errors import NotFoundError, StorageError
+from memory.errors import MessageTooLongError, NotFoundError, StorageError
 from memory.journal import Journal
 from memory.schemas import ChatMessage, Message, ModelInfo, Session, Status, Usage
 
@@ -79,7 +79,10 @@ class Agent:
 
     @property
     def budget(self) -> int:
-        return self.settings.model.n_ctx - self.settings.sampling.max_tokens
+        """Prompt tokens allowed: the window minus the reply's room (at most half of it, so a
+        huge max_tokens cannot squeeze the conversation to nothing)."""
+        n_ctx = self.settings.model.n_ctx
+        return n_ctx - min(self.settings.sampling.max_tokens, n_ctx // 2)
 
     def session(self, session_id: int | None = None, new: bool = False) -> Session:
         """The session to talk in: the one named, a new one, or the most recent."""
@@ -100,6 +103,12 @@ class Agent:
         """One full turn. The user's message is committed before the model starts.
 
         `use_memory=False` is a temporary turn: no memory is read or written."""
+        limit = self.settings.chat.max_message_chars
+        if len(text) > limit:
+            raise MessageTooLongError(
+                f"that message has {len(text):,} characters, more than chat.max_message_chars "
+                f"({limit:,}); send a shorter one, or raise the setting"
+            )
         with self._busy:
             user = self.journal.append(
                 session_id,
@@ -131,9 +140,11 @@ class Agent:
                     f"message {user_message_id} is not a user message; "
                     "`hearth logs list` shows which ids are yours"
                 )
-            # Its message was remembered when first answered; only the reply is new.
-            memory = user.meta.get("memory", True)
-            return self._reply(user, on_piece, stop, sampling, memory, write_memory=False)
+            # A message already remembered (when first answered) is not written twice; an
+            # edited one, or one whose first reply never finished, is remembered now.
+            memory = user.meta.get("memory", True) is not False
+            fresh = not user.meta.get("remembered", False)
+            return self._reply(user, on_piece, stop, sampling, memory, write_memory=fresh)
 
     def _reply(
         self,
@@ -161,7 +172,6 @@ class Agent:
             count=self.backend.count_tokens,
             keep_from=keep_from,
         )
-        shown = [m for m in thread if m.id not in context.trimmed]
         reply = self.journal.append(
             user.session_id,
             "assistant",
@@ -173,7 +183,7 @@ class Agent:
             sampling=sampling.model_dump(),
             meta={
                 "trimmed": context.trimmed,
-                "context_from": shown[0].id if shown else user.id,
+                "context_from": context.first_kept or user.id,
                 "memory": store is not None,
             },
         )
@@ -195,6 +205,7 @@ class Agent:
             stored = self._write(store, user, [i for i in context.trimmed if i not in before])
             store.mark_recalled([h.memory.id for h in recalled])
             self.journal.update(reply.id, meta={"stored": stored})
+            self.journal.update(user.id, meta={"remembered": True})
         return TurnResult(
             reply=text_out,
             status=status,

@@ -21,6 +21,9 @@ DUPLICATE = 0.88
 MERGE = 0.75
 # Small talk ("I had a long day") is not worth remembering on its own.
 MIN_IMPORTANCE = 0.45
+# Statements are sentences: past this, a message is a pasted document, and the rules' regexes
+# would only spend time on it (quadratic on long unbroken tokens).
+MAX_EXTRACT_CHARS = 4000
 
 WriteKind = Literal["add", "update", "supersede", "noop"]
 
@@ -32,6 +35,13 @@ class WriteAction(BaseModel):
     memory_id: str
     text: str
     previous_id: str | None = None
+
+
+_NEGATION = re.compile(r"\b(not|never|no longer|any ?more|nobody|nothing)\b|n['’]t\b", re.I)
+
+
+def _negated(text: str) -> bool:
+    return _NEGATION.search(text) is not None
 
 
 def _words(text: str) -> set[str]:
@@ -68,13 +78,19 @@ def _reconcile(
             # A new value of a single-valued attribute: the old one stops being true, and stays.
             new = store.supersede(current[-1].id, item, actor=actor)
             for older in current[:-1]:
-                store.supersede(older.id, item.text, actor=actor)
+                store.merge(new.id, older.id, actor=actor)
             return WriteAction(
                 action="supersede", memory_id=new.id, text=new.text, previous_id=current[-1].id
             )
     best = next((h for h in hits if h.dense is not None and _same_subject(h, item.subject)), None)
     if best is not None and best.dense is not None:
         old, new_words = _words(best.memory.text), _words(item.text)
+        if best.dense >= MERGE and _negated(best.memory.text) != _negated(item.text):
+            # "I don't like hiking" then "I like hiking": a change of mind, not a repeat.
+            new = store.supersede(best.memory.id, item, actor=actor)
+            return WriteAction(
+                action="supersede", memory_id=new.id, text=new.text, previous_id=best.memory.id
+            )
         if best.dense >= MERGE and old < new_words:
             # Says the same and more: the fuller wording replaces the memory's text (a merge).
             store.update_text(best.memory.id, item.text, actor=actor)
@@ -101,7 +117,7 @@ def remember(
     NOOP. Statements about `user_speaker` themself are stored with subject "user"."""
     candidates = [
         c
-        for c in extract(text, speaker=speaker, when=when)
+        for c in extract(text[:MAX_EXTRACT_CHARS], speaker=speaker, when=when)
         if c.importance >= MIN_IMPORTANCE or c.flags
     ]
     if not candidates:

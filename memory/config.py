@@ -77,6 +77,8 @@ class ChatSettings(_Section):
     """The system prompt: who Hearth is."""
     newline_key: str = "ctrl+j"
     """The key that inserts a newline in the chat input (enter sends)."""
+    max_message_chars: int = Field(200_000, ge=1)
+    """Longer messages are refused with a message (a stray 10 MB paste), never half-sent."""
 
 
 class MemorySettings(_Section):

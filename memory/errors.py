@@ -69,6 +69,12 @@ class FeedbackError(HearthError):
     exit_code = 12
 
 
+class MessageTooLongError(HearthError):
+    """A message past `chat.max_message_chars` (a 10 MB paste): refused, nothing saved."""
+
+    exit_code = 13
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -82,5 +88,6 @@ EXIT_CODES: dict[str, int] = {
         StorageError,
         ExportError,
         FeedbackError,
+        MessageTooLongError,
     )
 }

@@ -546,24 +546,24 @@ class Journal:
         return changed
 
     def redact_in_prompts(self, text: str, marker: str) -> int:
-        """Replace `text` (ignoring case) with `marker` in stored prompts only; messages changed.
-
-        For a forgotten memory: replies that recalled it keep their own text, but the prompt
-        they were written for no longer shows the memory.
-        """
+        """Replace `text` (ignoring case) with `marker` where a memory was shown to the model:
+        stored prompts, and the notes kept with a user message (meta `shown_as`); messages
+        changed. The messages' own words stay: only the memory goes."""
         if not text:
             return 0
         pattern = re.compile(re.escape(text), re.IGNORECASE)
         changed = 0
         with self._tx() as db:
             db.execute("PRAGMA secure_delete=ON")
-            rows = db.execute(
-                "SELECT id, prompt_json FROM messages WHERE prompt_json IS NOT NULL"
-            ).fetchall()
+            rows = db.execute("SELECT id, prompt_json, meta_json FROM messages").fetchall()
             for row in rows:
                 prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
-                if prompt != row["prompt_json"]:
-                    db.execute("UPDATE messages SET prompt_json=? WHERE id=?", (prompt, row["id"]))
+                meta = self._redact_json(row["meta_json"], pattern, marker, ascii=True)
+                if (prompt, meta) != (row["prompt_json"], row["meta_json"]):
+                    db.execute(
+                        "UPDATE messages SET prompt_json=?, meta_json=? WHERE id=?",
+                        (prompt, meta, row["id"]),
+                    )
                     changed += 1
         return changed
 

@@ -56,7 +56,7 @@ class Database:
     def _refuse_newer(self) -> None:
         # Read-only, so a file from a newer Hearth is refused without a byte changed.
         try:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
             try:
                 version = int(db.execute("PRAGMA user_version").fetchone()[0])
             finally:
@@ -88,12 +88,17 @@ class Database:
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self.conn
+                    self.conn.execute("COMMIT")
                 except BaseException:
-                    self.conn.execute("ROLLBACK")
+                    # SQLite may have rolled back already (disk full, I/O error): a second
+                    # ROLLBACK would raise and hide the real error.
+                    if self.conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self.conn.execute("ROLLBACK")
                     raise
-                self.conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                if "full" in str(exc) or "I/O" in str(exc) or "readonly" in str(exc):
+                name = getattr(exc, "sqlite_errorname", "")
+                if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY")):
                     raise StorageError(f"could not save to {self.path}: {exc}") from exc
                 raise
 

@@ -531,7 +531,9 @@ class MemoryStore:
     ) -> dict[str, int]:
         if journal is None:
             return {}
-        prompts = sum(journal.redact_in_prompts(text, MARKER) for text in texts)
+        # Prompts show a memory on one line: a multi-line text is found in that form too.
+        forms = {form for text in texts for form in (text, " ".join(text.split()))}
+        prompts = sum(journal.redact_in_prompts(form, MARKER) for form in forms)
         messages = journal.redact(phrase, MARKER) if phrase else 0
         compact_file(journal.path)
         return {"prompts_redacted": prompts, "messages_redacted": messages}

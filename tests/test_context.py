@@ -74,3 +74,29 @@ def test_a_single_huge_message_never_raises(backend: LlamaBackend) -> None:
     assert (
         ctx.messages[-1].content.startswith("word word") and "left out" in ctx.messages[-1].content
     )
+
+
+def test_an_empty_reply_does_not_pin_the_trim_point(backend: LlamaBackend) -> None:
+    thread = _thread(61)
+    thread[1] = thread[1].model_copy(update={"text": ""})  # the model said nothing once
+    first = build_context(persona=PERSONA, thread=thread, budget=400, count=backend.count_tokens)
+    assert first.first_kept is not None and first.first_kept > 2
+    assert 2 in first.trimmed  # the dropped reply counts as trimmed, not as "still shown"
+    assert first.trimmed == [m.id for m in thread if m.id < first.first_kept]
+    longer = [*thread, *_thread(63)[61:]]
+    second = build_context(
+        persona=PERSONA,
+        thread=longer,
+        budget=400,
+        count=backend.count_tokens,
+        keep_from=first.first_kept,
+    )
+    assert second.trimmed == first.trimmed  # no creeping re-trim every turn
+
+
+def test_a_message_without_its_reply_is_dropped_with_it(backend: LlamaBackend) -> None:
+    thread = _thread(5)
+    thread[1] = thread[1].model_copy(update={"status": "error"})
+    ctx = build_context(persona=PERSONA, thread=thread, budget=900, count=backend.count_tokens)
+    roles = [m.role for m in ctx.messages]
+    assert roles == ["system", "user", "assistant", "user"]  # strictly alternating

@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
+from agent.episodes import fold_episode
 from agent.recall import BLOCK_END, BLOCK_START, CORE_START
 from agent.sleep import sleep
 from agent.startup import Home, load_agent, open_home
 from agent.turn import Agent
 from agent.write_path import remember
 from memory.embedder import SentenceEmbedder
+from memory.errors import MessageTooLongError
 from memory.nodes import NewMemory
 from memory.store import MemoryStore
 
@@ -263,3 +265,50 @@ def test_sleep_merges_links_reflects_and_is_idempotent(
     assert {e.type for e in store.edges(reflection.id)} >= {"derived_from"}
     second = sleep(store, at=datetime.now(UTC))
     assert not second.changed
+
+
+def test_words_said_with_memory_off_never_reach_an_episode(
+    make_agent: Callable[..., tuple[Home, Agent]],
+) -> None:
+    home, agent = make_agent()
+    assert agent.store is not None
+    session = home.journal.create_session()
+    secret = home.journal.append(session.id, "user", "My bank PIN is 4921.", meta={"memory": False})
+    said = home.journal.append(session.id, "user", "The garden is full of tulips.")
+    episode = fold_episode(agent.store, home.journal, [secret.id, said.id])
+    assert episode is not None and "tulips" in episode.text and "4921" not in episode.text
+
+
+def test_a_change_of_mind_supersedes(make_agent: Callable[..., tuple[Home, Agent]]) -> None:
+    _, agent = make_agent()
+    assert agent.store is not None
+    when = datetime.now(UTC)
+    remember(agent.store, "I don't like hiking.", message_id=1, speaker="Sam", when=when)
+    (changed,) = remember(agent.store, "I like hiking.", message_id=2, speaker="Sam", when=when)
+    assert changed.action == "supersede"
+    assert [m.text for m in agent.store.list() if "hiking" in m.text] == ["I like hiking"]
+
+
+def test_forgetting_a_recalled_memory_removes_it_from_what_the_model_sees(
+    make_agent: Callable[..., tuple[Home, Agent]],
+) -> None:
+    home, agent = make_agent(sampling={"max_tokens": 8})
+    assert agent.store is not None
+    memory = agent.store.add("I keep the spare key under the blue flowerpot.")
+    session = agent.session(new=True)
+    asked = agent.run_turn(session.id, "Where is my spare key?")
+    assert memory.id in [r.id for r in asked.recalled]
+    agent.store.forget(memory.id, home.journal)
+    later = agent.run_turn(session.id, "Thanks!")
+    everything = json.dumps([m.model_dump(mode="json") for m in home.journal.messages()])
+    assert "flowerpot" not in everything
+    assert "flowerpot" not in json.dumps(_prompt_text(agent, later.turn_id))
+
+
+def test_a_huge_paste_is_refused_and_nothing_is_saved(
+    make_agent: Callable[..., tuple[Home, Agent]],
+) -> None:
+    home, agent = make_agent()
+    with pytest.raises(MessageTooLongError, match="max_message_chars"):
+        agent.run_turn(agent.session(new=True).id, "x" * 10_000_000)
+    assert home.journal.counts()["messages"] == 0

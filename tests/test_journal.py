@@ -58,3 +58,10 @@ def test_model_hash_is_cached_by_size_and_mtime(tmp_path: Path) -> None:
     assert len(first) == 64
     model.write_bytes(b"GGUF" + b"\1" * 100)
     assert journal.model_sha256(model) != first
+
+
+def test_a_data_dir_with_url_characters_reopens(tmp_path: Path) -> None:
+    home = tmp_path / "home%201 #x?"
+    home.mkdir()
+    Journal(home / "j.sqlite3").close()
+    Journal(home / "j.sqlite3").close()  # the read-only version check must find this file

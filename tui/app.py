@@ -80,7 +80,7 @@ class HearthApp(App[None]):
             latest = home.journal.latest_session()
             self.session_id = latest.id if latest else None
         self.memory_on = memory
-        self.pending: deque[str] = deque()
+        self.pending: deque[tuple[str, bool]] = deque()
         self.generating = False
         self.stop_event = threading.Event()
         self._stream: MarkdownStream | None = None
@@ -112,6 +112,10 @@ class HearthApp(App[None]):
         except HearthError as exc:
             self.post_message(ModelFailed(str(exc)))
             return
+        except Exception as exc:  # anything else must not leave "loading model…" forever
+            self.log.error(f"model load failed: {exc!r}")
+            self.post_message(ModelFailed(f"the model failed to load: {exc}"))
+            return
         self.post_message(ModelLoaded(agent))
         if agent.store is not None:
             # Loading the embedder takes seconds: do it now, not after the first reply.
@@ -140,15 +144,20 @@ class HearthApp(App[None]):
         chat = self.query_one("#chat", VerticalScroll)
         chat.mount(MessageView("user", event.text, self.home.settings.chat.user_name))
         chat.scroll_end(animate=False)
-        self.pending.append(event.text)
+        # The memory switch as it was when the message was typed, not when it is sent.
+        self.pending.append((event.text, self.memory_on))
         self._next_turn()
 
     def _next_turn(self) -> None:
         if self.generating or self.agent is None or not self.pending:
             return
-        text = self.pending.popleft()
+        text, use_memory = self.pending.popleft()
         if self.session_id is None:
-            self.session_id = self.agent.session(new=True).id
+            try:
+                self.session_id = self.agent.session(new=True).id
+            except HearthError as exc:
+                self.notify(str(exc), severity="error", timeout=30)
+                return
         self.generating = True
         self.stop_event.clear()
         chat = self.query_one("#chat", VerticalScroll)
@@ -159,10 +168,10 @@ class HearthApp(App[None]):
         self._stream = Markdown.get_stream(self._reply_view)
         self._speed_label = "thinking…"
         self._refresh_status()
-        self.run_turn(self.session_id, text)
+        self.run_turn(self.session_id, text, use_memory)
 
     @work(thread=True, group="turn", exit_on_error=False)
-    def run_turn(self, session_id: int, text: str) -> None:
+    def run_turn(self, session_id: int, text: str, use_memory: bool) -> None:
         assert self.agent is not None
         try:
             result = self.agent.run_turn(
@@ -170,7 +179,7 @@ class HearthApp(App[None]):
                 text,
                 on_piece=self._post_piece,
                 stop=self.stop_event,
-                use_memory=self.memory_on,
+                use_memory=use_memory,
             )
         except HearthError as exc:
             self.post_message(ReplyDone(None, str(exc)))
@@ -239,10 +248,10 @@ class HearthApp(App[None]):
     # -- actions ------------------------------------------------------------------------
 
     def action_stop(self) -> None:
-        """Stop the reply now; the partial text is kept and journaled as interrupted."""
+        """Stop the reply now; the partial text is kept and journaled as interrupted. Messages
+        typed meanwhile are already on screen: they are still answered, in order."""
         if self.generating:
             self.stop_event.set()
-        self.pending.clear()
 
     def action_toggle_memory(self) -> None:
         """Temporary chat: while memory is off, nothing is recalled or remembered."""
@@ -285,7 +294,10 @@ class HearthApp(App[None]):
 
 def run_app(
     home: Home, session_id: int | None = None, new: bool = False, memory: bool = True
-) -> None:
-    """Run full-screen; llama.cpp's C-level stderr goes to the log file meanwhile."""
+) -> int:
+    """Run full-screen (llama.cpp's C-level stderr goes to the log file meanwhile); the exit
+    code."""
+    app = HearthApp(home, session_id=session_id, new=new, memory=memory)
     with stderr_to(home.paths.log_file, keep_terminal=True):
-        HearthApp(home, session_id=session_id, new=new, memory=memory).run()
+        app.run()
+    return app.return_code or 0

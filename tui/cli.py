@@ -72,14 +72,20 @@ def chat(
     """Open the chat on the most recent session (or a new one)."""
     if ctx.invoked_subcommand is not None:
         return
-    from agent.startup import open_home
+    from agent.startup import open_home, pick_model
     from tui.app import run_app
 
     home = open_home(_overrides(model), write_lock=True)
     try:
-        run_app(home, session_id=session, new=new, memory=not no_memory)
+        # Checked before the screen opens: a bad session or model file is one line and an
+        # exit code, like every other command, not a notification in a UI that then exits 0.
+        if session is not None:
+            home.journal.session(session)
+        pick_model(home)
+        code = run_app(home, session_id=session, new=new, memory=not no_memory)
     finally:
         home.close()
+    raise typer.Exit(code)
 
 
 @app.command()
