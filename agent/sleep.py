@@ -127,7 +127,8 @@ def _reflect(store: MemoryStore, episodes: list[Memory], sims: np.ndarray) -> li
     made: list[str] = []
     for group in _themes(episodes, sims):
         members = [episodes[i] for i in group]
-        if all(m.id in covered for m in members):
+        if any(m.id in covered for m in members):
+            # One reflection per theme: a new episode joining it does not earn a near-copy.
             continue
         centre = group[int(np.argmax(sims[np.ix_(group, group)].sum(axis=1)))]
         text = (
