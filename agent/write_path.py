@@ -37,7 +37,7 @@ class WriteAction(BaseModel):
     previous_id: str | None = None
 
 
-_NEGATION = re.compile(r"\b(not|never|no longer|any ?more|nobody|nothing)\b|n['’]t\b", re.I)
+_NEGATION = re.compile(r"\b(not|never|no longer|any ?more|nobody|nothing)\b|n['\u2019]t\b", re.I)
 
 
 def _negated(text: str) -> bool:

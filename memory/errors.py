@@ -75,6 +75,12 @@ class MessageTooLongError(HearthError):
     exit_code = 13
 
 
+class DatasetError(HearthError):
+    """The file to import is missing, not JSON, or not in the format named."""
+
+    exit_code = 14
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -89,5 +95,6 @@ EXIT_CODES: dict[str, int] = {
         ExportError,
         FeedbackError,
         MessageTooLongError,
+        DatasetError,
     )
 }

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from memory.config import resolve_paths
 from memory.errors import HearthError
-from tui import train_cmd
+from tui import import_cmd, train_cmd
 from tui.bench_cmd import bench_app
 from tui.memory_cmd import memory_app
 
@@ -328,6 +328,7 @@ def config_show(as_json: JsonOpt = False) -> None:
 
 
 train_cmd.register(app)
+import_cmd.register(app)
 
 
 def main() -> None:

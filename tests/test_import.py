@@ -1,0 +1,248 @@
+"""`hearth import`: turns journaled as dated human messages, through the write path, with memories
+that cite them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.import_memories import aliases
+from agent.importer import (
+    CachedEmbedder,
+    Conversation,
+    Dataset,
+    ImportedConversation,
+    import_conversation,
+    import_dataset,
+    load_dataset,
+)
+from memory.config import MemorySettings, Paths, Settings
+from memory.embedder import SentenceEmbedder
+from memory.errors import DatasetError
+from memory.journal import Journal
+from memory.nodes import Memory
+from memory.store import MemoryStore
+from tests.conftest import RunHearth
+
+
+def _turn(turn_id: str, speaker: str, text: str) -> dict[str, str]:
+    return {"id": turn_id, "speaker": speaker, "text": text}
+
+
+def _question(qid: str, question: str, evidence: Any, category: Any) -> dict[str, Any]:
+    return {"id": qid, "question": question, "answer": "", "evidence": evidence,
+            "category": category}  # fmt: skip
+
+
+def dataset_dict() -> dict[str, Any]:
+    """Two short invented conversations in the neutral format (ids skip, as real ones do)."""
+    first = [
+        _turn("D1:1", "Mara", "Hi Theo! How was your week?"),
+        _turn("D1:2", "Theo", "Busy. I adopted a grey cat called Pepper."),
+        _turn("D1:3", "Mara", "I love cats! I went to my first pottery class."),
+        _turn("D1:5", "Theo", "What did you make there?"),
+        _turn("D1:6", "Mara", "A small blue bowl, a bit lopsided."),
+    ]
+    second = [
+        _turn("D2:1", "Theo", "Pepper knocked my coffee off the table today."),
+        _turn("D2:2", "Mara", "Ha! I signed up for a second pottery class."),
+        _turn("D2:3", "Theo", "I started training for a half marathon in May."),
+    ]
+    other = [
+        _turn("D1:1", "Ines", "Morning Jonah! I'm moving to Porto next month."),
+        _turn("D1:2", "Jonah", "Wow. I have never been to Portugal."),
+    ]
+    return {
+        "name": "synthetic",
+        "conversations": [
+            {
+                "id": "c1",
+                "speakers": ["Mara", "Theo"],
+                "user": "Mara",
+                "sessions": [
+                    {"id": "s1", "date": "2024-03-02T10:00:00", "turns": first},
+                    {"id": "s2", "date": "2024-03-09T18:30:00", "turns": second},
+                ],
+                "questions": [
+                    _question("q1", "What pet does Theo have?", ["D1:2; D2:1"], "1"),
+                    _question(
+                        "q2", "What did Mara make in her pottery class?", ["D1:5-D1:6."], "2"
+                    ),
+                    # A bare string and a number where a list and text are meant: accepted.
+                    _question("q3", "What is Theo training for?", "D2:3", 3),
+                ],
+            },
+            {
+                "id": "c2",
+                "speakers": ["Ines", "Jonah"],
+                "user": "Jonah",
+                "sessions": [{"id": "s1", "date": "2024-05-20T08:15:00", "turns": other}],
+                "questions": [_question("q1", "Where is Ines moving?", ["D1:1"], "1")],
+            },
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def embedder() -> CachedEmbedder:
+    model = CachedEmbedder(SentenceEmbedder())
+    model.embed(["warm up"])
+    return model
+
+
+@pytest.fixture
+def opened(tmp_path: Path, embedder: CachedEmbedder) -> Iterator[tuple[Journal, MemoryStore]]:
+    paths = Paths(config_file=tmp_path / "c.toml", data_dir=tmp_path, models_dir=tmp_path / "m")
+    settings = Settings.model_construct(memory=MemorySettings())
+    store = MemoryStore.open(paths, settings, write=True, embedder=embedder)
+    journal = Journal(paths.journal)
+    yield journal, store
+    journal.close()
+    store.close()
+
+
+@pytest.fixture
+def dataset() -> Dataset:
+    return Dataset.model_validate(dataset_dict())
+
+
+def _import(opened: tuple[Journal, MemoryStore], dataset: Dataset) -> ImportedConversation:
+    journal, store = opened
+    return import_conversation(journal, store, dataset.conversations[0], source=dataset.name)
+
+
+def test_every_turn_is_journaled_as_a_dated_human_message_by_its_speaker(
+    opened: tuple[Journal, MemoryStore], dataset: Dataset
+) -> None:
+    journal, _store = opened
+    result = _import(opened, dataset)
+    session = journal.session(result.session_id)
+    assert session.title == "c1"
+    messages = journal.thread(session.id)
+    assert [m.meta["source_turn_id"] for m in messages] == [
+        "D1:1", "D1:2", "D1:3", "D1:5", "D1:6", "D2:1", "D2:2", "D2:3",
+    ]  # fmt: skip
+    assert {m.role for m in messages} == {"user"}
+    assert [m.speaker for m in messages[:3]] == ["Mara", "Theo", "Mara"]
+    assert messages[1].text == "Busy. I adopted a grey cat called Pepper."
+    assert all(m.meta["source"] == "synthetic" and m.meta["conversation"] == "c1" for m in messages)
+    first = datetime(2024, 3, 2, 10, 0, tzinfo=UTC)
+    assert messages[0].created_at == first
+    assert messages[2].created_at == first + timedelta(seconds=2)  # order kept within a session
+    assert messages[5].created_at == datetime(2024, 3, 9, 18, 30, tzinfo=UTC)
+    assert result.message_ids == {m.meta["source_turn_id"]: m.id for m in messages}
+
+
+def test_memories_cite_the_turns_they_came_from(
+    opened: tuple[Journal, MemoryStore], dataset: Dataset
+) -> None:
+    _journal, store = opened
+    result = _import(opened, dataset)
+    memories = store.list()
+    ids = set(result.message_ids.values())
+    assert memories and all(m.provenance and set(m.provenance) <= ids for m in memories)
+    cited = {i for m in memories for i in m.provenance}
+    assert cited == ids  # every turn is remembered somewhere
+    cat = result.message_ids["D1:2"]
+    assert any("Pepper" in m.text and cat in m.provenance for m in memories)
+    assert all(h.actor == "import" for h in store.history() if h.action == "add")
+
+
+def test_the_write_path_runs_for_every_speaker(
+    opened: tuple[Journal, MemoryStore], dataset: Dataset
+) -> None:
+    _journal, store = opened
+    result = _import(opened, dataset)
+    extracted = {m.text: m for m in store.list()}
+    # The other speaker's words count as much as the user's ...
+    theo = extracted["I adopted a grey cat called Pepper"]
+    assert theo.subject == "Theo" and theo.provenance == [result.message_ids["D1:2"]]
+    assert theo.valid_from == datetime(2024, 3, 2, 10, 0, 1, tzinfo=UTC)
+    # ... and the user's statements about themself are about "user", as in a chat.
+    assert extracted["I love cats"].subject == "user"
+    assert result.extracted >= 3
+
+
+def test_long_turns_exchanges_and_answers_are_remembered_too(
+    opened: tuple[Journal, MemoryStore], dataset: Dataset
+) -> None:
+    _journal, store = opened
+    result = _import(opened, dataset)
+    ids = result.message_ids
+    by_kind: dict[str, list[Memory]] = {}
+    for m in store.list():
+        by_kind.setdefault(m.kind, []).append(m)
+    # Each turn as itself, dated and signed, citing only itself.
+    signed = [m for m in by_kind["event"] if m.text.startswith("[2024-03-02T10:00:00] Theo: Busy")]
+    assert [m.provenance for m in signed] == [[ids["D1:2"]]]
+    # A question and its answer: the answer is cited first, it holds what was learned.
+    answered = [m for m in by_kind["event"] if "asked: What did you make there?" in m.text]
+    assert [m.provenance for m in answered] == [[ids["D1:6"], ids["D1:5"]]]
+    exchanges = [m.provenance for m in by_kind["episode"]]
+    assert [ids["D2:1"], ids["D2:2"]] in exchanges and len(exchanges) == 6
+    people = {m.subject: m for m in by_kind["person"]}
+    assert set(people) == {"Mara", "Theo"} and "c1" in people["Mara"].text
+
+
+def test_names_people_are_called_by_are_learned() -> None:
+    turns = [
+        _turn("1", "A", "Hi Sam! How are you?"),
+        _turn("2", "B", "Good, thanks. How Are you?"),
+        _turn("3", "A", "Great, thanks, Sam."),
+        _turn("4", "B", "Hope you sleep well."),
+        _turn("5", "A", "Hope so too. hope is good."),
+    ]
+    conversation = Conversation.model_validate(
+        {"id": "c", "speakers": ["A", "B"], "sessions": [{"id": "s", "date": "2024-01-01",
+                                                           "turns": turns}]}
+    )  # fmt: skip
+    assert aliases(conversation) == {"A": [], "B": ["Sam"]}
+
+
+def test_importing_twice_adds_nothing(
+    opened: tuple[Journal, MemoryStore], dataset: Dataset
+) -> None:
+    journal, store = opened
+    first = import_dataset(journal, store, dataset)
+    count = len(store.list())
+    second = import_dataset(journal, store, dataset)
+    assert [c.conversation for c in first.imported] == ["c1", "c2"]
+    assert second.imported == [] and second.skipped == ["c1", "c2"]
+    assert len(store.list()) == count
+    assert journal.counts()["messages"] == 10
+
+
+def test_a_bad_file_is_one_line_naming_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(DatasetError, match="not JSON"):
+        load_dataset(broken)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"conversations": [{"id": "c", "sessions": [{"id": "s"}]}]}))
+    with pytest.raises(DatasetError, match=r"conversations\.0\.sessions\.0\.date"):
+        load_dataset(wrong)
+    with pytest.raises(DatasetError, match="unknown format"):
+        load_dataset(wrong, "sharegpt")
+
+
+def test_hearth_import_command(tmp_path: Path, run_hearth: RunHearth, hearth_home: Path) -> None:
+    path = tmp_path / "synthetic.json"
+    path.write_text(json.dumps(dataset_dict()))
+    result = run_hearth("import", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [c["conversation"] for c in report["imported"]] == ["c1", "c2"]
+    listed = run_hearth("logs", "list", "--json", "-n", "50")
+    assert {m["speaker"] for m in json.loads(listed.stdout)} == {"Mara", "Theo", "Ines", "Jonah"}
+    again = run_hearth("import", str(path))
+    assert again.returncode == 0 and "already imported" in again.stdout
+    bad = run_hearth("import", str(tmp_path / "nope.json"))
+    assert bad.returncode == DatasetError.exit_code
+    assert "does not exist" in bad.stderr
