@@ -157,9 +157,10 @@ class Agent:
     ) -> TurnResult:
         sampling = sampling or self.settings.sampling
         store = self.store if use_memory else None
-        previous = self._previous_reply(user.session_id, user.parent_id)
-        keep_from = previous.meta.get("context_from") if previous else None
         thread = self.journal.thread(user.session_id, user.id)
+        # The reply before this message (the thread is read once a turn, not twice).
+        previous = next((m for m in reversed(thread[:-1]) if m.role == "assistant"), None)
+        keep_from = previous.meta.get("context_from") if previous else None
         recalled: list[Hit] = []
         if store is not None and "shown_as" not in user.meta:
             # A regeneration reuses the notes its message was first shown with (same prompt).
@@ -273,14 +274,6 @@ class Agent:
             if episode is not None:
                 changed.append(episode.id)
         return changed
-
-    def _previous_reply(self, session_id: int, before: int | None) -> Message | None:
-        if before is None:
-            return None
-        for m in reversed(self.journal.thread(session_id, before)):
-            if m.role == "assistant":
-                return m
-        return None
 
     def _stream(
         self,

@@ -519,20 +519,8 @@ class Journal:
         if not phrase:
             return 0
         pattern = re.compile(re.escape(phrase), re.IGNORECASE)
-        changed = 0
         with self._tx() as db:
-            db.execute("PRAGMA secure_delete=ON")
-            rows = db.execute("SELECT id, text, prompt_json, meta_json FROM messages").fetchall()
-            for row in rows:
-                text = pattern.sub(marker, row["text"])
-                prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
-                meta = self._redact_json(row["meta_json"], pattern, marker, ascii=True)
-                if (text, prompt, meta) != (row["text"], row["prompt_json"], row["meta_json"]):
-                    db.execute(
-                        "UPDATE messages SET text=?, prompt_json=?, meta_json=? WHERE id=?",
-                        (text, prompt, meta, row["id"]),
-                    )
-                    changed += 1
+            changed = self._redact_messages(db, pattern, marker, own_words=True)
             for table, column, key in (
                 ("sessions", "title", "id"),
                 ("feedback", "note", "message_id"),
@@ -552,19 +540,27 @@ class Journal:
         if not text:
             return 0
         pattern = re.compile(re.escape(text), re.IGNORECASE)
-        changed = 0
         with self._tx() as db:
-            db.execute("PRAGMA secure_delete=ON")
-            rows = db.execute("SELECT id, prompt_json, meta_json FROM messages").fetchall()
-            for row in rows:
-                prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
-                meta = self._redact_json(row["meta_json"], pattern, marker, ascii=True)
-                if (prompt, meta) != (row["prompt_json"], row["meta_json"]):
-                    db.execute(
-                        "UPDATE messages SET prompt_json=?, meta_json=? WHERE id=?",
-                        (prompt, meta, row["id"]),
-                    )
-                    changed += 1
+            changed = self._redact_messages(db, pattern, marker, own_words=False)
+        return changed
+
+    def _redact_messages(
+        self, db: sqlite3.Connection, pattern: re.Pattern[str], marker: str, *, own_words: bool
+    ) -> int:
+        """Replace the pattern in prompts and meta (and, with own_words, in message texts);
+        freed bytes are zeroed. Returns how many messages changed."""
+        db.execute("PRAGMA secure_delete=ON")
+        changed = 0
+        for row in db.execute("SELECT id, text, prompt_json, meta_json FROM messages").fetchall():
+            text = pattern.sub(marker, row["text"]) if own_words else row["text"]
+            prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
+            meta = self._redact_json(row["meta_json"], pattern, marker, ascii=True)
+            if (text, prompt, meta) != (row["text"], row["prompt_json"], row["meta_json"]):
+                db.execute(
+                    "UPDATE messages SET text=?, prompt_json=?, meta_json=? WHERE id=?",
+                    (text, prompt, meta, row["id"]),
+                )
+                changed += 1
         return changed
 
     @staticmethod
