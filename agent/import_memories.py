@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from memory import people
 from memory.nodes import Memory, NewMemory
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class Built:
     """Memories to add for one part of a conversation."""
 
     items: list[NewMemory] = field(default_factory=list)
+    names: dict[str, list[str]] = field(default_factory=dict)
+    """Subject -> what that person is also called, for searches that name them."""
 
 
 def aliases(conversation: Conversation) -> dict[str, list[str]]:
@@ -179,8 +182,20 @@ class MemoryBuilder:
                 f"first spoke on {_long_date(when)}, {self._spoken[speaker]} messages."
             )
             built.items.append(self._memory(text, "person", speaker, [first_id], when))
+            if called:
+                built.names[speaker] = list(called)
+        user = self._user()
+        if user is not None:
+            built.names["user"] = [*people.name_tokens(user), *self.aliases.get(user, [])]
         return built
+
+    def _user(self) -> str | None:
+        """The speaker who is the user: the write path keeps their facts under "user"."""
+        wanted = (self.conversation.user or "").casefold()
+        return next((s for s in self._first if s.casefold() == wanted), None)
 
     def add(self, store: MemoryStore, built: Built) -> None:
         if built.items:
             self.memories.extend(store.add_many(built.items, actor="import"))
+        for subject, names in built.names.items():
+            store.add_names(subject, names)

@@ -116,6 +116,19 @@ MIGRATIONS: list[Migration] = [
             "ALTER TABLE memories ADD COLUMN base_importance REAL",
         ],
     ),
+    (
+        "0003_subject_index",
+        [
+            # Every search lists the people memories are about, to find those a query names.
+            "CREATE INDEX memories_subject ON memories(subject)",
+            # What people are called besides their subject ("Kate" for the speaker "Emi").
+            """CREATE TABLE names (
+                name TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                PRIMARY KEY (name, subject)
+            ) WITHOUT ROWID""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -426,6 +439,44 @@ class MemoryDB:
     def clear_pending(self, ids: Sequence[str]) -> None:
         with self.tx() as db:
             db.executemany("DELETE FROM index_pending WHERE id=?", [(i,) for i in ids])
+
+    def subjects(self, filters: Filters) -> list[str]:
+        """Who the memories that pass the filters are about, each once."""
+        where, args = filters.sql()
+        rows = self._db.execute(
+            f"SELECT DISTINCT subject FROM memories WHERE {where}", args
+        ).fetchall()
+        return [r["subject"] for r in rows]
+
+    def add_names(self, db: sqlite3.Connection, subject: str, names: Sequence[str]) -> None:
+        db.executemany(
+            "INSERT OR IGNORE INTO names(name, subject) VALUES (?, ?)",
+            [(n, subject) for n in names],
+        )
+
+    def names(self) -> list[tuple[str, str]]:
+        """(name, subject) for every name recorded."""
+        rows = self._db.execute("SELECT name, subject FROM names").fetchall()
+        return [(r["name"], r["subject"]) for r in rows]
+
+    def forget_names(self, db: sqlite3.Connection, phrase: str | None) -> int:
+        """Drop names containing the phrase (ignoring case), and those of people no memory is
+        about any more (the user's own stay)."""
+        removed = db.execute(
+            "DELETE FROM names WHERE subject != 'user'"
+            " AND subject NOT IN (SELECT DISTINCT subject FROM memories)"
+        ).rowcount
+        if phrase:
+            needle = phrase.casefold()
+            rows = db.execute("SELECT name, subject FROM names").fetchall()
+            doomed = [
+                (r["name"], r["subject"])
+                for r in rows
+                if needle in r["name"].casefold() or needle in r["subject"].casefold()
+            ]
+            db.executemany("DELETE FROM names WHERE name=? AND subject=?", doomed)
+            removed += len(doomed)
+        return removed
 
     # -- lexical --------------------------------------------------------------------------
 

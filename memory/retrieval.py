@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -69,8 +69,10 @@ def fuse(
     memories: Mapping[str, Memory],
     settings: MemorySettings,
     at: datetime,
+    about: Collection[str] = (),
 ) -> list[Hit]:
-    """Every candidate that passed the filters, scored and ordered best first (ties by id)."""
+    """Every candidate that passed the filters, scored and ordered best first (ties by id).
+    Memories whose subject is in `about` (the people a query names) come before the rest."""
     fresh = {i: recency(m, at, settings.recency_half_life_days) for i, m in memories.items()}
     weight = {i: m.importance for i, m in memories.items()}
     rank = {
@@ -99,7 +101,7 @@ def fuse(
         )
         for i, memory in memories.items()
     ]
-    hits.sort(key=lambda h: (-h.score, h.memory.id))
+    hits.sort(key=lambda h: (h.memory.subject not in about, -h.score, h.memory.id))
     return hits
 
 

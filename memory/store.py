@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memory import people
 from memory.config import MemorySettings, Paths, Settings
 from memory.datadir import DataDirLock, ensure_data_dir
 from memory.embedder import Embedder, SentenceEmbedder
@@ -61,9 +62,12 @@ class MemoryStore:
         embedder: Embedder | None,
         lock: DataDirLock | None,
         owns_lock: bool,
+        user_name: str = "",
     ) -> None:
         self.paths = paths
         self.settings = settings
+        self.user_name = user_name
+        """What the user is called (chat.user_name): a query naming them means "user"."""
         self.write = write
         self._db = db
         self._embedder = embedder
@@ -110,6 +114,7 @@ class MemoryStore:
             embedder=embedder,
             lock=lock if write else None,
             owns_lock=owns_lock,
+            user_name=settings.chat.user_name,
         )
         try:
             # Unverified opens are for `rebuild --reembed`, which recreates the index anyway:
@@ -510,6 +515,7 @@ class MemoryStore:
                 self._db.record(db, memory.id, "forget", "user", detail={"kind": memory.kind})
             if phrase:
                 removed["history_texts_redacted"] = self._db.redact_history(db, phrase, MARKER)
+            removed["names"] = self._db.forget_names(db, phrase)
         texts = [m.text for m in memories]
         journal_counts = self._redact_journal(journal, texts, phrase)
         self._db.compact()
@@ -607,6 +613,30 @@ class MemoryStore:
             embedder=self._db.embedder(),
         )
 
+    def add_names(self, subject: str, names: Sequence[str]) -> None:
+        """Record what the person stored under `subject` is also called, so a query using
+        those names finds them ("Kate" for "Emi"; "Sam" for "user")."""
+        self._require_write()
+        with self._db.tx() as db:
+            self._db.add_names(db, subject, [n for n in names if n.strip()])
+
+    def names(self, at: datetime | None = None) -> dict[str, set[str]]:
+        """Each name a person with current memories is called by -> the subjects those memories
+        are stored under: their subject's own words, the names recorded for them, and the
+        configured user name (when it is a name) for "user"."""
+        subjects = set(self._db.subjects(Filters(valid_at=at or now())))
+        names: dict[str, set[str]] = {}
+        for subject in subjects:
+            for name in people.name_tokens(subject):
+                names.setdefault(name, set()).add(subject)
+        for name, subject in self._db.names():
+            if subject in subjects or subject == "user":
+                names.setdefault(name, set()).add(subject)
+        if self.user_name[:1].isupper():
+            for name in people.name_tokens(self.user_name):
+                names.setdefault(name, set()).add("user")
+        return names
+
     def search(
         self,
         query: str,
@@ -623,9 +653,12 @@ class MemoryStore:
         """The k best memories for a query, best first, by hybrid rank fusion.
 
         Filters (valid at `at`, default now; kinds; a time range on when the memory was true)
-        run in SQLite. With a token budget, hits are kept in order while their texts fit.
+        run in SQLite. With a token budget, hits are kept in order while their texts fit. A
+        query that names known people is searched without their names (a name says who, not
+        what), and the memories about the people it names come first.
         """
-        vector = self.embed([query])[0]
+        mentions = people.find(query, self.names(at))
+        vector = self.embed([mentions.rest or query])[0]
         return self.search_by_vector(
             query,
             vector,
@@ -637,6 +670,7 @@ class MemoryStore:
             token_budget=token_budget,
             count_tokens=count_tokens,
             at=at,
+            mentions=mentions,
         )
 
     def search_by_vector(
@@ -652,21 +686,24 @@ class MemoryStore:
         token_budget: int | None = None,
         count_tokens: Callable[[str], int] = approx_tokens,
         at: datetime | None = None,
+        mentions: people.Mentions | None = None,
     ) -> builtins.list[Hit]:
-        """`search` with the query already embedded (the benchmark times both)."""
+        """`search` with the query already embedded (the benchmark times both); `mentions`,
+        when given, are the people `query` names (none are looked for otherwise)."""
         k = k or self.settings.k
         at = at or now()
+        mentions = mentions or people.Mentions(rest=query)
         filters = Filters(
             valid_at=at if valid_only else None, kinds=kinds, since=since, until=until
         )
         fetch = k * self.settings.overfetch
         index = self._index_for_read()
         dense = dict(index.query(vector, fetch)) if index is not None else {}
-        lexical = dict(self._db.lexical(query, fetch, filters))
+        lexical = dict(self._db.lexical(mentions.rest or query, fetch, filters))
         memories = self._db.get_many([*dense, *lexical], filters)
         found = Candidates(dense={i: s for i, s in dense.items() if i in memories}, lexical=lexical)
         self._add_neighbours(found, memories, filters)
-        hits = fuse(found, memories, self.settings, at)
+        hits = fuse(found, memories, self.settings, at, about=mentions.subjects)
         if token_budget is not None:
             hits = within_budget(hits, token_budget, count_tokens)
         return hits[:k]

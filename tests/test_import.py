@@ -204,6 +204,28 @@ def test_names_people_are_called_by_are_learned() -> None:
     assert aliases(conversation) == {"A": [], "B": ["Sam"]}
 
 
+def test_a_question_using_those_names_finds_that_person(
+    opened: tuple[Journal, MemoryStore],
+) -> None:
+    journal, store = opened
+    turns = [
+        _turn("1", "Lena Ortiz", "Hi Sam! I repaired the brakes on my bike yesterday."),
+        _turn("2", "Rui", "Nice. I bought a red kayak and took it out on the lake."),
+        _turn("3", "Lena Ortiz", "I want to try paddling too. Thanks, Sam!"),
+    ]
+    conversation = Conversation.model_validate(
+        {"id": "c", "speakers": ["Lena Ortiz", "Rui"], "user": "Lena Ortiz",
+         "sessions": [{"id": "s", "date": "2024-01-01", "turns": turns}]}
+    )  # fmt: skip
+    import_conversation(journal, store, conversation, source="test")
+    names = store.names()
+    assert names["Sam"] == {"Rui"}
+    # The importing user is "user" too: the write path keeps their facts under that subject.
+    assert names["Lena"] == names["Ortiz"] == {"Lena Ortiz", "user"}
+    assert store.search("What did Sam do on the lake?", k=1)[0].memory.subject == "Rui"
+    assert store.search("What did Lena fix?", k=1)[0].memory.subject in {"Lena Ortiz", "user"}
+
+
 def test_importing_twice_adds_nothing(
     opened: tuple[Journal, MemoryStore], dataset: Dataset
 ) -> None:

@@ -406,3 +406,53 @@ def test_recency_prefers_what_was_learned_lately(store: MemoryStore) -> None:
     assert fresh.memory.id == memory.id
     assert fresh.recency == pytest.approx(1.0, abs=0.01)
     assert aged.recency == pytest.approx(0.5, abs=0.01)
+
+
+# -- people -----------------------------------------------------------------------------------
+
+
+def test_a_question_naming_someone_finds_what_they_said_first(store: MemoryStore) -> None:
+    store.add_many(
+        [
+            NewMemory(text="Priya: my new job at the bakery starts Monday", subject="Priya"),
+            NewMemory(text="Tomas: work has been brutal, my boss yells", subject="Tomas"),
+            NewMemory(text="Priya: I think Tomas should quit that job", subject="Priya"),
+            NewMemory(text="I started a job at the library", subject="user"),
+        ]
+    )
+    assert store.names()["Tomas"] == {"Tomas"}
+    # Misspelled and possessive: still Tomas, and his own words come before talk about him.
+    question = "How is Thomas's job going?"
+    assert store.search(question, k=1)[0].memory.subject == "Tomas"
+    # Searched as plain text, a memory about someone else that names him ranks higher.
+    plain = store.search_by_vector(question, store.embed([question])[0], k=4)
+    assert plain[0].memory.subject != "Tomas"
+    # Without a name nothing is reordered by person: the closest text wins.
+    assert store.search("bakery job starting Monday", k=1)[0].memory.subject == "Priya"
+
+
+def test_the_users_configured_name_means_the_user(paths: Paths, embedder: SentenceEmbedder) -> None:
+    settings = Settings.model_validate({"chat": {"user_name": "Sam"}})
+    with MemoryStore.open(paths, settings, write=True, embedder=embedder) as named:
+        named.add_many(
+            [
+                NewMemory(text="I play the cello on Sundays", subject="user"),
+                NewMemory(text="Ben plays the cello in an orchestra", subject="Ben"),
+            ]
+        )
+        assert named.names()["Sam"] == {"user"}
+        assert named.search("Does Sam play an instrument?", k=1)[0].memory.subject == "user"
+        assert named.search("Does Ben play an instrument?", k=1)[0].memory.subject == "Ben"
+
+
+def test_forgetting_takes_a_persons_names_with_it(store: MemoryStore) -> None:
+    emi = store.add("Emi: I walked the dog by the river", subject="Emi", kind="event")
+    store.add("Ben: I bought a kayak", subject="Ben", kind="event")
+    store.add_names("Emi", ["Kate"])
+    store.add_names("Ben", ["Benny"])
+    assert store.names()["Kate"] == {"Emi"}
+    assert store.search("What did Kate do by the river?", k=1)[0].memory.id == emi.id
+    store.forget_matching("Benny")  # a name only: no memory holds it, the name still goes
+    assert "Benny" not in store.names()
+    store.forget(emi.id)  # the last memory about Emi: what she is called goes too
+    assert store._db.names() == []

@@ -1,0 +1,58 @@
+"""Finding the people a query names, as the store's search does."""
+
+from __future__ import annotations
+
+from memory.people import find, name_tokens
+
+NAMES = {
+    "Fahim": {"Fahim Khan", "user"},
+    "Khan": {"Fahim Khan", "user"},
+    "Muhhamed": {"Muhhamed"},
+    "elise": {"elise"},
+    "Jo": {"Jo"},
+}
+
+
+def test_a_named_person_is_found_and_taken_out_of_the_question() -> None:
+    found = find("What does Muhhamed think of his job?", NAMES)
+    assert found.subjects == {"Muhhamed"}
+    assert found.people == 1
+    assert found.rest == "What does think of his job?"
+
+
+def test_names_are_matched_as_loosely_as_they_are_spelled() -> None:
+    # A close spelling, a possessive, and a label written in lower case.
+    assert find("How does Muhammad's boss treat him?", NAMES).subjects == {"Muhhamed"}
+    assert find("Where did Elise go?", NAMES).subjects == {"elise"}
+    # First letters must agree, and short names must match exactly.
+    assert find("What did Kevin say?", NAMES).subjects == set()
+    assert find("What did Nuhhamed say?", NAMES).subjects == set()
+    assert find("Did Jon call?", NAMES).subjects == set()
+    assert find("Did Jo call?", NAMES).subjects == {"Jo"}
+
+
+def test_one_person_called_two_ways_counts_once() -> None:
+    found = find("Fahim Khan and Muhhamed: what do they both like?", NAMES)
+    assert found.subjects == {"Fahim Khan", "user", "Muhhamed"}
+    assert found.people == 2
+    assert found.rest == "and : what do they both like?"
+
+
+def test_a_query_that_is_only_a_name_leaves_nothing_to_search_with() -> None:
+    found = find("Muhhamed?", NAMES)
+    assert found.subjects == {"Muhhamed"} and found.rest == ""
+
+
+def test_words_in_lower_case_are_never_names() -> None:
+    names = {"Will": {"Will"}, "Rose": {"Rose"}}
+    found = find("will the rose bloom?", names)
+    assert found.subjects == set() and found.rest == "will the rose bloom?"
+
+
+def test_a_persons_name_words() -> None:
+    assert name_tokens("Fahim Khan") == ["Fahim", "Khan"]
+    assert name_tokens("elise") == ["elise"]
+    # A relation is not the person it is a relation of.
+    assert name_tokens("Sam's mom") == []
+    assert name_tokens("user") == []
+    assert name_tokens("Liam O'Brien") == ["Liam", "O'Brien"]
