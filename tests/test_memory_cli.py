@@ -75,6 +75,20 @@ def test_add_search_show_edit_pin_and_history_as_json(
     assert history[1]["text"] == "I live in Lisbon, by the river"
 
 
+def test_search_says_who_a_query_names(
+    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        store.add("Tomas: my boss yells at everyone", subject="Tomas", kind="event")
+        store.add("Priya: Tomas should quit his job", subject="Priya", kind="event")
+    done = run_hearth("memory", "search", "How is Thomas's job?")
+    assert done.returncode == 0, done.stderr
+    assert "about Tomas first; searched as: How is job?" in done.stdout
+    assert done.stdout.index("my boss yells") < done.stdout.index("should quit")
+    plain = run_hearth("memory", "search", "job")
+    assert "first; searched as" not in plain.stdout
+
+
 def test_show_lists_provenance_and_edges(
     run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
 ) -> None:

@@ -189,12 +189,20 @@ def memory_search(
     show_all: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hybrid search (meaning, words, recency, importance, links), best first."""
+    """Hybrid search (meaning, words, recency, importance, links), best first; memories about
+    the people a query names come first."""
+    from memory import people
+
     with _store(write=False) as (_home, store):
         hits = store.search(query, k, kinds=_kinds(kind), valid_only=not show_all)
+        named = people.find(query, store.names())
     if as_json:
         _print_json([_hit_json(h) for h in hits])
         return
+    if named.subjects:
+        # Says why the order is not the scores': the people named rank first.
+        about = ", ".join(sorted(named.subjects))
+        out.print(Text(f"about {about} first; searched as: {named.rest or query}", style="dim"))
     out.print(_hit_table(hits))
 
 
