@@ -48,7 +48,13 @@ def _same_name(typed: str, known: str) -> bool:
         return True
     if min(len(a), len(b)) < MIN_FUZZY_LENGTH or a[0] != b[0]:
         return False
-    return difflib.SequenceMatcher(None, a, b).ratio() >= MIN_SIMILARITY
+    # The cheap upper bounds first: a search compares every capitalised word with every name.
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= MIN_SIMILARITY
+        and matcher.quick_ratio() >= MIN_SIMILARITY
+        and matcher.ratio() >= MIN_SIMILARITY
+    )
 
 
 def find(query: str, names: Mapping[str, Iterable[str]]) -> Mentions:

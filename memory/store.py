@@ -620,11 +620,11 @@ class MemoryStore:
         with self._db.tx() as db:
             self._db.add_names(db, subject, [n for n in names if n.strip()])
 
-    def names(self, at: datetime | None = None) -> dict[str, set[str]]:
-        """Each name a person with current memories is called by -> the subjects those memories
-        are stored under: their subject's own words, the names recorded for them, and the
-        configured user name (when it is a name) for "user"."""
-        subjects = set(self._db.subjects(Filters(valid_at=at or now())))
+    def names(self) -> dict[str, set[str]]:
+        """Each name a person Hearth has memories about is called by -> the subjects those
+        memories are stored under: their subject's own words, the names recorded for them, and
+        the configured user name (when it is a name) for "user"."""
+        subjects = set(self._db.subjects())
         names: dict[str, set[str]] = {}
         for subject in subjects:
             for name in people.name_tokens(subject):
@@ -657,7 +657,7 @@ class MemoryStore:
         query that names known people is searched without their names (a name says who, not
         what), and the memories about the people it names come first.
         """
-        mentions = people.find(query, self.names(at))
+        mentions = people.find(query, self.names())
         vector = self.embed([mentions.rest or query])[0]
         return self.search_by_vector(
             query,
