@@ -104,6 +104,9 @@ class MemorySettings(_Section):
     """Fusion weight of the importance ranking."""
     weight_graph: float = Field(0.5, ge=0.0)
     """Fusion weight of one hop of graph neighbours of the best dense and lexical hits."""
+    weight_person: float = Field(2.0, ge=0.0)
+    """Fusion weight of being about someone the query names (their subject, or their name in
+    the text): every such memory ranks first on this signal."""
     graph_seeds: int = Field(5, ge=0)
     """How many of the best hits lend their neighbours to the graph ranking."""
     recency_half_life_days: float = Field(30.0, gt=0.0)

@@ -465,24 +465,25 @@ class MemoryDB:
         rows = self._db.execute("SELECT name, subject FROM names").fetchall()
         return [(r["name"], r["subject"]) for r in rows]
 
-    def forget_names(self, db: sqlite3.Connection, phrase: str | None) -> int:
-        """Drop names containing the phrase (ignoring case), and those of people no memory is
-        about any more (the user's own stay)."""
+    def forget_names(self, db: sqlite3.Connection, texts: Sequence[str | None]) -> int:
+        """Drop the names that forgotten texts (memories, a phrase) contain or say as a word,
+        for anyone, the user included, and the names of people no memory is about any more
+        (the user's own stay until forgotten by name)."""
         removed = db.execute(
             "DELETE FROM names WHERE subject != 'user'"
             " AND subject NOT IN (SELECT DISTINCT subject FROM memories)"
         ).rowcount
-        if phrase:
-            needle = phrase.casefold()
-            rows = db.execute("SELECT name, subject FROM names").fetchall()
-            doomed = [
-                (r["name"], r["subject"])
-                for r in rows
-                if needle in r["name"].casefold() or needle in r["subject"].casefold()
-            ]
-            db.executemany("DELETE FROM names WHERE name=? AND subject=?", doomed)
-            removed += len(doomed)
-        return removed
+        forgotten = [t.casefold() for t in texts if t]
+        said = {w for t in forgotten for w in re.findall(r"\w+", t)}
+        rows = db.execute("SELECT name, subject FROM names").fetchall()
+        doomed = [
+            (r["name"], r["subject"])
+            for r in rows
+            if r["name"].casefold() in said
+            or any(t in r["name"].casefold() or t in r["subject"].casefold() for t in forgotten)
+        ]
+        db.executemany("DELETE FROM names WHERE name=? AND subject=?", doomed)
+        return removed + len(doomed)
 
     # -- lexical --------------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ def fuse(
     about: Collection[str] = (),
 ) -> list[Hit]:
     """Every candidate that passed the filters, scored and ordered best first (ties by id).
-    Memories whose subject is in `about` (the people a query names) come before the rest."""
+    `about` holds the ids of memories about the people the query names."""
     fresh = {i: recency(m, at, settings.recency_half_life_days) for i, m in memories.items()}
     weight = {i: m.importance for i, m in memories.items()}
     rank = {
@@ -81,6 +81,7 @@ def fuse(
         "graph": ranks({i: s for i, s in found.graph.items() if i in memories}),
         "recency": ranks(fresh),
         "importance": ranks(weight),
+        "person": ranks({i: 1.0 for i in about if i in memories}),
     }
     weights = {
         "dense": settings.weight_dense,
@@ -88,6 +89,7 @@ def fuse(
         "graph": settings.weight_graph,
         "recency": settings.weight_recency,
         "importance": settings.weight_importance,
+        "person": settings.weight_person,
     }
     hits = [
         Hit(
@@ -101,7 +103,7 @@ def fuse(
         )
         for i, memory in memories.items()
     ]
-    hits.sort(key=lambda h: (h.memory.subject not in about, -h.score, h.memory.id))
+    hits.sort(key=lambda h: (-h.score, h.memory.id))
     return hits
 
 

@@ -39,6 +39,18 @@ from memory.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
+
+def _about(memory: Memory, mentions: people.Mentions) -> bool:
+    """Whether a memory is about someone the query names: stored under them, or the user's own
+    memory that says their name ("I lent Ana my bike"). Another person's words that say the
+    name are about that other person: counting them was measured to recall less."""
+    if memory.subject in mentions.subjects:
+        return True
+    if memory.subject != "user" or not mentions.called:
+        return False
+    return people.says_name(memory.text, mentions.called)
+
+
 Vectors = npt.NDArray[np.float32]
 
 
@@ -515,7 +527,7 @@ class MemoryStore:
                 self._db.record(db, memory.id, "forget", "user", detail={"kind": memory.kind})
             if phrase:
                 removed["history_texts_redacted"] = self._db.redact_history(db, phrase, MARKER)
-            removed["names"] = self._db.forget_names(db, phrase)
+            removed["names"] = self._db.forget_names(db, [*(m.text for m in memories), phrase])
         texts = [m.text for m in memories]
         journal_counts = self._redact_journal(journal, texts, phrase)
         self._db.compact()
@@ -615,10 +627,12 @@ class MemoryStore:
 
     def add_names(self, subject: str, names: Sequence[str]) -> None:
         """Record what the person stored under `subject` is also called, so a query using
-        those names finds them ("Kate" for "Emi"; "Sam" for "user")."""
+        those names finds them ("Kate" for "Emi"; "Sam" for "user"). A name of several words
+        is recorded as each word a query could use alone."""
         self._require_write()
+        words = [w for name in names for w in people.name_tokens(name.strip())]
         with self._db.tx() as db:
-            self._db.add_names(db, subject, [n for n in names if n.strip()])
+            self._db.add_names(db, subject, list(dict.fromkeys(words)))
 
     def names(self) -> dict[str, set[str]]:
         """Each name a person Hearth has memories about is called by -> the subjects those
@@ -654,8 +668,8 @@ class MemoryStore:
 
         Filters (valid at `at`, default now; kinds; a time range on when the memory was true)
         run in SQLite. With a token budget, hits are kept in order while their texts fit. A
-        query that names known people is searched without their names (a name says who, not
-        what), and the memories about the people it names come first.
+        query that names known people is embedded without their names (a name says who, not
+        what), and memories about the people it names rank higher (`weight_person`).
         """
         mentions = people.find(query, self.names())
         vector = self.embed([mentions.rest or query])[0]
@@ -699,11 +713,13 @@ class MemoryStore:
         fetch = k * self.settings.overfetch
         index = self._index_for_read()
         dense = dict(index.query(vector, fetch)) if index is not None else {}
-        lexical = dict(self._db.lexical(mentions.rest or query, fetch, filters))
+        # Names stay in the words matched: a memory that says the name is a fair hit.
+        lexical = dict(self._db.lexical(query, fetch, filters))
         memories = self._db.get_many([*dense, *lexical], filters)
         found = Candidates(dense={i: s for i, s in dense.items() if i in memories}, lexical=lexical)
         self._add_neighbours(found, memories, filters)
-        hits = fuse(found, memories, self.settings, at, about=mentions.subjects)
+        about = [i for i, m in memories.items() if _about(m, mentions)]
+        hits = fuse(found, memories, self.settings, at, about=about)
         if token_budget is not None:
             hits = within_budget(hits, token_budget, count_tokens)
         return hits[:k]

@@ -83,10 +83,12 @@ def test_search_says_who_a_query_names(
         store.add("Priya: Tomas should quit his job", subject="Priya", kind="event")
     done = run_hearth("memory", "search", "How is Thomas's job?")
     assert done.returncode == 0, done.stderr
-    assert "about Tomas first; searched as: How is job?" in done.stdout
+    assert "names Tomas: their memories rank higher; meaning searched as: How is job?" in (
+        " ".join(done.stdout.split())
+    )
     assert done.stdout.index("my boss yells") < done.stdout.index("should quit")
     plain = run_hearth("memory", "search", "job")
-    assert "first; searched as" not in plain.stdout
+    assert "rank higher" not in plain.stdout
 
 
 def test_show_lists_provenance_and_edges(

@@ -445,6 +445,27 @@ def test_the_users_configured_name_means_the_user(paths: Paths, embedder: Senten
         assert named.search("Does Ben play an instrument?", k=1)[0].memory.subject == "Ben"
 
 
+def test_what_the_user_said_about_someone_still_counts(store: MemoryStore) -> None:
+    # Memories about the person named rank higher, but not above everything: the user's own
+    # memory that says the name and answers the question is still found.
+    store.add_many(
+        [
+            NewMemory(text=t, subject="Ana")
+            for t in (
+                "Ana is allergic to peanuts",
+                "Ana lives in Porto",
+                "Ana works as a nurse",
+                "Ana has two cats",
+                "Ana plays the cello",
+                "Ana's birthday is in June",
+                "Ana is learning Japanese",
+            )
+        ]
+    )
+    lent = store.add("I lent Ana my blue bike last week", subject="user")
+    assert lent.id in [h.memory.id for h in store.search("Did Ana give my bike back?", k=6)]
+
+
 def test_forgetting_takes_a_persons_names_with_it(store: MemoryStore) -> None:
     emi = store.add("Emi: I walked the dog by the river", subject="Emi", kind="event")
     store.add("Ben: I bought a kayak", subject="Ben", kind="event")
@@ -455,4 +476,16 @@ def test_forgetting_takes_a_persons_names_with_it(store: MemoryStore) -> None:
     store.forget_matching("Benny")  # a name only: no memory holds it, the name still goes
     assert "Benny" not in store.names()
     store.forget(emi.id)  # the last memory about Emi: what she is called goes too
+    assert store._db.names() == []
+
+
+def test_forgetting_a_full_name_forgets_each_of_its_words(store: MemoryStore) -> None:
+    store.add("I repaired my bike", subject="user")
+    store.add_names("user", ["Lena Ortiz", "Lenny"])
+    assert store.names()["Ortiz"] == {"user"}
+    store.forget_matching("Lena Ortiz")
+    assert store._db.names() == [("Lenny", "user")]
+    # A forgotten memory that says a name takes that name with it.
+    said = store.add("Everyone calls me Lenny", subject="user")
+    store.forget(said.id)
     assert store._db.names() == []

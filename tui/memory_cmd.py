@@ -190,7 +190,7 @@ def memory_search(
     as_json: JsonOpt = False,
 ) -> None:
     """Hybrid search (meaning, words, recency, importance, links), best first; memories about
-    the people a query names come first."""
+    the people a query names rank higher."""
     from memory import people
 
     with _store(write=False) as (_home, store):
@@ -200,9 +200,12 @@ def memory_search(
         _print_json([_hit_json(h) for h in hits])
         return
     if named.subjects:
-        # Says why the order is not the scores': the people named rank first.
+        # Says why memories about someone rank higher than their text alone would.
         about = ", ".join(sorted(named.subjects))
-        out.print(Text(f"about {about} first; searched as: {named.rest or query}", style="dim"))
+        out.print(
+            Text(f"names {about}: their memories rank higher; meaning searched as: "
+                 f"{named.rest or query}", style="dim")
+        )  # fmt: skip
     out.print(_hit_table(hits))
 
 
