@@ -489,3 +489,26 @@ def test_forgetting_a_full_name_forgets_each_of_its_words(store: MemoryStore) ->
     said = store.add("Everyone calls me Lenny", subject="user")
     store.forget(said.id)
     assert store._db.names() == []
+
+
+def test_a_memory_database_from_before_names_is_upgraded_in_place(tmp_path: Path) -> None:
+    from memory.memdb import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "memory.sqlite3"
+    old = sqlite3.connect(path)
+    for _name, steps in MIGRATIONS[:2]:
+        for step in steps:
+            old.execute(step)
+    old.execute(
+        "INSERT INTO memories(id, kind, text, subject, learned_at)"
+        " VALUES ('m_1', 'fact', 'Ana likes tea', 'Ana', '2026-01-01T00:00:00+00:00')"
+    )
+    old.execute("PRAGMA user_version = 2")
+    old.commit()
+    old.close()
+    db = MemoryDB(path)
+    try:
+        assert db.schema_version() == SCHEMA_VERSION == 3
+        assert db.subjects() == ["Ana"] and db.names() == []
+    finally:
+        db.close()
