@@ -57,8 +57,14 @@ def name_tokens(subject: str) -> list[str]:
     return [w for w in words if w[0].isupper()]
 
 
+def _squeeze(word: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
 def _close(typed: str, known: str) -> bool:
     a, b = typed.casefold(), known.casefold()
+    if _squeeze(a) == _squeeze(b):
+        return True  # a letter doubled or not, the commonest misspelling: Anna for Ana
     if min(len(a), len(b)) < MIN_FUZZY_LENGTH or a[0] != b[0]:
         return False
     # The cheap upper bounds first: a search compares every capitalised word with every name.
@@ -73,8 +79,9 @@ def _close(typed: str, known: str) -> bool:
 def find(query: str, names: Mapping[str, Iterable[str]]) -> Mentions:
     """The known people `query` names. `names` maps each name a person is called by (one word,
     any case) to the subjects their memories are stored under. Only capitalised words count,
-    never common words ("Will you…" is not about Will); a close spelling counts for names of
-    five letters or more, except for a sentence's first word, which must match exactly."""
+    never common words ("Will you…" is not about Will); a letter doubled or not counts (Anna
+    for Ana), and a close spelling for names of five letters or more, except for a sentence's
+    first word, which must match exactly."""
     known: dict[str, set[str]] = {}
     for name, subjects in names.items():
         known.setdefault(name.casefold(), set()).update(subjects)

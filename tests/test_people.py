@@ -28,6 +28,9 @@ def test_names_are_matched_as_loosely_as_they_are_spelled() -> None:
     assert find("What did Nuhhamed say?", NAMES).subjects == set()
     assert find("Did Jon call?", NAMES).subjects == set()
     assert find("Did Jo call?", NAMES).subjects == {"Jo"}
+    # A letter doubled or not is the same name, however short.
+    assert find("What does Anna drink?", {"Ana": {"Ana"}}).subjects == {"Ana"}
+    assert find("Did Joe call?", NAMES).subjects == set()
 
 
 def test_common_words_are_not_names_even_when_someone_is_called_that() -> None:
