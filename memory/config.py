@@ -104,9 +104,12 @@ class MemorySettings(_Section):
     """Fusion weight of the importance ranking."""
     weight_graph: float = Field(0.5, ge=0.0)
     """Fusion weight of one hop of graph neighbours of the best dense and lexical hits."""
-    weight_person: float = Field(2.0, ge=0.0)
-    """Fusion weight of being about someone the query names (their subject, or their name in
-    the text): every such memory ranks first on this signal."""
+    weight_person: float = Field(1.0, ge=0.0)
+    """Fusion weight of being about someone the query names (stored under them, or the user's
+    own memory that says their name), such memories ranked among themselves by the rest."""
+    person_relevance: float = Field(0.5, ge=0.0, le=1.0)
+    """A memory about a named person is lifted only if its meaning is at least this share of
+    the best match's cosine similarity: facts about them off the question's topic stay put."""
     graph_seeds: int = Field(5, ge=0)
     """How many of the best hits lend their neighbours to the graph ranking."""
     recency_half_life_days: float = Field(30.0, gt=0.0)

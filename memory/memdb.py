@@ -25,6 +25,7 @@ from memory.nodes import (
     Kind,
     Memory,
 )
+from memory.people import fold, squeeze
 from memory.sqlite import Database, Migration
 
 Vectors = npt.NDArray[np.float32]
@@ -370,13 +371,16 @@ class MemoryDB:
         return [_row_to_memory(r) for r in rows]
 
     def matching(self, phrase: str) -> list[str]:
-        """Ids of memories whose text or subject contains the phrase, ignoring case."""
-        needle = phrase.casefold()
+        """Ids of memories whose text or subject contains the phrase, ignoring case and the
+        kind of apostrophe. The subject "user" is a label, not something the user said:
+        forgetting "er" must not take every memory about the user."""
+        needle = fold(phrase)
         rows = self._db.execute("SELECT id, text, subject FROM memories").fetchall()
         return [
             r["id"]
             for r in rows
-            if needle in r["text"].casefold() or needle in r["subject"].casefold()
+            if needle in fold(r["text"])
+            or (r["subject"] != "user" and needle in fold(r["subject"]))
         ]
 
     def delete(self, db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
@@ -466,21 +470,25 @@ class MemoryDB:
         return [(r["name"], r["subject"]) for r in rows]
 
     def forget_names(self, db: sqlite3.Connection, texts: Sequence[str | None]) -> int:
-        """Drop the names that forgotten texts (memories, a phrase) contain or say as a word,
-        for anyone, the user included, and the names of people no memory is about any more
-        (the user's own stay until forgotten by name)."""
+        """Drop the names that forgotten texts (memories, a phrase) say as a word (a letter
+        doubled or not) or that contain the phrase, for anyone, the user included; names of
+        someone whose subject contains the phrase; and the names of people no memory is about
+        any more (the user's own stay until forgotten by name)."""
         removed = db.execute(
             "DELETE FROM names WHERE subject != 'user'"
             " AND subject NOT IN (SELECT DISTINCT subject FROM memories)"
         ).rowcount
-        forgotten = [t.casefold() for t in texts if t]
-        said = {w for t in forgotten for w in re.findall(r"\w+", t)}
+        forgotten = [fold(t) for t in texts if t]
+        said = {squeeze(w) for t in forgotten for w in re.findall(r"\w+", t)}
         rows = db.execute("SELECT name, subject FROM names").fetchall()
         doomed = [
             (r["name"], r["subject"])
             for r in rows
-            if r["name"].casefold() in said
-            or any(t in r["name"].casefold() or t in r["subject"].casefold() for t in forgotten)
+            if squeeze(fold(r["name"])) in said
+            or any(
+                t in fold(r["name"]) or (r["subject"] != "user" and t in fold(r["subject"]))
+                for t in forgotten
+            )
         ]
         db.executemany("DELETE FROM names WHERE name=? AND subject=?", doomed)
         return removed + len(doomed)

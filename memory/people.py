@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -12,25 +13,34 @@ from dataclasses import dataclass, field
 MIN_SIMILARITY = 0.75
 # Shorter words are matched exactly only: "What" is one letter from "Walt", "Many" from "Mary".
 MIN_FUZZY_LENGTH = 5
-# Capitalised because they start a sentence, not because they name someone: never a name, even
-# when someone is called Will or May. A sentence's first word is otherwise matched exactly only.
-_COMMON_TEXT = (
+# Never a name, even when someone is called that: words that are capitalised for other reasons.
+_NEVER_TEXT = (
     "a about after also am an and any are as at be because before but by can could did do does"
     " for from good great had has have he hello her here hey hi his how i if in is it just let"
-    " may maybe me might must my no not now of oh ok okay on or our please she should so sorry"
+    " maybe me might must my no not now of oh ok okay on or our please she should so sorry"
     " tell thanks that the their then there these they this those to was we well were what when"
-    " where which who whom whose why will with would yes you your"
+    " where which who whom whose why with would yes you your"
+    # Months, weekdays and holidays are capitalised anywhere ("in June", "for Christmas").
+    " january february march april may june july august september october november december"
+    " monday tuesday wednesday thursday friday saturday sunday christmas easter"
 )
-_COMMON = frozenset(_COMMON_TEXT.split())
+_NEVER = frozenset(_NEVER_TEXT.split())
+# Names that are also words that open sentences ("Will you…", "Hope you're well", "Mark my
+# words"): a name in the middle of a sentence, a word at its start.
+_NOT_FIRST_TEXT = "will hope mark grace bill rose joy faith sue pat ray dawn art"
+_NOT_FIRST = frozenset(_NOT_FIRST_TEXT.split())
 # Both apostrophes: phones type a curly one.
 _APOSTROPHES = "'\u2019"
-# A word starts with a letter of any alphabet (Émile, Łukasz), not a digit or underscore.
+# A word starts with a letter of any alphabet (Émile, Łukasz, محمد), not a digit or underscore.
 _WORD = re.compile(rf"[^\W\d_][\w{_APOSTROPHES}-]*")
-_POSSESSIVE = re.compile(rf"[{_APOSTROPHES}]s?$")
+# "Ana's", "Ana'll", "Ana'd": the name is the part before the apostrophe.
+_CLITIC = re.compile(rf"[{_APOSTROPHES}](?:s|ll|d|re|ve)?$", re.IGNORECASE)
 # "Sam's mom", "James' dog": a relation of someone, not them.
 _RELATION = re.compile(rf"[{_APOSTROPHES}]s\b|s[{_APOSTROPHES}](?=\s|$)")
 _ID_CHARS = re.compile(r"[\d_]")
-_SENTENCE_END = re.compile(r"[.!?]\s*$")
+# What may come between a sentence's end and its next word: a new line, a colon, a quote…
+# (\u2026 ellipsis, \u201c \u2018 opening quotes, \u2022 bullet, \u2013 \u2014 dashes)
+_SENTENCE_BREAK = re.compile('[.!?:;\n"(\\[\u2026\u201c\u2018\u2022\u2013\u2014]')
 
 
 @dataclass
@@ -40,35 +50,52 @@ class Mentions:
     subjects: set[str] = field(default_factory=set)
     """Memory subjects the named people are stored under (one person may have several)."""
     called: set[str] = field(default_factory=set)
-    """Every known name of those people, case-folded ("emi", "kate")."""
+    """Every known name of those people, folded (see `fold`)."""
     rest: str = ""
     """The query with the names removed: what is asked about them ("" if nothing is left)."""
+
+
+def fold(text: str) -> str:
+    """One form for comparing names: NFC, case-folded, one apostrophe."""
+    return unicodedata.normalize("NFC", text).casefold().replace("\u2019", "'")
+
+
+def squeeze(word: str) -> str:
+    """A word with each run of one letter written once: Anna and Ana are the same name."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _capitalised(word: str) -> bool:
+    # Scripts without case (Arabic, Hebrew, Devanagari) have no lower-case letters at all.
+    return not word[:1].islower()
 
 
 def name_tokens(subject: str) -> list[str]:
     """The words a person stored under `subject` may be called by on their own ("Fahim Khan":
     Fahim, Khan; "elise": elise). Not "user", not a relation ("Sam's mom" is not Sam), and
     not an id ("c1", "Chat_10"): names have no digits or underscores."""
+    subject = unicodedata.normalize("NFC", subject)
     if subject == "user" or _RELATION.search(subject):
         return []
-    words = [w for w in _WORD.findall(subject) if len(w) >= 2 and not _ID_CHARS.search(w)]
-    if len(words) == 1 and len(_WORD.findall(subject)) == 1:
+    found = _WORD.findall(subject)
+    words = [w for w in found if len(w) >= 2 and not _ID_CHARS.search(w)]
+    if len(found) == 1:
         return words
-    return [w for w in words if w[0].isupper()]
+    return [w for w in words if _capitalised(w)]
 
 
-def _squeeze(word: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", word)
-
-
-def _close(typed: str, known: str) -> bool:
-    a, b = typed.casefold(), known.casefold()
-    if _squeeze(a) == _squeeze(b):
-        return True  # a letter doubled or not, the commonest misspelling: Anna for Ana
-    if min(len(a), len(b)) < MIN_FUZZY_LENGTH or a[0] != b[0]:
+def _same(typed: str, known: str, *, loosely: bool) -> bool:
+    """Folded words: the same name, a letter doubled or not (Anna, Ana), or, `loosely`, a close
+    spelling with the same first and last letters (Muhammad, Muhhamed; not Christmas,
+    Christian)."""
+    if typed == known or squeeze(typed) == squeeze(known):
+        return True
+    if not loosely or min(len(typed), len(known)) < MIN_FUZZY_LENGTH:
+        return False
+    if typed[0] != known[0] or typed[-1] != known[-1]:
         return False
     # The cheap upper bounds first: a search compares every capitalised word with every name.
-    matcher = difflib.SequenceMatcher(None, a, b)
+    matcher = difflib.SequenceMatcher(None, typed, known)
     return (
         matcher.real_quick_ratio() >= MIN_SIMILARITY
         and matcher.quick_ratio() >= MIN_SIMILARITY
@@ -78,43 +105,58 @@ def _close(typed: str, known: str) -> bool:
 
 def find(query: str, names: Mapping[str, Iterable[str]]) -> Mentions:
     """The known people `query` names. `names` maps each name a person is called by (one word,
-    any case) to the subjects their memories are stored under. Only capitalised words count,
-    never common words ("Will you…" is not about Will); a letter doubled or not counts (Anna
-    for Ana), and a close spelling for names of five letters or more, except for a sentence's
-    first word, which must match exactly."""
+    any case) to the subjects their memories are stored under.
+
+    Capitalised words are names when they are a known name, with a letter doubled or not (Anna
+    for Ana), or, away from a sentence's start, spelled closely (Muhammad for Muhhamed). Never
+    words capitalised for other reasons ("What", "June", "Christmas"), nor "Will" or "Hope"
+    opening a sentence. A message with no capital letter at all is matched exactly only."""
+    query = unicodedata.normalize("NFC", query)
     known: dict[str, set[str]] = {}
-    for name, subjects in names.items():
-        known.setdefault(name.casefold(), set()).update(subjects)
+    for name, listed in names.items():
+        known.setdefault(fold(name), set()).update(listed)
+    all_lower = not any(c.isupper() for c in query)
     found = Mentions()
     kept: list[str] = []
     last = 0
+    previous_end = 0
     for match in _WORD.finditer(query):
-        word = _POSSESSIVE.sub("", match.group())
-        key = word.casefold()
-        if not word[:1].isupper() or key in _COMMON:
+        gap = query[previous_end : match.start()]
+        first = previous_end == 0 or bool(_SENTENCE_BREAK.search(gap))
+        previous_end = match.end()
+        word = _CLITIC.sub("", match.group())
+        key = fold(word)
+        if key in _NEVER or ((first or all_lower) and key in _NOT_FIRST):
             continue
-        subjects = set(known.get(key, ()))
-        first = not query[: match.start()].strip() or bool(
-            _SENTENCE_END.search(query[: match.start()])
-        )
-        if not subjects and not first:
+        if not (_capitalised(word) or all_lower):
+            continue
+        loosely = not first and not all_lower
+        subjects: set[str] = set(known.get(key, ()))
+        if not subjects:
             for name, candidates in known.items():
-                if _close(key, name):
+                if _same(key, name, loosely=loosely):
                     subjects |= candidates
         if subjects:
             kept.append(query[last : match.start()])
             last = match.end()
             found.subjects |= subjects
     kept.append(query[last:])
-    found.called = {name for name, subjects in known.items() if subjects & found.subjects}
+    found.called = {name for name, held in known.items() if held & found.subjects}
     rest = re.sub(r"\s{2,}", " ", "".join(kept)).strip()
-    # A query that is only a name ("Ana?") has nothing else to search with: callers then use
-    # the whole query.
-    found.rest = rest if re.search(r"\w", rest) else ""
+    # A query that is only a name and small words ("Ana?", "How's Ana?") has nothing else to
+    # search with: callers then use the whole query.
+    meaningful = [w for w in _WORD.findall(rest) if fold(_CLITIC.sub("", w)) not in _NEVER]
+    found.rest = rest if meaningful else ""
     return found
 
 
 def says_name(text: str, called: Iterable[str]) -> bool:
-    """Whether `text` says one of these (case-folded) names as a word."""
-    wanted = set(called)
-    return any(_POSSESSIVE.sub("", w).casefold() in wanted for w in _WORD.findall(text))
+    """Whether `text` says one of these folded names as a word: capitalised, unless the text
+    has no capitals at all ("mark the exams" does not name Mark), a doubled letter allowed."""
+    wanted = {squeeze(n) for n in called}
+    all_lower = not any(c.isupper() for c in text)
+    for word in _WORD.findall(unicodedata.normalize("NFC", text)):
+        name = _CLITIC.sub("", word)
+        if (all_lower or _capitalised(name)) and squeeze(fold(name)) in wanted:
+            return True
+    return False

@@ -81,7 +81,6 @@ def fuse(
         "graph": ranks({i: s for i, s in found.graph.items() if i in memories}),
         "recency": ranks(fresh),
         "importance": ranks(weight),
-        "person": ranks({i: 1.0 for i in about if i in memories}),
     }
     weights = {
         "dense": settings.weight_dense,
@@ -91,6 +90,10 @@ def fuse(
         "importance": settings.weight_importance,
         "person": settings.weight_person,
     }
+    base = {i: sum(rrf(rank[s].get(i), weights[s], settings.rrf_k) for s in rank) for i in memories}
+    # Memories about a named person ranked among themselves by everything else: the best of
+    # them rises most, a weak one barely, so no fact about Ana buries the answer itself.
+    rank["person"] = ranks({i: base[i] for i in about if i in memories})
     hits = [
         Hit(
             memory=memory,

@@ -713,12 +713,20 @@ class MemoryStore:
         fetch = k * self.settings.overfetch
         index = self._index_for_read()
         dense = dict(index.query(vector, fetch)) if index is not None else {}
-        # Names stay in the words matched: a memory that says the name is a fair hit.
-        lexical = dict(self._db.lexical(query, fetch, filters))
+        # Names are matched by the person ranking: counting them again as words would lift
+        # every memory that says the name, answer or not.
+        lexical = dict(self._db.lexical(mentions.rest or query, fetch, filters))
         memories = self._db.get_many([*dense, *lexical], filters)
         found = Candidates(dense={i: s for i, s in dense.items() if i in memories}, lexical=lexical)
         self._add_neighbours(found, memories, filters)
-        about = [i for i, m in memories.items() if _about(m, mentions)]
+        # Lifted only when on the topic too: a fact about Ana that has nothing to do with the
+        # question stays where its meaning puts it.
+        floor = self.settings.person_relevance * max(found.dense.values(), default=0.0)
+        about = [
+            i
+            for i, m in memories.items()
+            if _about(m, mentions) and found.dense.get(i, -1.0) >= floor
+        ]
         hits = fuse(found, memories, self.settings, at, about=about)
         if token_budget is not None:
             hits = within_budget(hits, token_budget, count_tokens)

@@ -79,14 +79,14 @@ def test_search_says_who_a_query_names(
     run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
 ) -> None:
     with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
-        store.add("Tomas: my boss yells at everyone", subject="Tomas", kind="event")
-        store.add("Priya: Tomas should quit his job", subject="Priya", kind="event")
+        store.add("Tomas: my new job at the library is tiring", subject="Tomas", kind="event")
+        store.add("Priya: my new job at the bakery is tiring", subject="Priya", kind="event")
     done = run_hearth("memory", "search", "How is Thomas's job?")
     assert done.returncode == 0, done.stderr
     assert "names Tomas: their memories rank higher; meaning searched as: How is job?" in (
         " ".join(done.stdout.split())
     )
-    assert done.stdout.index("my boss yells") < done.stdout.index("should quit")
+    assert done.stdout.index("library") < done.stdout.index("bakery")
     plain = run_hearth("memory", "search", "job")
     assert "rank higher" not in plain.stdout
 
