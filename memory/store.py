@@ -40,6 +40,16 @@ from memory.vector_index import VectorIndex
 log = logging.getLogger(__name__)
 
 
+def _spellings(phrase: str | None) -> list[str]:
+    """A phrase to forget as typed and with the other apostrophe: phones type a curly one,
+    keyboards a straight one, and the same name may be stored either way."""
+    if not phrase:
+        return []
+    return list(
+        dict.fromkeys([phrase, phrase.replace("\u2019", "'"), phrase.replace("'", "\u2019")])
+    )
+
+
 def _about(memory: Memory, mentions: people.Mentions) -> bool:
     """Whether a memory is about someone the query names: stored under them, or the user's own
     memory that says their name ("I lent Ana my bike"). Another person's words that say the
@@ -525,15 +535,16 @@ class MemoryStore:
             for memory in memories:
                 # The tombstone: that something was forgotten, never what.
                 self._db.record(db, memory.id, "forget", "user", detail={"kind": memory.kind})
-            if phrase:
-                removed["history_texts_redacted"] = self._db.redact_history(db, phrase, MARKER)
+            removed["history_texts_redacted"] = sum(
+                self._db.redact_history(db, form, MARKER) for form in _spellings(phrase)
+            )
             removed["names"] = self._db.forget_names(db, [*(m.text for m in memories), phrase])
         texts = [m.text for m in memories]
         journal_counts = self._redact_journal(journal, texts, phrase)
         self._db.compact()
         rebuilt = self._rebuild_index()
         scrubbed = sum(
-            scrub_file(path, [*texts, *([phrase] if phrase else [])])
+            scrub_file(path, [*texts, *_spellings(phrase)])
             for path in log_files(self.paths.log_file)
         )
         return ForgetReport(
@@ -552,7 +563,7 @@ class MemoryStore:
         # Prompts show a memory on one line: a multi-line text is found in that form too.
         forms = {form for text in texts for form in (text, " ".join(text.split()))}
         prompts = sum(journal.redact_in_prompts(form, MARKER) for form in forms)
-        messages = journal.redact(phrase, MARKER) if phrase else 0
+        messages = sum(journal.redact(form, MARKER) for form in _spellings(phrase))
         compact_file(journal.path)
         return {"prompts_redacted": prompts, "messages_redacted": messages}
 

@@ -528,3 +528,28 @@ def test_facts_about_a_named_person_do_not_bury_the_answer(store: MemoryStore) -
     assert vegan.id in top("Ana is coming for dinner, what should I cook given my diet?")
     # An everyday capitalised word that looks like a name is not one.
     assert top("What am I doing for Christmas this year?")[0] == xmas.id
+
+
+def test_forgetting_a_phrase_never_matches_the_user_label(store: MemoryStore) -> None:
+    kept = store.add("I like tea", subject="user")
+    gone = store.add("My sister is loud", subject="user")
+    curly = store.add("Liam O'Brien fixed my sink", subject="Liam O'Brien")
+    store.forget_matching("er")  # a phrase inside "user": only texts that say it go
+    assert {m.id for m in store.list()} == {kept.id, curly.id}
+    assert gone.id not in {m.id for m in store.list()}
+    store.forget_matching("O\u2019Brien")  # typed with a phone's apostrophe
+    assert [m.id for m in store.list()] == [kept.id]
+
+
+def test_forgetting_a_name_typed_with_either_apostrophe_reaches_the_journal(
+    paths: Paths, store: MemoryStore
+) -> None:
+    journal = Journal(paths.journal)
+    try:
+        session = journal.create_session()
+        message = journal.append(session.id, "user", "Liam O'Brien fixed my sink")
+        store.add("Liam O'Brien fixed my sink", provenance=[message.id])
+        store.forget_matching("O\u2019Brien", journal)
+        assert "Brien" not in journal.message(message.id).text
+    finally:
+        journal.close()
