@@ -118,7 +118,7 @@ MIGRATIONS: list[Migration] = [
         ],
     ),
     (
-        "0003_subject_index",
+        "0003_names",
         [
             # Every search lists the people memories are about, to find those a query names.
             "CREATE INDEX memories_subject ON memories(subject)",

@@ -662,6 +662,10 @@ class MemoryStore:
                 names.setdefault(name, set()).add("user")
         return names
 
+    def mentions(self, query: str) -> people.Mentions:
+        """The known people `query` names, and the query without their names."""
+        return people.find(query, self.names())
+
     def search(
         self,
         query: str,
@@ -674,15 +678,17 @@ class MemoryStore:
         token_budget: int | None = None,
         count_tokens: Callable[[str], int] = approx_tokens,
         at: datetime | None = None,
+        mentions: people.Mentions | None = None,
     ) -> builtins.list[Hit]:
         """The k best memories for a query, best first, by hybrid rank fusion.
 
         Filters (valid at `at`, default now; kinds; a time range on when the memory was true)
         run in SQLite. With a token budget, hits are kept in order while their texts fit. A
         query that names known people is embedded without their names (a name says who, not
-        what), and memories about the people it names rank higher (`weight_person`).
+        what), and memories about the people it names rank higher (`weight_person`); pass
+        `mentions` when the caller has already asked `self.mentions(query)`.
         """
-        mentions = people.find(query, self.names())
+        mentions = mentions or self.mentions(query)
         vector = self.embed([mentions.rest or query])[0]
         return self.search_by_vector(
             query,

@@ -191,11 +191,9 @@ def memory_search(
 ) -> None:
     """Hybrid search (meaning, words, recency, importance, links), best first; memories about
     the people a query names rank higher."""
-    from memory import people
-
     with _store(write=False) as (_home, store):
-        hits = store.search(query, k, kinds=_kinds(kind), valid_only=not show_all)
-        named = people.find(query, store.names())
+        named = store.mentions(query)
+        hits = store.search(query, k, kinds=_kinds(kind), valid_only=not show_all, mentions=named)
     if as_json:
         _print_json([_hit_json(h) for h in hits])
         return
