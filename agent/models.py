@@ -9,6 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from agent.cpu import ExtraBuffersChoice
+from agent.gguf import GGUFInfo, read_info
+from memory.config import ModelSettings
 from memory.errors import ModelNotFoundError
 
 CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -59,3 +62,30 @@ def available_models(data_models: Path) -> list[ResolvedModel]:
     with contextlib.suppress(ModelNotFoundError):
         out.append(ResolvedModel(path=embedded_model(), source="embedded"))
     return out
+
+
+class ModelReport(BaseModel):
+    """`hearth models info`: a GGUF's metadata and how llama.cpp would run it on this CPU."""
+
+    source: str
+    info: GGUFInfo
+    system_info: str
+    """llama.cpp's system info line: the CPU features this build of it uses."""
+    extra_buffers: ExtraBuffersChoice
+
+
+def describe_model(path: Path | None, settings: ModelSettings, data_models: Path) -> ModelReport:
+    """The file named, or the one Hearth would load (model.path, models/ folders, embedded)."""
+    from agent.llama_factory import extra_buffers, system_info
+
+    resolved = (
+        ResolvedModel(path=path, source="argument")
+        if path is not None
+        else resolve_model(settings.path, data_models)
+    )
+    return ModelReport(
+        source=resolved.source,
+        info=read_info(resolved.path),
+        system_info=system_info(),
+        extra_buffers=extra_buffers(settings),
+    )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from agent.gguf import GGUFInfo, read_info
+from agent.llama_factory import make_llama
 from memory.config import ModelSettings, SamplingSettings
 from memory.errors import ModelInvalidError
 from memory.schemas import ChatMessage
@@ -70,7 +71,6 @@ class LlamaBackend:
     """One loaded GGUF and its KV cache; calls must not overlap (the turn loop serialises them)."""
 
     def __init__(self, path: Path, settings: ModelSettings) -> None:
-        from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.info: GGUFInfo = read_info(path)
@@ -82,15 +82,7 @@ class LlamaBackend:
             log.warning("%s has no chat template; falling back to ChatML", self.path.name)
             template = CHATML_TEMPLATE
         try:
-            self.llm: Llama = Llama(
-                model_path=str(self.path),
-                n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads,
-                n_threads_batch=settings.n_threads,
-                n_batch=settings.n_batch,
-                n_gpu_layers=settings.n_gpu_layers,
-                verbose=False,
-            )
+            self.llm: Llama = make_llama(self.path, settings)
         except ValueError as exc:  # llama-cpp-python raises ValueError on a damaged file
             raise ModelInvalidError(f"llama.cpp could not load {self.path}: {exc}") from exc
         self.n_ctx = settings.n_ctx

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.crashes import RunGuard, enable_fault_log
 from agent.gguf import read_info
+from agent.llama_factory import extra_buffers
 from agent.models import ResolvedModel, resolve_model
 from agent.native_log import stderr_to
 from agent.runtime import LlamaBackend
@@ -30,6 +32,7 @@ class Home:
     journal: Journal
     lock: DataDirLock | None = field(default=None)
     store: MemoryStore | None = field(default=None)
+    run: RunGuard | None = field(default=None)
 
     def open_store(self) -> MemoryStore:
         """The memory graph, opened for writing under this home's lock (once)."""
@@ -46,6 +49,8 @@ class Home:
         self.journal.close()
         if self.lock is not None:
             self.lock.release()
+        if self.run is not None:
+            self.run.end()
 
 
 def setup_logging(log_file: Path) -> None:
@@ -63,14 +68,30 @@ def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = Fal
     settings = load_settings(paths, overrides)
     ensure_data_dir(paths.data_dir)
     setup_logging(paths.log_file)
+    enable_fault_log(paths.log_file)
     lock = DataDirLock(paths.lock_file).acquire() if write_lock else None
+    run = RunGuard.begin(
+        paths.runs_dir,
+        paths.log_file,
+        _command_name(),
+        extra_buffers=extra_buffers(settings.model).use,
+    )
     try:
         journal = Journal(paths.journal)
     except BaseException:
+        run.end()
         if lock is not None:
             lock.release()
         raise
-    return Home(paths=paths, settings=settings, journal=journal, lock=lock)
+    return Home(paths=paths, settings=settings, journal=journal, lock=lock, run=run)
+
+
+def _command_name() -> str:
+    """`hearth say`, `hearth logs list`: the command, never its arguments (they hold messages)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else "hearth"
 
 
 def pick_model(home: Home) -> ResolvedModel:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from agent.llama_factory import make_llama, uses_extra_buffers
 from agent.runtime import LlamaBackend
-from memory.config import ModelSettings, SamplingSettings, Settings
+from memory.config import ExtraBuffers, ModelSettings, SamplingSettings, Settings
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -64,11 +65,15 @@ class TurnBench(BaseModel):
     median_ratio: float
     trim_turns: list[int]
     median_overhead: float
+    extra_buffers: list[bool]
+    """llama.cpp's extra buffer types in the Hearth arm and the raw arm, read back from each."""
 
 
-def _bench_settings(n_ctx: int, threads: int, reply_tokens: int) -> Settings:
+def _bench_settings(
+    n_ctx: int, threads: int, reply_tokens: int, extra_buffer_types: ExtraBuffers
+) -> Settings:
     return Settings(
-        model=ModelSettings(n_ctx=n_ctx, n_threads=threads),
+        model=ModelSettings(n_ctx=n_ctx, n_threads=threads, extra_buffer_types=extra_buffer_types),
         sampling=SamplingSettings(
             temperature=0.0, max_tokens=reply_tokens, ignore_eos=True, seed=1, top_k=1
         ),
@@ -76,27 +81,17 @@ def _bench_settings(n_ctx: int, threads: int, reply_tokens: int) -> Settings:
 
 
 def _raw_arm(
-    path: Path, settings: Settings, progress: Callable[[str], None]
-) -> tuple[list[float], list[str]]:
+    path: Path, settings: Settings, script: Sequence[str], progress: Callable[[str], None]
+) -> tuple[list[float], bool]:
     """Plain llama-cpp-python: create_chat_completion over the full history each turn."""
-    from llama_cpp import Llama
-
     from agent.native_log import stderr_to
 
     with stderr_to(Path(tempfile.gettempdir()) / "hearth-bench.log"):
-        llm = Llama(
-            model_path=str(path),
-            n_ctx=settings.model.n_ctx,
-            n_threads=settings.model.n_threads,
-            n_threads_batch=settings.model.n_threads,
-            n_batch=settings.model.n_batch,
-            verbose=False,
-        )
+        llm = make_llama(path, settings.model)
     messages: list[dict[str, str]] = [{"role": "system", "content": settings.chat.persona}]
     times: list[float] = []
-    replies: list[str] = []
     s = settings.sampling
-    for i, line in enumerate(SCRIPT, start=1):
+    for i, line in enumerate(script, start=1):
         progress(f"raw turn {i}")
         messages.append({"role": "user", "content": line})
         # The raw arm has no budget of its own: drop the oldest exchange when it would overflow.
@@ -113,9 +108,8 @@ def _raw_arm(
         )
         times.append((time.perf_counter() - started) * 1000)
         reply = str(out["choices"][0]["message"]["content"])  # type: ignore[index]
-        replies.append(reply)
         messages.append({"role": "assistant", "content": reply})
-    return times, replies
+    return times, uses_extra_buffers(llm)
 
 
 def _approx_tokens(llm: Llama, messages: list[dict[str, str]]) -> int:
@@ -124,7 +118,14 @@ def _approx_tokens(llm: Llama, messages: list[dict[str, str]]) -> int:
 
 
 def run_turn_bench(
-    path: Path, *, n_ctx: int, threads: int, reply_tokens: int, progress: Callable[[str], None]
+    path: Path,
+    *,
+    n_ctx: int,
+    threads: int,
+    reply_tokens: int,
+    progress: Callable[[str], None],
+    extra_buffer_types: ExtraBuffers = "auto",
+    script: Sequence[str] = SCRIPT,
 ) -> TurnBench:
     """Run both arms on the same script in a temporary data dir (never the user's)."""
     from agent.models import ResolvedModel
@@ -133,8 +134,8 @@ def run_turn_bench(
     from memory.datadir import ensure_data_dir
     from memory.journal import Journal
 
-    settings = _bench_settings(n_ctx, threads, reply_tokens)
-    raw_ms, _ = _raw_arm(path, settings, progress)
+    settings = _bench_settings(n_ctx, threads, reply_tokens, extra_buffer_types)
+    raw_ms, raw_extra = _raw_arm(path, settings, script, progress)
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         paths = resolve_paths().model_copy(
             update={"data_dir": Path(tmp), "config_file": Path(tmp) / "config.toml"}
@@ -147,7 +148,7 @@ def run_turn_bench(
         figures: list[TurnFigure] = []
         previous_total = 0
         previous_trimmed: list[int] = []
-        for i, line in enumerate(SCRIPT, start=1):
+        for i, line in enumerate(script, start=1):
             progress(f"hearth turn {i}")
             started = time.perf_counter()
             result = agent.run_turn(session.id, line)
@@ -179,4 +180,5 @@ def run_turn_bench(
         median_ratio=statistics.median(f.ratio for f in steady),
         trim_turns=[f.turn for f in figures if f.trimmed],
         median_overhead=statistics.median((f.hearth_ms - f.raw_ms) / f.raw_ms for f in figures[1:]),
+        extra_buffers=[uses_extra_buffers(agent.backend.llm), raw_extra],
     )

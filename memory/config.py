@@ -6,7 +6,7 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,6 +20,8 @@ from pydantic_settings import (
 from memory.errors import ConfigError
 
 APP_NAME = "hearth"
+
+ExtraBuffers = Literal["auto", "on", "off"]
 
 
 class _Section(BaseModel):
@@ -48,6 +50,9 @@ class ModelSettings(_Section):
     """Layers to offload to a GPU (-1 = all); 0 on CPU-only machines."""
     chat_template: str | None = None
     """A Jinja chat template to use instead of the one in the GGUF's metadata."""
+    extra_buffer_types: ExtraBuffers = "auto"
+    """llama.cpp's extra CPU buffer types (AMX kernels, weight repacking): `auto` is off on
+    CPUs with AMX, whose llama.cpp path crashes, and on elsewhere."""
 
 
 class SamplingSettings(_Section):
@@ -180,6 +185,11 @@ class Paths(BaseModel):
     @property
     def lock_file(self) -> Path:
         return self.data_dir / "hearth.lock"
+
+    @property
+    def runs_dir(self) -> Path:
+        """One marker per running process; a marker left behind means that run died."""
+        return self.data_dir / "runs"
 
     @property
     def chroma_dir(self) -> Path:

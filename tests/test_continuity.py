@@ -292,7 +292,9 @@ def test_a_change_of_mind_supersedes(make_agent: Callable[..., tuple[Home, Agent
 def test_forgetting_a_recalled_memory_removes_it_from_what_the_model_sees(
     make_agent: Callable[..., tuple[Home, Agent]],
 ) -> None:
-    home, agent = make_agent(sampling={"max_tokens": 8})
+    # One-token replies: "flowerpot" is two tokens, so a sampled reply can never echo the
+    # memory (a reply's own words are the person's history, not the memory being forgotten).
+    home, agent = make_agent(sampling={"max_tokens": 1})
     assert agent.store is not None
     memory = agent.store.add("I keep the spare key under the blue flowerpot.")
     session = agent.session(new=True)

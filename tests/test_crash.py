@@ -84,3 +84,60 @@ def test_kill_9_mid_reply_keeps_earlier_turns_and_the_partial(
     assert status["incomplete"] == 1
     again = run_hearth("say", "Are you still there?", "--json")
     assert again.returncode == 0, again.stderr
+
+
+SEGFAULT_MID_REPLY = """
+import os, signal
+from agent.startup import load_agent, open_home
+home = open_home(
+    {"sampling": {"max_tokens": 400, "ignore_eos": True}, "model": {"n_ctx": 2048}},
+    write_lock=True,
+)
+agent = load_agent(home)
+pieces = 0
+
+def on_piece(text):
+    global pieces
+    pieces += 1
+    if pieces == 80:  # past the journal's 32-piece flush, so the partial reply is on disk
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+agent.run_turn(agent.session().id, "Tell me about the sea.", on_piece=on_piece)
+"""
+
+
+def test_a_segfault_mid_reply_is_reported_once_at_the_next_start(
+    run_hearth: RunHearth, hearth_home: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", SEGFAULT_MID_REPLY],
+        env={**os.environ, "HEARTH_HOME": str(hearth_home)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == -signal.SIGSEGV, proc.stderr
+
+    # The journal is readable and the cut-off reply keeps its incomplete status.
+    listed = run_hearth("logs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    partial = json.loads(listed.stdout)[0]
+    assert partial["role"] == "assistant" and partial["status"] == "incomplete"
+    assert len(partial["text"]) > 20
+
+    # That first start said, in one line, that the run died, where, and where the stack is.
+    warnings = [line for line in listed.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1, listed.stderr
+    line = warnings[0]
+    assert line.startswith("hearth: warning: the last run (hearth, pid ")
+    assert "died: Segmentation fault in <string>" in line
+    assert "called from agent/turn.py" in line
+    assert str(hearth_home / "hearth.log") in line
+    log = (hearth_home / "hearth.log").read_text()
+    assert "Fatal Python error: Segmentation fault" in log
+
+    # Reported once; a clean run leaves nothing to report.
+    again = run_hearth("logs", "status", "--json")
+    assert again.returncode == 0 and again.stderr == ""
+    assert json.loads(again.stdout)["incomplete"] == 1
+    assert list((hearth_home / "runs").iterdir()) == []

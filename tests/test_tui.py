@@ -84,6 +84,16 @@ async def test_ui_paints_before_the_model_loads(make_home: Callable[..., Home]) 
         await _ready(pilot)
 
 
+async def test_a_crash_of_the_last_run_is_shown_on_the_first_screen(
+    make_home: Callable[..., Home],
+) -> None:
+    line = "the last run (hearth say, pid 1, 2026-12-01 10:00) died: Segmentation fault"
+    app = HearthApp(make_home(), notices=[line])
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert [n.message for n in app._notifications] == [line]
+        await _ready(pilot)
+
+
 async def test_escape_stops_and_keeps_the_partial_reply(make_home: Callable[..., Home]) -> None:
     home = make_home(sampling={"max_tokens": 2000, "ignore_eos": True})
     app = HearthApp(home)

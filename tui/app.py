@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from textual import on, work
@@ -70,9 +70,11 @@ class HearthApp(App[None]):
         new: bool = False,
         loader: AgentLoader = load_agent,
         memory: bool = True,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.home = home
+        self.notices = list(notices)
         self.loader = loader
         self.agent: Agent | None = None
         self.session_id = session_id
@@ -101,6 +103,8 @@ class HearthApp(App[None]):
         self._show_history()
         self._refresh_status()
         self.query_one(ChatInput).focus()
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=30, markup=False)
         self.load_model()
 
     # -- model --------------------------------------------------------------------------
@@ -293,11 +297,15 @@ class HearthApp(App[None]):
 
 
 def run_app(
-    home: Home, session_id: int | None = None, new: bool = False, memory: bool = True
+    home: Home,
+    session_id: int | None = None,
+    new: bool = False,
+    memory: bool = True,
+    notices: Sequence[str] = (),
 ) -> int:
     """Run full-screen (llama.cpp's C-level stderr goes to the log file meanwhile); the exit
     code."""
-    app = HearthApp(home, session_id=session_id, new=new, memory=memory)
+    app = HearthApp(home, session_id=session_id, new=new, memory=memory, notices=notices)
     with stderr_to(home.paths.log_file, keep_terminal=True):
         app.run()
     return app.return_code or 0

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from memory.config import ModelSettings
     from memory.embedder import Embedder
     from memory.nodes import NewMemory
     from memory.store import MemoryStore
@@ -352,6 +353,7 @@ def bench_turn(
             threads=threads,
             reply_tokens=reply_tokens,
             progress=lambda text: progress.update(task, description=text),
+            extra_buffer_types=_model_settings().extra_buffer_types,
         )
     if as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
@@ -386,18 +388,66 @@ def bench_threads(
     with _progress() as progress:
         task = progress.add_task("starting")
         figures = run_thread_bench(
-            model or embedded_model(), tokens, lambda t: progress.update(task, description=t)
+            model or embedded_model(),
+            _model_settings(),
+            tokens,
+            lambda t: progress.update(task, description=t),
         )
     if as_json:
         sys.stdout.write(json.dumps([f.model_dump() for f in figures]) + "\n")
         return
-    table = Table("threads", "machine", "prompt tok/s", "generation tok/s")
+    table = Table("threads", "machine", "prompt tok/s", "generation tok/s", "extra buffers")
     for f in figures:
         table.add_row(
             str(f.n_threads), "busy" if f.busy else "quiet", f"{f.prompt_tps:.0f}",
-            f"{f.gen_tps:.1f}",
+            f"{f.gen_tps:.1f}", "on" if f.extra_buffers else "off",
         )  # fmt: skip
     Console().print(table)
+
+
+@bench_app.command("cpu")
+def bench_cpu(
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="A GGUF (default: the embedded model).")
+    ] = None,
+    tokens: Annotated[int, typer.Option(help="Tokens generated per measurement.")] = 128,
+    repeat: Annotated[int, typer.Option(help="Fresh loads per setting (median reported).")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Prompt and generation speed with llama.cpp's extra buffer types (AMX, weight repacking)
+    on and off, and what `model.extra_buffer_types = auto` picks on this CPU."""
+    from agent.models import embedded_model
+    from agent.thread_bench import run_cpu_bench
+
+    with _progress() as progress:
+        task = progress.add_task("starting")
+        result = run_cpu_bench(
+            model or embedded_model(),
+            _model_settings(),
+            tokens,
+            repeat,
+            lambda t: progress.update(task, description=t),
+        )
+    if as_json:
+        sys.stdout.write(result.model_dump_json() + "\n")
+        return
+    table = Table("extra buffers", "prompt tok/s", "generation tok/s")
+    for f in result.figures:
+        table.add_row("on" if f.extra_buffers else "off", f"{f.prompt_tps:.0f}", f"{f.gen_tps:.1f}")
+    Console().print(table)
+    Console().print(
+        f"{result.model}, {result.n_threads} thread(s), median of {result.repeat} loads; "
+        f"auto here: {result.auto}\n{result.system_info}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _model_settings() -> ModelSettings:
+    """The user's model settings (for the CPU path and batch size), from config and HEARTH_*."""
+    from memory.config import load_settings, resolve_paths
+
+    return load_settings(resolve_paths()).model
 
 
 @bench_app.command("retrieval")

@@ -56,7 +56,18 @@ def _print_json(data: Any) -> None:
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]hearth: warning:[/] {message}", highlight=False)
+    err.print(f"[yellow]hearth: warning:[/] {escape(message)}", highlight=False)
+
+
+def _report_crashes() -> list[str]:
+    """Every command starts by saying, in one line each, which earlier runs died and where."""
+    from agent.crashes import past_crashes
+
+    paths = resolve_paths()
+    lines = [crash.line() for crash in past_crashes(paths.runs_dir, paths.log_file)]
+    for line in lines:
+        _warn(line)
+    return lines
 
 
 @app.callback(invoke_without_command=True)
@@ -70,6 +81,7 @@ def chat(
     no_memory: NoMemoryOpt = False,
 ) -> None:
     """Open the chat on the most recent session (or a new one)."""
+    crashes = _report_crashes()
     if ctx.invoked_subcommand is not None:
         return
     from agent.startup import open_home, pick_model
@@ -82,7 +94,7 @@ def chat(
         if session is not None:
             home.journal.session(session)
         pick_model(home)
-        code = run_app(home, session_id=session, new=new, memory=not no_memory)
+        code = run_app(home, session_id=session, new=new, memory=not no_memory, notices=crashes)
     finally:
         home.close()
     raise typer.Exit(code)
@@ -286,18 +298,39 @@ def models_list(as_json: JsonOpt = False) -> None:
 
 @models_app.command("info")
 def models_info(
-    path: Annotated[Path, typer.Argument(help="A GGUF file.")],
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A GGUF file (default: the model Hearth would load)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read a GGUF's metadata: name, architecture, context length, quantization, template."""
-    from agent.gguf import read_info
+    """A GGUF's metadata (name, architecture, context length, quantization, template) and how
+    llama.cpp runs it here: the CPU features it uses and the extra-buffer-types choice."""
+    from agent.models import describe_model
+    from memory.config import load_settings
 
-    info = read_info(path)
+    paths = resolve_paths()
+    report = describe_model(path, load_settings(paths).model, paths.models_dir)
+    data: dict[str, Any] = {
+        **report.info.model_dump(exclude={"chat_template"}),
+        "source": report.source,
+        "system_info": report.system_info,
+        "extra_buffer_types": report.extra_buffers.model_dump(),
+    }
     if as_json:
-        _print_json(info.model_dump(exclude={"chat_template"}))
+        _print_json(data)
         return
-    for key, value in info.model_dump(exclude={"chat_template"}).items():
+    for key, value in report.info.model_dump(exclude={"chat_template"}).items():
         out.print(f"{key}: {value}", markup=False, highlight=False)
+    choice = report.extra_buffers
+    out.print(f"source: {report.source}", markup=False, highlight=False)
+    out.print(
+        f"extra_buffer_types: {choice.setting} -> {'on' if choice.use else 'off'} "
+        f"({choice.reason})",
+        markup=False,
+        highlight=False,
+    )
+    out.print(f"llama.cpp: {report.system_info}", markup=False, highlight=False)
 
 
 # -- config -------------------------------------------------------------------------------
