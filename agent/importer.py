@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.extract_rules import extract
 from agent.import_memories import MemoryBuilder
+from agent.learn.extract import extract
 from agent.write_path import MIN_IMPORTANCE, remember
 from memory.errors import DatasetError
 from memory.nodes import EmbedderIdentity

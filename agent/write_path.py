@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from agent.extract_rules import Candidate, extract
+from agent.learn.extract import Candidate, extract
 from memory.nodes import Actor, Hit, NewMemory
 
 if TYPE_CHECKING:

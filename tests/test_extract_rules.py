@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from agent.extract_rules import Candidate, extract, resolve_when
+from agent.learn.extract import Candidate, extract, resolve_when
 from memory.nodes import Kind
 
 SPEAKER = "Sam"

@@ -1,0 +1,2 @@
+"""Learning from what the person says: extraction, the write path, episodes, corrections,
+consolidation."""

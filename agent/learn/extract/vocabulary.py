@@ -1,0 +1,161 @@
+"""Vocabulary shared by the rules: word lists, the <TOKEN> pattern helpers, name checks."""
+
+from __future__ import annotations
+
+import re
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Vocabulary shared by the rules. Every pattern is compiled with IGNORECASE | VERBOSE, so spaces
+# inside patterns are written \s+ and "<TOKEN>" placeholders are expanded from this table.
+
+_ADVERBS = (
+    "really|absolutely|totally|just|also|still|actually|honestly|truly|kind\\s+of|kinda|sort\\s+of"
+    "|definitely|genuinely|seriously|literally|so|very|pretty\\s+much|basically|currently|now"
+    "|usually|often|always|sometimes|mostly|finally|recently|already|even|only|officially"
+    "|probably|both|all|certainly|secretly|quietly|deeply|lowkey|low-key|sadly|unfortunately"
+    "|fortunately|luckily|happily|proudly"
+)
+_REL_WORDS = (
+    "best\\s+friend|bestie|bff|friend|boyfriend|girlfriend|husband|wife|hubby|partner|spouse"
+    "|fianc[eé]e?|significant\\s+other|other\\s+half|bf|gf|ex(?:-(?:wife|husband|boyfriend"
+    "|girlfriend|partner))?|sister(?:-in-law)?|brother(?:-in-law)?|sis|bro|sibling"
+    "|mother(?:-in-law)?|father(?:-in-law)?|parent|grandparent|in-laws|folks|mom|mum|mommy"
+    "|mummy|mama|dad|daddy|papa|stepmom|stepmum|stepmother|stepdad|stepfather|stepson"
+    "|stepdaughter|stepbrother|stepsister"
+    "|half-brother|half-sister|son(?:-in-law)?|daughter(?:-in-law)?|kid|child|baby|twin"
+    "|grandma|grandmother|granny|nana|grandpa|grandfather|granddad|grandad|grandson"
+    "|granddaughter|aunt|auntie|aunty|uncle|cousin|niece|nephew|godmother|godfather|godson"
+    "|goddaughter|boss|manager|supervisor|colleague|coworker|co-worker|roommate|flatmate"
+    "|housemate|neighbou?r|landlord|landlady|classmate|teammate|mentor|coach|therapist"
+    "|teacher|tutor|doctor|pen\\s+pal|buddy|mate|pal"
+)
+_PET_WORDS = (
+    "dog|doggo|pup|puppy|cat|kitty|kitten|rabbit|bunny|hamster|gerbil|guinea\\s+pig|parrot"
+    "|budgie|bird|fish|goldfish|horse|pony|turtle|tortoise|snake|lizard|gecko|ferret|rat|mouse"
+    "|chinchilla|hedgehog|chicken|goat|pig"
+)
+_MONTH = (
+    "(?:jan(?:uary)?|feb(?:ruary)?|march|mar|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_WEEKDAY = "(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_NUM = (
+    "(?:\\d{1,3}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\\s](?:one|two"
+    "|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten"
+    "|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+)
+_COUNT = "(?:\\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\\s+few" \
+    "|a\\s+couple(?:\\s+of)?|couple(?:\\s+of)?|several)"  # fmt: skip
+
+_TOKENS = {
+    "I": "(?:i|we)",
+    "BE": "(?:i'm|im|i\\s+am|we're|we\\s+are)",
+    "HAVE": "(?:i've|ive|i\\s+have|we've|we\\s+have)",
+    "WILL": "(?:i'll|i\\s+will|i\\s+shall|we'll|we\\s+will)",
+    "WOULD": "(?:i'd|i\\s+would|we'd|we\\s+would)",
+    "DONT": "(?:don't|dont|do\\s+not)",
+    "ADV": f"(?:(?:{_ADVERBS})\\s+)*",
+    "REL": f"(?:{_REL_WORDS})s?",
+    "PET": f"(?:{_PET_WORDS})",
+    "MONTH": _MONTH,
+    "WEEKDAY": _WEEKDAY,
+    "NUM": _NUM,
+    "COUNT": _COUNT,
+    "MY": "(?:my|our)",
+}
+# A name is capitalised when the writer capitalises at all; an all-lowercase writer's names are
+# any word outside a stop list (checked in code), and only one word long.
+_NAME_CAP = "(?-i:[A-ZÀ-ÖØ-Þ][\\w'-]*)(?:\\s+(?-i:[A-ZÀ-ÖØ-Þ][\\w'-]*))?"
+_NAME_LOWER = "[^\\W\\d_][\\w'-]*"
+_NAME_LOOSE = "[^\\W\\d_][\\w'-]*(?:\\s+(?-i:[A-ZÀ-ÖØ-Þ][\\w'-]*))?"
+_FLAGS = re.IGNORECASE | re.VERBOSE
+
+
+def _expand(pattern: str, name: str) -> str:
+    return re.sub(r"<([A-Z]+)>", lambda m: name if m[1] == "NAME" else _TOKENS[m[1]], pattern)
+
+
+class _Pat:
+    """A pattern with a capitalised-name and a lowercase-name variant.
+
+    `loose` is for places where only a name can follow ("my name is", "called", "married to"):
+    there the first word may be lowercase even in a capitalised message.
+    """
+
+    def __init__(self, pattern: str, loose: bool = False) -> None:
+        cap = _NAME_LOOSE if loose else _NAME_CAP
+        self.cap = re.compile(_expand(pattern, f"(?P<name>{cap})"), _FLAGS)
+        self.lower = re.compile(_expand(pattern, f"(?P<name>{_NAME_LOWER})"), _FLAGS)
+
+    def match(self, text: str, lower: bool) -> re.Match[str] | None:
+        return (self.lower if lower else self.cap).match(text)
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(_expand(pattern, _NAME_LOWER), _FLAGS)
+
+
+_STOP_NAMES = _words(
+    """
+    a an the and or but if so to of in on at by for from with about as into onto over under up
+    down out off i me my mine myself you your yours u ur he him his she her hers it its they
+    them their theirs we us our this that these those who whom whose which what when where why
+    how there here is am are was were be been being has have had do does did done can could will
+    would shall should may might must not no nope yes yeah yep ok okay sure please thanks thank
+    hi hey hello bye lol haha just also still really always never ever now then today tonight
+    tomorrow yesterday soon later again already very too quite pretty such only even maybe
+    perhaps probably actually basically literally totally honestly finally recently currently
+    called named name whatever anything something nothing everything someone anyone everyone
+    nobody somebody anybody one two three four five six seven eight nine ten both all each every
+    some any many much more most less few new old good great nice best better bad worse worst
+    big little small tall short young older younger elder eldest oldest youngest pregnant sick
+    ill busy tired happy sad married single divorced engaged retired away gone dead fine well
+    crazy annoying amazing awesome cool funny smart kind mean late early right wrong true false
+    able sorry glad going getting being doing having coming visiting staying moving working
+    living home back over dude bro man mate sir madam babe honey buddy friend guys everybody
+    lives works loves likes hates got gets went goes said says hungry bored lonely sleepy angry
+    ready curious nervous excited stressed anxious scared upset confused lost stuck free awake
+    alive lazy hungover grumpy cold hot warm done alone whenever anytime sometime lucky blessed
+    proud exhausted sure okay dr mr mrs ms mx prof sir
+    """
+)
+_ADJECTIVE_END = re.compile(r"(?:ed|ing|ful|ous|ive|able|ible|al|ic|less|ish)$", re.IGNORECASE)
+
+
+def _name_ok(name: str, lower: bool, strict: bool = False) -> bool:
+    """Whether a captured word (or two) reads as a person's name rather than an ordinary word."""
+    words = name.split()
+    if not words or any(w.casefold() in _STOP_NAMES for w in words):
+        return False
+    # After "my sister is ..." a lowercase word is as likely an adjective ("pregnant") as a name.
+    return not (lower and strict and _ADJECTIVE_END.search(words[0]))
+
+
+def _display_name(name: str) -> str:
+    """A lowercase writer's "ana" is stored as "Ana", so the subject matches a later "Ana"."""
+    return name.title() if name.islower() else name
+
+
+# ---------------------------------------------------------------------------------------------
+# Words that more than one rule group reads: past tenses, life events, talk to the assistant.
+
+_IRREGULAR_PAST = (
+    "went|gone|came|saw|seen|did|done|had|got|gotten|made|took|taken|met|ran|won|lost|bought"
+    "|brought|caught|found|gave|given|left|felt|fell|flew|flown|drove|driven|ate|eaten|drank"
+    "|swam|sang|began|begun|broke|broken|wrote|written|spent|sent|sold|told|threw|wore|woke"
+    "|sat|stood|slept|built|paid|hurt|kept|led|rode|spoke|spoken|stole|taught|became|become"
+    "|heard|held|hid|let|put|quit|split|tore|beat|bit|chose|dug|drew|fed|fought|forgave|froze"
+    "|grew|hung|laid|shook|sank|stuck|swept|swung|upset|wept|was|were|read|been\\s+to"
+)
+_LIFE_EVENT = re.compile(
+    r"\b(?:married|engaged|divorced|born|graduated|died|passed\s+away|funeral|wedding|promoted"
+    r"|fired|retired|pregnant|baby|adopted|broke\s+up|surgery|hospital|accident|diagnosed"
+    r"|bought\s+a\s+(?:house|flat|home|apartment)|moved|passed\s+(?:my|the)\s+\w+|graduation)\b",
+    re.IGNORECASE,
+)
+_TO_ASSISTANT = re.compile(r"^\s*(?:you|your|yours|u|ur)\b(?!\s+can\s+call\s+me)", re.I)
+_MENTIONS_YOU = re.compile(r"\b(?:you|your|yours|u|ur)\b", re.IGNORECASE)
