@@ -199,14 +199,21 @@ def read_fault(log: str) -> tuple[str | None, str | None]:
     return match.group(1), where
 
 
+# Top-level packages a frame is named from: "agent/runtime/backend.py", "llama_cpp/llama.py".
+_HEARTH = ("agent", "memory", "tui")
+_PACKAGES = (*_HEARTH, "llama_cpp")
+
+
 def _frame(file: str, line: str, func: str) -> str:
     parts = Path(file).parts
-    return f"{'/'.join(parts[-2:])}:{line} ({func})"
+    start = max((i for i, part in enumerate(parts) if part in _PACKAGES), default=len(parts) - 2)
+    return f"{'/'.join(parts[max(start, 0) :])}:{line} ({func})"
 
 
 def _is_hearth(file: str) -> bool:
-    parts = Path(file).parts
-    return len(parts) >= 2 and parts[-2] in ("agent", "memory", "tui")
+    # The innermost known package decides: ~/agent/.venv/…/llama_cpp/llama.py is llama.cpp's.
+    packages = [part for part in Path(file).parts[:-1] if part in _PACKAGES]
+    return bool(packages) and packages[-1] in _HEARTH
 
 
 def advice(fault: str | None, where: str | None, *, extra_buffers: bool) -> str:

@@ -71,3 +71,9 @@ def test_a_dead_runs_marker_becomes_one_report(tmp_path: Path) -> None:
     assert "hearth say" in line and "died: Segmentation fault in llama_cpp/_internals.py" in line
     assert 'model.extra_buffer_types = "off"' in line
     assert past_crashes(tmp_path / "runs", log) == []  # reported once
+
+
+def test_frames_are_named_from_their_package_whatever_its_depth() -> None:
+    log = FAULT_IN_LLAMA.replace("/agent/runtime.py", "/agent/runtime/backend.py")
+    _, where = read_fault(log)
+    assert where is not None and where.endswith("called from agent/runtime/backend.py:140 (stream)")
