@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 
-from memory.schemas import ChatMessage, Message
+from memory.journal.schemas import ChatMessage, Message
 
 # When history no longer fits, drop down to this share of the budget in one go: trimming in
 # large chunks means the KV-cache prefix is invalidated rarely, not on every turn.

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from agent.turn import Agent, TurnResult
 from memory.errors import FeedbackError, NotFoundError
-from memory.journal import Journal
-from memory.schemas import Message
-from memory.signals import Feedback
+from memory.journal.journal import Journal
+from memory.journal.schemas import Message
+from memory.journal.signals import Feedback
 
 
 def regenerate(

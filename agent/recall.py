@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from memory.config import MemorySettings
-from memory.flags import INSTRUCTION_LIKE
-from memory.nodes import Hit, Memory
+from memory.graph.flags import INSTRUCTION_LIKE
+from memory.graph.nodes import Hit, Memory
+from memory.settings import MemorySettings
 
 if TYPE_CHECKING:
-    from memory.store import MemoryStore
+    from memory.graph.store import MemoryStore
 
 # The model (and the tests) can tell exactly where remembered data starts and ends; everything
 # outside these markers is Hearth's own instruction text and never contains memory text.

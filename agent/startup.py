@@ -7,20 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.crashes import RunGuard, enable_fault_log
-from agent.gguf import read_info
-from agent.llama_factory import extra_buffers
-from agent.models import ResolvedModel, resolve_model
-from agent.native_log import stderr_to
-from agent.runtime import LlamaBackend
+from agent.runtime.backend import LlamaBackend
+from agent.runtime.crashes import RunGuard, enable_fault_log
+from agent.runtime.factory import extra_buffers
+from agent.runtime.gguf import read_info
+from agent.runtime.model_files import ResolvedModel, resolve_model
+from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
-from memory.config import Paths, Settings, load_settings, resolve_paths
 from memory.datadir import DataDirLock, ensure_data_dir
-from memory.journal import Journal
-from memory.schemas import ModelInfo
+from memory.journal.journal import Journal
+from memory.journal.schemas import ModelInfo
+from memory.settings import Paths, Settings, load_settings, resolve_paths
 
 if TYPE_CHECKING:
-    from memory.store import MemoryStore
+    from memory.graph.store import MemoryStore
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Home:
     def open_store(self) -> MemoryStore:
         """The memory graph, opened for writing under this home's lock (once)."""
         if self.store is None:
-            from memory.store import MemoryStore
+            from memory.graph.store import MemoryStore
 
             self.store = MemoryStore.open(self.paths, self.settings, write=True, lock=self.lock)
         return self.store

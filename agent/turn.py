@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from agent.context import build_context
-from agent.corrections import flag_correction
-from agent.episodes import fold_episode
+from agent.learn.corrections import flag_correction
+from agent.learn.episodes import fold_episode
+from agent.learn.write_path import remember
 from agent.recall import core_block, memory_block, recall, with_memories
-from agent.runtime import ChatBackend, Generation
-from agent.write_path import remember
-from memory.config import SamplingSettings, Settings
+from agent.runtime.backend import ChatBackend, Generation
 from memory.errors import MessageTooLongError, NotFoundError, StorageError
-from memory.journal import Journal
-from memory.schemas import ChatMessage, Message, ModelInfo, Session, Status, Usage
+from memory.journal.journal import Journal
+from memory.journal.schemas import ChatMessage, Message, ModelInfo, Session, Status, Usage
+from memory.settings import SamplingSettings, Settings
 
 if TYPE_CHECKING:
-    from memory.nodes import Hit
-    from memory.store import MemoryStore
+    from memory.graph.nodes import Hit
+    from memory.graph.store import MemoryStore
 
 # A streaming reply is saved at least this often, so a crash loses at most this much.
 FLUSH_SECONDS = 1.0

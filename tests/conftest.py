@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.models import embedded_model
-from agent.runtime import LlamaBackend
-from memory.config import ModelSettings
-from memory.embedder import SentenceEmbedder
+from agent.runtime.backend import LlamaBackend
+from agent.runtime.model_files import embedded_model
+from memory.graph.embedder import SentenceEmbedder
+from memory.settings import ModelSettings
 
 HEARTH = Path(sys.executable).with_name("hearth")
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.corrections import flag_correction
-from memory.journal import Journal
-from memory.schemas import ChatMessage, Message, ModelInfo
+from agent.learn.corrections import flag_correction
+from memory.journal.journal import Journal
+from memory.journal.schemas import ChatMessage, Message, ModelInfo
 
 PERSONA = "You are Hearth, a warm companion."
 MODEL = ModelInfo(name="scripted-135M", path="/models/scripted.gguf", sha256="0" * 64)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from agent.context import TRIM_TO, build_context
-from agent.runtime import LlamaBackend
-from memory.schemas import Message, Role
+from agent.runtime.backend import LlamaBackend
+from memory.journal.schemas import Message, Role
 
 PERSONA = "You are Hearth."
 

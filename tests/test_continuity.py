@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from agent.episodes import fold_episode
+from agent.learn.consolidation import sleep
+from agent.learn.episodes import fold_episode
+from agent.learn.write_path import remember
 from agent.recall import BLOCK_END, BLOCK_START, CORE_START
-from agent.sleep import sleep
 from agent.startup import Home, load_agent, open_home
 from agent.turn import Agent
-from agent.write_path import remember
-from memory.embedder import SentenceEmbedder
 from memory.errors import MessageTooLongError
-from memory.nodes import NewMemory
-from memory.store import MemoryStore
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import NewMemory
+from memory.graph.store import MemoryStore
 
 FACTS = {
     "I'm allergic to hazelnuts.": ("What am I allergic to?", "allergic to hazelnuts"),

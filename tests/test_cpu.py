@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.cpu import choose_extra_buffers, cpu_flags, this_cpuinfo
-from agent.llama_factory import make_llama, uses_extra_buffers
-from agent.runtime import LlamaBackend
-from agent.thread_bench import measure_speed, run_cpu_bench
-from agent.turn_bench import run_turn_bench
-from memory.config import ModelSettings
+from agent.bench.threads import measure_speed, run_cpu_bench
+from agent.bench.turn import run_turn_bench
+from agent.runtime.backend import LlamaBackend
+from agent.runtime.cpu import choose_extra_buffers, cpu_flags, this_cpuinfo
+from agent.runtime.factory import make_llama, uses_extra_buffers
+from memory.settings import ModelSettings
 from tests.conftest import RunHearth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +119,7 @@ def test_llama_is_constructed_only_by_the_factory() -> None:
                     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
                     if name == "Llama":
                         makers.append(str(source.relative_to(ROOT)))
-    assert makers == ["agent/llama_factory.py"]
+    assert makers == ["agent/runtime/factory.py"]
 
 
 def test_models_info_without_a_path_shows_the_cpu_path(run_hearth: RunHearth) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.crashes import RunGuard, advice, past_crashes, read_fault
+from agent.runtime.crashes import RunGuard, advice, past_crashes, read_fault
 
 # Python 3.11's faulthandler output for a crash inside llama.cpp on the model thread.
 FAULT_IN_LLAMA = """2026-12-01 10:00:00,000 INFO agent.startup: loading

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from memory.config import resolve_paths
 from memory.datadir import ensure_data_dir
 from memory.errors import ExportError
-from memory.export import ExportOptions, ExportResult, run_export
-from memory.journal import Journal
+from memory.export.writer import ExportOptions, ExportResult, run_export
+from memory.journal.journal import Journal
+from memory.settings import resolve_paths
 from tests.conftest import RunHearth
 from tests.scripted_journal import CARD, EMAIL, PHONE, Script, write_journal
 
@@ -210,7 +210,7 @@ def test_redaction_never_opens_a_network_connection(tmp_path: Path) -> None:
         "socket.socket.connect = refuse\n"
         "socket.getaddrinfo = refuse\n"
         "socket.create_connection = refuse\n"
-        "from memory.redact import Redactor\n"
+        "from memory.export.redaction import Redactor\n"
         "r = Redactor()\n"
         f"out = r.text('mail {EMAIL} or call {PHONE}, card {CARD}')\n"
         "assert out == 'mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>, card <CREDIT_CARD>', out\n"

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from agent.learn.extract import Candidate, extract, resolve_when
-from memory.nodes import Kind
+from memory.graph.nodes import Kind
 
 SPEAKER = "Sam"
 # A Wednesday afternoon; every relative date below is worked out from it by hand.

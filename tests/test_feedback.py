@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.corrections import flag_correction, is_correction
 from agent.feedback import choose, edit, feedback, regenerate
+from agent.learn.corrections import flag_correction, is_correction
 from agent.startup import load_agent, open_home
 from memory.errors import FeedbackError, NotFoundError
-from memory.export import ExportOptions, run_export
-from memory.journal import MIGRATIONS, Journal
-from memory.schemas import Message
+from memory.export.writer import ExportOptions, run_export
+from memory.journal.journal import MIGRATIONS, Journal
+from memory.journal.schemas import Message
 from tests.conftest import RunHearth
 from tests.scripted_journal import Chat, at
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent.import_memories import aliases
-from agent.importer import (
+from agent.importing.conversations import (
     CachedEmbedder,
     Conversation,
     Dataset,
@@ -21,12 +20,13 @@ from agent.importer import (
     import_dataset,
     load_dataset,
 )
-from memory.config import MemorySettings, Paths, Settings
-from memory.embedder import SentenceEmbedder
+from agent.importing.memories import aliases
 from memory.errors import DatasetError
-from memory.journal import Journal
-from memory.nodes import Memory
-from memory.store import MemoryStore
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import Memory
+from memory.graph.store import MemoryStore
+from memory.journal.journal import Journal
+from memory.settings import MemorySettings, Paths, Settings
 from tests.conftest import RunHearth
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memory.errors import DataDirNewerError
-from memory.journal import MIGRATIONS, SCHEMA_VERSION, Journal
+from memory.journal.journal import MIGRATIONS, SCHEMA_VERSION, Journal
 
 
 def test_migrations_run_once_and_set_the_version(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def _modules_after(code: str) -> set[str]:
 
 def test_the_core_runs_without_textual() -> None:
     loaded = _modules_after(
-        "import agent.startup, agent.turn, agent.context, memory.journal, memory.config"
+        "import agent.startup, agent.turn, agent.context, memory.journal.journal, memory.settings"
     )
     assert "textual" not in loaded
 
@@ -51,7 +51,7 @@ def test_the_core_runs_without_textual() -> None:
 def test_light_commands_never_import_torch(argv: list[str], hearth_home: Path) -> None:
     loaded = _modules_after(
         f"import sys; sys.argv = ['hearth', *{argv!r}]\n"
-        "from tui import cli\n"
+        "from tui.cli import main as cli\n"
         "try:\n    cli.main()\nexcept SystemExit:\n    pass"
     )
     assert "torch" not in loaded and "sentence_transformers" not in loaded

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from memory.config import Paths, Settings, resolve_paths
 from memory.datadir import ensure_data_dir
-from memory.embedder import SentenceEmbedder
-from memory.journal import Journal
-from memory.nodes import NewMemory
-from memory.store import MemoryStore
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import NewMemory
+from memory.graph.store import MemoryStore
+from memory.journal.journal import Journal
+from memory.settings import Paths, Settings, resolve_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 RunHearth = Callable[..., subprocess.CompletedProcess[str]]

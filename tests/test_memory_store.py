@@ -15,21 +15,21 @@ import numpy as np
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from memory.config import Paths, Settings, resolve_paths
 from memory.datadir import ensure_data_dir
-from memory.embedder import SentenceEmbedder
 from memory.errors import (
     DataDirLockedError,
     DataDirNewerError,
     EmbedderChangedError,
     NotFoundError,
 )
-from memory.journal import Journal
-from memory.memdb import MemoryDB, fts_query
-from memory.nodes import Memory, NewMemory
-from memory.schemas import ChatMessage
-from memory.store import MemoryStore
-from memory.vector_index import COLLECTION
+from memory.graph.db import MemoryDB, fts_query
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import Memory, NewMemory
+from memory.graph.store import MemoryStore
+from memory.graph.vector_index import COLLECTION
+from memory.journal.journal import Journal
+from memory.journal.schemas import ChatMessage
+from memory.settings import Paths, Settings, resolve_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -489,7 +489,7 @@ def test_forgetting_a_full_name_forgets_each_of_its_words(store: MemoryStore) ->
 
 
 def test_a_memory_database_from_before_names_is_upgraded_in_place(tmp_path: Path) -> None:
-    from memory.memdb import MIGRATIONS, SCHEMA_VERSION
+    from memory.graph.db import MIGRATIONS, SCHEMA_VERSION
 
     path = tmp_path / "memory.sqlite3"
     old = sqlite3.connect(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memory.people import find, name_tokens
+from memory.graph.people import find, name_tokens
 
 NAMES = {
     "Fahim": {"Fahim Khan", "user"},

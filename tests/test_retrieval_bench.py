@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.retrieval_bench import (
+from agent.bench.retrieval import (
     Bm25,
     _Ranked,
     dense_top,

@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from memory.journal import Journal
+from memory.journal.journal import Journal
 from tests.conftest import RunHearth
 
 

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from agent.startup import Home, open_home
-from memory.journal import Journal
+from memory.journal.journal import Journal
 from tui.app import HearthApp
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView

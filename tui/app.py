@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from agent.native_log import stderr_to
+from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
 from agent.turn import Agent, TurnResult
 from memory.errors import HearthError

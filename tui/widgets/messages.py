@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Markdown
 
-from memory.schemas import Status
+from memory.journal.schemas import Status
 
 _NOTES: dict[str, str] = {
     "incomplete": " (unfinished)",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from memory.nodes import Kind
+from memory.graph.nodes import Kind
 
 
 class Candidate(BaseModel):

@@ -29,7 +29,7 @@ from agent.learn.extract.plans import _CHAT_PLAN, _COMMITMENT_RULES, _progressiv
 from agent.learn.extract.preferences import _PREFERENCE_RULES
 from agent.learn.extract.rules import _Ctx, _Hit, _run
 from agent.learn.extract.vocabulary import _TO_ASSISTANT, _rx
-from memory.flags import with_flags
+from memory.graph.flags import with_flags
 
 # How it works. A message is split into sentences, sentences into clauses (at "; ", ", and I",
 # ", but my", ...). Each clause loses its openers (greetings, "oh and", "I think"), notes whether

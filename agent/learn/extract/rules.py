@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.learn.extract.vocabulary import _Pat
-from memory.nodes import Kind
+from memory.graph.nodes import Kind
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Measuring Hearth on this machine: the logic of each `hearth bench` command."""

@@ -1,0 +1,1 @@
+"""Bringing conversations from elsewhere in as history, through the write path."""

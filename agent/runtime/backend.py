@@ -1,0 +1,167 @@
+"""The model runtime: a local GGUF through llama-cpp-python, prompted with its own chat template."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel
+
+from agent.runtime.factory import make_llama
+from agent.runtime.gguf import GGUFInfo, read_info
+from memory.errors import ModelInvalidError
+from memory.journal.schemas import ChatMessage
+from memory.settings import ModelSettings, SamplingSettings
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+log = logging.getLogger(__name__)
+
+# Used only when a GGUF carries no template of its own (ChatML is the most common format).
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+class Piece(BaseModel):
+    """A streamed fragment of a reply."""
+
+    text: str
+
+
+class Generation(BaseModel):
+    """What one streamed reply cost, filled in as it runs."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tokens_evaluated: int = 0
+    tokens_reused: int = 0
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    finish_reason: str | None = None
+
+
+class ChatBackend(Protocol):
+    """Anything that can stream a chat reply and count tokens the way its model does."""
+
+    name: str
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
+
+    def count_text(self, text: str) -> int: ...
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        sampling: SamplingSettings,
+        stats: Generation,
+        stop: threading.Event | None = None,
+    ) -> Iterator[str]: ...
+
+
+class LlamaBackend:
+    """One loaded GGUF and its KV cache; calls must not overlap (the turn loop serialises them)."""
+
+    def __init__(self, path: Path, settings: ModelSettings) -> None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.info: GGUFInfo = read_info(path)
+        self.path = Path(self.info.path)
+        self.name = self.info.name
+        template = settings.chat_template or self.info.chat_template
+        self.template_fallback = template is None
+        if template is None:
+            log.warning("%s has no chat template; falling back to ChatML", self.path.name)
+            template = CHATML_TEMPLATE
+        try:
+            self.llm: Llama = make_llama(self.path, settings)
+        except ValueError as exc:  # llama-cpp-python raises ValueError on a damaged file
+            raise ModelInvalidError(f"llama.cpp could not load {self.path}: {exc}") from exc
+        self.n_ctx = settings.n_ctx
+        # The formatter renders in a Jinja sandbox: a template cannot run code on this machine.
+        self._formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=self.info.eos_token or "",
+            bos_token=self.info.bos_token or "",
+        )
+
+    def _render(self, messages: Sequence[ChatMessage]) -> tuple[list[int], list[str]]:
+        result = self._formatter(messages=[m.model_dump() for m in messages])  # type: ignore[misc]
+        tokens = self.llm.tokenize(
+            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+        )
+        stop = result.stop if isinstance(result.stop, list) else [result.stop]
+        return tokens, [s for s in stop if s]
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return len(self._render(messages)[0])
+
+    def perf_evals(self) -> tuple[int, int]:
+        """llama.cpp's own counters: (prompt tokens evaluated in batches, single-token evals)."""
+        import llama_cpp
+
+        data = llama_cpp.llama_perf_context(self.llm._ctx.ctx)
+        return int(data.n_p_eval), int(data.n_eval)
+
+    def count_text(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        sampling: SamplingSettings,
+        stats: Generation,
+        stop: threading.Event | None = None,
+    ) -> Iterator[str]:
+        from llama_cpp import Llama
+
+        tokens, stop_strings = self._render(messages)
+        # The prefix test llama-cpp-python 0.3.36 applies before evaluating: what it will reuse
+        # (a fully cached prompt still replays its last token to refresh the logits).
+        reused = Llama.longest_token_prefix(self.llm._input_ids.tolist(), tokens)
+        reused = min(reused, len(tokens) - 1)
+        stats.prompt_tokens = len(tokens)
+        stats.tokens_reused = reused
+        stats.tokens_evaluated = len(tokens) - reused
+        max_tokens = max(1, min(sampling.max_tokens, self.n_ctx - len(tokens)))
+        started = time.perf_counter()
+        pieces: list[str] = []
+        chunks = self.llm.create_completion(
+            tokens,
+            max_tokens=max_tokens,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            top_k=sampling.top_k,
+            min_p=sampling.min_p,
+            repeat_penalty=sampling.repeat_penalty,
+            seed=sampling.seed,
+            stop=stop_strings,
+            logit_bias={self.llm.token_eos(): float("-inf")} if sampling.ignore_eos else None,
+            stream=True,
+        )
+        try:
+            for chunk in chunks:
+                choice: dict[str, Any] = chunk["choices"][0]  # type: ignore[index,assignment]
+                text = choice["text"]
+                if text:
+                    if stats.ttft_ms is None:
+                        stats.ttft_ms = (time.perf_counter() - started) * 1000
+                    pieces.append(text)
+                    yield text
+                if choice.get("finish_reason"):
+                    stats.finish_reason = choice["finish_reason"]
+                if stop is not None and stop.is_set():
+                    stats.finish_reason = "interrupted"
+                    break
+        finally:
+            chunks.close()  # type: ignore[union-attr]
+            stats.total_ms = (time.perf_counter() - started) * 1000
+            stats.completion_tokens = self.count_text("".join(pieces))

@@ -1,0 +1,1 @@
+"""Training data from the journal: rows, formats, the dataset card, redaction."""

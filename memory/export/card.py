@@ -1,0 +1,126 @@
+"""The dataset card written beside each export: what is in the file and how it was made."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from memory.export.rows import ExportFilters, Row
+from memory.journal.signals import ExportKind, FileFormat
+
+FORMAT_NAMES: dict[tuple[ExportKind, bool], str] = {
+    ("sft", False): "TRL SFT, conversational (`messages`)",
+    ("sft", True): "TRL SFT, prompt-completion (`prompt` / `completion`), context frozen",
+    ("dpo", False): "TRL DPO, conversational (`prompt` / `chosen` / `rejected`)",
+    ("kto", False): "TRL KTO, unpaired (`prompt` / `completion` / `label`)",
+    ("openai", False): "OpenAI chat fine-tuning (`messages`, per-reply `weight`)",
+    ("openai", True): "OpenAI chat fine-tuning, context frozen (only the last reply weighted)",
+    ("sharegpt", False): "ShareGPT (`conversations` of `from` / `value`)",
+    ("sharegpt", True): "ShareGPT, one reply per row after its exact prompt (mask history)",
+}
+
+
+def card_path(export_path: Path) -> Path:
+    """`<stem>.card.md` beside the export."""
+    return export_path.with_name(f"{export_path.stem}.card.md")
+
+
+def render_card(
+    *,
+    export_id: int,
+    kind: ExportKind,
+    file_format: FileFormat,
+    path: Path,
+    sha256: str,
+    rows: Sequence[Row],
+    filters: ExportFilters,
+    min_rating: int,
+    redaction: Counter[str] | None,
+    command: str,
+    created_at: datetime,
+) -> str:
+    """The card's markdown, with YAML front matter that the Hugging Face hub reads."""
+    frozen = filters.context_frozen and kind in ("sft", "openai", "sharegpt")
+    signals = Counter(r.signal for r in rows)
+    trained = {i for r in rows for i in r.trained_ids}
+    context = {i for r in rows for i in r.context_ids} - trained
+    times = [t for r in rows for t in r.trained_at]
+    models = sorted({name for r in rows for name in r.models})
+    sessions = {r.session_id for r in rows}
+    loader = "json" if file_format == "jsonl" else "parquet"
+    lines = [
+        "---",
+        f"pretty_name: Hearth {kind} export {export_id}",
+        "configs:",
+        "- config_name: default",
+        f"  data_files: {path.name}",
+        f"tags: [hearth, {kind}, conversational]",
+        "---",
+        "",
+        f"# Hearth export {export_id}: {kind}",
+        "",
+        f"Format: {FORMAT_NAMES[(kind, frozen)]}, {file_format}. Load it with "
+        f'`datasets.load_dataset("{loader}", data_files="{path.name}")`.',
+        "",
+        "| | |",
+        "|---|---|",
+        f"| file | `{path.name}` |",
+        f"| sha256 | `{sha256}` |",
+        f"| written | {created_at.isoformat(timespec='seconds')} |",
+        f"| rows | {len(rows)} |",
+        f"| replies trained | {len(trained)} |",
+        f"| other messages (context) | {len(context)} |",
+        f"| sessions | {len(sessions)} |",
+        f"| dates of trained replies | {_range(times)} |",
+        f"| models | {', '.join(models) or 'not recorded'} |",
+        f"| user corrections in rows | {sum(r.corrections for r in rows)} |",
+        f"| replies with a note | {sum(r.notes for r in rows)} |",
+        f"| redaction | {_redaction(redaction)} |",
+        f"| system prompt | {'stripped' if filters.system_prompt == 'strip' else 'kept'} |",
+        f"| context | {'frozen: only the reply is trained' if frozen else 'whole conversations'} |",
+        f"| filters | {_filters(filters, min_rating)} |",
+        "",
+        "## Rows by signal",
+        "",
+        "| signal | rows |",
+        "|---|---|",
+        *(f"| {name} | {count} |" for name, count in sorted(signals.items())),
+        "",
+        "## Command",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _range(times: list[datetime]) -> str:
+    if not times:
+        return "none"
+    first, last = min(times).astimezone(UTC), max(times).astimezone(UTC)
+    return f"{first.date().isoformat()} to {last.date().isoformat()} (UTC)"
+
+
+def _redaction(counts: Counter[str] | None) -> str:
+    if counts is None:
+        return "off"
+    found = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "nothing found"
+    return f"on (presidio-analyzer pattern recognisers; replaced: {found})"
+
+
+def _filters(filters: ExportFilters, min_rating: int) -> str:
+    parts = [f"min rating {min_rating:+d}" if min_rating else "min rating 0"]
+    if filters.since is not None:
+        parts.append(f"since {filters.since.isoformat()}")
+    if filters.until is not None:
+        parts.append(f"until {filters.until.isoformat()}")
+    if filters.session_id is not None:
+        parts.append(f"session {filters.session_id}")
+    if filters.only_new:
+        parts.append("only never-exported replies")
+    parts.append("synthetic included" if filters.include_synthetic else "synthetic left out")
+    return "; ".join(parts)

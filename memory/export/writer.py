@@ -1,0 +1,199 @@
+"""`hearth export`: rows from the journal, redacted if asked, written 0600, ledgered, carded."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel, Field
+
+from memory.errors import ExportError, StorageError
+from memory.export.card import card_path, render_card
+from memory.export.redaction import Redactor
+from memory.export.rows import ExportFilters, Row, build_rows
+from memory.journal.journal import Journal
+from memory.journal.signals import ExportKind, FileFormat
+
+# (stage, done, total): stages are "reading", "redacting", "writing".
+Progress = Callable[[str, int, int], None]
+
+
+class ExportOptions(ExportFilters):
+    """One `hearth export` invocation: the filters, plus where and how to write."""
+
+    kind: ExportKind
+    file_format: FileFormat = "jsonl"
+    out: Path
+    redact: bool = False
+    command: str = ""
+
+
+class ExportResult(BaseModel):
+    """What an export wrote; `path` is None when nothing matched and nothing was written."""
+
+    kind: ExportKind
+    file_format: FileFormat
+    rows: int
+    path: Path | None = None
+    card: Path | None = None
+    export_id: int | None = None
+    sha256: str | None = None
+    signals: dict[str, int] = Field(default_factory=dict)
+    redacted: dict[str, int] | None = None
+
+
+def default_export_path(
+    exports_dir: Path, kind: ExportKind, file_format: FileFormat, frozen: bool
+) -> Path:
+    """A fresh file name under the data dir's exports/, e.g. sft-frozen-20260101-120000.jsonl."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stem = f"{kind}{'-frozen' if frozen else ''}-{stamp}"
+    path = exports_dir / f"{stem}.{file_format}"
+    n = 2
+    while path.exists() or card_path(path).exists():
+        path = exports_dir / f"{stem}-{n}.{file_format}"
+        n += 1
+    return path
+
+
+def run_export(
+    journal: Journal, options: ExportOptions, progress: Progress | None = None
+) -> ExportResult:
+    """Select, redact, write, ledger, card; an empty selection writes nothing."""
+    out = options.out
+    if out.exists() or card_path(out).exists():
+        raise ExportError(f"{out} (or its card) already exists; choose another --out or remove it")
+    rows = build_rows(
+        journal,
+        options.kind,
+        options,
+        None if progress is None else (lambda d, t: progress("reading", d, t)),
+    )
+    result = ExportResult(kind=options.kind, file_format=options.file_format, rows=len(rows))
+    if not rows:
+        return result
+    redaction = _redact(rows, progress) if options.redact else None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create {out.parent}: {exc.strerror}") from exc
+    sha = _write(out, rows, options.file_format, progress)
+    try:
+        record = journal.record_export(
+            kind=options.kind,
+            file_format=options.file_format,
+            path=out.resolve(),
+            sha256=sha,
+            rows=len(rows),
+            command=options.command,
+            trained_ids={i for r in rows for i in r.trained_ids},
+            context_ids={i for r in rows for i in r.context_ids},
+        )
+    except BaseException:
+        # An export the ledger does not know about could never be found by `forget`.
+        out.unlink(missing_ok=True)
+        raise
+    card = card_path(out)
+    text = render_card(
+        export_id=record.id,
+        kind=options.kind,
+        file_format=options.file_format,
+        path=out,
+        sha256=sha,
+        rows=rows,
+        filters=options,
+        min_rating=_min_rating(options),
+        redaction=redaction,
+        command=options.command,
+        created_at=record.created_at,
+    )
+    with _private_file(card) as fh:
+        fh.write(text.encode())
+    return result.model_copy(
+        update={
+            "path": out,
+            "card": card,
+            "export_id": record.id,
+            "sha256": sha,
+            "signals": dict(Counter(r.signal for r in rows)),
+            "redacted": dict(redaction) if redaction is not None else None,
+        }
+    )
+
+
+def _min_rating(options: ExportOptions) -> int:
+    if options.min_rating is not None:
+        return options.min_rating
+    return -1 if options.kind == "kto" else 0
+
+
+def _redact(rows: list[Row], progress: Progress | None) -> Counter[str]:
+    """Redact every row in place; any failure stops the export before a byte is written."""
+    try:
+        redactor = Redactor()
+        for done, row in enumerate(rows, start=1):
+            row.data = redactor.value(row.data)
+            if progress is not None:
+                progress("redacting", done, len(rows))
+    except Exception as exc:
+        raise ExportError(f"redaction failed, nothing was written: {exc}") from exc
+    return redactor.counts
+
+
+@contextlib.contextmanager
+def _private_file(path: Path) -> Iterator[IO[bytes]]:
+    """A new file, 0600 whatever the umask, written whole or not at all."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StorageError(f"cannot write {path}: {exc.strerror}; nothing was saved") from exc
+        raise
+
+
+def _write(out: Path, rows: list[Row], file_format: FileFormat, progress: Progress | None) -> str:
+    """Write the rows; returns the file's sha256."""
+    digest = hashlib.sha256()
+    with _private_file(out) as fh:
+        if file_format == "jsonl":
+            for done, row in enumerate(rows, start=1):
+                line = (json.dumps(row.data, ensure_ascii=False) + "\n").encode()
+                digest.update(line)
+                fh.write(line)
+                if progress is not None:
+                    progress("writing", done, len(rows))
+        else:
+            data = _parquet_bytes([r.data for r in rows])
+            digest.update(data)
+            fh.write(data)
+            if progress is not None:
+                progress("writing", len(rows), len(rows))
+    return digest.hexdigest()
+
+
+def _parquet_bytes(records: list[dict[str, Any]]) -> bytes:
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(records), buffer)
+    return buffer.getvalue()

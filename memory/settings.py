@@ -1,0 +1,243 @@
+"""The one settings tree: defaults < config.toml < HEARTH_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from memory.errors import ConfigError
+
+APP_NAME = "hearth"
+
+ExtraBuffers = Literal["auto", "on", "off"]
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a typo in config.toml must not be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _default_threads() -> int:
+    # On a small machine, llama.cpp with every core collapses when anything else runs
+    # (98 -> 3 tokens/s measured on 2 cores); leave one core for the UI and the embedder.
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class ModelSettings(_Section):
+    """Which GGUF to load and how."""
+
+    path: Path | None = None
+    """A GGUF file to chat with; unset means models/ folders, then the embedded default."""
+    n_ctx: int = Field(4096, ge=256)
+    """Context window in tokens."""
+    n_threads: int = Field(default_factory=_default_threads, ge=1)
+    """Threads llama.cpp uses for generation."""
+    n_batch: int = Field(256, ge=8)
+    """Prompt-processing batch size."""
+    n_gpu_layers: int = 0
+    """Layers to offload to a GPU (-1 = all); 0 on CPU-only machines."""
+    chat_template: str | None = None
+    """A Jinja chat template to use instead of the one in the GGUF's metadata."""
+    extra_buffer_types: ExtraBuffers = "auto"
+    """llama.cpp's extra CPU buffer types (AMX kernels, weight repacking): `auto` is off on
+    CPUs with AMX, whose llama.cpp path crashes, and on elsewhere."""
+
+
+class SamplingSettings(_Section):
+    """How replies are sampled."""
+
+    temperature: float = Field(0.7, ge=0.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    top_k: int = Field(40, ge=0)
+    min_p: float = Field(0.05, ge=0.0, le=1.0)
+    repeat_penalty: float = Field(1.1, ge=0.0)
+    max_tokens: int = Field(512, ge=1)
+    """The most tokens one reply may have (also the reserve kept free in the window)."""
+    seed: int | None = None
+    ignore_eos: bool = False
+    """Keep generating past end-of-sequence until max_tokens (benchmarks and tests)."""
+
+
+class ChatSettings(_Section):
+    """Who Hearth is and who it talks to."""
+
+    user_name: str = "you"
+    """What Hearth calls the person it talks to."""
+    persona: str = (
+        "You are Hearth, a warm and attentive companion who remembers the person you talk to. "
+        "Reply briefly and kindly."
+    )
+    """The system prompt: who Hearth is."""
+    newline_key: str = "ctrl+j"
+    """The key that inserts a newline in the chat input (enter sends)."""
+    max_message_chars: int = Field(200_000, ge=1)
+    """Longer messages are refused with a message (a stray 10 MB paste), never half-sent."""
+
+
+class MemorySettings(_Section):
+    """How memories are embedded, indexed and recalled (the fusion: memory/graph/retrieval.py)."""
+
+    k: int = Field(8, ge=1)
+    """How many memories a search returns by default."""
+    overfetch: int = Field(5, ge=1)
+    """Each ranker fetches k * overfetch candidates; filters then run on those in SQLite."""
+    ef_search: int = Field(256, ge=16)
+    """HNSW search width in Chroma; at least k * overfetch. Chroma's default is not reproducible."""
+    ef_construction: int = Field(128, ge=16)
+    """HNSW build width: higher builds slower and recalls better."""
+    rrf_k: float = Field(60.0, gt=0.0)
+    """Reciprocal-rank fusion constant: a hit at rank r adds weight / (rrf_k + r)."""
+    weight_dense: float = Field(1.0, ge=0.0)
+    """Fusion weight of the embedding (cosine) ranking."""
+    weight_lexical: float = Field(1.0, ge=0.0)
+    """Fusion weight of the FTS5 bm25 ranking."""
+    weight_recency: float = Field(0.3, ge=0.0)
+    """Fusion weight of the recency ranking (most recently learned first)."""
+    weight_importance: float = Field(0.3, ge=0.0)
+    """Fusion weight of the importance ranking."""
+    weight_graph: float = Field(0.5, ge=0.0)
+    """Fusion weight of one hop of graph neighbours of the best dense and lexical hits."""
+    weight_person: float = Field(1.0, ge=0.0)
+    """Fusion weight of being about someone the query names (stored under them, or the user's
+    own memory that says their name), such memories ranked among themselves by the rest."""
+    person_relevance: float = Field(0.5, ge=0.0, le=1.0)
+    """A memory about a named person is lifted only if its meaning is at least this share of
+    the best match's cosine similarity: facts about them off the question's topic stay put."""
+    graph_seeds: int = Field(5, ge=0)
+    """How many of the best hits lend their neighbours to the graph ranking."""
+    recency_half_life_days: float = Field(30.0, gt=0.0)
+    """Age at which a memory's recency score halves (shown in each hit's `recency`)."""
+    embed_batch_size: int = Field(64, ge=1)
+    """Texts embedded per batch."""
+    recall_k: int = Field(6, ge=0)
+    """The most memories shown with one message."""
+    recall_tokens: int = Field(256, ge=0)
+    """Token budget for the memories shown with one message."""
+    recall_min_score: float = Field(0.0, ge=0.0)
+    """Fused score below which a memory is not shown (0: keep the best recall_k)."""
+
+
+class Settings(BaseSettings):
+    """Every setting Hearth has, typed, with its source order fixed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEARTH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (flags) > environment > config.toml > defaults
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file.get())
+        return (init_settings, env_settings, toml)
+
+
+class _HomeSettings(BaseSettings):
+    """HEARTH_HOME alone, read before everything else because it says where config lives."""
+
+    model_config = SettingsConfigDict(env_prefix="HEARTH_", extra="ignore")
+    home: Path | None = None
+
+
+_config_file: ContextVar[Path | None] = ContextVar("hearth_config_file", default=None)
+
+
+class Paths(BaseModel):
+    """Where Hearth keeps its config and data on this machine."""
+
+    config_file: Path
+    data_dir: Path
+    models_dir: Path
+
+    @property
+    def journal(self) -> Path:
+        return self.data_dir / "journal.sqlite3"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "hearth.log"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.data_dir / "hearth.lock"
+
+    @property
+    def runs_dir(self) -> Path:
+        """One marker per running process; a marker left behind means that run died."""
+        return self.data_dir / "runs"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def memory_db(self) -> Path:
+        return self.data_dir / "memory.sqlite3"
+
+
+def resolve_paths() -> Paths:
+    """HEARTH_HOME holds everything when set; otherwise the platform's usual folders."""
+    home = _HomeSettings().home
+    if home is not None:
+        home = home.expanduser().resolve()
+        return Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
+    data = Path(platformdirs.user_data_dir(APP_NAME))
+    config = Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    return Paths(config_file=config, data_dir=data, models_dir=data / "models")
+
+
+def _format_error(err: ValidationError, source: Path) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown setting"
+    return (
+        f"bad setting '{key}': {msg} (check {source} and HEARTH_* environment variables; "
+        "`hearth config show` lists valid settings)"
+    )
+
+
+def load_settings(paths: Paths, overrides: dict[str, Any] | None = None) -> Settings:
+    """Load settings from every source; a bad file or value raises ConfigError with one line."""
+    cfg = paths.config_file
+    if cfg.exists():
+        try:
+            with cfg.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{cfg} is not valid TOML: {exc}; fix or remove it") from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read {cfg}: {exc.strerror}") from exc
+    token = _config_file.set(cfg if cfg.exists() else None)
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, cfg)) from exc
+    finally:
+        _config_file.reset(token)

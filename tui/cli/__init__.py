@@ -1,0 +1,1 @@
+"""The `hearth` command line: one module per command group (parse, call one function, print)."""
