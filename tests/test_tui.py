@@ -166,6 +166,8 @@ def test_snapshot_history_and_a_model_that_failed(
     )
 
     async def settle(pilot: Pilot[None]) -> None:
+        # A blinking cursor is drawn or not depending on when the screen is taken.
+        pilot.app.query_one(ChatInput).cursor_blink = False
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
