@@ -27,7 +27,8 @@ class Context(BaseModel):
 
 def shown(message: Message) -> str:
     """A message as the model saw it: a user message with the notes recalled for it."""
-    return str(message.meta.get("shown_as", message.text))
+    shown_as = message.meta.shown_as
+    return shown_as if shown_as is not None else message.text
 
 
 def _history(thread: Sequence[Message]) -> list[Message]:

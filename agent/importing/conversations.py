@@ -17,6 +17,7 @@ from agent.learn.extract import extract
 from agent.learn.write_path import MIN_IMPORTANCE, remember
 from memory.errors import DatasetError
 from memory.graph.nodes import EmbedderIdentity
+from memory.journal.schemas import MessageMeta
 
 if TYPE_CHECKING:
     from memory.graph.embedder import Embedder
@@ -205,11 +206,9 @@ def import_conversation(
                 turn.text,
                 speaker=turn.speaker,
                 created_at=turn_time(session, index),
-                meta={
-                    "source_turn_id": turn.id,
-                    "source": source,
-                    "conversation": conversation.id,
-                },
+                meta=MessageMeta(
+                    source_turn_id=turn.id, source=source, conversation=conversation.id
+                ),
             )
             ids[turn.id] = message.id
         built = builder.session(session, ids, aware(session.date))
@@ -259,7 +258,7 @@ def already_imported(journal: Journal, conversation: Conversation, source: str) 
         if session.title != conversation.id:
             continue
         first = journal.messages(session.id, limit=1, newest_first=False)
-        if first and first[0].meta.get("source") == source:
+        if first and first[0].meta.source == source:
             return True
     return False
 
