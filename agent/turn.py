@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from agent.context import build_context
+from agent.context import build_context, memory_block, system_prompt, with_memories
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
-from agent.recall import core_block, memory_block, recall, with_memories
+from agent.recall import recall
 from agent.runtime.backend import ChatBackend, Generation
 from memory.errors import MessageTooLongError, NotFoundError, StorageError
 from memory.journal.journal import Journal
@@ -173,8 +173,9 @@ class Agent:
             # A regeneration reuses the notes its message was first shown with (same prompt).
             recalled, user = self._recall(store, user, thread, keep_from)
             thread = [*thread[:-1], user]
+        pinned = store.pinned() if store is not None else []
         context = build_context(
-            persona=self._system_prompt(store),
+            persona=system_prompt(self.settings.chat.persona, pinned, self.settings.chat.user_name),
             thread=thread,
             budget=self.budget,
             count=self.backend.count_tokens,
@@ -234,14 +235,6 @@ class Agent:
             recalled=[Recalled(id=h.memory.id, score=h.score) for h in recalled],
             stored=stored,
         )
-
-    def _system_prompt(self, store: MemoryStore | None) -> str:
-        """Persona, then pinned core memories as a quoted block: stable until a core one changes."""
-        persona = self.settings.chat.persona
-        if store is None:
-            return persona
-        block = core_block(store.pinned(), self.settings.chat.user_name)
-        return f"{persona}\n\n{block}" if block else persona
 
     def _recall(
         self, store: MemoryStore, user: Message, thread: list[Message], keep_from: int | None
