@@ -9,15 +9,23 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from agent.context import build_context
+from agent.context import build_context, memory_block, system_prompt, with_memories
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
-from agent.recall import core_block, memory_block, recall, with_memories
+from agent.recall import recall
 from agent.runtime.backend import ChatBackend, Generation
 from memory.errors import MessageTooLongError, NotFoundError, StorageError
 from memory.journal.journal import Journal
-from memory.journal.schemas import ChatMessage, Message, ModelInfo, Session, Status, Usage
+from memory.journal.schemas import (
+    ChatMessage,
+    Message,
+    MessageMeta,
+    ModelInfo,
+    Session,
+    Status,
+    Usage,
+)
 from memory.settings import SamplingSettings, Settings
 
 if TYPE_CHECKING:
@@ -115,7 +123,7 @@ class Agent:
                 "user",
                 text,
                 speaker=self.settings.chat.user_name,
-                meta=None if use_memory and self.store is not None else {"memory": False},
+                meta=None if use_memory and self.store is not None else MessageMeta(memory=False),
             )
             flag_correction(self.journal, user)
             return self._reply(user, on_piece, stop, use_memory=use_memory)
@@ -142,8 +150,7 @@ class Agent:
                 )
             # A message already remembered (when first answered) is not written twice; an
             # edited one, or one whose first reply never finished, is remembered now.
-            memory = user.meta.get("memory", True) is not False
-            fresh = not user.meta.get("remembered", False)
+            memory, fresh = user.meta.memory, not user.meta.remembered
             return self._reply(user, on_piece, stop, sampling, memory, write_memory=fresh)
 
     def _reply(
@@ -160,14 +167,15 @@ class Agent:
         thread = self.journal.thread(user.session_id, user.id)
         # The reply before this message (the thread is read once a turn, not twice).
         previous = next((m for m in reversed(thread[:-1]) if m.role == "assistant"), None)
-        keep_from = previous.meta.get("context_from") if previous else None
+        keep_from = previous.meta.context_from if previous else None
         recalled: list[Hit] = []
-        if store is not None and "shown_as" not in user.meta:
+        if store is not None and user.meta.shown_as is None:
             # A regeneration reuses the notes its message was first shown with (same prompt).
             recalled, user = self._recall(store, user, thread, keep_from)
             thread = [*thread[:-1], user]
+        pinned = store.pinned() if store is not None else []
         context = build_context(
-            persona=self._system_prompt(store),
+            persona=system_prompt(self.settings.chat.persona, pinned, self.settings.chat.user_name),
             thread=thread,
             budget=self.budget,
             count=self.backend.count_tokens,
@@ -182,11 +190,11 @@ class Agent:
             prompt=context.messages,
             model=self.model,
             sampling=sampling.model_dump(),
-            meta={
-                "trimmed": context.trimmed,
-                "context_from": context.first_kept or user.id,
-                "memory": store is not None,
-            },
+            meta=MessageMeta(
+                trimmed=context.trimmed,
+                context_from=context.first_kept or user.id,
+                memory=store is not None,
+            ),
         )
         stats = Generation()
         text_out, status = self._stream(reply.id, context.messages, stats, on_piece, stop, sampling)
@@ -202,11 +210,11 @@ class Agent:
         stored: list[str] = []
         if store is not None and write_memory:
             # After the reply is saved: remembering never delays this reply's first token.
-            before = set(previous.meta.get("trimmed", [])) if previous else set()
+            before = set(previous.meta.trimmed) if previous else set()
             stored = self._write(store, user, [i for i in context.trimmed if i not in before])
             store.mark_recalled([h.memory.id for h in recalled])
-            self.journal.update(reply.id, meta={"stored": stored})
-            self.journal.update(user.id, meta={"remembered": True})
+            self.journal.update(reply.id, meta=MessageMeta(stored=stored))
+            self.journal.update(user.id, meta=MessageMeta(remembered=True))
         return TurnResult(
             reply=text_out,
             status=status,
@@ -228,21 +236,13 @@ class Agent:
             stored=stored,
         )
 
-    def _system_prompt(self, store: MemoryStore | None) -> str:
-        """Persona, then pinned core memories as a quoted block: stable until a core one changes."""
-        persona = self.settings.chat.persona
-        if store is None:
-            return persona
-        block = core_block(store.pinned(), self.settings.chat.user_name)
-        return f"{persona}\n\n{block}" if block else persona
-
     def _recall(
         self, store: MemoryStore, user: Message, thread: list[Message], keep_from: int | None
     ) -> tuple[list[Hit], Message]:
         """Memories for this message, placed in it (late in the prompt, so the prefix stays
         cached) and saved with it, so later turns show it exactly as this one did."""
         visible = [m for m in thread if keep_from is None or m.id >= keep_from]
-        already = {i for m in visible for i in m.meta.get("recalled_ids", [])}
+        already = {i for m in visible for i in m.meta.recalled_ids}
         hits = recall(
             store,
             user.text,
@@ -252,12 +252,12 @@ class Agent:
             count=self.backend.count_text,
         )
         block = memory_block([h.memory for h in hits], self.settings.chat.user_name)
-        meta = {
-            "shown_as": with_memories(user.text, block),
-            "recalled_ids": [h.memory.id for h in hits],
-        }
+        meta = MessageMeta(
+            shown_as=with_memories(user.text, block),
+            recalled_ids=[h.memory.id for h in hits],
+        )
         self.journal.update(user.id, meta=meta)
-        return hits, user.model_copy(update={"meta": {**user.meta, **meta}})
+        return hits, user.model_copy(update={"meta": user.meta.merged(meta)})
 
     def _write(self, store: MemoryStore, user: Message, newly_trimmed: list[int]) -> list[str]:
         actions = remember(

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from agent.context import BLOCK_END, BLOCK_START, CORE_START
 from agent.learn.consolidation import sleep
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
-from agent.recall import BLOCK_END, BLOCK_START, CORE_START
 from agent.startup import Home, load_agent, open_home
 from agent.turn import Agent
 from memory.errors import MessageTooLongError

@@ -13,14 +13,13 @@ import pytest
 
 from agent.importing.conversations import (
     CachedEmbedder,
-    Conversation,
-    Dataset,
     ImportedConversation,
     import_conversation,
     import_dataset,
     load_dataset,
 )
 from agent.importing.memories import aliases
+from agent.importing.records import Conversation, Dataset
 from memory.errors import DatasetError
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import Memory

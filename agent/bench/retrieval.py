@@ -18,11 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.importing.conversations import (
     CachedEmbedder,
-    Conversation,
-    Dataset,
     import_conversation,
     load_dataset,
 )
+from agent.importing.records import Conversation, Dataset
 from memory.settings import MemorySettings, Paths, Settings
 
 if TYPE_CHECKING:

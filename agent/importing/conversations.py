@@ -6,17 +6,19 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError
 
 from agent.importing.memories import MemoryBuilder
+from agent.importing.records import Conversation, Dataset, DatasetSession
 from agent.learn.extract import extract
 from agent.learn.write_path import MIN_IMPORTANCE, remember
 from memory.errors import DatasetError
 from memory.graph.nodes import EmbedderIdentity
+from memory.journal.schemas import MessageMeta
 
 if TYPE_CHECKING:
     from memory.graph.embedder import Embedder
@@ -31,63 +33,6 @@ TURN_SPACING = timedelta(seconds=1)
 PRIME_BATCH = 256
 
 Vectors = npt.NDArray[np.float32]
-
-
-class _Record(BaseModel):
-    # Data sets carry numbers where strings are meant (ids, categories); accept them as text.
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
-
-class Turn(_Record):
-    """One message of a conversation, by one of its speakers."""
-
-    id: str
-    speaker: str
-    text: str
-
-
-class Session(_Record):
-    """Turns that happened together, on one date."""
-
-    id: str
-    date: datetime
-    turns: list[Turn] = Field(default_factory=list)
-
-
-class Question(_Record):
-    """A question about the conversation, with the turns that hold its answer (benchmarks)."""
-
-    id: str
-    question: str
-    answer: str = ""
-    evidence: list[str] = Field(default_factory=list)
-    category: str = ""
-
-    @field_validator("evidence", mode="before")
-    @classmethod
-    def _one_string_is_a_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-
-class Conversation(_Record):
-    """Two (or more) people talking over several sessions; `user` is the one Hearth knows."""
-
-    id: str
-    speakers: list[str] = Field(default_factory=list)
-    user: str | None = None
-    sessions: list[Session] = Field(default_factory=list)
-    questions: list[Question] = Field(default_factory=list)
-
-    def turns(self) -> list[tuple[Session, int, Turn]]:
-        """Every turn with its session and its index in that session, in order."""
-        return [(s, i, t) for s in self.sessions for i, t in enumerate(s.turns)]
-
-
-class Dataset(_Record):
-    """The neutral long-term conversation format."""
-
-    name: str = "conversations"
-    conversations: list[Conversation]
 
 
 class ImportedConversation(BaseModel):
@@ -131,7 +76,7 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def turn_time(session: Session, index: int) -> datetime:
+def turn_time(session: DatasetSession, index: int) -> datetime:
     return aware(session.date) + index * TURN_SPACING
 
 
@@ -173,7 +118,7 @@ def _prime(store: MemoryStore, texts: Sequence[str]) -> None:
         store.embed(chunk)
 
 
-def _extracted_texts(session: Session) -> list[str]:
+def _extracted_texts(session: DatasetSession) -> list[str]:
     return [
         c.text
         for index, turn in enumerate(session.turns)
@@ -205,11 +150,9 @@ def import_conversation(
                 turn.text,
                 speaker=turn.speaker,
                 created_at=turn_time(session, index),
-                meta={
-                    "source_turn_id": turn.id,
-                    "source": source,
-                    "conversation": conversation.id,
-                },
+                meta=MessageMeta(
+                    source_turn_id=turn.id, source=source, conversation=conversation.id
+                ),
             )
             ids[turn.id] = message.id
         built = builder.session(session, ids, aware(session.date))
@@ -259,7 +202,7 @@ def already_imported(journal: Journal, conversation: Conversation, source: str) 
         if session.title != conversation.id:
             continue
         first = journal.messages(session.id, limit=1, newest_first=False)
-        if first and first[0].meta.get("source") == source:
+        if first and first[0].meta.source == source:
             return True
     return False
 

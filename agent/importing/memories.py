@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from agent.importing.records import Conversation, DatasetSession, Turn
 from memory.graph import people
 from memory.graph.nodes import Memory, NewMemory
 
 if TYPE_CHECKING:
-    from agent.importing.conversations import Conversation, Session, Turn
     from memory.graph.store import MemoryStore
 
 # How it works. The write path keeps first-person facts; much of what people tell each other is
@@ -132,7 +132,7 @@ class MemoryBuilder:
             }
         )
 
-    def session(self, session: Session, ids: Mapping[str, int], when: datetime) -> Built:
+    def session(self, session: DatasetSession, ids: Mapping[str, int], when: datetime) -> Built:
         """A memory for each turn, sentence of a long turn, exchange, and answered question;
         `ids` maps turn ids to journal message ids, `when` is the session's time."""
         built = Built()
@@ -154,7 +154,12 @@ class MemoryBuilder:
         return built
 
     def _exchange(
-        self, session: Session, first: Turn, second: Turn, ids: Mapping[str, int], when: datetime
+        self,
+        session: DatasetSession,
+        first: Turn,
+        second: Turn,
+        ids: Mapping[str, int],
+        when: datetime,
     ) -> NewMemory:
         text = f"{_long_date(session.date)}: {first.speaker}: {first.text} / "
         text += f"{second.speaker}: {second.text}"
@@ -162,7 +167,12 @@ class MemoryBuilder:
         return self._memory(text, "episode", self.conversation.id, provenance, when)
 
     def _answer(
-        self, session: Session, question: Turn, answer: Turn, ids: Mapping[str, int], when: datetime
+        self,
+        session: DatasetSession,
+        question: Turn,
+        answer: Turn,
+        ids: Mapping[str, int],
+        when: datetime,
     ) -> NewMemory:
         text = f"{_long_date(session.date)}: {question.speaker} asked: {question.text} "
         text += f"{answer.speaker}: {answer.text}"

@@ -1,7 +1,8 @@
 """The correction detector: flags a user message that says the previous reply got them wrong.
 
-A flagged message gets meta {"correction": true}. It marks the reply before it as a behavioural
-training candidate (the user had to push back); nothing is inferred about which part was wrong.
+A flagged message gets meta {"correction": true} (`MessageMeta.correction`). It marks the reply
+before it as a behavioural training candidate (the user had to push back); nothing is inferred
+about which part was wrong.
 
 What counts, matched case-insensitively, with typographic apostrophes treated as plain ones:
 - openings that push back: "no, listen", "no, wait", "no no", "no, actually", "wrong",
@@ -23,7 +24,7 @@ from __future__ import annotations
 import re
 
 from memory.journal.journal import Journal
-from memory.journal.schemas import Message
+from memory.journal.schemas import Message, MessageMeta
 
 _PATTERNS = [
     # Openings that push back on what was just said.
@@ -58,5 +59,5 @@ def flag_correction(journal: Journal, message: Message) -> bool:
         return False
     if journal.message(message.parent_id).role != "assistant":
         return False
-    journal.update(message.id, meta={"correction": True})
+    journal.update(message.id, meta=MessageMeta(correction=True))
     return True

@@ -41,11 +41,7 @@ def fold_episode(store: MemoryStore, journal: Journal, message_ids: Sequence[int
     model's own words are never stored as facts), with provenance to every trimmed message."""
     messages = [journal.message(i) for i in message_ids]
     # Words said with memory off were never to be remembered, not even when they leave the window.
-    human = [
-        m
-        for m in messages
-        if m.role == "user" and m.text.strip() and m.meta.get("memory", True) is not False
-    ]
+    human = [m for m in messages if m.role == "user" and m.text.strip() and m.meta.memory]
     if not human:
         return None
     date = human[0].created_at.date().isoformat()

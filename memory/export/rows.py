@@ -83,7 +83,7 @@ class _Source:
         return found.rating if found else 0
 
     def synthetic(self, message: Message) -> bool:
-        return bool(message.meta.get("synthetic")) and not self.filters.include_synthetic
+        return message.meta.synthetic and not self.filters.include_synthetic
 
     def trainable(self, reply: Message) -> bool:
         """A reply good enough to learn from: complete, with text, rated high enough."""
@@ -128,7 +128,7 @@ class _Source:
         return []
 
     def context_ids(self, reply: Message, tree: ConversationTree) -> list[int]:
-        trimmed = set(reply.meta.get("trimmed") or [])
+        trimmed = set(reply.meta.trimmed)
         return [m.id for m in tree.path(reply)[:-1] if m.id not in trimmed]
 
 
@@ -192,7 +192,7 @@ def _row(
         trained_at=[m.created_at for m in trained],
         models=sorted({m.model.name for m in trained if m.model is not None}),
         session_id=trained[0].session_id,
-        corrections=sum(1 for m in in_row if m.meta.get("correction")),
+        corrections=sum(1 for m in in_row if m.meta.correction),
         notes=sum(1 for m in trained if (f := source.feedback.get(m.id)) and f.note),
     )
 
@@ -291,9 +291,9 @@ def _dpo(source: _Source, tree: ConversationTree) -> Iterator[Row]:
         replies = {m.id: m for m in tree.replies(user.id) if _pairable(source, m)}
         pairs: dict[tuple[int, int], str] = {}
         for m in replies.values():
-            original = m.meta.get("edit_of")
-            if original in replies:
-                pairs[(m.id, int(original))] = "edit"
+            original = m.meta.edit_of
+            if original is not None and original in replies:
+                pairs[(m.id, original)] = "edit"
         kept = tree.kept(user.id)
         if kept is not None and kept.id in replies:
             for other in replies:

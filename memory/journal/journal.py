@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import NotFoundError
-from memory.journal.schemas import ChatMessage, Message, ModelInfo, Role, Session, Status, Usage
+from memory.journal.schemas import (
+    ChatMessage,
+    Message,
+    MessageMeta,
+    ModelInfo,
+    Role,
+    Session,
+    Status,
+    Usage,
+)
 from memory.journal.signals import ExportRecord, Feedback
 from memory.sqlite import Database, Migration, statements
 
@@ -174,10 +183,13 @@ class Journal:
         prompt: list[ChatMessage] | None = None,
         model: ModelInfo | None = None,
         sampling: dict[str, Any] | None = None,
-        meta: dict[str, Any] | None = None,
+        meta: MessageMeta | dict[str, Any] | None = None,
         created_at: datetime | None = None,
     ) -> Message:
-        """Write one message and make it the session's head; committed when this returns."""
+        """Write one message and make it the session's head; committed when this returns.
+
+        `meta`: its turn state (a dict is read as a MessageMeta); only the keys given are stored.
+        """
         ts = _iso(created_at or now())
         with self._tx() as db:
             if parent_id is None:
@@ -202,7 +214,7 @@ class Journal:
                     _dump_prompt(prompt),
                     model.model_dump_json() if model else None,
                     json.dumps(sampling) if sampling is not None else None,
-                    json.dumps(meta or {}),
+                    MessageMeta.merged_json("{}", meta),
                 ),
             )
             assert cur.lastrowid is not None
@@ -219,9 +231,12 @@ class Journal:
         text: str | None = None,
         status: Status | None = None,
         usage: Usage | None = None,
-        meta: dict[str, Any] | None = None,
+        meta: MessageMeta | dict[str, Any] | None = None,
     ) -> None:
-        """Rewrite a reply as it streams or when it ends; committed when this returns."""
+        """Rewrite a reply as it streams or when it ends; committed when this returns.
+
+        `meta` is merged: its keys are written over the stored ones, the others stay as stored.
+        """
         sets: list[str] = ["updated_at=?"]
         args: list[Any] = [_iso(now())]
         if text is not None:
@@ -236,9 +251,8 @@ class Journal:
         with self._tx() as db:
             if meta is not None:
                 row = db.execute("SELECT meta_json FROM messages WHERE id=?", (message_id,))
-                merged = {**json.loads(row.fetchone()["meta_json"]), **meta}
                 sets.append("meta_json=?")
-                args.append(json.dumps(merged))
+                args.append(MessageMeta.merged_json(row.fetchone()["meta_json"], meta))
             db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id=?", (*args, message_id))
 
     def message(self, message_id: int) -> Message:
@@ -388,13 +402,17 @@ class Journal:
         """
         orig = self.message(message_id)
         ts = _iso(now())
-        if orig.role == "assistant":
-            meta = {**orig.meta, "edit_of": orig.id}
-        else:
-            meta = {"edit_of": orig.id}
+        edit = MessageMeta(edit_of=orig.id)
         with self._tx() as db:
-            prompt = db.execute("SELECT prompt_json FROM messages WHERE id=?", (orig.id,))
-            prompt_json = prompt.fetchone()["prompt_json"] if orig.role == "assistant" else None
+            stored = db.execute(
+                "SELECT prompt_json, meta_json FROM messages WHERE id=?", (orig.id,)
+            )
+            row = stored.fetchone()
+            # An edited reply keeps the original's turn state (trimmed, stored, ...); a user
+            # message's edit is a new message, with none.
+            reply = orig.role == "assistant"
+            prompt_json = row["prompt_json"] if reply else None
+            meta_json = MessageMeta.merged_json(row["meta_json"] if reply else "{}", edit)
             cur = db.execute(
                 "INSERT INTO messages(session_id, parent_id, role, speaker, text, status,"
                 " created_at, updated_at, prompt_json, meta_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -408,7 +426,7 @@ class Journal:
                     ts,
                     ts,
                     prompt_json,
-                    json.dumps(meta),
+                    meta_json,
                 ),
             )
             assert cur.lastrowid is not None
@@ -617,5 +635,5 @@ def _row_to_message(row: sqlite3.Row) -> Message:
         model=ModelInfo.model_validate_json(row["model_json"]) if row["model_json"] else None,
         sampling=json.loads(row["sampling_json"]) if row["sampling_json"] else None,
         usage=Usage.model_validate_json(row["usage_json"]),
-        meta=json.loads(row["meta_json"]),
+        meta=MessageMeta.from_json(row["meta_json"]),
     )

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 Role = Literal["system", "user", "assistant"]
 Status = Literal["incomplete", "complete", "interrupted", "error"]
@@ -19,6 +30,8 @@ class ChatMessage(BaseModel):
 
 
 class Session(BaseModel):
+    """One conversation in the journal; `head_id` is the message it goes on from."""
+
     id: int
     title: str
     created_at: datetime
@@ -53,6 +66,127 @@ class ModelInfo(BaseModel):
     sha256: str
 
 
+class MessageMeta(BaseModel):
+    """Turn state kept with a message (the journal's `meta_json` column), one field per key.
+
+    It reads and writes back exactly what is stored: only the keys a message was given (a
+    field never written keeps its default here and stays absent from the row), in the order
+    they were written, and keys no field names (older or newer data) kept as they are. So
+    `model_dump()` is the stored JSON object, and `hearth logs show --json` prints it as stored.
+    Frozen: a change is a new one written through `Journal.update(id, meta=...)`, which merges
+    its keys into the stored ones.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    # -- on a user message ----------------------------------------------------------------
+    shown_as: str | None = None
+    """The message as the model saw it: the recalled-notes block, then the user's words.
+    Written by the turn loop (`Agent._recall`) when memory is on; read by `agent.context.shown`
+    (every later prompt shows it so), by the turn loop (a regeneration reuses it) and by
+    `Journal.redact_in_prompts` (forgetting a memory removes it here)."""
+    recalled_ids: list[str] = Field(default_factory=list)
+    """Ids of the memories shown in `shown_as`, best first. Written by `Agent._recall`; read by
+    it on later turns (a memory still visible in the history is not recalled again)."""
+    remembered: bool = False
+    """The write path has run on this message. Written by the turn loop after a reply; read by
+    `Agent.reply_to` (a regeneration does not remember the same words twice)."""
+    correction: bool = False
+    """The message pushes back on the reply before it. Written by
+    `agent.learn.corrections.flag_correction`; read by the training export (a row counts them)."""
+    edit_of: int | None = None
+    """The message this one is a corrected version of (user or reply). Written by
+    `Journal.edit`; read by `ConversationTree` (which version is kept), the DPO export (edit
+    pairs) and the journal's `edits` view and index (json_extract on `$.edit_of`)."""
+    source: str | None = None
+    """The data set an imported message came from. Written by `hearth import`
+    (`agent.importing.conversations`); read by it (a conversation is imported once)."""
+    source_turn_id: str | None = None
+    """The imported turn's own id in its data set. Written by `hearth import`; read by people
+    (README: `meta.source_turn_id`) and the import tests."""
+    conversation: str | None = None
+    """The imported conversation's id in its data set. Written by `hearth import`."""
+
+    # -- on a reply -------------------------------------------------------------------------
+    trimmed: list[int] = Field(default_factory=list)
+    """Journal messages before the first one this reply's prompt showed. Written by the turn
+    loop (`Agent._reply`); read by it on the next turn (which of them are newly trimmed, to
+    fold into an episode) and by the training export (they are not the reply's context)."""
+    context_from: int | None = None
+    """The oldest message the prompt showed: the next turn keeps its trim point here. Written
+    and read by the turn loop."""
+    stored: list[str] = Field(default_factory=list)
+    """Memory ids written or changed after this reply's turn. Written by the turn loop; shown
+    by `hearth logs show --json`."""
+
+    # -- on either --------------------------------------------------------------------------
+    memory: bool = True
+    """Whether memory was on: False on a user message sent with memory off (a temporary turn,
+    written by `Agent.run_turn`); True or False on every reply (written by `Agent._reply`). Read
+    by `Agent.reply_to` (a regeneration keeps it) and `agent.learn.episodes` (words said with
+    memory off are never folded into an episode)."""
+    synthetic: bool = False
+    """Made up rather than said (the dream loop); never written by Hearth's own turn loop.
+    Read by the training export, which leaves such messages out unless asked."""
+
+    _order: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, data: Any, handler: ModelWrapValidatorHandler[MessageMeta]) -> Any:
+        meta = handler(data)
+        if isinstance(data, Mapping):
+            meta._order = [str(key) for key in data]
+        return meta
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        written = self.model_fields_set  # extra keys included
+        keys = [k for k in self._order if k in written and k in data]
+        keys += [k for k in data if k in written and k not in keys]
+        return {k: data[k] for k in keys}
+
+    @classmethod
+    def from_json(cls, raw: str) -> MessageMeta:
+        """A stored `meta_json` value, read."""
+        return cls.model_validate(json.loads(raw))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object to store: the keys written, in the order written."""
+        return self.model_dump(mode="json")
+
+    @staticmethod
+    def merged_json(stored: str, changes: MessageMeta | Mapping[str, Any] | None) -> str:
+        """A stored `meta_json` with the keys `changes` was given written over it (a dict is
+        read as a MessageMeta); every other key, unknown ones included, stays as stored."""
+        written = MessageMeta.model_validate(changes or {}).to_dict()
+        return json.dumps({**json.loads(stored), **written})
+
+    def merged(self, changes: MessageMeta) -> MessageMeta:
+        """These keys with `changes`' written over them (as `Journal.update` stores them)."""
+        return MessageMeta.model_validate({**self.to_dict(), **changes.to_dict()})
+
+    # Read like the stored JSON object (tests, and keys no field names): `meta["key"]`,
+    # `meta.get("key")`, `"key" in meta` and `meta == {...}` see only the keys written.
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MessageMeta):
+            return self.to_dict() == other.to_dict()
+        if isinstance(other, Mapping):
+            return self.to_dict() == dict(other)
+        return NotImplemented
+
+
 class Message(BaseModel):
     """One journaled turn: a user message or an assistant reply."""
 
@@ -69,4 +203,4 @@ class Message(BaseModel):
     model: ModelInfo | None = None
     sampling: dict[str, Any] | None = None
     usage: Usage = Field(default_factory=Usage)
-    meta: dict[str, Any] = Field(default_factory=dict)
+    meta: MessageMeta = Field(default_factory=MessageMeta)

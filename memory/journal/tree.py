@@ -23,7 +23,7 @@ class ConversationTree:
             self.children[m.parent_id].append(m)
         self._choices = choices
         self.superseded = {
-            int(m.meta["edit_of"]) for m in messages if m.role == "user" and "edit_of" in m.meta
+            m.meta.edit_of for m in messages if m.role == "user" and m.meta.edit_of is not None
         }
 
     def replies(self, user_id: int) -> list[Message]:
@@ -64,8 +64,8 @@ class ConversationTree:
         kept = self.kept(message.parent_id)
         version = kept
         while version is not None and version.id != message.id:
-            original = version.meta.get("edit_of")
-            version = self.by_id.get(int(original)) if original is not None else None
+            original = version.meta.edit_of
+            version = self.by_id.get(original) if original is not None else None
         return kept if version is not None else None
 
     def conversations(self) -> list[list[Message]]:

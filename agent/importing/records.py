@@ -1,0 +1,65 @@
+"""The neutral long-term conversation format `hearth import` reads: data sets, their records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Record(BaseModel):
+    # Data sets carry numbers where strings are meant (ids, categories); accept them as text.
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+
+class Turn(_Record):
+    """One message of a conversation, by one of its speakers."""
+
+    id: str
+    speaker: str
+    text: str
+
+
+class DatasetSession(_Record):
+    """Turns that happened together, on one date."""
+
+    id: str
+    date: datetime
+    turns: list[Turn] = Field(default_factory=list)
+
+
+class Question(_Record):
+    """A question about the conversation, with the turns that hold its answer (benchmarks)."""
+
+    id: str
+    question: str
+    answer: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    category: str = ""
+
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _one_string_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Conversation(_Record):
+    """Two (or more) people talking over several sessions; `user` is the one Hearth knows."""
+
+    id: str
+    speakers: list[str] = Field(default_factory=list)
+    user: str | None = None
+    sessions: list[DatasetSession] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
+
+    def turns(self) -> list[tuple[DatasetSession, int, Turn]]:
+        """Every turn with its session and its index in that session, in order."""
+        return [(s, i, t) for s in self.sessions for i, t in enumerate(s.turns)]
+
+
+class Dataset(_Record):
+    """The neutral long-term conversation format."""
+
+    name: str = "conversations"
+    conversations: list[Conversation]
