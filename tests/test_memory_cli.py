@@ -224,7 +224,7 @@ def test_reading_commands_never_import_torch(paths: Paths) -> None:
     commands = [["list"], ["stats"], ["history"], ["show", "m_x"], ["graph", "--format", "json"]]
     code = (
         "import sys\n"
-        "from tui import cli\n"
+        "from tui.cli import main as cli\n"
         f"for argv in {commands!r}:\n"
         "    sys.argv = ['hearth', 'memory', *argv]\n"
         "    try:\n        cli.main()\n    except SystemExit:\n        pass\n"
