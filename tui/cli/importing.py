@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tui.cli.options import JsonTextOpt
+from tui.cli.output import err, out
 
 if TYPE_CHECKING:
     from agent.importing.conversations import ImportReport
-
-out = Console()
-err = Console(stderr=True)
 
 
 class Format(StrEnum):
@@ -27,7 +26,7 @@ def import_file(
     format: Annotated[
         Format, typer.Option("--format", help="The file's format (see the README).")
     ] = Format.NEUTRAL,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonTextOpt = False,
 ) -> None:
     """Import conversations as history: every turn becomes a message by its speaker, dated
     with its session, and goes through the same write path as a chat. Conversations already
@@ -81,7 +80,3 @@ def _summary(report: ImportReport) -> None:
         markup=False,
         highlight=False,
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("import")(import_file)

@@ -1,4 +1,4 @@
-"""`hearth memory ...`: list, search, inspect, correct and forget memories, with --json."""
+"""`hearth memory ...` and `hearth sleep`: see, search, correct, forget and consolidate memories."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from memory.graph.nodes import KINDS, Kind
+from tui.cli.options import JsonOpt
+from tui.cli.output import out, print_json
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -25,9 +26,6 @@ memory_app = typer.Typer(
     help="See, search and correct what Hearth remembers.", no_args_is_help=True
 )
 
-out = Console()
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IdArg = Annotated[str, typer.Argument(help="A memory id from `hearth memory list`.")]
 KindOpt = Annotated[
     list[str] | None,
@@ -40,10 +38,6 @@ class GraphFormat(StrEnum):
     dot = "dot"
     mermaid = "mermaid"
     json = "json"
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
 
 def _kind(name: str) -> Kind:
@@ -176,7 +170,7 @@ def memory_list(
     with _store(write=False) as (_home, store):
         memories = store.list(kinds=_kinds(kind), valid_only=not show_all, limit=limit)
     if as_json:
-        _print_json([_memory_json(m) for m in memories])
+        print_json([_memory_json(m) for m in memories])
         return
     out.print(_memory_table(memories))
 
@@ -195,7 +189,7 @@ def memory_search(
         named = store.mentions(query)
         hits = store.search(query, k, kinds=_kinds(kind), valid_only=not show_all, mentions=named)
     if as_json:
-        _print_json([_hit_json(h) for h in hits])
+        print_json([_hit_json(h) for h in hits])
         return
     if named.subjects:
         # Says why memories about someone rank higher than their text alone would.
@@ -228,7 +222,7 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
         "edges": [e.model_dump(mode="json") for e in edges],
     }
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     out.print(Text(f"{memory.id} · {memory.kind} · about {memory.subject}", style="bold"))
     out.print(Text(memory.text))
@@ -251,7 +245,7 @@ def memory_history(
     with _store(write=False) as (_home, store):
         entries = store.history(memory_id, limit=limit)
     if as_json:
-        _print_json([e.model_dump(mode="json") for e in entries])
+        print_json([e.model_dump(mode="json") for e in entries])
         return
     out.print(_history_table(entries))
 
@@ -262,7 +256,7 @@ def memory_stats(as_json: JsonOpt = False) -> None:
     with _store(write=False) as (_home, store):
         stats = store.stats()
     if as_json:
-        _print_json(stats.model_dump(mode="json"))
+        print_json(stats.model_dump(mode="json"))
         return
     table = Table("what", "count", box=None)
     for key, value in stats.model_dump(mode="json").items():
@@ -283,7 +277,7 @@ def memory_graph(
         ids = {m.id for m in memories}
         edges = [e for e in store.edges() if e.src in ids and e.dst in ids]
     if fmt is GraphFormat.json:
-        _print_json(
+        print_json(
             {
                 "nodes": [_memory_json(m) for m in memories],
                 "edges": [e.model_dump(mode="json") for e in edges],
@@ -299,7 +293,7 @@ def memory_graph(
 
 def _print_memory(memory: Memory, as_json: bool, verb: str) -> None:
     if as_json:
-        _print_json(_memory_json(memory))
+        print_json(_memory_json(memory))
         return
     out.print(Text(f"{verb} {memory.id} ({memory.kind}): {memory.text}"))
     if memory.flags:
@@ -375,7 +369,7 @@ def memory_forget(
             assert memory_id is not None
             report = store.forget(memory_id, home.journal)
     if as_json:
-        _print_json(report.model_dump(mode="json"))
+        print_json(report.model_dump(mode="json"))
         return
     out.print(Text(f"forgot {len(report.memory_ids)} memories: {' '.join(report.memory_ids)}"))
     table = Table("store", "what", "count", box=None)
@@ -396,11 +390,37 @@ def memory_rebuild(
     with _store(write=True, verify_embedder=not reembed) as (_home, store):
         report = store.rebuild(reembed=reembed)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     out.print(
         Text(
             f"rebuilt: {report['indexed']} vectors indexed"
             + (f", {report['reembedded']} re-embedded" if reembed else "")
         )
+    )
+
+
+# -- hearth sleep (a top-level command) --------------------------------------------------
+
+
+def sleep_cmd(as_json: JsonOpt = False) -> None:
+    """Consolidate memory: merge near-duplicates, link related memories, write reflections
+    over recurring episodes, decay what is never recalled. A second run changes nothing."""
+    from agent.learn.consolidation import sleep
+    from agent.startup import open_home
+    from memory.journal.journal import now
+
+    home = open_home(write_lock=True)
+    try:
+        report = sleep(home.open_store(), at=now())
+    finally:
+        home.close()
+    if as_json:
+        print_json(report.model_dump())
+        return
+    out.print(
+        f"merged {len(report.merged)} duplicate(s), linked {len(report.linked)} pair(s), "
+        f"wrote {len(report.reflections)} reflection(s), decayed {len(report.decayed)} "
+        "memory(ies)" + ("" if report.changed else ": nothing to change"),
+        soft_wrap=True,
     )

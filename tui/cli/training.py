@@ -1,8 +1,7 @@
-"""Training-data commands: regenerate, choose, edit and rate replies, and export the journal."""
+"""`hearth export`: the journal as training data, with a dataset card and a ledger entry."""
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Callable
@@ -12,20 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
+
+from tui.cli.options import JsonTextOpt
+from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
-    from agent.startup import Home
     from memory.export.writer import ExportResult, Progress
 
-out = Console()
-err = Console(stderr=True)
 
-TurnArg = Annotated[int, typer.Argument(help="A message id from `hearth logs list`.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+class ExportKindChoice(StrEnum):
+    """What `hearth export` writes (not a memory's kind: see memory.graph.nodes.Kind)."""
 
-
-class Kind(StrEnum):
     SFT = "sft"
     DPO = "dpo"
     KTO = "kto"
@@ -41,146 +37,6 @@ class FileFormat(StrEnum):
 class SystemPrompt(StrEnum):
     KEEP = "keep"
     STRIP = "strip"
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
-
-
-def _note(message: str) -> None:
-    err.print(message, style="dim", markup=False, highlight=False)
-
-
-def _open() -> Home:
-    from agent.startup import open_home
-
-    return open_home()
-
-
-def _echo(piece: str) -> None:
-    sys.stdout.write(piece)
-    sys.stdout.flush()
-
-
-def regenerate(
-    turn: TurnArg,
-    model: Annotated[
-        Path | None, typer.Option("--model", "-m", help="A GGUF file to reply with.")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Write a new reply beside reply TURN (or to your message TURN); the new one is kept."""
-    from agent.feedback import regenerate as regenerate_reply
-    from agent.startup import load_agent, open_home
-
-    home = open_home({"model": {"path": model}} if model else None, write_lock=True)
-    try:
-        agent = load_agent(home)
-        result = regenerate_reply(agent, turn, on_piece=None if as_json else _echo)
-        versions = [m.id for m in home.journal.siblings(result.turn_id)]
-    finally:
-        home.close()
-    if as_json:
-        _print_json({**result.model_dump(), "siblings": versions})
-    else:
-        sys.stdout.write("\n")
-        others = ", ".join(f"#{i}" for i in versions if i != result.turn_id) or "none"
-        _note(f"reply #{result.turn_id} ({result.status}); other versions: {others}")
-    if result.status == "interrupted":
-        raise typer.Exit(130)
-
-
-def choose(turn: TurnArg, as_json: JsonOpt = False) -> None:
-    """Keep reply TURN over its other versions (by default the latest is kept)."""
-    from agent.feedback import choose as choose_reply
-
-    home = _open()
-    try:
-        kept = choose_reply(home.journal, turn)
-        versions = [m.id for m in home.journal.siblings(kept.id)]
-    finally:
-        home.close()
-    if as_json:
-        _print_json({"kept": kept.id, "parent_id": kept.parent_id, "siblings": versions})
-        return
-    others = ", ".join(f"#{i}" for i in versions if i != kept.id) or "none"
-    out.print(f"kept #{kept.id}; alternatives: {others}", markup=False, highlight=False)
-
-
-def edit(
-    turn: TurnArg,
-    text: Annotated[str, typer.Argument(help="The corrected text.")],
-    reply: Annotated[
-        bool, typer.Option("--reply", help="After editing your own message, reply to it.")
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Store a corrected version of message TURN; the original stays.
-
-    An edited reply becomes the kept version (a DPO pair: edit over original). An edited user
-    message starts a new branch from the same point; --reply answers it at once.
-    """
-    from agent.feedback import edit as edit_message
-
-    home = _open()
-    try:
-        edited = edit_message(home.journal, turn, text)
-    finally:
-        home.close()
-    result = None
-    if reply and edited.role == "user":
-        from agent.feedback import regenerate as regenerate_reply
-        from agent.startup import load_agent, open_home
-
-        home = open_home(write_lock=True)
-        try:
-            result = regenerate_reply(
-                load_agent(home), edited.id, on_piece=None if as_json else _echo
-            )
-        finally:
-            home.close()
-        if not as_json:
-            sys.stdout.write("\n")
-    if as_json:
-        _print_json(
-            {
-                "id": edited.id,
-                "edit_of": turn,
-                "role": edited.role,
-                "reply": result.model_dump() if result else None,
-            }
-        )
-        return
-    _note(f"#{edited.id} is the edited version of #{turn}; #{turn} stays in the journal")
-
-
-def feedback(
-    turn: TurnArg,
-    up: Annotated[bool, typer.Option("--up", help="Thumbs up: a reply to learn from.")] = False,
-    down: Annotated[bool, typer.Option("--down", help="Thumbs down: a reply to avoid.")] = False,
-    clear: Annotated[bool, typer.Option("--clear", help="Remove the thumb (unrated).")] = False,
-    note: Annotated[str | None, typer.Option("--note", help="Say what was right or wrong.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Rate reply TURN: --up (+1), --down (-1) or --clear (0), and/or leave a --note."""
-    if up + down + clear > 1:
-        raise typer.BadParameter("give one of --up, --down and --clear")
-    if not (up or down or clear) and note is None:
-        raise typer.BadParameter("give --up, --down, --clear or --note TEXT")
-    from agent.feedback import feedback as rate
-
-    rating = 1 if up else -1 if down else 0 if clear else None
-    home = _open()
-    try:
-        found = rate(home.journal, turn, rating=rating, note=note)
-    finally:
-        home.close()
-    if as_json:
-        _print_json(found.model_dump(mode="json"))
-        return
-    thumb = {1: "thumbs up", -1: "thumbs down", 0: "unrated"}[found.rating]
-    extra = f"; note: {found.note}" if found.note else ""
-    out.print(f"#{turn}: {thumb}{extra}", markup=False, highlight=False)
 
 
 def _date(value: str | None, *, end: bool) -> datetime | None:
@@ -200,7 +56,7 @@ def _date(value: str | None, *, end: bool) -> datetime | None:
 
 
 def export(
-    kind: Annotated[Kind, typer.Argument(help="sft, dpo, kto, openai or sharegpt.")],
+    kind: Annotated[ExportKindChoice, typer.Argument(help="sft, dpo, kto, openai or sharegpt.")],
     file_format: Annotated[FileFormat, typer.Option("--format", help="File format.")] = (
         FileFormat.JSONL
     ),
@@ -261,7 +117,7 @@ def export(
             "the exact prompts of --context-frozen, dpo and kto.",
         ),
     ] = SystemPrompt.KEEP,
-    as_json: JsonOpt = False,
+    as_json: JsonTextOpt = False,
 ) -> None:
     """Export the journal as training data, with a dataset card and a ledger entry.
 
@@ -273,9 +129,10 @@ def export(
 
     openai: `messages` with a `weight` on each reply. sharegpt: `conversations` (`from`, `value`).
     """
+    from agent.startup import open_home
     from memory.export.writer import ExportOptions, default_export_path, run_export
 
-    home = _open()
+    home = open_home()
     try:
         frozen = context_frozen and kind.value in ("sft", "openai", "sharegpt")
         if out_path is None or out_path.is_dir():
@@ -304,7 +161,7 @@ def export(
     finally:
         home.close()
     if as_json:
-        _print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
         return
     if result.path is None:
         out.print(f"nothing to export: no {kind.value} rows match", markup=False, highlight=False)
@@ -337,12 +194,3 @@ def _run_with_progress(job: Callable[[Progress], ExportResult]) -> ExportResult:
             bar.update(tasks[stage], completed=done, total=total)
 
         return job(progress)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the training-data commands to the `hearth` app."""
-    app.command()(regenerate)
-    app.command()(choose)
-    app.command()(edit)
-    app.command()(feedback)
-    app.command()(export)

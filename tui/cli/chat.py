@@ -1,0 +1,182 @@
+"""`hearth say` and the reply commands: regenerate, choose, edit and rate a turn."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tui.cli.options import JsonOpt, JsonTextOpt, ModelOpt, NoMemoryOpt, model_overrides
+from tui.cli.output import note, out, print_json, warn
+
+if TYPE_CHECKING:
+    from agent.startup import Home
+
+TurnArg = Annotated[int, typer.Argument(help="A message id from `hearth logs list`.")]
+
+
+def _open() -> Home:
+    from agent.startup import open_home
+
+    return open_home()
+
+
+def _echo(piece: str) -> None:
+    """A piece of a reply, on stdout as soon as it is generated."""
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
+def say(
+    message: Annotated[str, typer.Argument(help="What to say.")],
+    session: Annotated[
+        int | None, typer.Option("--session", "-s", help="Talk in this session.")
+    ] = None,
+    new: Annotated[bool, typer.Option("--new", help="Start a fresh session.")] = False,
+    model: ModelOpt = None,
+    no_memory: NoMemoryOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one turn headless and print the reply (continues the most recent session)."""
+    from agent.startup import load_agent, open_home
+
+    home = open_home(model_overrides(model), write_lock=True)
+    try:
+        agent = load_agent(home, memory=not no_memory)
+        if getattr(agent.backend, "template_fallback", False):
+            warn(f"{agent.model.name} has no chat template; using ChatML")
+        sess = agent.session(session, new=new)
+        result = agent.run_turn(
+            sess.id, message, on_piece=None if as_json else _echo, use_memory=not no_memory
+        )
+    finally:
+        home.close()
+    if as_json:
+        print_json(result.model_dump())
+    else:
+        sys.stdout.write("\n")
+    if result.status == "interrupted":
+        raise typer.Exit(130)
+
+
+def regenerate(
+    turn: TurnArg,
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="A GGUF file to reply with.")
+    ] = None,
+    as_json: JsonTextOpt = False,
+) -> None:
+    """Write a new reply beside reply TURN (or to your message TURN); the new one is kept."""
+    from agent.feedback import regenerate as regenerate_reply
+    from agent.startup import load_agent, open_home
+
+    home = open_home(model_overrides(model), write_lock=True)
+    try:
+        agent = load_agent(home)
+        result = regenerate_reply(agent, turn, on_piece=None if as_json else _echo)
+        versions = [m.id for m in home.journal.siblings(result.turn_id)]
+    finally:
+        home.close()
+    if as_json:
+        print_json({**result.model_dump(), "siblings": versions})
+    else:
+        sys.stdout.write("\n")
+        others = ", ".join(f"#{i}" for i in versions if i != result.turn_id) or "none"
+        note(f"reply #{result.turn_id} ({result.status}); other versions: {others}")
+    if result.status == "interrupted":
+        raise typer.Exit(130)
+
+
+def choose(turn: TurnArg, as_json: JsonTextOpt = False) -> None:
+    """Keep reply TURN over its other versions (by default the latest is kept)."""
+    from agent.feedback import choose as choose_reply
+
+    home = _open()
+    try:
+        kept = choose_reply(home.journal, turn)
+        versions = [m.id for m in home.journal.siblings(kept.id)]
+    finally:
+        home.close()
+    if as_json:
+        print_json({"kept": kept.id, "parent_id": kept.parent_id, "siblings": versions})
+        return
+    others = ", ".join(f"#{i}" for i in versions if i != kept.id) or "none"
+    out.print(f"kept #{kept.id}; alternatives: {others}", markup=False, highlight=False)
+
+
+def edit(
+    turn: TurnArg,
+    text: Annotated[str, typer.Argument(help="The corrected text.")],
+    reply: Annotated[
+        bool, typer.Option("--reply", help="After editing your own message, reply to it.")
+    ] = False,
+    as_json: JsonTextOpt = False,
+) -> None:
+    """Store a corrected version of message TURN; the original stays.
+
+    An edited reply becomes the kept version (a DPO pair: edit over original). An edited user
+    message starts a new branch from the same point; --reply answers it at once.
+    """
+    from agent.feedback import edit as edit_message
+
+    home = _open()
+    try:
+        edited = edit_message(home.journal, turn, text)
+    finally:
+        home.close()
+    result = None
+    if reply and edited.role == "user":
+        from agent.feedback import regenerate as regenerate_reply
+        from agent.startup import load_agent, open_home
+
+        home = open_home(write_lock=True)
+        try:
+            result = regenerate_reply(
+                load_agent(home), edited.id, on_piece=None if as_json else _echo
+            )
+        finally:
+            home.close()
+        if not as_json:
+            sys.stdout.write("\n")
+    if as_json:
+        print_json(
+            {
+                "id": edited.id,
+                "edit_of": turn,
+                "role": edited.role,
+                "reply": result.model_dump() if result else None,
+            }
+        )
+        return
+    note(f"#{edited.id} is the edited version of #{turn}; #{turn} stays in the journal")
+
+
+def feedback(
+    turn: TurnArg,
+    up: Annotated[bool, typer.Option("--up", help="Thumbs up: a reply to learn from.")] = False,
+    down: Annotated[bool, typer.Option("--down", help="Thumbs down: a reply to avoid.")] = False,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the thumb (unrated).")] = False,
+    note: Annotated[str | None, typer.Option("--note", help="Say what was right or wrong.")] = None,
+    as_json: JsonTextOpt = False,
+) -> None:
+    """Rate reply TURN: --up (+1), --down (-1) or --clear (0), and/or leave a --note."""
+    if up + down + clear > 1:
+        raise typer.BadParameter("give one of --up, --down and --clear")
+    if not (up or down or clear) and note is None:
+        raise typer.BadParameter("give --up, --down, --clear or --note TEXT")
+    from agent.feedback import feedback as rate
+
+    rating = 1 if up else -1 if down else 0 if clear else None
+    home = _open()
+    try:
+        found = rate(home.journal, turn, rating=rating, note=note)
+    finally:
+        home.close()
+    if as_json:
+        print_json(found.model_dump(mode="json"))
+        return
+    thumb = {1: "thumbs up", -1: "thumbs down", 0: "unrated"}[found.rating]
+    extra = f"; note: {found.note}" if found.note else ""
+    out.print(f"#{turn}: {thumb}{extra}", markup=False, highlight=False)

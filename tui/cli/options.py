@@ -1,0 +1,28 @@
+"""The options more than one `hearth` command takes, each with its one help text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+"""--json where the text output is a table (or lines of fields)."""
+JsonTextOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+"""--json for the training-data and import commands."""
+JsonBenchOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+"""--json for the bench commands."""
+
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", "-m", help="A GGUF file to chat with.", dir_okay=False)
+]
+NoMemoryOpt = Annotated[
+    bool,
+    typer.Option("--no-memory", help="A temporary chat: no memory is read or written."),
+]
+
+
+def model_overrides(model: Path | None) -> dict[str, Any]:
+    """Settings overrides for a --model option: none when it is not given."""
+    return {"model": {"path": model}} if model is not None else {}
