@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.runtime.backend import LlamaBackend
-from agent.runtime.crashes import RunGuard, enable_fault_log
+from agent.runtime.crashes import RunGuard, enable_fault_log, run_name
 from agent.runtime.factory import extra_buffers
 from agent.runtime.gguf import read_info
 from agent.runtime.model_files import ResolvedModel, resolve_model
@@ -73,7 +73,7 @@ def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = Fal
     run = RunGuard.begin(
         paths.runs_dir,
         paths.log_file,
-        _command_name(),
+        run_name(),
         extra_buffers=extra_buffers(settings.model).use,
     )
     try:
@@ -84,14 +84,6 @@ def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = Fal
             lock.release()
         raise
     return Home(paths=paths, settings=settings, journal=journal, lock=lock, run=run)
-
-
-def _command_name() -> str:
-    """`hearth say`, `hearth logs list`: the command, never its arguments (they hold messages)."""
-    import click
-
-    ctx = click.get_current_context(silent=True)
-    return ctx.command_path if ctx is not None else "hearth"
 
 
 def pick_model(home: Home) -> ResolvedModel:

@@ -77,3 +77,12 @@ def test_frames_are_named_from_their_package_whatever_its_depth() -> None:
     log = FAULT_IN_LLAMA.replace("/agent/runtime.py", "/agent/runtime/backend.py")
     _, where = read_fault(log)
     assert where is not None and where.endswith("called from agent/runtime/backend.py:140 (stream)")
+
+
+def test_a_run_is_named_by_its_command_words_never_its_arguments() -> None:
+    from tui.cli.main import command_path
+
+    assert command_path(["say", "my PIN is 1234", "--json"]) == "hearth say"
+    assert command_path(["logs", "list", "-n", "5"]) == "hearth logs list"
+    assert command_path(["memory", "forget", "--matching", "Ana"]) == "hearth memory forget"
+    assert command_path(["--new"]) == "hearth"

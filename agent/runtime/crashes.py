@@ -18,6 +18,9 @@ from pydantic import BaseModel, ValidationError
 # signal kills it, after which no Python code runs.
 _fault_file: IO[str] | None = None
 
+# What this process runs ("hearth logs list"), named by the command line: never its arguments.
+_run_name = "hearth"
+
 _FATAL = re.compile(r"^Fatal Python error: (.+?)\s*$", re.MULTILINE)
 _FRAME = re.compile(r'^\s+File "(.+)", line (\d+) in (.+)$')
 
@@ -59,6 +62,16 @@ class Crash(BaseModel):
             f"{f' in {self.where}' if self.where else ''} (stack in {self.log_file}); "
             f"{self.advice}"
         )
+
+
+def name_runs(command: str) -> None:
+    """Name the command this process runs, for its run markers (and so any crash report)."""
+    global _run_name
+    _run_name = command
+
+
+def run_name() -> str:
+    return _run_name
 
 
 def enable_fault_log(log_file: Path) -> None:

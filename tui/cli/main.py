@@ -78,10 +78,29 @@ def chat_callback(
     raise typer.Exit(code)
 
 
+def command_path(argv: list[str]) -> str:
+    """`hearth logs list` from `logs list -n 5`: the command words only, never what follows
+    them (a message to `say` stays out of run markers and crash reports)."""
+    words = ["hearth"]
+    command: object = typer.main.get_command(app)
+    for arg in argv:
+        sub = getattr(command, "commands", {}).get(arg)  # a group's subcommands by name
+        if sub is None:
+            if arg.startswith("-"):
+                continue  # an option of the group before its command (`--model X` is rare)
+            break
+        words.append(arg)
+        command = sub
+    return " ".join(words)
+
+
 def main() -> None:
     """Entry point: user-caused errors print one line and exit with their own code."""
+    from agent.runtime.crashes import name_runs
+
     # Without a handler, logging's last resort would print tracebacks on the screen.
     logging.getLogger().addHandler(logging.NullHandler())
+    name_runs(command_path(sys.argv[1:]))
     try:
         # Not standalone: click would print its own tracebacks; a typer.Exit comes back as a code.
         code = app(standalone_mode=False)
