@@ -1,4 +1,4 @@
-"""A SQLite file kept the Hearth way: WAL, synchronous=FULL, named migrations, one writer."""
+"""A SQLite file kept the Hearth way: WAL, full sync, named migrations, one writer, compaction."""
 
 from __future__ import annotations
 
@@ -14,9 +14,51 @@ from memory.errors import DataDirNewerError, StorageError
 Migration = tuple[str, Sequence[str]]
 
 
-def statements(sql: str) -> list[str]:
-    """Split a plain script (no trigger bodies) into statements."""
-    return [s.strip() for s in sql.split(";") if s.strip()]
+def statements(script: str) -> list[str]:
+    """A SQL script's statements in order, each stripped of its closing semicolon and of the
+    comment lines before it. A statement ends with the line that completes it
+    (`sqlite3.complete_statement`), so the semicolons inside a trigger body stay inside."""
+    found: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if not pending.strip() and line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip().removesuffix(";").rstrip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"a SQL statement has no closing semicolon: {pending.strip()[:60]!r}")
+    return found
+
+
+def migrations(scripts: Sequence[tuple[str, str]]) -> list[Migration]:
+    """Named SQL scripts as migrations: each script split into its statements."""
+    return [(name, statements(script)) for name, script in scripts]
+
+
+def compact(db: sqlite3.Connection) -> None:
+    """Rewrite a database so no freed page keeps old bytes, and empty its write-ahead log.
+
+    VACUUM rebuilds every page; the TRUNCATE checkpoint then copies them home and cuts the WAL
+    (which still holds old page images) to zero bytes. Temp space stays in memory so the
+    copy VACUUM makes never lands in a temp file.
+    """
+    db.execute("PRAGMA secure_delete=ON")
+    db.execute("PRAGMA temp_store=MEMORY")
+    db.execute("VACUUM")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def compact_file(path: Path) -> None:
+    """`compact` through a connection of its own (for a file another object holds open)."""
+    if not path.exists():
+        return
+    db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        compact(db)
+    finally:
+        db.close()
 
 
 class Database:

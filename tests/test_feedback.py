@@ -14,7 +14,8 @@ from agent.learn.corrections import flag_correction, is_correction
 from agent.startup import load_agent, open_home
 from memory.errors import FeedbackError, NotFoundError
 from memory.export.writer import ExportOptions, run_export
-from memory.journal.journal import MIGRATIONS, Journal
+from memory.journal.journal import Journal
+from memory.journal.migrations import MIGRATIONS
 from memory.journal.schemas import Message
 from tests.conftest import RunHearth
 from tests.scripted_journal import Chat, at

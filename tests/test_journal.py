@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from memory.errors import DataDirNewerError
-from memory.journal.journal import MIGRATIONS, SCHEMA_VERSION, Journal
+from memory.journal.journal import Journal
+from memory.journal.migrations import MIGRATIONS, SCHEMA_VERSION
 
 
 def test_migrations_run_once_and_set_the_version(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ from memory.errors import (
     EmbedderChangedError,
     NotFoundError,
 )
-from memory.graph.db import MemoryDB, fts_query
+from memory.graph.db import MemoryDB
+from memory.graph.db.lexical import fts_query
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import Memory, NewMemory
 from memory.graph.store import MemoryStore
@@ -489,7 +490,7 @@ def test_forgetting_a_full_name_forgets_each_of_its_words(store: MemoryStore) ->
 
 
 def test_a_memory_database_from_before_names_is_upgraded_in_place(tmp_path: Path) -> None:
-    from memory.graph.db import MIGRATIONS, SCHEMA_VERSION
+    from memory.graph.db.migrations import MIGRATIONS, SCHEMA_VERSION
 
     path = tmp_path / "memory.sqlite3"
     old = sqlite3.connect(path)

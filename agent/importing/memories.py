@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from agent.importing.records import Conversation, DatasetSession, Turn
 from memory.graph import people
 from memory.graph.nodes import Memory, NewMemory
+from memory.text import sentences as split_sentences
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 # A sentence shorter than this says too little to be remembered on its own.
 MIN_SENTENCE_WORDS = 4
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 # Names one speaker calls the other by ("Hi Kate!", "thanks, Kate"): a speaker's label in an
 # export is often not the name people use in the conversation.
@@ -92,8 +92,7 @@ def _long_date(moment: datetime) -> str:
 
 def sentences(text: str) -> list[str]:
     """The sentences of a turn worth a memory of their own (none when it has only one)."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    kept = [p for p in parts if len(p.split()) >= MIN_SENTENCE_WORDS]
+    kept = [p for p in split_sentences(text) if len(p.split()) >= MIN_SENTENCE_WORDS]
     return kept if len(kept) >= 2 else []
 
 

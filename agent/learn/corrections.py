@@ -25,6 +25,7 @@ import re
 
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message, MessageMeta
+from memory.text import CURLY_APOSTROPHE, OPENING_QUOTE, straighten_apostrophes
 
 _PATTERNS = [
     # Openings that push back on what was just said.
@@ -50,7 +51,8 @@ _CORRECTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE 
 
 def is_correction(text: str) -> bool:
     """Whether this text pushes back on the previous reply (see the module docstring)."""
-    return _CORRECTION.search(text.replace("\u2019", "'").replace("\u2018", "'")) is not None
+    typed = straighten_apostrophes(text, CURLY_APOSTROPHE + OPENING_QUOTE)
+    return _CORRECTION.search(typed) is not None
 
 
 def flag_correction(journal: Journal, message: Message) -> bool:

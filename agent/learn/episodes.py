@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from memory.graph.nodes import Memory
 from memory.journal.journal import Journal
+from memory.text import sentences
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
@@ -15,11 +15,10 @@ if TYPE_CHECKING:
 # Extractive on purpose: a 135M model's summary would invent things; quoted sentences cannot.
 MAX_SENTENCE = 160
 MAX_EPISODE = 700
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _first_sentence(text: str) -> str:
-    sentence = _SENTENCE.split(" ".join(text.split()), maxsplit=1)[0]
+    sentence = next(iter(sentences(" ".join(text.split()))), "")
     return sentence if len(sentence) <= MAX_SENTENCE else sentence[: MAX_SENTENCE - 1] + "…"
 
 

@@ -8,11 +8,13 @@ import fcntl
 import os
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from pydantic import BaseModel, ValidationError
+
+from memory.clock import now
 
 # Kept open for the life of the process: faulthandler writes through this descriptor when a
 # signal kills it, after which no Python code runs.
@@ -111,7 +113,7 @@ class RunGuard:
         marker = RunMarker(
             pid=os.getpid(),
             command=command,
-            started_at=datetime.now(UTC),
+            started_at=now(),
             log_offset=_size(log_file),
             extra_buffers=extra_buffers,
         )

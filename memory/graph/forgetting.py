@@ -1,38 +1,104 @@
-"""Making a forget physical: compacting SQLite files and scrubbing the log of forgotten text."""
+"""Forgetting: a memory or a phrase taken out of every store, the log and the files' freed bytes."""
 
 from __future__ import annotations
 
 import os
 import re
-import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from memory.graph.db import MemoryDB
+from memory.graph.indexing import IndexKeeper
+from memory.graph.nodes import ForgetReport, Memory
+from memory.journal.journal import Journal
+from memory.sqlite import compact_file
+from memory.text import APOSTROPHE, CURLY_APOSTROPHE, straighten_apostrophes
 
 MARKER = "[forgotten]"
 
 
-def compact(db: sqlite3.Connection) -> None:
-    """Rewrite a database so no freed page keeps old bytes, and empty its write-ahead log.
+@dataclass(frozen=True)
+class Reach:
+    """Everything a forget must reach: the memory database and its index, the journal, the log."""
 
-    VACUUM rebuilds every page; the TRUNCATE checkpoint then copies them home and cuts the WAL
-    (which still holds old page images) to zero bytes. Temp space stays in memory so the
-    copy VACUUM makes never lands in a temp file.
-    """
-    db.execute("PRAGMA secure_delete=ON")
-    db.execute("PRAGMA temp_store=MEMORY")
-    db.execute("VACUUM")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db: MemoryDB
+    index: IndexKeeper
+    """The vector index, opened for writing (a read-only store refuses the forget)."""
+    get: Callable[[str], Memory]
+    """A memory by id (NotFoundError when there is none)."""
+    log_file: Path
+    journal: Journal | None
+    """The journal to redact too (None: the memory stores and the log only)."""
 
 
-def compact_file(path: Path) -> None:
-    """`compact` through a connection of its own (for a file another object holds open)."""
-    if not path.exists():
-        return
-    db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-    try:
-        compact(db)
-    finally:
-        db.close()
+def forget_matching(reach: Reach, phrase: str) -> ForgetReport:
+    """Forget every memory whose text or subject contains the phrase (ignoring case), and
+    replace the phrase in the journal's messages and prompts and in the log."""
+    if not phrase.strip():
+        raise ValueError("an empty phrase would match every memory")
+    ids = reach.db.matching(phrase)
+    memories = [reach.get(i) for i in ids]
+    return forget(reach, memories, phrase)
+
+
+def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) -> ForgetReport:
+    """Remove memories from every store (history keeps a tombstone without their text), and,
+    given a phrase, the phrase wherever it is written."""
+    index = reach.index.for_write()
+    db = reach.db
+    ids = [m.id for m in memories]
+    in_index = len(set(ids) & index.ids()) if ids else 0
+    removed: dict[str, int] = {"memories": 0}
+    with db.tx() as tx:
+        if ids:
+            removed = db.delete(tx, ids)
+        for memory in memories:
+            # The tombstone: that something was forgotten, never what.
+            db.record(tx, memory.id, "forget", "user", detail={"kind": memory.kind})
+        removed["history_texts_redacted"] = sum(
+            db.redact_history(tx, form, MARKER) for form in _spellings(phrase)
+        )
+        removed["names"] = db.forget_names(tx, [*(m.text for m in memories), phrase])
+    texts = [m.text for m in memories]
+    journal_counts = _redact_journal(reach.journal, texts, phrase)
+    db.compact()
+    rebuilt = reach.index.rebuild()
+    scrubbed = sum(
+        scrub_file(path, [*texts, *_spellings(phrase)]) for path in log_files(reach.log_file)
+    )
+    return ForgetReport(
+        memory_ids=ids,
+        memory_db=removed,
+        chroma={"vectors_removed": in_index, "vectors_reindexed": rebuilt},
+        journal=journal_counts,
+        log={"occurrences_scrubbed": scrubbed},
+    )
+
+
+def _spellings(phrase: str | None) -> list[str]:
+    """A phrase to forget as typed and with the other apostrophe: phones type a curly one,
+    keyboards a straight one, and the same name may be stored either way."""
+    if not phrase:
+        return []
+    curled = phrase.replace(APOSTROPHE, CURLY_APOSTROPHE)
+    return list(dict.fromkeys([phrase, straighten_apostrophes(phrase), curled]))
+
+
+def _redact_journal(
+    journal: Journal | None, texts: Sequence[str], phrase: str | None
+) -> dict[str, int]:
+    if journal is None:
+        return {}
+    # Prompts show a memory on one line: a multi-line text is found in that form too.
+    forms = {form for text in texts for form in (text, " ".join(text.split()))}
+    prompts = sum(journal.redact_in_prompts(form, MARKER) for form in forms)
+    messages = sum(journal.redact(form, MARKER) for form in _spellings(phrase))
+    compact_file(journal.path)
+    return {"prompts_redacted": prompts, "messages_redacted": messages}
+
+
+# -- the log ---------------------------------------------------------------------------------
 
 
 def log_files(log_file: Path) -> list[Path]:

@@ -8,39 +8,25 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from memory.graph.nodes import Memory
+from memory.text import APOSTROPHES, NOT_NAMES_WHEN_CAPITALISED, fold, may_open_sentence
+
 # A typed name this close to a known one ("Muhammad" for "Muhhamed") is taken to mean it:
 # names in conversations are spelled as loosely as they are pronounced.
 MIN_SIMILARITY = 0.75
 # Shorter words are matched exactly only: "What" is one letter from "Walt", "Many" from "Mary".
 MIN_FUZZY_LENGTH = 5
-# Never a name, even when someone is called that: words that are capitalised for other reasons.
-_NEVER_TEXT = (
-    "a about after also am an and any are as at be because before but by can could did do does"
-    " for from good great had has have he hello her here hey hi his how i if in is it just let"
-    " maybe me might must my no not now of oh ok okay on or our please she should so sorry"
-    " tell thanks that the their then there these they this those to was we well were what when"
-    " where which who whom whose why with would yes you your"
-    # Months, weekdays and holidays are capitalised anywhere ("in June", "for Christmas").
-    " january february march april may june july august september october november december"
-    " monday tuesday wednesday thursday friday saturday sunday christmas easter"
-)
-_NEVER = frozenset(_NEVER_TEXT.split())
 # Names that are also words that open sentences ("Will you…", "Hope you're well", "Mark my
 # words"): a name in the middle of a sentence, a word at its start.
 _NOT_FIRST_TEXT = "will hope mark grace bill rose joy faith sue pat ray dawn art"
 _NOT_FIRST = frozenset(_NOT_FIRST_TEXT.split())
-# Both apostrophes: phones type a curly one.
-_APOSTROPHES = "'\u2019"
 # A word starts with a letter of any alphabet (Émile, Łukasz, محمد), not a digit or underscore.
-_WORD = re.compile(rf"[^\W\d_][\w{_APOSTROPHES}-]*")
+_WORD = re.compile(rf"[^\W\d_][\w{APOSTROPHES}-]*")
 # "Ana's", "Ana'll", "Ana'd": the name is the part before the apostrophe.
-_CLITIC = re.compile(rf"[{_APOSTROPHES}](?:s|ll|d|re|ve)?$", re.IGNORECASE)
+_CLITIC = re.compile(rf"[{APOSTROPHES}](?:s|ll|d|re|ve)?$", re.IGNORECASE)
 # "Sam's mom", "James' dog": a relation of someone, not them.
-_RELATION = re.compile(rf"[{_APOSTROPHES}]s\b|s[{_APOSTROPHES}](?=\s|$)")
+_RELATION = re.compile(rf"[{APOSTROPHES}]s\b|s[{APOSTROPHES}](?=\s|$)")
 _ID_CHARS = re.compile(r"[\d_]")
-# What may come between a sentence's end and its next word: a new line, a colon, a quote…
-# (\u2026 ellipsis, \u201c \u2018 opening quotes, \u2022 bullet, \u2013 \u2014 dashes)
-_SENTENCE_BREAK = re.compile('[.!?:;\n"(\\[\u2026\u201c\u2018\u2022\u2013\u2014]')
 
 
 @dataclass
@@ -53,11 +39,6 @@ class Mentions:
     """Every known name of those people, folded (see `fold`)."""
     rest: str = ""
     """The query with the names removed: what is asked about them ("" if nothing is left)."""
-
-
-def fold(text: str) -> str:
-    """One form for comparing names: NFC, case-folded, one apostrophe."""
-    return unicodedata.normalize("NFC", text).casefold().replace("\u2019", "'")
 
 
 def squeeze(word: str) -> str:
@@ -122,11 +103,11 @@ def find(query: str, names: Mapping[str, Iterable[str]]) -> Mentions:
     previous_end = 0
     for match in _WORD.finditer(query):
         gap = query[previous_end : match.start()]
-        first = previous_end == 0 or bool(_SENTENCE_BREAK.search(gap))
+        first = previous_end == 0 or may_open_sentence(gap)
         previous_end = match.end()
         word = _CLITIC.sub("", match.group())
         key = fold(word)
-        if key in _NEVER or ((first or all_lower) and key in _NOT_FIRST):
+        if key in NOT_NAMES_WHEN_CAPITALISED or ((first or all_lower) and key in _NOT_FIRST):
             continue
         if not (_capitalised(word) or all_lower):
             continue
@@ -145,7 +126,9 @@ def find(query: str, names: Mapping[str, Iterable[str]]) -> Mentions:
     rest = re.sub(r"\s{2,}", " ", "".join(kept)).strip()
     # A query that is only a name and small words ("Ana?", "How's Ana?") has nothing else to
     # search with: callers then use the whole query.
-    meaningful = [w for w in _WORD.findall(rest) if fold(_CLITIC.sub("", w)) not in _NEVER]
+    meaningful = [
+        w for w in _WORD.findall(rest) if fold(_CLITIC.sub("", w)) not in NOT_NAMES_WHEN_CAPITALISED
+    ]
     found.rest = rest if meaningful else ""
     return found
 
@@ -160,3 +143,34 @@ def says_name(text: str, called: Iterable[str]) -> bool:
         if (all_lower or _capitalised(name)) and squeeze(fold(name)) in wanted:
             return True
     return False
+
+
+def known_names(
+    subjects: Iterable[str], recorded: Iterable[tuple[str, str]], user_name: str
+) -> dict[str, set[str]]:
+    """Each name a person is called by -> the subjects their memories are stored under: each
+    subject's own words, the recorded (name, subject) pairs of those subjects and of "user",
+    and the user's configured name (when it is a name) for "user"."""
+    subjects = set(subjects)
+    names: dict[str, set[str]] = {}
+    for subject in subjects:
+        for name in name_tokens(subject):
+            names.setdefault(name, set()).add(subject)
+    for name, subject in recorded:
+        if subject in subjects or subject == "user":
+            names.setdefault(name, set()).add(subject)
+    if user_name[:1].isupper():
+        for name in name_tokens(user_name):
+            names.setdefault(name, set()).add("user")
+    return names
+
+
+def about(memory: Memory, mentions: Mentions) -> bool:
+    """Whether a memory is about someone the query names: stored under them, or the user's own
+    memory that says their name ("I lent Ana my bike"). Another person's words that say the
+    name are about that other person: counting them was measured to recall less."""
+    if memory.subject in mentions.subjects:
+        return True
+    if memory.subject != "user" or not mentions.called:
+        return False
+    return says_name(memory.text, mentions.called)

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import builtins
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
+from memory.clock import now
 from memory.datadir import DataDirLock, ensure_data_dir
-from memory.errors import EmbedderChangedError, NotFoundError
-from memory.graph import people
-from memory.graph.db import Filters, MemoryDB, iso, now
-from memory.graph.embedder import Embedder, SentenceEmbedder
+from memory.errors import NotFoundError
+from memory.graph import forgetting, people
+from memory.graph.db import MemoryDB
+from memory.graph.db.filters import Filters
+from memory.graph.db.rows import Vectors
+from memory.graph.embedder import Embedder
 from memory.graph.flags import INSTRUCTION_LIKE, with_flags
-from memory.graph.forgetting import MARKER, compact_file, log_files, scrub_file
+from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import (
     Actor,
     Edge,
     EdgeType,
-    EmbedderIdentity,
     ForgetReport,
     HistoryEntry,
     Hit,
@@ -40,35 +38,8 @@ from memory.graph.retrieval import (
     seeds,
     within_budget,
 )
-from memory.graph.vector_index import VectorIndex
 from memory.journal.journal import Journal
 from memory.settings import MemorySettings, Paths, Settings
-
-log = logging.getLogger(__name__)
-
-
-def _spellings(phrase: str | None) -> list[str]:
-    """A phrase to forget as typed and with the other apostrophe: phones type a curly one,
-    keyboards a straight one, and the same name may be stored either way."""
-    if not phrase:
-        return []
-    return list(
-        dict.fromkeys([phrase, phrase.replace("\u2019", "'"), phrase.replace("'", "\u2019")])
-    )
-
-
-def _about(memory: Memory, mentions: people.Mentions) -> bool:
-    """Whether a memory is about someone the query names: stored under them, or the user's own
-    memory that says their name ("I lent Ana my bike"). Another person's words that say the
-    name are about that other person: counting them was measured to recall less."""
-    if memory.subject in mentions.subjects:
-        return True
-    if memory.subject != "user" or not mentions.called:
-        return False
-    return people.says_name(memory.text, mentions.called)
-
-
-Vectors = npt.NDArray[np.float32]
 
 
 class MemoryStore:
@@ -99,11 +70,9 @@ class MemoryStore:
         """What the user is called (chat.user_name): a query naming them means "user"."""
         self.write = write
         self._db = db
-        self._embedder = embedder
-        self._embedder_checked = False
+        self._keeper = IndexKeeper(paths, settings, db, write=write, embedder=embedder)
         self._lock = lock
         self._owns_lock = owns_lock
-        self._index: VectorIndex | None = None
 
     # -- opening and closing ----------------------------------------------------------
 
@@ -149,7 +118,7 @@ class MemoryStore:
             # Unverified opens are for `rebuild --reembed`, which recreates the index anyway:
             # repairing it first with another model's vectors could not even succeed.
             if write and verify_embedder:
-                store._check_embedder()
+                store._keeper.check_embedder()
                 store.repair_index()
         except BaseException:
             store.close()
@@ -157,9 +126,7 @@ class MemoryStore:
         return store
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+        self._keeper.close()
         self._db.close()
         if self._owns_lock and self._lock is not None:
             self._lock.release()
@@ -176,91 +143,18 @@ class MemoryStore:
     @property
     def embedder(self) -> Embedder:
         """The injected embedder, or the bundled model (loaded on first use)."""
-        if self._embedder is None:
-            self._embedder = SentenceEmbedder(batch_size=self.settings.embed_batch_size)
-        return self._embedder
-
-    def _check_embedder(self) -> EmbedderIdentity:
-        """Refuse vectors from another model; record the model on a first write-open."""
-        current = self.embedder.identity
-        if self._embedder_checked:
-            return current
-        recorded = self._db.embedder()
-        if recorded is None and self.write:
-            with self._db.tx() as db:
-                self._db.set_embedder(db, current)
-        elif recorded is not None and recorded != current:
-            raise EmbedderChangedError(
-                f"the memory index was built with {recorded.name} ({recorded.dimension}-d, "
-                f"{recorded.hash[:12]}) but the embedding model is now {current.name} "
-                f"({current.dimension}-d, {current.hash[:12]}); "
-                "run `hearth memory rebuild --reembed`"
-            )
-        self._embedder_checked = True
-        return current
+        return self._keeper.embedder
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Unit vectors for texts, in batches, after checking the model is the recorded one."""
-        self._check_embedder()
-        return self.embedder.embed(texts)
-
-    def _index_for_write(self) -> VectorIndex:
-        self._require_write()
-        if self._index is None:
-            self._index = self._new_index()
-        return self._index
-
-    def _index_for_read(self) -> VectorIndex | None:
-        # A read-only open never creates the Chroma folder or collection; a missing index
-        # means no dense hits (lexical search still works).
-        if self._index is None and (self.write or self.paths.chroma_dir.exists()):
-            self._index = self._new_index()
-        return self._index
-
-    def _new_index(self) -> VectorIndex:
-        return VectorIndex(
-            self.paths.chroma_dir,
-            ef_search=self.settings.ef_search,
-            ef_construction=self.settings.ef_construction,
-            write=self.write,
-        )
-
-    def _require_write(self) -> None:
-        if not self.write:
-            raise RuntimeError("this MemoryStore was opened read-only (write=False)")
-
-    def _sync_index(self, ids: Sequence[str]) -> None:
-        """Make Chroma match SQLite for these ids, then clear them from the pending queue."""
-        index = self._index_for_write()
-        found, vectors = self._db.vectors(ids)
-        if found:
-            index.upsert(found, vectors)
-        gone = sorted(set(ids) - set(found))
-        if gone:
-            index.delete(gone)
-        self._db.clear_pending(ids)
+        return self._keeper.embed(texts)
 
     def repair_index(self) -> dict[str, int]:
         """Bring a Chroma that lags SQLite back in line (upserts, so never a duplicate)."""
-        index = self._index_for_write()
-        pending = self._db.pending()
-        if pending:
-            self._sync_index(pending)
-        # A full comparison, not counts: a lost id and a stray one leave the counts equal.
-        # Listing 100k ids from both stores takes a fraction of a second.
-        in_index, in_db = index.ids(), self._db.all_ids()
-        missing, extra = sorted(in_db - in_index), sorted(in_index - in_db)
-        if missing or extra:
-            self._sync_index([*missing, *extra])
-        added, removed = len(missing), len(extra)
-        if pending or added or removed:
-            log.warning(
-                "memory index repaired: %d pending, %d added, %d removed",
-                len(pending),
-                added,
-                removed,
-            )
-        return {"pending": len(pending), "added": added, "removed": removed}
+        return self._keeper.repair()
+
+    def _require_write(self) -> None:
+        self._keeper.require_write()
 
     # -- writing ------------------------------------------------------------------------
 
@@ -310,7 +204,7 @@ class MemoryStore:
         if vectors is None:
             vectors = self.embed([i.text for i in items])
         else:
-            self._check_vectors(vectors, len(items))
+            self._keeper.check_vectors(vectors, len(items))
         learned = now()
         memories = [self._new(item, learned) for item in items]
         with self._db.tx() as db:
@@ -324,7 +218,7 @@ class MemoryStore:
                     text=memory.text,
                     detail={"kind": memory.kind, "provenance": memory.provenance},
                 )
-        self._sync_index([m.id for m in memories])
+        self._keeper.sync([m.id for m in memories])
         return memories
 
     def _new(self, item: NewMemory, learned_at: datetime) -> Memory:
@@ -339,13 +233,6 @@ class MemoryStore:
             },
         )
 
-    def _check_vectors(self, vectors: Vectors, rows: int) -> None:
-        dimension = self._check_embedder().dimension
-        if vectors.shape != (rows, dimension):
-            raise ValueError(
-                f"expected vectors of shape ({rows}, {dimension}), got {vectors.shape}"
-            )
-
     def update_text(self, memory_id: str, text: str, *, actor: Actor = "user") -> Memory:
         """Edit a memory's words (re-embedded); history keeps each version until forgotten."""
         self._require_write()
@@ -356,7 +243,7 @@ class MemoryStore:
             self._db.update(db, memory_id, text=text, flags=flags)
             self._db.set_vector(db, memory_id, vector)
             self._db.record(db, memory_id, "edit", actor, text=text)
-        self._sync_index([memory_id])
+        self._keeper.sync([memory_id])
         return self.get(memory_id)
 
     def update(
@@ -415,7 +302,7 @@ class MemoryStore:
                 db, memory.id, "add", actor, text=memory.text, detail={"supersedes": old_id}
             )
             self._db.record(db, old_id, "supersede", actor, detail={"by": memory.id})
-        self._sync_index([memory.id])
+        self._keeper.sync([memory.id])
         return memory
 
     def add_provenance(
@@ -438,13 +325,9 @@ class MemoryStore:
         to what Hearth knows, and one a turn would drown the history)."""
         if not memory_ids or not self.write:
             return
-        at = iso(now())
+        at = now()
         with self._db.tx() as db:
-            db.executemany(
-                "UPDATE memories SET recalled_count = recalled_count + 1, last_recalled_at = ?"
-                " WHERE id = ?",
-                [(at, str(i)) for i in memory_ids],
-            )
+            self._db.mark_recalled(db, [str(i) for i in memory_ids], at)
 
     def merge(self, keep_id: str, duplicate_id: str, *, actor: Actor = "consolidation") -> Memory:
         """Two memories say the same: the duplicate is retired (kept, expired, linked by a
@@ -512,102 +395,42 @@ class MemoryStore:
             )
         return edge
 
-    # -- forgetting -----------------------------------------------------------------------
+    # -- forgetting (memory.graph.forgetting) -------------------------------------------
 
     def forget(self, memory_id: str, journal: Journal | None = None) -> ForgetReport:
         """Remove one memory from every store; history keeps a tombstone without its text."""
         memory = self.get(memory_id)
-        return self._forget([memory], None, journal)
+        return forgetting.forget(self._reach(journal), [memory])
 
     def forget_matching(self, phrase: str, journal: Journal | None = None) -> ForgetReport:
         """Forget every memory whose text or subject contains the phrase (ignoring case), and
         replace the phrase in the journal's messages and prompts and in the log."""
-        if not phrase.strip():
-            raise ValueError("an empty phrase would match every memory")
-        ids = self._db.matching(phrase)
-        memories = [self.get(i) for i in ids]
-        return self._forget(memories, phrase, journal)
+        return forgetting.forget_matching(self._reach(journal), phrase)
 
-    def _forget(
-        self, memories: Sequence[Memory], phrase: str | None, journal: Journal | None
-    ) -> ForgetReport:
-        self._require_write()
-        ids = [m.id for m in memories]
-        index = self._index_for_write()
-        in_index = len(set(ids) & index.ids()) if ids else 0
-        removed: dict[str, int] = {"memories": 0}
-        with self._db.tx() as db:
-            if ids:
-                removed = self._db.delete(db, ids)
-            for memory in memories:
-                # The tombstone: that something was forgotten, never what.
-                self._db.record(db, memory.id, "forget", "user", detail={"kind": memory.kind})
-            removed["history_texts_redacted"] = sum(
-                self._db.redact_history(db, form, MARKER) for form in _spellings(phrase)
-            )
-            removed["names"] = self._db.forget_names(db, [*(m.text for m in memories), phrase])
-        texts = [m.text for m in memories]
-        journal_counts = self._redact_journal(journal, texts, phrase)
-        self._db.compact()
-        rebuilt = self._rebuild_index()
-        scrubbed = sum(
-            scrub_file(path, [*texts, *_spellings(phrase)])
-            for path in log_files(self.paths.log_file)
-        )
-        return ForgetReport(
-            memory_ids=ids,
-            memory_db=removed,
-            chroma={"vectors_removed": in_index, "vectors_reindexed": rebuilt},
-            journal=journal_counts,
-            log={"occurrences_scrubbed": scrubbed},
+    def _reach(self, journal: Journal | None) -> forgetting.Reach:
+        return forgetting.Reach(
+            db=self._db,
+            index=self._keeper,
+            get=self.get,
+            log_file=self.paths.log_file,
+            journal=journal,
         )
 
-    def _redact_journal(
-        self, journal: Journal | None, texts: Sequence[str], phrase: str | None
-    ) -> dict[str, int]:
-        if journal is None:
-            return {}
-        # Prompts show a memory on one line: a multi-line text is found in that form too.
-        forms = {form for text in texts for form in (text, " ".join(text.split()))}
-        prompts = sum(journal.redact_in_prompts(form, MARKER) for form in forms)
-        messages = sum(journal.redact(form, MARKER) for form in _spellings(phrase))
-        compact_file(journal.path)
-        return {"prompts_redacted": prompts, "messages_redacted": messages}
-
-    def _rebuild_index(self) -> int:
-        """Recreate Chroma from SQLite's vectors (deleted vectors' bytes go with the old one)."""
-        index = self._index_for_write()
-        added = index.recreate(self._db.iter_vectors(batch=2048))
-        self._db.clear_pending(self._db.pending())
-        return added
+    # -- rebuilding -------------------------------------------------------------------------
 
     def rebuild(self, *, reembed: bool = False, actor: Actor = "user") -> dict[str, Any]:
         """Recreate the index (and FTS5) from SQLite; with reembed, first re-embed every memory
         with the current model and record it (the fix for EmbedderChangedError)."""
         self._require_write()
-        reembedded = self._reembed_all() if reembed else 0
+        reembedded = self._keeper.reembed_all() if reembed else 0
         with self._db.tx() as db:
             self._db.rebuild_fts(db)
-        indexed = self._rebuild_index()
+        indexed = self._keeper.rebuild()
         with self._db.tx() as db:
             self._db.record(
                 db, None, "rebuild", actor, detail={"reembed": reembed, "indexed": indexed}
             )
         return {"memories": self._db.count(), "indexed": indexed, "reembedded": reembedded}
-
-    def _reembed_all(self) -> int:
-        identity = self.embedder.identity
-        done = 0
-        for batch in list(self._db.iter_texts(batch=512)):
-            vectors = self.embedder.embed([text for _id, text in batch])
-            with self._db.tx() as db:
-                for (memory_id, _text), vector in zip(batch, vectors, strict=True):
-                    self._db.set_vector(db, memory_id, vector)
-            done += len(batch)
-        with self._db.tx() as db:
-            self._db.set_embedder(db, identity)
-        self._embedder_checked = True
-        return done
 
     # -- reading --------------------------------------------------------------------------
 
@@ -635,7 +458,7 @@ class MemoryStore:
 
     def stats(self) -> MemoryStats:
         counts = self._db.counts(now())
-        index = self._index_for_read()
+        index = self._keeper.for_read()
         return MemoryStats(
             **counts,
             expired=counts["memories"] - counts["valid"],
@@ -656,18 +479,7 @@ class MemoryStore:
         """Each name a person Hearth has memories about is called by -> the subjects those
         memories are stored under: their subject's own words, the names recorded for them, and
         the configured user name (when it is a name) for "user"."""
-        subjects = set(self._db.subjects())
-        names: dict[str, set[str]] = {}
-        for subject in subjects:
-            for name in people.name_tokens(subject):
-                names.setdefault(name, set()).add(subject)
-        for name, subject in self._db.names():
-            if subject in subjects or subject == "user":
-                names.setdefault(name, set()).add(subject)
-        if self.user_name[:1].isupper():
-            for name in people.name_tokens(self.user_name):
-                names.setdefault(name, set()).add("user")
-        return names
+        return people.known_names(self._db.subjects(), self._db.names(), self.user_name)
 
     def mentions(self, query: str) -> people.Mentions:
         """The known people `query` names, and the query without their names."""
@@ -735,7 +547,7 @@ class MemoryStore:
             valid_at=at if valid_only else None, kinds=kinds, since=since, until=until
         )
         fetch = k * self.settings.overfetch
-        index = self._index_for_read()
+        index = self._keeper.for_read()
         dense = dict(index.query(vector, fetch)) if index is not None else {}
         # Names are matched by the person ranking: counting them again as words would lift
         # every memory that says the name, answer or not.
@@ -749,7 +561,7 @@ class MemoryStore:
         about = [
             i
             for i, m in memories.items()
-            if _about(m, mentions) and found.dense.get(i, -1.0) >= floor
+            if people.about(m, mentions) and found.dense.get(i, -1.0) >= floor
         ]
         hits = fuse(found, memories, self.settings, at, about=about)
         if token_budget is not None:

@@ -6,11 +6,13 @@ import hashlib
 import json
 import re
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from memory.clock import now
 from memory.errors import NotFoundError
+from memory.journal.migrations import MIGRATIONS
 from memory.journal.schemas import (
     ChatMessage,
     Message,
@@ -22,98 +24,7 @@ from memory.journal.schemas import (
     Usage,
 )
 from memory.journal.signals import ExportRecord, Feedback
-from memory.sqlite import Database, Migration, statements
-
-# Named migrations, applied once each in order; PRAGMA user_version counts those applied.
-# Never edit one that has shipped: append a new one.
-_SCRIPTS: list[tuple[str, str]] = [
-    (
-        "0001_sessions_and_messages",
-        """
-        CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            title TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            head_id INTEGER,
-            temporary INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE messages (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            session_id INTEGER NOT NULL REFERENCES sessions(id),
-            parent_id INTEGER REFERENCES messages(id),
-            role TEXT NOT NULL,
-            speaker TEXT,
-            text TEXT NOT NULL,
-            status TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            prompt_json TEXT,
-            model_json TEXT,
-            sampling_json TEXT,
-            usage_json TEXT NOT NULL DEFAULT '{}',
-            meta_json TEXT NOT NULL DEFAULT '{}'
-        );
-        CREATE INDEX messages_session ON messages(session_id, id);
-        CREATE INDEX messages_parent ON messages(parent_id);
-        CREATE TABLE model_hashes (
-            path TEXT PRIMARY KEY,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            sha256 TEXT NOT NULL
-        );
-        """,
-    ),
-    (
-        # Training signals: thumbs and notes, which sibling reply is kept, and a ledger of
-        # exports. Edits are message rows with meta {"edit_of": id}; the `edits` view reads them.
-        # Messages carry no foreign key from export_items: forgetting a message must still be
-        # able to list the exports that contained it.
-        "0002_feedback_and_exports",
-        """
-        CREATE TABLE feedback (
-            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
-            rating INTEGER NOT NULL DEFAULT 0 CHECK (rating IN (-1, 0, 1)),
-            note TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE choices (
-            parent_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
-            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX messages_edit_of ON messages(json_extract(meta_json, '$.edit_of'));
-        CREATE VIEW edits AS
-            SELECT id AS message_id, json_extract(meta_json, '$.edit_of') AS edit_of, created_at
-            FROM messages WHERE json_extract(meta_json, '$.edit_of') IS NOT NULL;
-        CREATE TABLE exports (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            kind TEXT NOT NULL,
-            file_format TEXT NOT NULL,
-            path TEXT NOT NULL,
-            sha256 TEXT NOT NULL,
-            rows INTEGER NOT NULL,
-            created_at TEXT NOT NULL,
-            command TEXT NOT NULL
-        );
-        CREATE TABLE export_items (
-            export_id INTEGER NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
-            message_id INTEGER NOT NULL,
-            trained INTEGER NOT NULL DEFAULT 1,
-            PRIMARY KEY (export_id, message_id)
-        );
-        CREATE INDEX export_items_message ON export_items(message_id);
-        """,
-    ),
-]
-
-MIGRATIONS: list[Migration] = [(name, statements(sql)) for name, sql in _SCRIPTS]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+from memory.sqlite import Database
 
 
 def _iso(dt: datetime) -> str:

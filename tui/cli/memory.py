@@ -408,7 +408,7 @@ def sleep_cmd(as_json: JsonOpt = False) -> None:
     over recurring episodes, decay what is never recalled. A second run changes nothing."""
     from agent.learn.consolidation import sleep
     from agent.startup import open_home
-    from memory.journal.journal import now
+    from memory.clock import now
 
     home = open_home(write_lock=True)
     try:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from agent.learn.extract.vocabulary import _MONTH, _WEEKDAY, _rx, _words
+from memory.text import sentence_spans
 
 # Clause preparation: openers, corrections, explicit memory requests, hedges, questions.
 
@@ -135,7 +136,6 @@ _ABBREVIATIONS = _words(
     u.s u.k
     """
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
 _CLAUSE_BREAK = _rx(
     r"""\s*;\s*|\s+[-\u2013\u2014]+\s+
     |\s*(?:,\s*)?\b(?:and|but|so|plus|and\s+also|but\s+also)\s+
@@ -150,18 +150,7 @@ _FINITE = _rx(r"\b(?:i|im|we|is|are|was|were|am|has|have|had)\b|'(?:m|s|re|ve|ll
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.group().startswith(".") and len(m.group()) == 1:
-            before = text[start : m.start()].split()
-            word = before[-1].lower().rstrip(".") if before else ""
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-        spans.append((start, m.end()))
-        start = m.end()
-    spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+    return sentence_spans(text, closing_marks=True, abbreviations=_ABBREVIATIONS)
 
 
 def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:

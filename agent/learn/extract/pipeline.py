@@ -30,6 +30,7 @@ from agent.learn.extract.preferences import _PREFERENCE_RULES
 from agent.learn.extract.rules import _Ctx, _Hit, _run
 from agent.learn.extract.vocabulary import _TO_ASSISTANT, _rx
 from memory.graph.flags import with_flags
+from memory.text import APOSTROPHE_LIKE, straighten_apostrophes
 
 # How it works. A message is split into sentences, sentences into clauses (at "; ", ", and I",
 # ", but my", ...). Each clause loses its openers (greetings, "oh and", "I think"), notes whether
@@ -169,8 +170,7 @@ def _build(
     )
 
 
-_NORMAL = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u00a0": " "})  # fmt: skip
+_NORMAL = str.maketrans({"\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
 
 def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
@@ -193,7 +193,7 @@ def extract(text: str, *, speaker: str, when: datetime) -> list[Candidate]:
     """Candidates from one human message. Sentence-split, then match rules per sentence."""
     # Typographic quotes become plain ones; the translation is one character for one, so offsets
     # found in the normalised text slice the original verbatim.
-    norm = text.translate(_NORMAL)
+    norm = straighten_apostrophes(text, APOSTROPHE_LIKE).translate(_NORMAL)
     lower = not any(ch.isupper() for ch in norm)
     greeted = _GREETING.match(norm) is not None or _NICE_TO_MEET.search(norm) is not None
     found: list[Candidate] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from memory.text import NOT_NAMES_IN_A_NAME_SLOT
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -68,7 +70,7 @@ _TOKENS = {
     "MY": "(?:my|our)",
 }
 # A name is capitalised when the writer capitalises at all; an all-lowercase writer's names are
-# any word outside a stop list (checked in code), and only one word long.
+# any word outside NOT_NAMES_IN_A_NAME_SLOT (checked in code), and only one word long.
 _NAME_CAP = "(?-i:[A-ZÀ-ÖØ-Þ][\\w'-]*)(?:\\s+(?-i:[A-ZÀ-ÖØ-Þ][\\w'-]*))?"
 _NAME_LOWER = "[^\\W\\d_][\\w'-]*"
 _NAME_LOOSE = "[^\\W\\d_][\\w'-]*(?:\\s+(?-i:[A-ZÀ-ÖØ-Þ][\\w'-]*))?"
@@ -99,37 +101,13 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(_expand(pattern, _NAME_LOWER), _FLAGS)
 
 
-_STOP_NAMES = _words(
-    """
-    a an the and or but if so to of in on at by for from with about as into onto over under up
-    down out off i me my mine myself you your yours u ur he him his she her hers it its they
-    them their theirs we us our this that these those who whom whose which what when where why
-    how there here is am are was were be been being has have had do does did done can could will
-    would shall should may might must not no nope yes yeah yep ok okay sure please thanks thank
-    hi hey hello bye lol haha just also still really always never ever now then today tonight
-    tomorrow yesterday soon later again already very too quite pretty such only even maybe
-    perhaps probably actually basically literally totally honestly finally recently currently
-    called named name whatever anything something nothing everything someone anyone everyone
-    nobody somebody anybody one two three four five six seven eight nine ten both all each every
-    some any many much more most less few new old good great nice best better bad worse worst
-    big little small tall short young older younger elder eldest oldest youngest pregnant sick
-    ill busy tired happy sad married single divorced engaged retired away gone dead fine well
-    crazy annoying amazing awesome cool funny smart kind mean late early right wrong true false
-    able sorry glad going getting being doing having coming visiting staying moving working
-    living home back over dude bro man mate sir madam babe honey buddy friend guys everybody
-    lives works loves likes hates got gets went goes said says hungry bored lonely sleepy angry
-    ready curious nervous excited stressed anxious scared upset confused lost stuck free awake
-    alive lazy hungover grumpy cold hot warm done alone whenever anytime sometime lucky blessed
-    proud exhausted sure okay dr mr mrs ms mx prof sir
-    """
-)
 _ADJECTIVE_END = re.compile(r"(?:ed|ing|ful|ous|ive|able|ible|al|ic|less|ish)$", re.IGNORECASE)
 
 
 def _name_ok(name: str, lower: bool, strict: bool = False) -> bool:
     """Whether a captured word (or two) reads as a person's name rather than an ordinary word."""
     words = name.split()
-    if not words or any(w.casefold() in _STOP_NAMES for w in words):
+    if not words or any(w.casefold() in NOT_NAMES_IN_A_NAME_SLOT for w in words):
         return False
     # After "my sister is ..." a lowercase word is as likely an adjective ("pregnant") as a name.
     return not (lower and strict and _ADJECTIVE_END.search(words[0]))

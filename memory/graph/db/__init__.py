@@ -1,4 +1,4 @@
-"""memory.sqlite3, the memory graph's source of truth: memories, vectors, edges, history, FTS5."""
+"""memory.sqlite3, the memory graph's truth: this package holds every SQL statement run on it."""
 
 from __future__ import annotations
 
@@ -6,15 +6,25 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from memory.graph.forgetting import compact
+from memory.clock import now
+from memory.graph.db.filters import Filters
+from memory.graph.db.lexical import fts_query
+from memory.graph.db.migrations import MIGRATIONS
+from memory.graph.db.rows import (
+    MEMORY_COLUMNS,
+    Vectors,
+    column_value,
+    iso,
+    memory_values,
+    row_to_history,
+    row_to_memory,
+    stack,
+    vector_blob,
+)
 from memory.graph.nodes import (
     Action,
     Actor,
@@ -22,224 +32,11 @@ from memory.graph.nodes import (
     EdgeType,
     EmbedderIdentity,
     HistoryEntry,
-    Kind,
     Memory,
 )
-from memory.graph.people import fold, squeeze
-from memory.sqlite import Database, Migration
-
-Vectors = npt.NDArray[np.float32]
-
-# Named migrations, applied once each in order; PRAGMA user_version counts those applied.
-# Statements are listed one by one because trigger bodies contain semicolons.
-# Never edit one that has shipped: append a new one.
-MIGRATIONS: list[Migration] = [
-    (
-        "0001_memories_edges_history",
-        [
-            """CREATE TABLE memories (
-                n INTEGER PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                kind TEXT NOT NULL,
-                text TEXT NOT NULL,
-                subject TEXT NOT NULL DEFAULT 'user',
-                importance REAL NOT NULL DEFAULT 0.5,
-                pinned INTEGER NOT NULL DEFAULT 0,
-                flags_json TEXT NOT NULL DEFAULT '[]',
-                provenance_json TEXT NOT NULL DEFAULT '[]',
-                valid_from TEXT,
-                valid_to TEXT,
-                learned_at TEXT NOT NULL,
-                expired_at TEXT
-            )""",
-            "CREATE INDEX memories_kind ON memories(kind)",
-            "CREATE INDEX memories_learned ON memories(learned_at)",
-            # Kept apart from `memories` so scans of the small rows never page in 1.5 KB blobs.
-            """CREATE TABLE vectors (
-                id TEXT PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE,
-                vector BLOB NOT NULL
-            ) WITHOUT ROWID""",
-            # Porter stemming: "peanut" finds "peanuts", "hiking" finds "hike".
-            """CREATE VIRTUAL TABLE memory_fts USING fts5(
-                text, content='memories', content_rowid='n',
-                tokenize='porter unicode61 remove_diacritics 2'
-            )""",
-            """CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
-                INSERT INTO memory_fts(rowid, text) VALUES (new.n, new.text);
-            END""",
-            """CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
-                INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.n, old.text);
-            END""",
-            """CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
-                INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.n, old.text);
-                INSERT INTO memory_fts(rowid, text) VALUES (new.n, new.text);
-            END""",
-            """CREATE TABLE edges (
-                src TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
-                dst TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
-                type TEXT NOT NULL,
-                weight REAL NOT NULL DEFAULT 1.0,
-                created_at TEXT NOT NULL,
-                PRIMARY KEY (src, dst, type)
-            )""",
-            "CREATE INDEX edges_dst ON edges(dst)",
-            """CREATE TABLE history (
-                n INTEGER PRIMARY KEY AUTOINCREMENT,
-                memory_id TEXT,
-                action TEXT NOT NULL,
-                actor TEXT NOT NULL,
-                at TEXT NOT NULL,
-                text TEXT,
-                detail_json TEXT NOT NULL DEFAULT '{}'
-            )""",
-            "CREATE INDEX history_memory ON history(memory_id, n)",
-            """CREATE TABLE embedder (
-                one INTEGER PRIMARY KEY CHECK (one = 1),
-                name TEXT NOT NULL,
-                dimension INTEGER NOT NULL,
-                hash TEXT NOT NULL,
-                recorded_at TEXT NOT NULL
-            )""",
-            # Ids whose Chroma entry may differ from SQLite: written in the same transaction as
-            # the change, cleared once Chroma has it. A crash in between is replayed at open.
-            "CREATE TABLE index_pending (id TEXT PRIMARY KEY) WITHOUT ROWID",
-        ],
-    ),
-    (
-        "0002_slots_and_recall",
-        [
-            # A single-valued attribute ("residence", "job"): a new value supersedes the old.
-            "ALTER TABLE memories ADD COLUMN slot TEXT",
-            "CREATE INDEX memories_slot ON memories(subject, slot) WHERE slot IS NOT NULL",
-            # Recall bookkeeping for consolidation's decay of memories that are never used.
-            "ALTER TABLE memories ADD COLUMN recalled_count INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE memories ADD COLUMN last_recalled_at TEXT",
-            "ALTER TABLE memories ADD COLUMN base_importance REAL",
-        ],
-    ),
-    (
-        "0003_names",
-        [
-            # Every search lists the people memories are about, to find those a query names.
-            "CREATE INDEX memories_subject ON memories(subject)",
-            # What people are called besides their subject ("Kate" for the speaker "Emi").
-            """CREATE TABLE names (
-                name TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                PRIMARY KEY (name, subject)
-            ) WITHOUT ROWID""",
-        ],
-    ),
-]
-
-SCHEMA_VERSION = len(MIGRATIONS)
-
-_MEMORY_COLUMNS = (
-    "id, kind, text, subject, importance, pinned, flags_json, provenance_json,"
-    " valid_from, valid_to, learned_at, expired_at, slot, recalled_count, last_recalled_at,"
-    " base_importance"
-)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(dt: datetime) -> str:
-    """UTC ISO text, so SQL string comparison is time comparison; naive times are taken as UTC."""
-    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    return dt.isoformat(timespec="microseconds")
-
-
-def _iso_or_none(dt: datetime | None) -> str | None:
-    return iso(dt) if dt is not None else None
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which memories a read may return; applied in SQL."""
-
-    valid_at: datetime | None = None
-    """Only memories current at this time (None: every memory, expired ones included)."""
-    kinds: Sequence[Kind] | None = None
-    since: datetime | None = None
-    """Only memories true (or learned, when valid_from is unknown) at or after this time."""
-    until: datetime | None = None
-
-    def sql(self) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        args: list[Any] = []
-        if self.valid_at is not None:
-            clauses.append("expired_at IS NULL AND (valid_to IS NULL OR valid_to > ?)")
-            args.append(iso(self.valid_at))
-        if self.kinds:
-            clauses.append(f"kind IN ({','.join('?' * len(self.kinds))})")
-            args.extend(self.kinds)
-        if self.since is not None:
-            clauses.append("COALESCE(valid_from, learned_at) >= ?")
-            args.append(iso(self.since))
-        if self.until is not None:
-            clauses.append("COALESCE(valid_from, learned_at) < ?")
-            args.append(iso(self.until))
-        return (" AND ".join(clauses) or "1"), args
-
-
-# Dropped from lexical queries (unless nothing else is left): they match nearly every memory.
-_STOPWORD_TEXT = (
-    "a an and are as at be by do does did for from had has have how i in is it its me my of on"
-    " or so that the their there they this to was we were what when where which who why will"
-    " with you your"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-def fts_query(text: str) -> str | None:
-    """User text as an FTS5 OR of quoted terms, so no FTS syntax in it can error or inject."""
-    terms = list(dict.fromkeys(re.findall(r"\w+", text.lower())))
-    content = [t for t in terms if t not in _STOPWORDS]
-    chosen = (content or terms)[:32]
-    if not chosen:
-        return None
-    return " OR ".join(f'"{t}"' for t in chosen)
-
-
-def _stack(blobs: Sequence[bytes]) -> Vectors:
-    if not blobs:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
-
-
-def _row_to_memory(row: sqlite3.Row) -> Memory:
-    return Memory(
-        id=row["id"],
-        kind=row["kind"],
-        text=row["text"],
-        subject=row["subject"],
-        importance=row["importance"],
-        pinned=bool(row["pinned"]),
-        flags=json.loads(row["flags_json"]),
-        provenance=json.loads(row["provenance_json"]),
-        valid_from=row["valid_from"],
-        valid_to=row["valid_to"],
-        learned_at=row["learned_at"],
-        expired_at=row["expired_at"],
-        slot=row["slot"],
-        recalled_count=row["recalled_count"],
-        last_recalled_at=row["last_recalled_at"],
-        base_importance=row["base_importance"],
-    )
-
-
-def _row_to_history(row: sqlite3.Row) -> HistoryEntry:
-    return HistoryEntry(
-        n=row["n"],
-        memory_id=row["memory_id"],
-        action=row["action"],
-        actor=row["actor"],
-        at=row["at"],
-        text=row["text"],
-        detail=json.loads(row["detail_json"]),
-    )
+from memory.graph.people import squeeze
+from memory.sqlite import Database, compact
+from memory.text import fold
 
 
 class MemoryDB:
@@ -279,30 +76,13 @@ class MemoryDB:
 
     def insert(self, db: sqlite3.Connection, memory: Memory, vector: Vectors) -> None:
         db.execute(
-            f"INSERT INTO memories({_MEMORY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                memory.id,
-                memory.kind,
-                memory.text,
-                memory.subject,
-                memory.importance,
-                int(memory.pinned),
-                json.dumps(memory.flags),
-                json.dumps(memory.provenance),
-                _iso_or_none(memory.valid_from),
-                _iso_or_none(memory.valid_to),
-                iso(memory.learned_at),
-                _iso_or_none(memory.expired_at),
-                memory.slot,
-                memory.recalled_count,
-                _iso_or_none(memory.last_recalled_at),
-                memory.base_importance,
-            ),
+            f"INSERT INTO memories({MEMORY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            memory_values(memory),
         )
         self.set_vector(db, memory.id, vector)
 
     def set_vector(self, db: sqlite3.Connection, memory_id: str, vector: Vectors) -> None:
-        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        blob = vector_blob(vector)
         db.execute("INSERT OR REPLACE INTO vectors(id, vector) VALUES (?,?)", (memory_id, blob))
         db.execute("INSERT OR IGNORE INTO index_pending(id) VALUES (?)", (memory_id,))
 
@@ -310,22 +90,27 @@ class MemoryDB:
         """Set columns of one memory (json-encoding lists, ISO-encoding times)."""
         sets: list[str] = []
         args: list[Any] = []
-        for name, value in fields.items():
-            if name in ("flags", "provenance"):
-                name, value = f"{name}_json", json.dumps(value)
-            elif isinstance(value, datetime):
-                value = iso(value)
-            elif isinstance(value, bool):
-                value = int(value)
+        for field, given in fields.items():
+            name, value = column_value(field, given)
             sets.append(f"{name}=?")
             args.append(value)
         db.execute(f"UPDATE memories SET {', '.join(sets)} WHERE id=?", (*args, memory_id))
 
+    def mark_recalled(
+        self, db: sqlite3.Connection, memory_ids: Sequence[str], at: datetime
+    ) -> None:
+        """Count one more recall of each of these memories, at `at`."""
+        db.executemany(
+            "UPDATE memories SET recalled_count = recalled_count + 1, last_recalled_at = ?"
+            " WHERE id = ?",
+            [(iso(at), i) for i in memory_ids],
+        )
+
     def get(self, memory_id: str) -> Memory | None:
         row = self._db.execute(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id=?", (memory_id,)
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id=?", (memory_id,)
         ).fetchone()
-        return _row_to_memory(row) if row else None
+        return row_to_memory(row) if row else None
 
     def get_many(self, ids: Sequence[str], filters: Filters) -> dict[str, Memory]:
         """The memories among `ids` that pass the filters."""
@@ -333,42 +118,42 @@ class MemoryDB:
             return {}
         where, args = filters.sql()
         rows = self._db.execute(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories"
+            f"SELECT {MEMORY_COLUMNS} FROM memories"
             f" WHERE id IN ({','.join('?' * len(ids))}) AND {where}",
             (*ids, *args),
         ).fetchall()
-        return {r["id"]: _row_to_memory(r) for r in rows}
+        return {r["id"]: row_to_memory(r) for r in rows}
 
     def select(self, filters: Filters, limit: int | None = None) -> list[Memory]:
         """Memories passing the filters, pinned first, then the most recently learned."""
         where, args = filters.sql()
         sql = (
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE {where}"
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE {where}"
             " ORDER BY pinned DESC, learned_at DESC, n DESC"
         )
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        return [_row_to_memory(r) for r in self._db.execute(sql, args).fetchall()]
+        return [row_to_memory(r) for r in self._db.execute(sql, args).fetchall()]
 
     def pinned(self, filters: Filters) -> list[Memory]:
         where, args = filters.sql()
         rows = self._db.execute(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE pinned = 1 AND {where}"
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE pinned = 1 AND {where}"
             " ORDER BY learned_at, n",
             args,
         ).fetchall()
-        return [_row_to_memory(r) for r in rows]
+        return [row_to_memory(r) for r in rows]
 
     def in_slot(self, subject: str, slot: str, filters: Filters) -> list[Memory]:
         """Memories setting one single-valued attribute of one subject (indexed lookup)."""
         where, args = filters.sql()
         rows = self._db.execute(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE subject = ? COLLATE NOCASE"
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE subject = ? COLLATE NOCASE"
             f" AND slot = ? AND {where} ORDER BY learned_at",
             [subject, slot, *args],
         ).fetchall()
-        return [_row_to_memory(r) for r in rows]
+        return [row_to_memory(r) for r in rows]
 
     def matching(self, phrase: str) -> list[str]:
         """Ids of memories whose text or subject contains the phrase, ignoring case and the
@@ -424,13 +209,13 @@ class MemoryDB:
             ).fetchall()
             found.extend(r["id"] for r in rows)
             blobs.extend(r["vector"] for r in rows)
-        return found, _stack(blobs)
+        return found, stack(blobs)
 
     def iter_vectors(self, batch: int) -> Iterator[tuple[list[str], Vectors]]:
         """Every stored vector, a batch at a time, in a stable order."""
         cursor = self._db.execute("SELECT id, vector FROM vectors ORDER BY id")
         while rows := cursor.fetchmany(batch):
-            yield [r["id"] for r in rows], _stack([r["vector"] for r in rows])
+            yield [r["id"] for r in rows], stack([r["vector"] for r in rows])
 
     def iter_texts(self, batch: int) -> Iterator[list[tuple[str, str]]]:
         cursor = self._db.execute("SELECT id, text FROM memories ORDER BY n")
@@ -581,7 +366,7 @@ class MemoryDB:
             sql += " LIMIT ?"
             args.append(limit)
         rows = self._db.execute(sql, args).fetchall()
-        return [_row_to_history(r) for r in reversed(rows)]
+        return [row_to_history(r) for r in reversed(rows)]
 
     def redact_history(self, db: sqlite3.Connection, phrase: str, marker: str) -> int:
         """Replace the phrase (ignoring case) in every history text; rows changed."""

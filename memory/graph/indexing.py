@@ -1,0 +1,174 @@
+"""Keeping the Chroma index in step with SQLite, and its vectors made by the recorded model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from memory.errors import EmbedderChangedError
+from memory.graph.db import MemoryDB
+from memory.graph.db.rows import Vectors
+from memory.graph.embedder import Embedder, SentenceEmbedder
+from memory.graph.nodes import EmbedderIdentity
+from memory.graph.vector_index import VectorIndex
+from memory.settings import MemorySettings, Paths
+
+# Named for the store, whose repairs these are: the log reads as it did before this module.
+log = logging.getLogger("memory.graph.store")
+
+
+class IndexKeeper:
+    """The vector index derived from memory.sqlite3, and the embedder that makes its vectors.
+
+    Every write goes to SQLite first, with the id queued in `index_pending` in the same
+    transaction; `sync` then brings Chroma along and clears the queue entry, and `repair`
+    replays what a crash left queued. Read-only (`write=False`), it opens Chroma as the writer
+    left it and creates nothing.
+    """
+
+    def __init__(
+        self,
+        paths: Paths,
+        settings: MemorySettings,
+        db: MemoryDB,
+        *,
+        write: bool,
+        embedder: Embedder | None,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.write = write
+        self._db = db
+        self._embedder = embedder
+        self._embedder_checked = False
+        self._index: VectorIndex | None = None
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    def require_write(self) -> None:
+        if not self.write:
+            raise RuntimeError("this MemoryStore was opened read-only (write=False)")
+
+    # -- the embedder ---------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The injected embedder, or the bundled model (loaded on first use)."""
+        if self._embedder is None:
+            self._embedder = SentenceEmbedder(batch_size=self.settings.embed_batch_size)
+        return self._embedder
+
+    def check_embedder(self) -> EmbedderIdentity:
+        """Refuse vectors from another model; record the model on a first write-open."""
+        current = self.embedder.identity
+        if self._embedder_checked:
+            return current
+        recorded = self._db.embedder()
+        if recorded is None and self.write:
+            with self._db.tx() as db:
+                self._db.set_embedder(db, current)
+        elif recorded is not None and recorded != current:
+            raise EmbedderChangedError(
+                f"the memory index was built with {recorded.name} ({recorded.dimension}-d, "
+                f"{recorded.hash[:12]}) but the embedding model is now {current.name} "
+                f"({current.dimension}-d, {current.hash[:12]}); "
+                "run `hearth memory rebuild --reembed`"
+            )
+        self._embedder_checked = True
+        return current
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Unit vectors for texts, in batches, after checking the model is the recorded one."""
+        self.check_embedder()
+        return self.embedder.embed(texts)
+
+    def check_vectors(self, vectors: Vectors, rows: int) -> None:
+        """Refuse given vectors that are not one row per item of the recorded dimension."""
+        dimension = self.check_embedder().dimension
+        if vectors.shape != (rows, dimension):
+            raise ValueError(
+                f"expected vectors of shape ({rows}, {dimension}), got {vectors.shape}"
+            )
+
+    # -- the index ------------------------------------------------------------------------
+
+    def for_write(self) -> VectorIndex:
+        """The index, opened (or created) for writing; refused on a read-only store."""
+        self.require_write()
+        if self._index is None:
+            self._index = self._new_index()
+        return self._index
+
+    def for_read(self) -> VectorIndex | None:
+        """The index as the writer left it, or None when there is none yet."""
+        # A read-only open never creates the Chroma folder or collection; a missing index
+        # means no dense hits (lexical search still works).
+        if self._index is None and (self.write or self.paths.chroma_dir.exists()):
+            self._index = self._new_index()
+        return self._index
+
+    def _new_index(self) -> VectorIndex:
+        return VectorIndex(
+            self.paths.chroma_dir,
+            ef_search=self.settings.ef_search,
+            ef_construction=self.settings.ef_construction,
+            write=self.write,
+        )
+
+    def sync(self, ids: Sequence[str]) -> None:
+        """Make Chroma match SQLite for these ids, then clear them from the pending queue."""
+        index = self.for_write()
+        found, vectors = self._db.vectors(ids)
+        if found:
+            index.upsert(found, vectors)
+        gone = sorted(set(ids) - set(found))
+        if gone:
+            index.delete(gone)
+        self._db.clear_pending(ids)
+
+    def repair(self) -> dict[str, int]:
+        """Bring a Chroma that lags SQLite back in line (upserts, so never a duplicate)."""
+        index = self.for_write()
+        pending = self._db.pending()
+        if pending:
+            self.sync(pending)
+        # A full comparison, not counts: a lost id and a stray one leave the counts equal.
+        # Listing 100k ids from both stores takes a fraction of a second.
+        in_index, in_db = index.ids(), self._db.all_ids()
+        missing, extra = sorted(in_db - in_index), sorted(in_index - in_db)
+        if missing or extra:
+            self.sync([*missing, *extra])
+        added, removed = len(missing), len(extra)
+        if pending or added or removed:
+            log.warning(
+                "memory index repaired: %d pending, %d added, %d removed",
+                len(pending),
+                added,
+                removed,
+            )
+        return {"pending": len(pending), "added": added, "removed": removed}
+
+    def rebuild(self) -> int:
+        """Recreate Chroma from SQLite's vectors (deleted vectors' bytes go with the old one)."""
+        index = self.for_write()
+        added = index.recreate(self._db.iter_vectors(batch=2048))
+        self._db.clear_pending(self._db.pending())
+        return added
+
+    def reembed_all(self) -> int:
+        """Re-embed every memory with the current model and record it; memories re-embedded."""
+        identity = self.embedder.identity
+        done = 0
+        for batch in list(self._db.iter_texts(batch=512)):
+            vectors = self.embedder.embed([text for _id, text in batch])
+            with self._db.tx() as db:
+                for (memory_id, _text), vector in zip(batch, vectors, strict=True):
+                    self._db.set_vector(db, memory_id, vector)
+            done += len(batch)
+        with self._db.tx() as db:
+            self._db.set_embedder(db, identity)
+        self._embedder_checked = True
+        return done
