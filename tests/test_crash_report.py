@@ -86,3 +86,10 @@ def test_a_run_is_named_by_its_command_words_never_its_arguments() -> None:
     assert command_path(["logs", "list", "-n", "5"]) == "hearth logs list"
     assert command_path(["memory", "forget", "--matching", "Ana"]) == "hearth memory forget"
     assert command_path(["--new"]) == "hearth"
+
+
+def test_a_note_between_the_thread_line_and_its_frames_is_skipped() -> None:
+    head = '(most recent call first):\n  File "/app/.venv/lib/python3.11/site-packages/llama_cpp'
+    log = FAULT_IN_LLAMA.replace(head, head.replace("\n", "\n  Garbage-collecting\n"))
+    assert "Garbage-collecting" in log
+    assert read_fault(log) == read_fault(FAULT_IN_LLAMA)

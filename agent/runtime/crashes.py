@@ -201,10 +201,11 @@ def read_fault(log: str) -> tuple[str | None, str | None]:
         None,
     )
     for line in lines[start + 1 :] if start is not None else []:
+        if not line.strip():
+            break  # the end of the dying thread's stack
         frame = _FRAME.match(line)
-        if frame is None:
-            break
-        frames.append((frame.group(1), frame.group(2), frame.group(3)))
+        if frame is not None:  # other lines ("  Garbage-collecting") say what it was doing
+            frames.append((frame.group(1), frame.group(2), frame.group(3)))
     if not frames:
         return match.group(1), None
     where = _frame(*frames[0])
