@@ -93,3 +93,11 @@ def test_a_note_between_the_thread_line_and_its_frames_is_skipped() -> None:
     log = FAULT_IN_LLAMA.replace(head, head.replace("\n", "\n  Garbage-collecting\n"))
     assert "Garbage-collecting" in log
     assert read_fault(log) == read_fault(FAULT_IN_LLAMA)
+
+
+def test_a_marker_that_cannot_be_written_never_stops_the_run(tmp_path: Path) -> None:
+    blocked = tmp_path / "runs"
+    blocked.write_text("a file where the folder should be")
+    guard = RunGuard.begin(blocked, tmp_path / "hearth.log", "hearth logs list", extra_buffers=True)
+    guard.end()
+    assert blocked.read_text() == "a file where the folder should be"

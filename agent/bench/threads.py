@@ -13,7 +13,6 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.runtime.cpu import ExtraBuffersChoice
 from agent.runtime.factory import extra_buffers, make_llama, system_info, uses_extra_buffers
 from agent.runtime.native_log import stderr_to
 from memory.settings import ModelSettings
@@ -119,7 +118,7 @@ def run_cpu_bench(
         tokens=tokens,
         repeat=repeat,
         system_info=system_info(),
-        auto=_describe(extra_buffers(settings.model_copy(update={"extra_buffer_types": "auto"}))),
+        auto=extra_buffers(settings.model_copy(update={"extra_buffer_types": "auto"})).summary,
         figures=[
             CpuFigure(
                 extra_buffers=extra,
@@ -129,7 +128,3 @@ def run_cpu_bench(
             for extra, values in runs.items()
         ],
     )
-
-
-def _describe(choice: ExtraBuffersChoice) -> str:
-    return f"{'on' if choice.use else 'off'} ({choice.reason})"

@@ -20,6 +20,11 @@ class ExtraBuffersChoice(BaseModel):
     use: bool
     reason: str
 
+    @property
+    def summary(self) -> str:
+        """`on (this CPU has no AMX)`: the choice and why, as the CLI and benchmarks print it."""
+        return f"{'on' if self.use else 'off'} ({self.reason})"
+
 
 def cpu_flags(cpuinfo: str) -> frozenset[str]:
     """The feature flags of the first CPU in a /proc/cpuinfo text (x86 "flags", ARM "Features")."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import fcntl
+import logging
 import os
 import re
 import uuid
@@ -15,6 +16,8 @@ from typing import IO
 from pydantic import BaseModel, ValidationError
 
 from memory.clock import now
+
+log = logging.getLogger(__name__)
 
 # Kept open for the life of the process: faulthandler writes through this descriptor when a
 # signal kills it, after which no Python code runs.
@@ -97,7 +100,7 @@ def enable_fault_log(log_file: Path) -> None:
 class RunGuard:
     """This process's marker, flock'ed while it lives: the kernel drops the lock at death."""
 
-    def __init__(self, path: Path, fh: IO[str]) -> None:
+    def __init__(self, path: Path, fh: IO[str] | None) -> None:
         self.path = path
         self._fh: IO[str] | None = fh
 
@@ -105,11 +108,9 @@ class RunGuard:
     def begin(
         cls, runs_dir: Path, log_file: Path, command: str, *, extra_buffers: bool
     ) -> RunGuard:
-        runs_dir.mkdir(mode=0o700, exist_ok=True)
+        """Write and lock this run's marker. Where it cannot be written (a full disk, a
+        read-only data dir) the run goes on unmarked: a reading command must still work."""
         path = runs_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        fh = os.fdopen(fd, "w", encoding="utf-8")
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         marker = RunMarker(
             pid=os.getpid(),
             command=command,
@@ -117,8 +118,23 @@ class RunGuard:
             log_offset=_size(log_file),
             extra_buffers=extra_buffers,
         )
-        fh.write(marker.model_dump_json())
-        fh.flush()
+        try:
+            runs_dir.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            log.warning("no run marker (%s): a crash of this run will not be reported", exc)
+            return cls(path, None)
+        fh = os.fdopen(fd, "w", encoding="utf-8")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fh.write(marker.model_dump_json())
+            fh.flush()
+        except OSError as exc:
+            log.warning("no run marker (%s): a crash of this run will not be reported", exc)
+            fh.close()
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return cls(path, None)
         return cls(path, fh)
 
     def end(self) -> None:

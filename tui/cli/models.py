@@ -75,8 +75,7 @@ def models_info(
     choice = report.extra_buffers
     out.print(f"source: {report.source}", markup=False, highlight=False, soft_wrap=True)
     out.print(
-        f"extra_buffer_types: {choice.setting} -> {'on' if choice.use else 'off'} "
-        f"({choice.reason})",
+        f"extra_buffer_types: {choice.setting} -> {choice.summary}",
         markup=False,
         highlight=False,
         soft_wrap=True,
