@@ -81,6 +81,18 @@ class DatasetError(HearthError):
     exit_code = 14
 
 
+class UnhealthyError(HearthError):
+    """`hearth doctor` found a problem; each was printed with its fix."""
+
+    exit_code = 18
+
+
+class BackupError(HearthError):
+    """A backup or restore could not be made as asked (the folder exists, counts differ)."""
+
+    exit_code = 19
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -96,5 +108,7 @@ EXIT_CODES: dict[str, int] = {
         FeedbackError,
         MessageTooLongError,
         DatasetError,
+        UnhealthyError,
+        BackupError,
     )
 }

@@ -71,6 +71,16 @@ class VectorIndex:
     def ids(self) -> set[str]:
         return set(self._collection.get(include=[])["ids"])
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """The indexed vectors of those ids it holds (for comparing with the stored ones)."""
+        if self._collection is None or not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
     def upsert(self, ids: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
         for start in range(0, len(ids), self._max_batch):
             end = start + self._max_batch

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from memory.errors import HearthError
 from memory.settings import resolve_paths
-from tui.cli import bench, chat, config, importing, logs, memory, models, training
+from tui.cli import bench, chat, config, doctor, importing, logs, memory, models, training
 from tui.cli.options import ModelOpt, NoMemoryOpt, model_overrides
 from tui.cli.output import err, warn
 
@@ -30,6 +30,9 @@ app.command()(chat.edit)
 app.command()(chat.feedback)
 app.command()(training.export)
 app.command("import")(importing.import_file)
+app.command()(doctor.doctor)
+app.command()(doctor.backup)
+app.command()(doctor.restore)
 app.add_typer(logs.logs_app, name="logs")
 app.add_typer(models.models_app, name="models")
 app.add_typer(config.config_app, name="config")

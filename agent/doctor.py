@@ -1,0 +1,144 @@
+"""`hearth doctor`: every health check of a data dir and of the model, and the safe repairs."""
+
+from __future__ import annotations
+
+import shutil
+
+from pydantic import BaseModel
+
+from agent.runtime.gguf import check_header
+from agent.runtime.model_files import resolve_model
+from memory import health
+from memory.datadir import DataDirLock, make_private
+from memory.errors import ConfigError, HearthError
+from memory.graph.db.migrations import MIGRATIONS as MEMORY_MIGRATIONS
+from memory.health import Check
+from memory.journal.migrations import MIGRATIONS as JOURNAL_MIGRATIONS
+from memory.settings import (
+    MemorySettings,
+    ModelSettings,
+    Paths,
+    Settings,
+    load_settings,
+    resolve_paths,
+)
+
+FIX_JOURNAL = (
+    "copy the data dir aside before anything else, then `hearth logs recover` "
+    "salvages every readable row"
+)
+FIX_MEMORY = (
+    "copy the data dir aside before anything else, then `hearth restore` a backup "
+    "(the journal keeps every conversation)"
+)
+
+
+class Diagnosis(BaseModel):
+    """Every check, in the order printed; healthy when each one is."""
+
+    checks: list[Check]
+
+    @property
+    def healthy(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def failing(self) -> set[str]:
+        return {c.name for c in self.checks if not c.ok}
+
+
+def _settings(paths: Paths) -> tuple[Check, Settings | None]:
+    try:
+        settings = load_settings(paths)
+    except ConfigError as exc:
+        return Check(name="config", ok=False, detail=str(exc), fix="fix the setting named"), None
+    where = paths.config_file if paths.config_file.exists() else "defaults (no config.toml)"
+    return Check(name="config", ok=True, detail=f"settings valid: {where}"), settings
+
+
+def model(settings: ModelSettings, paths: Paths) -> Check:
+    """The GGUF Hearth would load: found and readable, with a GGUF header.
+
+    The header only: reading the metadata parses the whole vocabulary (seconds), and loading
+    the model is what `hearth models info` is for."""
+    try:
+        resolved = resolve_model(settings.path, paths.models_dir)
+        check_header(resolved.path.expanduser())
+    except HearthError as exc:
+        return Check(
+            name="model",
+            ok=False,
+            detail=str(exc),
+            fix="set model.path (or --model) to a good .gguf, or download it again",
+        )
+    return Check(
+        name="model",
+        ok=True,
+        detail=f"{resolved.path.name} ({resolved.source}): a GGUF header, "
+        f"{resolved.path.expanduser().stat().st_size / 1024**2:,.0f} MB",
+    )
+
+
+def diagnose(paths: Paths | None = None) -> Diagnosis:
+    """Run every check read-only: nothing is created, locked or written."""
+    paths = paths or resolve_paths()
+    config, settings = _settings(paths)
+    # A bad config is reported once; the other checks go on with the defaults.
+    model_settings = settings.model if settings else ModelSettings()
+    memory_settings = settings.memory if settings else MemorySettings()
+    checks = [
+        config,
+        health.database(
+            "journal",
+            paths.journal,
+            known_schema=len(JOURNAL_MIGRATIONS),
+            counts={
+                "sessions": "SELECT count(*) FROM sessions",
+                "messages": "SELECT count(*) FROM messages",
+            },
+            fix_corrupt=FIX_JOURNAL,
+        ),
+        health.database(
+            "memory",
+            paths.memory_db,
+            known_schema=len(MEMORY_MIGRATIONS),
+            counts={"memories": "SELECT count(*) FROM memories"},
+            fix_corrupt=FIX_MEMORY,
+        ),
+        health.index(paths, memory_settings),
+        health.embedder(paths),
+        model(model_settings, paths),
+        health.permissions(paths.data_dir),
+        health.lock(paths.lock_file),
+        health.disk(paths.data_dir),
+    ]
+    return Diagnosis(checks=checks)
+
+
+def repair(diagnosis: Diagnosis, paths: Paths | None = None) -> list[str]:
+    """Make the safe repairs (modes, the index) under the data dir lock; what was done.
+
+    Raises DataDirLockedError while another Hearth holds the data dir: rebuilding an index a
+    chat is writing to would race it."""
+    paths = paths or resolve_paths()
+    if not paths.data_dir.exists():
+        return []
+    make_private()
+    done: list[str] = []
+    with DataDirLock(paths.lock_file) as lock:
+        tightened = health.tighten(health.too_open(paths.data_dir))
+        if tightened:
+            done.append(f"tightened the modes of {tightened} file(s) and folder(s)")
+        failing = diagnosis.failing()
+        # A damaged memory database or another embedder's vectors cannot make a good index.
+        if "index" in failing and not failing & {"memory", "embedder", "config"}:
+            from memory.graph.store import MemoryStore
+
+            # The index is derived: a damaged Chroma may not even open, so it goes first.
+            shutil.rmtree(paths.chroma_dir, ignore_errors=True)
+            settings = load_settings(paths)
+            with MemoryStore.open(
+                paths, settings, write=True, lock=lock, verify_embedder=False
+            ) as store:
+                report = store.rebuild()
+            done.append(f"rebuilt the index from memory.sqlite3: {report['indexed']} vectors")
+    return done

@@ -1,0 +1,268 @@
+"""`hearth backup` / `hearth restore`: the databases copied consistently, with counts checked."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from memory.clock import now
+from memory.datadir import DataDirLock, ensure_data_dir, make_private
+from memory.errors import BackupError, DataDirNewerError, EmbedderChangedError, StorageError
+from memory.graph.db.migrations import MIGRATIONS as MEMORY_MIGRATIONS
+from memory.graph.nodes import EmbedderIdentity
+from memory.health import read_only
+from memory.journal.migrations import MIGRATIONS as JOURNAL_MIGRATIONS
+from memory.settings import Paths, Settings
+
+MANIFEST = "manifest.json"
+JOURNAL = "journal.sqlite3"
+MEMORY = "memory.sqlite3"
+CONFIG = "config.toml"
+# What each count is, read from which copied database.
+COUNTS = {
+    "sessions": (JOURNAL, "SELECT count(*) FROM sessions"),
+    "messages": (JOURNAL, "SELECT count(*) FROM messages"),
+    "memories": (MEMORY, "SELECT count(*) FROM memories"),
+}
+KNOWN_SCHEMA = {JOURNAL: len(JOURNAL_MIGRATIONS), MEMORY: len(MEMORY_MIGRATIONS)}
+
+
+class Manifest(BaseModel):
+    """What a backup folder holds, written beside the copies as manifest.json."""
+
+    hearth_version: str
+    created_at: datetime
+    schema_versions: dict[str, int]
+    """user_version of each database copied, by file name."""
+    counts: dict[str, int]
+    embedder: EmbedderIdentity | None
+    """The model that made the stored vectors (None before the first memory)."""
+    config: bool
+    """Whether config.toml was copied."""
+
+
+class CountCheck(BaseModel):
+    """One count after a restore, against the manifest's."""
+
+    name: str
+    expected: int
+    found: int
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.found
+
+    def line(self) -> str:
+        verdict = "ok" if self.ok else "MISMATCH"
+        return f"{self.name}: {self.found} (backup: {self.expected}) {verdict}"
+
+
+class RestoreReport(BaseModel):
+    counts: list[CountCheck]
+    config: str
+    """What happened to config.toml, in words."""
+    moved_aside: Path | None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.counts)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hearth")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@contextlib.contextmanager
+def _writable(path: Path) -> Iterator[sqlite3.Connection]:
+    db = sqlite3.connect(path, timeout=30.0)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def _copy_database(source: sqlite3.Connection, target: Path) -> None:
+    """SQLite's online backup: one consistent snapshot, even while a chat writes the source."""
+    with _writable(target) as db:
+        source.backup(db)
+        # The copy stands alone: no write-ahead log left beside it.
+        db.execute("PRAGMA journal_mode=DELETE")
+    target.chmod(0o600)
+
+
+def _count(folder: Path, file: str, sql: str) -> int:
+    if not (folder / file).exists():
+        return 0
+    with read_only(folder / file) as db:
+        return int(db.execute(sql).fetchone()[0])
+
+
+def _describe(folder: Path, has_config: bool) -> Manifest:
+    """The manifest of the databases now in `folder` (copies that nothing else writes)."""
+    versions: dict[str, int] = {}
+    for file in (JOURNAL, MEMORY):
+        if (folder / file).exists():
+            with read_only(folder / file) as db:
+                versions[file] = int(db.execute("PRAGMA user_version").fetchone()[0])
+    embedder = None
+    if (folder / MEMORY).exists():
+        with read_only(folder / MEMORY) as db:
+            row = db.execute("SELECT name, dimension, hash FROM embedder").fetchone()
+        if row is not None:
+            embedder = EmbedderIdentity(name=row[0], dimension=row[1], hash=row[2])
+    return Manifest(
+        hearth_version=_version(),
+        created_at=now(),
+        schema_versions=versions,
+        counts={name: _count(folder, file, sql) for name, (file, sql) in COUNTS.items()},
+        embedder=embedder,
+        config=has_config,
+    )
+
+
+def backup(paths: Paths, dest: Path) -> Manifest:
+    """Copy journal.sqlite3, memory.sqlite3 and config.toml into a new private folder, with a
+    manifest. Read-only on the data dir, so it works while a chat holds the lock; the Chroma
+    index is not copied (a restore rebuilds it from memory.sqlite3)."""
+    make_private()
+    sources = [f for f in (JOURNAL, MEMORY) if (paths.data_dir / f).exists()]
+    if not sources:
+        raise BackupError(f"nothing to back up: {paths.data_dir} holds no journal or memories")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise BackupError(f"{dest} already exists and is not an empty folder; name a new one")
+    try:
+        dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+        dest.chmod(0o700)
+        for file in sources:
+            with read_only(paths.data_dir / file) as source:
+                _copy_database(source, dest / file)
+        has_config = paths.config_file.exists()
+        if has_config:
+            shutil.copyfile(paths.config_file, dest / CONFIG)
+            (dest / CONFIG).chmod(0o600)
+        manifest = _describe(dest, has_config)
+        (dest / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        (dest / MANIFEST).chmod(0o600)
+    except OSError as exc:
+        raise BackupError(f"could not write the backup to {dest}: {exc.strerror or exc}") from exc
+    except sqlite3.Error as exc:
+        raise BackupError(
+            f"could not copy the databases into {dest}: {exc}; `hearth doctor` checks them"
+        ) from exc
+    return manifest
+
+
+def read_manifest(source: Path) -> Manifest:
+    path = source / MANIFEST
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise BackupError(
+            f"{source} is not a Hearth backup (no {MANIFEST}); name a folder `hearth backup` made"
+        ) from None
+    except (OSError, ValidationError) as exc:
+        raise BackupError(f"{path} cannot be read as a backup manifest: {exc}") from exc
+
+
+def _held(paths: Paths) -> dict[str, int]:
+    """What the data dir holds now (a file that cannot be read counts as holding something)."""
+    held: dict[str, int] = {}
+    for name, (file, sql) in COUNTS.items():
+        try:
+            found = _count(paths.data_dir, file, sql)
+        except sqlite3.Error:
+            found = 1
+        if found:
+            held[name] = found
+    return held
+
+
+def _move_aside(paths: Paths) -> Path | None:
+    """Move the databases and the index into a `replaced-<time>` folder in the data dir."""
+    names = [
+        f"{db}{suffix}" for db in (JOURNAL, MEMORY) for suffix in ("", "-wal", "-shm", "-journal")
+    ]
+    present = [paths.data_dir / n for n in [*names, "chroma"] if (paths.data_dir / n).exists()]
+    if not present:
+        return None
+    aside = paths.data_dir / f"replaced-{now().strftime('%Y%m%dT%H%M%S%f')}"
+    aside.mkdir(mode=0o700)
+    for path in present:
+        path.rename(aside / path.name)
+    return aside
+
+
+def restore(paths: Paths, settings: Settings, source: Path, *, force: bool) -> RestoreReport:
+    """Copy a backup's databases into this data dir, rebuild the index and check the counts.
+
+    Refused while another Hearth holds the lock (DataDirLockedError), and when the data dir
+    already holds a conversation or memories unless `force`, which first moves them aside."""
+    from memory.graph.embedder import bundled_model_dir, model_identity
+    from memory.graph.store import MemoryStore
+
+    manifest = read_manifest(source)
+    for file, version in manifest.schema_versions.items():
+        if file not in KNOWN_SCHEMA or not (source / file).exists():
+            raise BackupError(f"{source} is incomplete: {file} is missing or unknown")
+        if version > KNOWN_SCHEMA[file]:
+            raise DataDirNewerError(
+                f"the backup's {file} was written by a newer Hearth (schema {version}, this one "
+                f"knows {KNOWN_SCHEMA[file]}); upgrade Hearth first"
+            )
+    current = model_identity(bundled_model_dir())
+    if manifest.embedder is not None and manifest.embedder != current:
+        raise EmbedderChangedError(
+            f"the backup's vectors were made by {manifest.embedder.name} "
+            f"({manifest.embedder.hash[:12]}) but the embedding model here is {current.name} "
+            f"({current.hash[:12]}); install the same Hearth version, or restore and then run "
+            "`hearth memory rebuild --reembed`"
+        )
+    ensure_data_dir(paths.data_dir)
+    with DataDirLock(paths.lock_file) as lock:
+        held = _held(paths)
+        if held and not force:
+            what = ", ".join(f"{n} {name}" for name, n in held.items())
+            raise BackupError(
+                f"{paths.data_dir} already holds {what}; `hearth restore {source} --force` "
+                "moves them aside first (into a replaced-… folder in the data dir)"
+            )
+        # Even an empty journal goes: a stale -wal beside a copied database would corrupt it.
+        moved = _move_aside(paths)
+        try:
+            for file in manifest.schema_versions:
+                with read_only(source / file) as backup_db:
+                    _copy_database(backup_db, paths.data_dir / file)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"could not copy the backup into {paths.data_dir}: {exc}") from exc
+        config = "none in the backup"
+        if manifest.config and (source / CONFIG).exists():
+            if paths.config_file.exists():
+                kept = paths.config_file
+                config = f"kept this machine's {kept} (the backup's: {source / CONFIG})"
+            else:
+                paths.config_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                shutil.copyfile(source / CONFIG, paths.config_file)
+                paths.config_file.chmod(0o600)
+                config = f"restored to {paths.config_file}"
+        found = {name: _count(paths.data_dir, file, sql) for name, (file, sql) in COUNTS.items()}
+        counts = [
+            CountCheck(name=name, expected=manifest.counts.get(name, 0), found=found[name])
+            for name in COUNTS
+        ]
+        if (paths.data_dir / MEMORY).exists():
+            with MemoryStore.open(
+                paths, settings, write=True, lock=lock, verify_embedder=False
+            ) as store:
+                indexed = store.rebuild()["indexed"]
+            counts.append(CountCheck(name="indexed", expected=found["memories"], found=indexed))
+    return RestoreReport(counts=counts, config=config, moved_aside=moved)

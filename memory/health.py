@@ -1,0 +1,267 @@
+"""Read-only health checks of a data dir for `hearth doctor`: each one a `Check` with its fix."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import random
+import shutil
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from memory.graph.db.rows import stack
+from memory.settings import MemorySettings, Paths
+
+MIN_FREE_BYTES = 200 * 1024 * 1024
+"""Below this much free space a turn, a memory write or a backup may fail half-way."""
+VECTOR_SAMPLE = 32
+"""How many indexed vectors are compared with the stored ones (enough to catch a stale index)."""
+FIX_INDEX = "`hearth doctor --fix` rebuilds the index from memory.sqlite3"
+FIX_MODES = "`hearth doctor --fix` tightens them (or chmod 700 folders, 600 files)"
+_SHOWN = 5  # offending paths named in one line
+
+
+class Check(BaseModel):
+    """One finding: what was checked, whether it is healthy, what was seen and how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def connect_ro(path: Path) -> sqlite3.Connection:
+    """A read-only connection: a check never changes a byte, and works beside a running chat."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    db = connect_ro(path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def database(
+    name: str, path: Path, *, known_schema: int, counts: dict[str, str], fix_corrupt: str
+) -> Check:
+    """A SQLite file's integrity (`PRAGMA quick_check`), schema version and row counts."""
+    if not path.exists():
+        return Check(name=name, ok=True, detail=f"{path.name}: none yet")
+    try:
+        with read_only(path) as db:
+            problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
+            if problems != ["ok"]:
+                return Check(
+                    name=name,
+                    ok=False,
+                    detail=f"{path.name} is damaged: {'; '.join(problems)}",
+                    fix=fix_corrupt,
+                )
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            found = {key: int(db.execute(sql).fetchone()[0]) for key, sql in counts.items()}
+    except sqlite3.DatabaseError as exc:
+        return Check(
+            name=name, ok=False, detail=f"{path.name} cannot be read: {exc}", fix=fix_corrupt
+        )
+    if version > known_schema:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"{path.name} has schema {version}, newer than this Hearth's {known_schema}",
+            fix="upgrade Hearth",
+        )
+    shown = ", ".join(f"{n} {key}" for key, n in found.items())
+    return Check(name=name, ok=True, detail=f"{path.name}: intact, schema {version}, {shown}")
+
+
+def _stored(paths: Paths, sample: int) -> tuple[set[str], int, dict[str, np.ndarray]]:
+    """memory.sqlite3's ids, its pending index queue, and a random sample of its vectors."""
+    with read_only(paths.memory_db) as db:
+        ids = {r[0] for r in db.execute("SELECT id FROM memories")}
+        pending = int(db.execute("SELECT count(*) FROM index_pending").fetchone()[0])
+        chosen = random.sample(sorted(ids), min(sample, len(ids)))
+        rows = db.execute(
+            f"SELECT id, vector FROM vectors WHERE id IN ({','.join('?' * len(chosen))})", chosen
+        ).fetchall()
+    vectors = stack([r[1] for r in rows])
+    return ids, pending, {r[0]: vectors[i] for i, r in enumerate(rows)}
+
+
+def index(paths: Paths, settings: MemorySettings) -> Check:
+    """The Chroma index against memory.sqlite3: the same ids, and sampled vectors equal."""
+    from memory.graph.vector_index import VectorIndex
+
+    if not paths.memory_db.exists():
+        return Check(name="index", ok=True, detail="no memories yet")
+    try:
+        ids, pending, sample = _stored(paths, VECTOR_SAMPLE)
+    except sqlite3.DatabaseError as exc:
+        return Check(
+            name="index",
+            ok=False,
+            detail=f"memory.sqlite3 cannot be read ({exc}), so the index cannot be checked",
+            fix="fix the memory database first",
+        )
+    if not paths.chroma_dir.exists():
+        ok = not ids
+        detail = "no index yet" if ok else f"the index is missing ({len(ids)} memories)"
+        return Check(name="index", ok=ok, detail=detail, fix="" if ok else FIX_INDEX)
+    try:
+        vector_index = VectorIndex(
+            paths.chroma_dir,
+            ef_search=settings.ef_search,
+            ef_construction=settings.ef_construction,
+            write=False,
+        )
+        try:
+            indexed = vector_index.ids() if vector_index.count() else set()
+            found = vector_index.vectors(sorted(set(sample) & indexed))
+        finally:
+            vector_index.close()
+    except Exception as exc:  # a damaged Chroma fails in many ways, all of them "rebuild it"
+        return Check(
+            name="index", ok=False, detail=f"the index cannot be read ({exc})", fix=FIX_INDEX
+        )
+    missing, extra = len(ids - indexed), len(indexed - ids)
+    differ = sum(
+        1
+        for memory_id, vector in found.items()
+        if not np.allclose(vector, sample[memory_id], atol=1e-4)
+    )
+    problems = [
+        f"{missing} memories missing from it" if missing else "",
+        f"{extra} ids it should not hold" if extra else "",
+        f"{differ} of {len(found)} sampled vectors differ" if differ else "",
+        f"{pending} changes not yet applied" if pending else "",
+    ]
+    problems = [p for p in problems if p]
+    if problems:
+        return Check(name="index", ok=False, detail="index: " + ", ".join(problems), fix=FIX_INDEX)
+    return Check(
+        name="index",
+        ok=True,
+        detail=f"{len(indexed)} ids match memory.sqlite3, {len(found)} sampled vectors equal",
+    )
+
+
+def embedder(paths: Paths) -> Check:
+    """The embedding model that made the stored vectors against the one installed now."""
+    from memory.errors import HearthError
+    from memory.graph.embedder import bundled_model_dir, model_identity
+
+    try:
+        current = model_identity(bundled_model_dir())
+    except (HearthError, OSError, ValueError) as exc:
+        return Check(
+            name="embedder", ok=False, detail=f"no embedding model: {exc}", fix="reinstall Hearth"
+        )
+    recorded = None
+    if paths.memory_db.exists():
+        try:
+            with read_only(paths.memory_db) as db:
+                row = db.execute("SELECT name, dimension, hash FROM embedder").fetchone()
+        except sqlite3.DatabaseError:
+            row = None  # the database check reports it
+        recorded = (str(row[0]), int(row[1]), str(row[2])) if row else None
+    mine = f"{current.name} ({current.dimension}-d, {current.hash[:12]})"
+    if recorded is None:
+        return Check(name="embedder", ok=True, detail=f"{mine}; no vectors recorded yet")
+    if recorded != (current.name, current.dimension, current.hash):
+        name, dimension, digest = recorded
+        return Check(
+            name="embedder",
+            ok=False,
+            detail=f"the vectors were made by {name} ({dimension}-d, {digest[:12]}), "
+            f"the embedding model is now {mine}",
+            fix="`hearth memory rebuild --reembed`",
+        )
+    return Check(name="embedder", ok=True, detail=f"{mine}, the one the vectors were made with")
+
+
+def too_open(data_dir: Path) -> list[Path]:
+    """Folders not 0700 and files not 0600 in the data dir (models/ holds public downloads)."""
+    found: list[Path] = []
+    if not data_dir.exists():
+        return found
+    for path in [data_dir, *sorted(data_dir.rglob("*"))]:
+        if path.name == "models" and path.parent == data_dir:
+            continue
+        if data_dir / "models" in path.parents:
+            continue
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            continue
+        if stat.S_IMODE(mode) & 0o077:
+            found.append(path)
+    return found
+
+
+def tighten(paths: list[Path]) -> int:
+    """Make each folder 0700 and each file 0600; how many were changed."""
+    for path in paths:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    return len(paths)
+
+
+def permissions(data_dir: Path) -> Check:
+    offenders = too_open(data_dir)
+    if not offenders:
+        return Check(name="permissions", ok=True, detail="folders 0700, files 0600")
+    named = ", ".join(
+        f"{p.relative_to(data_dir) if p != data_dir else p} ({stat.S_IMODE(p.lstat().st_mode):04o})"
+        for p in offenders[:_SHOWN]
+    )
+    more = f" and {len(offenders) - _SHOWN} more" if len(offenders) > _SHOWN else ""
+    return Check(
+        name="permissions",
+        ok=False,
+        detail=f"{len(offenders)} readable by others: {named}{more}",
+        fix=FIX_MODES,
+    )
+
+
+def lock_holder(lock_file: Path) -> int | str | None:
+    """The pid of the Hearth that holds the data dir lock, or None when it is free.
+
+    Probed with a shared, non-blocking flock released at once, on a descriptor of our own: the
+    file is never created or written, and a chat that holds the lock keeps it."""
+    try:
+        fh = lock_file.open("r")
+    except FileNotFoundError:
+        return None
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = fh.read().strip()
+            return int(holder) if holder.isdigit() else "unknown"
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return None
+
+
+def lock(lock_file: Path) -> Check:
+    holder = lock_holder(lock_file)
+    detail = "free" if holder is None else f"held by a running Hearth (pid {holder})"
+    return Check(name="lock", ok=True, detail=detail)
+
+
+def disk(data_dir: Path, minimum: int = MIN_FREE_BYTES) -> Check:
+    where = data_dir if data_dir.exists() else next(p for p in data_dir.parents if p.exists())
+    free = shutil.disk_usage(where).free
+    shown = f"{free / 1024**2:,.0f} MB free"
+    if free < minimum:
+        return Check(
+            name="disk",
+            ok=False,
+            detail=f"only {shown} under {where} (fewer than {minimum // 1024**2} MB)",
+            fix="free some space: a full disk stops saving turns and memories",
+        )
+    return Check(name="disk", ok=True, detail=shown)
