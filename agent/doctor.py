@@ -79,7 +79,8 @@ def model(settings: ModelSettings, paths: Paths) -> Check:
 
 
 def diagnose(paths: Paths | None = None) -> Diagnosis:
-    """Run every check read-only: nothing is created, locked or written."""
+    """Run every check read-only: nothing is locked or written (SQLite may leave its empty
+    -wal and -shm files beside a database it reads), so it works beside a running chat."""
     paths = paths or resolve_paths()
     config, settings = _settings(paths)
     # A bad config is reported once; the other checks go on with the defaults.

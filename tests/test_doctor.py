@@ -225,3 +225,12 @@ def test_restore_says_which_count_differs(paths: Paths, tmp_path: Path) -> None:
     report = restore(target, Settings(), folder, force=False)
     assert not report.ok
     assert [c.line() for c in report.counts if not c.ok] == ["messages: 2 (backup: 3) MISMATCH"]
+
+
+def test_a_damaged_index_is_found_and_rebuilt(paths: Paths) -> None:
+    chroma_db = paths.chroma_dir / "chroma.sqlite3"
+    chroma_db.write_bytes(b"not a database at all" * 512)
+    ok, detail, fix = by_name(diagnose(paths))["index"]
+    assert not ok and "cannot be read" in detail and "rebuilds the index" in fix
+    assert any("rebuilt the index" in line for line in repair(diagnose(paths), paths))
+    assert diagnose(paths).healthy
