@@ -54,6 +54,8 @@ class CountCheck(BaseModel):
     name: str
     expected: int
     found: int
+    against: str = "backup"
+    """Where the expected count comes from."""
 
     @property
     def ok(self) -> bool:
@@ -61,7 +63,7 @@ class CountCheck(BaseModel):
 
     def line(self) -> str:
         verdict = "ok" if self.ok else "MISMATCH"
-        return f"{self.name}: {self.found} (backup: {self.expected}) {verdict}"
+        return f"{self.name}: {self.found} ({self.against}: {self.expected}) {verdict}"
 
 
 class RestoreReport(BaseModel):
@@ -264,5 +266,9 @@ def restore(paths: Paths, settings: Settings, source: Path, *, force: bool) -> R
                 paths, settings, write=True, lock=lock, verify_embedder=False
             ) as store:
                 indexed = store.rebuild()["indexed"]
-            counts.append(CountCheck(name="indexed", expected=found["memories"], found=indexed))
+            counts.append(
+                CountCheck(
+                    name="indexed", expected=found["memories"], found=indexed, against="memories"
+                )
+            )
     return RestoreReport(counts=counts, config=config, moved_aside=moved)

@@ -56,6 +56,9 @@ def database(
     """A SQLite file's integrity (`PRAGMA quick_check`), schema version and row counts."""
     if not path.exists():
         return Check(name=name, ok=True, detail=f"{path.name}: none yet")
+    if path.stat().st_size == 0:
+        # SQLite would take an empty file for a new database, and lose what cites its rows.
+        return Check(name=name, ok=False, detail=f"{path.name} is empty (0 bytes)", fix=fix_corrupt)
     try:
         with read_only(path) as db:
             problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]

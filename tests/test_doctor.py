@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.doctor import Diagnosis, diagnose, repair
+from memory import health
 from memory.backup import MANIFEST, backup, restore
 from memory.datadir import ensure_data_dir
 from memory.errors import BackupError, DataDirLockedError
@@ -64,9 +65,22 @@ def holder(paths: Paths) -> Iterator[subprocess.Popen[str]]:
         proc.wait()
 
 
-def test_healthy_data_dir_exits_0_and_json_parses(paths: Paths, run_hearth: RunHearth) -> None:
-    done = run_hearth("doctor", "--json")
+def test_healthy_data_dir_exits_0_and_json_parses(paths: Paths, tmp_path: Path) -> None:
+    # Through the real entry point, noting what it imported: doctor must stay quick, so it
+    # never loads torch or llama.cpp (the GGUF header is read by hand).
+    modules = tmp_path / "modules.txt"
+    code = (
+        "import sys; sys.argv = ['hearth', 'doctor', '--json']\n"
+        "from tui.cli import main as cli\n"
+        "try:\n    cli.main()\nfinally:\n"
+        f"    open({str(modules)!r}, 'w').write('\\n'.join(sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=180
+    )
     assert done.returncode == 0, done.stdout + done.stderr
+    loaded = set(modules.read_text().split())
+    assert not loaded & {"torch", "sentence_transformers", "llama_cpp", "gguf"}
     checks = json.loads(done.stdout)
     assert {c["name"] for c in checks} == {
         "config",
@@ -234,3 +248,20 @@ def test_a_damaged_index_is_found_and_rebuilt(paths: Paths) -> None:
     assert not ok and "cannot be read" in detail and "rebuilds the index" in fix
     assert any("rebuilt the index" in line for line in repair(diagnose(paths), paths))
     assert diagnose(paths).healthy
+
+
+def test_low_disk_and_an_empty_journal_are_problems(paths: Paths) -> None:
+    low = health.disk(paths.data_dir, minimum=1 << 62)
+    assert not low.ok and "MB free" in low.detail and "free some space" in low.fix
+    paths.journal.write_bytes(b"")
+    ok, detail, fix = by_name(diagnose(paths))["journal"]
+    assert not ok and "empty (0 bytes)" in detail and fix
+
+
+def test_backup_and_restore_refuse_what_they_cannot_do(tmp_path: Path, hearth_home: Path) -> None:
+    empty = resolve_paths()
+    with pytest.raises(BackupError, match="nothing to back up"):
+        backup(empty, tmp_path / "b")
+    (tmp_path / "not-a-backup").mkdir()
+    with pytest.raises(BackupError, match="not a Hearth backup"):
+        restore(empty, Settings(), tmp_path / "not-a-backup", force=False)
