@@ -265,3 +265,39 @@ def test_backup_and_restore_refuse_what_they_cannot_do(tmp_path: Path, hearth_ho
     (tmp_path / "not-a-backup").mkdir()
     with pytest.raises(BackupError, match="not a Hearth backup"):
         restore(empty, Settings(), tmp_path / "not-a-backup", force=False)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from memory.journal.journal import Journal
+
+journal = Journal(Path(sys.argv[1]))
+session = journal.create_session("busy")
+parent = None
+for n in range(100000):
+    parent = journal.append(session.id, "user", f"message {n} " + "x" * 2000, parent_id=parent).id
+    if n == 20:
+        print("writing", flush=True)
+"""
+
+
+def test_a_backup_made_while_a_chat_writes_is_consistent(paths: Paths, tmp_path: Path) -> None:
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(paths.journal)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        manifest = backup(paths, tmp_path / "busy")
+        assert writer.poll() is None  # the copy was made while messages kept arriving
+    finally:
+        writer.kill()
+        writer.wait()
+    copy = sqlite3.connect(tmp_path / "busy" / "journal.sqlite3")
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        stored = copy.execute("SELECT count(*) FROM messages").fetchone()[0]
+        heads = copy.execute("SELECT count(*) FROM sessions WHERE head_id IS NOT NULL").fetchone()
+    finally:
+        copy.close()
+    assert manifest.counts["messages"] == stored > 2 + 20 and heads[0] == 2
