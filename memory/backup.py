@@ -245,7 +245,10 @@ def restore(paths: Paths, settings: Settings, source: Path, *, force: bool) -> R
                 with read_only(source / file) as backup_db:
                     _copy_database(backup_db, paths.data_dir / file)
         except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"could not copy the backup into {paths.data_dir}: {exc}") from exc
+            old = f"; the old files are in {moved}" if moved else ""
+            raise StorageError(
+                f"could not copy the backup into {paths.data_dir}: {exc}{old}"
+            ) from exc
         config = "none in the backup"
         if manifest.config and (source / CONFIG).exists():
             if paths.config_file.exists():
