@@ -81,6 +81,12 @@ class DatasetError(HearthError):
     exit_code = 14
 
 
+class ConfirmationError(HearthError):
+    """A forget or purge that needs --yes (no terminal to ask on), or was not confirmed."""
+
+    exit_code = 15
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -96,5 +102,6 @@ EXIT_CODES: dict[str, int] = {
         FeedbackError,
         MessageTooLongError,
         DatasetError,
+        ConfirmationError,
     )
 }
