@@ -35,7 +35,9 @@ def plan(paths: Paths) -> ErasePlan:
     for entry in entries:
         (keep if entry in kept else remove).append(entry.name)
     remove += [f"{paths.runs_dir.name}/{m.name}" for m in _dead_markers(paths.runs_dir)]
-    return ErasePlan(remove=remove, keep=[k for k in keep if k != paths.lock_file.name])
+    # The lock and live runs' markers are Hearth's own bookkeeping, not the person's to keep.
+    internal = {paths.lock_file.name, paths.runs_dir.name}
+    return ErasePlan(remove=remove, keep=[k for k in keep if k not in internal])
 
 
 def erase(paths: Paths) -> ErasePlan:

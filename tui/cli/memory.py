@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -368,26 +369,36 @@ def _confirm(yes: bool, question: str) -> None:
         raise ConfirmationError("not confirmed: nothing was changed")
 
 
-def _print_preview(preview: ForgetPreview, phrase: bool) -> None:
+# What each journal count of a forget counts, in words.
+_PLACES = {
+    "message_texts_redacted": "message texts",
+    "prompts_redacted": "stored prompts",
+    "notes_shown_redacted": "recalled notes kept with a message",
+    "session_titles_redacted": "session titles",
+    "feedback_notes_redacted": "feedback notes",
+    "prompts_with_note_removed": "stored prompts or notes that showed it",
+}
+
+
+def _print_preview(preview: ForgetPreview, phrase: bool, to: Console = out) -> None:
     count = len(preview.memories)
-    out.print(Text(f"would forget {count} {'memory' if count == 1 else 'memories'}"))
+    to.print(Text(f"would forget {count} {'memory' if count == 1 else 'memories'}"))
     for memory in preview.memories[:5]:
-        out.print(Text(f"  {memory.id}: {memory.text}"))
+        to.print(Text(f"  {memory.id}: {memory.text}"))
     if count > 5:
-        out.print(Text(f"  … and {count - 5} more"))
-    places = [f"{n} {what.removesuffix('_redacted').replace('_', ' ')}" for what, n in
-              preview.journal.items()]  # fmt: skip
+        to.print(Text(f"  … and {count - 5} more"))
+    places = [f"{n} {_PLACES.get(what, what)}" for what, n in preview.journal.items()]
     places.append(f"{preview.log_lines} log lines")
     places.append(f"{len(preview.exports.inside)} export files in exports/")
-    out.print(
+    to.print(
         Text(("would redact " if phrase else "would remove its notes from ") + ", ".join(places))
     )
     for snippet in preview.snippets:
-        out.print(Text(f"  {snippet}"))
-    _print_elsewhere([e.model_dump() for e in preview.exports.elsewhere])
+        to.print(Text(f"  {snippet}"))
+    _print_elsewhere([e.model_dump() for e in preview.exports.elsewhere], to)
 
 
-def _print_elsewhere(listed: list[dict[str, Any]]) -> None:
+def _print_elsewhere(listed: list[dict[str, Any]], to: Console = out) -> None:
     """Exports outside the data dir: never touched, each named with its path."""
     for entry in listed:
         if not entry["exists"]:
@@ -396,7 +407,7 @@ def _print_elsewhere(listed: list[dict[str, Any]]) -> None:
             line = f"export elsewhere, not touched (does not hold it): {entry['path']}"
         else:
             line = f"export elsewhere, NOT touched, still holds it: {entry['path']}"
-        out.print(Text(line), soft_wrap=True)
+        to.print(Text(line), soft_wrap=True)
 
 
 def _print_report(report: ForgetReport) -> None:
@@ -409,20 +420,21 @@ def _print_report(report: ForgetReport) -> None:
     _print_elsewhere(report.exports_elsewhere)
 
 
-FORGET_HELP = """Forget a memory, a phrase, or everything, for good.
-
-ID: the memory goes from the memory database, its index and history, and from the stored
-prompts where it was shown to the model as a recalled note. The conversation where it was said
-is kept; add --everywhere to remove its words there too.
-
---matching PHRASE: every memory holding the phrase goes, and the phrase is replaced wherever it
-is written: message texts, prompts, titles, feedback notes, the log, and export files in the
-data dir's exports/ (exports written elsewhere are listed, never touched). Shows what would
-change and asks first (--yes to skip the question).
-
---everything: every store, log and export in the data dir is removed (config.toml and models/
-stay). Asks first.
-"""
+# One paragraph a line: the help renderer wraps paragraphs itself.
+FORGET_HELP = "\n\n".join(
+    [
+        "Forget a memory, a phrase, or everything, for good.",
+        "ID: the memory goes from the memory database, its index and history, and from the "
+        "stored prompts where it was shown to the model as a recalled note. The conversation "
+        "where it was said is kept; add --everywhere to remove its words there too.",
+        "--matching PHRASE: every memory holding the phrase goes, and the phrase is replaced "
+        "wherever it is written: message texts, prompts, titles, feedback notes, the log, and "
+        "export files in the data dir's exports/ (exports written elsewhere are listed, never "
+        "touched). Shows what would change and asks first (--yes: go ahead without asking).",
+        "--everything: every store, log and export in the data dir is removed; config.toml and "
+        "models/ stay. Asks first.",
+    ]
+)
 
 
 @memory_app.command("forget", help=FORGET_HELP)
@@ -491,10 +503,11 @@ def memory_forget(
         else:
             assert matching is not None
             preview = store.preview_forget(phrase=matching, journal=journal, shown_as=shown)
-        if dry_run or not (yes or as_json):
-            _show_preview(preview, as_json and dry_run, phrase=True)
         if dry_run:
+            _show_preview(preview, as_json, phrase=True)
             return
+        if not yes:  # what would change, before the question (beside --json's stdout)
+            _print_preview(preview, phrase=True, to=err if as_json else out)
         _confirm(yes, "Forget all of this, for good?")
         if memory_id is not None:
             report = store.forget(memory_id, journal, shown_as=shown, everywhere=True)
@@ -520,13 +533,13 @@ def _show_report(report: ForgetReport, as_json: bool) -> None:
 
 def _say_conversation_kept(memory: Memory) -> None:
     where = (
-        f"message {', '.join(str(i) for i in memory.provenance)}"
+        f"message {', '.join(str(i) for i in memory.provenance)} still says it"
         if memory.provenance
-        else "any message"
+        else "messages that say it keep"
     )
     out.print(
         Text(
-            f"the conversation is kept: {where} still says it in its own words; "
+            f"the conversation is kept: {where} in its own words; "
             f"`hearth memory forget {memory.id} --everywhere` would remove those words too"
         ),
         soft_wrap=True,
@@ -565,7 +578,7 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
                 soft_wrap=True,
             )
             out.print(
-                Text(f"would keep: {', '.join(planned.keep) or 'nothing'} (settings, model files)"),
+                Text(f"would keep: {', '.join(planned.keep) or 'nothing else'} (settings, models)"),
                 soft_wrap=True,
             )
             _print_elsewhere(outside)
