@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pytest
 from agent.context import memory_block, with_memories
 from agent.recall import shown_line_pattern
 from memory.datadir import ensure_data_dir
+from memory.export import forgetting as export_forgetting
 from memory.export.writer import ExportOptions, run_export
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.flags import INSTRUCTION_LIKE
@@ -272,3 +274,22 @@ def test_redacting_a_phrase_changes_words_only(paths: Paths) -> None:
         "[forgotten] notes\n\nthe [forgotten] manual"
     )
     journal.close()
+
+
+def test_exports_in_the_data_dir_lose_words_never_structure(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    row = {"messages": [{"role": "user", "content": "the user guide"}], "weight": 1}
+    sharegpt = {"conversations": [{"from": "human", "value": "a user"}]}
+    (exports / "a.jsonl").write_text(json.dumps(row) + "\n" + json.dumps(sharegpt) + "\n")
+    (exports / "a.card.md").write_text("| file | `a.jsonl` |\n")
+    (exports / "b.parquet").write_bytes(b"PAR1 not really")
+    pattern = re.compile("user", re.IGNORECASE)
+    counts, _ = export_forgetting.redact_exports(exports, [], pattern, "[forgotten]")
+    assert counts == {"files_redacted": 1, "rows_redacted": 2, "files_unreadable": 1}
+    first, second = (json.loads(line) for line in (exports / "a.jsonl").read_text().splitlines())
+    assert first == {"messages": [{"role": "user", "content": "the [forgotten] guide"}],
+                     "weight": 1}  # fmt: skip
+    assert second == {"conversations": [{"from": "human", "value": "a [forgotten]"}]}
+    assert stat.S_IMODE((exports / "a.jsonl").stat().st_mode) == 0o600
+    assert [p.name for p in exports.iterdir() if p.name.startswith(".")] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from memory.journal.signals import ExportRecord
 # `chosen`/`rejected` entries' `content`, ShareGPT's `value`); roles, `from`, weights and labels
 # are structure and stay as written.
 TEXT_KEYS = frozenset({"content", "value"})
+
+log = logging.getLogger(__name__)
 
 
 class OutsideExport(BaseModel):
@@ -98,14 +101,20 @@ def redact_exports(
 ) -> tuple[dict[str, int], dict[int, str]]:
     """Rewrite each export file under exports/ holding the pattern (atomically, 0600): counts,
     and the ledger ids whose files changed with their new sha256 (cards say the new one too)."""
-    counts = {"files_redacted": 0, "rows_redacted": 0}
+    counts = {"files_redacted": 0, "rows_redacted": 0, "files_unreadable": 0}
     by_path = {Path(r.path).resolve(): r.id for r in ledger}
     new_sha: dict[int, str] = {}
     renamed: dict[str, str] = {}
     for path in export_files(exports_dir):
         if path.name.endswith(".card.md"):
             continue  # after its export: the card names the export's new checksum
-        rows = _redact_file(path, pattern, marker)
+        try:
+            rows = _redact_file(path, pattern, marker)
+        except Exception as exc:  # pyarrow's errors and json's alike: a damaged file
+            # Counted and logged, never skipped in silence: this file was not redacted.
+            log.warning("could not redact %s: %s", path, exc)
+            counts["files_unreadable"] += 1
+            continue
         if rows is None:
             continue
         data, changed = rows

@@ -27,7 +27,6 @@ from memory.sqlite import compact_file
 from memory.text import (
     APOSTROPHE,
     CURLY_APOSTROPHE,
-    NOT_NAMES_WHEN_CAPITALISED,
     SEARCH_STOP_WORDS,
     straighten_apostrophes,
 )
@@ -81,8 +80,8 @@ def phrase_problem(phrase: str) -> str | None:
             "characters): it would cut pieces out of other words"
         )
     words = re.findall(r"\w+", trimmed.lower())
-    if all(w in SEARCH_STOP_WORDS or w in NOT_NAMES_WHEN_CAPITALISED for w in words):
-        return f"{trimmed!r} is made only of common words; give words that name what to forget"
+    if all(w in SEARCH_STOP_WORDS for w in words):
+        return f"{trimmed!r} has no word but common ones; give words that name what to forget"
     return None
 
 

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from memory.graph.nodes import KINDS, Kind
 from tui.cli.options import JsonOpt
-from tui.cli.output import err, out, print_json
+from tui.cli.output import err, out, print_json, warn
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -417,6 +417,9 @@ def _print_report(report: ForgetReport) -> None:
         for what, count in getattr(report, name).items():
             table.add_row(name, what, str(count))
     out.print(table)
+    if unreadable := report.exports.get("files_unreadable"):
+        warn(f"{unreadable} export files in exports/ could not be read, so still hold it "
+             "(named in hearth.log): remove them yourself")  # fmt: skip
     _print_elsewhere(report.exports_elsewhere)
 
 
