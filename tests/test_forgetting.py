@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
 import re
 import stat
 import subprocess
@@ -26,7 +28,7 @@ from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage
 from memory.settings import Paths, Settings, resolve_paths
-from tests.conftest import RunHearth
+from tests.conftest import HEARTH, RunHearth
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "The spare key is under the blue flowerpot"
@@ -154,8 +156,12 @@ def test_forgetting_a_memory_everywhere_takes_its_words_from_every_file_in_the_d
     assert SECRET in planted.outside.read_text()
 
 
-def test_a_phrase_forget_shows_what_would_change_and_needs_yes_without_a_terminal(
-    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder, tmp_path: Path
+def test_a_phrase_forget_shows_what_would_change_and_asks_or_needs_yes(
+    run_hearth: RunHearth,
+    paths: Paths,
+    embedder: SentenceEmbedder,
+    tmp_path: Path,
+    hearth_home: Path,
 ) -> None:
     planted = plant(paths, embedder, tmp_path)
     refused = run_hearth("memory", "forget", "--matching", "blue flowerpot")
@@ -172,6 +178,29 @@ def test_a_phrase_forget_shows_what_would_change_and_needs_yes_without_a_termina
     # Nothing changed.
     assert run_hearth("memory", "show", planted.memory.id).returncode == 0
     assert "blue flowerpot" in (paths.data_dir / "exports" / "frozen.jsonl").read_text()
+    # On a terminal it asks; "y" goes ahead.
+    asked = on_a_terminal(hearth_home, ["memory", "forget", "--matching", "blue flowerpot"], "y")
+    assert asked.returncode == 0, asked.stdout
+    assert "would forget 1 memory" in asked.stdout and "forgot 1 memories" in asked.stdout
+    assert "blue flowerpot" not in (paths.data_dir / "exports" / "frozen.jsonl").read_text()
+
+
+def on_a_terminal(home: Path, args: list[str], answer: str) -> subprocess.CompletedProcess[str]:
+    """`hearth ARGS` with a pseudo-terminal for its stdin, answering a question with `answer`."""
+    leader, follower = pty.openpty()
+    os.write(leader, f"{answer}\n".encode())
+    try:
+        return subprocess.run(
+            [str(HEARTH), *args],
+            stdin=follower,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HEARTH_HOME": str(home)},
+            timeout=180,
+        )
+    finally:
+        os.close(leader)
+        os.close(follower)
 
 
 def test_vague_phrases_are_refused_and_a_phrase_never_touches_structure(
