@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from memory.graph.nodes import Hit
+from agent.context import _line
+from memory.graph.flags import INSTRUCTION_LIKE
+from memory.graph.nodes import Hit, Memory
 from memory.settings import MemorySettings
 
 if TYPE_CHECKING:
@@ -44,3 +47,20 @@ def recall(
         kept.append(hit)
         used += cost
     return kept
+
+
+# Stands for the person's name while a line is built: the name in force when a prompt was
+# stored may not be today's.
+_ANY_NAME = "HearthAnyName0"
+
+
+def shown_line_pattern(memory: Memory, texts: Sequence[str]) -> str:
+    """A regular expression for every line by which the model may have been shown this memory
+    with any of these texts (flagged as an order or not, under any name for the person): built
+    with the function that writes the notes, so forgetting finds exactly what was shown."""
+    lines: list[str] = []
+    for text in texts:
+        for flags in ([INSTRUCTION_LIKE], []):  # the longer line first: it ends later
+            line = _line(memory.model_copy(update={"text": text, "flags": flags}), _ANY_NAME)
+            lines.append(re.escape(line).replace(_ANY_NAME, r"[^\n]*?"))
+    return "|".join(dict.fromkeys(lines))

@@ -81,6 +81,12 @@ class DatasetError(HearthError):
     exit_code = 14
 
 
+class ConfirmationError(HearthError):
+    """A forget or purge that needs --yes (no terminal to ask on), or was not confirmed."""
+
+    exit_code = 15
+
+
 class UnhealthyError(HearthError):
     """`hearth doctor` found a problem; each was printed with its fix."""
 
@@ -108,6 +114,7 @@ EXIT_CODES: dict[str, int] = {
         FeedbackError,
         MessageTooLongError,
         DatasetError,
+        ConfirmationError,
         UnhealthyError,
         BackupError,
     )

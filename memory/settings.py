@@ -192,6 +192,11 @@ class Paths(BaseModel):
         return self.data_dir / "runs"
 
     @property
+    def exports_dir(self) -> Path:
+        """Where `hearth export` writes by default; a forget rewrites what is in here."""
+        return self.data_dir / "exports"
+
+    @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
 

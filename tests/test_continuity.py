@@ -18,6 +18,7 @@ from agent.context import BLOCK_END, BLOCK_START, CORE_START
 from agent.learn.consolidation import sleep
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
+from agent.recall import shown_line_pattern
 from agent.startup import Home, load_agent, open_home
 from agent.turn import Agent
 from memory.errors import MessageTooLongError
@@ -300,7 +301,7 @@ def test_forgetting_a_recalled_memory_removes_it_from_what_the_model_sees(
     session = agent.session(new=True)
     asked = agent.run_turn(session.id, "Where is my spare key?")
     assert memory.id in [r.id for r in asked.recalled]
-    agent.store.forget(memory.id, home.journal)
+    agent.store.forget(memory.id, home.journal, shown_as=shown_line_pattern)
     later = agent.run_turn(session.id, "Thanks!")
     everything = json.dumps([m.model_dump(mode="json") for m in home.journal.messages()])
     assert "flowerpot" not in everything

@@ -159,10 +159,10 @@ def test_forget_matching_leaves_the_canary_in_no_file(
     failed = run_hearth("memory", "show", canary)  # the log now holds the canary too
     assert failed.returncode == 9
 
-    report = run_json(run_hearth, "forget", "--matching", canary.upper())
+    report = run_json(run_hearth, "forget", "--matching", canary.upper(), "--yes")
     assert report["memory_ids"] == [planted]
-    assert report["journal"]["messages_redacted"] == 1
-    assert report["log"]["occurrences_scrubbed"] >= 1
+    assert report["journal"]["message_texts_redacted"] == 1
+    assert report["log"]["lines_redacted"] >= 1
     assert report["chroma"] == {"vectors_removed": 1, "vectors_reindexed": 1}
 
     for path in paths.data_dir.rglob("*"):
@@ -180,7 +180,15 @@ def test_forget_by_id_reports_each_store(
     gone, _ = seed(paths, embedder, "I dislike olives", "I like green tea")
     report = run_json(run_hearth, "forget", gone)
     assert report["memory_ids"] == [gone]
-    assert set(report) == {"memory_ids", "memory_db", "chroma", "journal", "log"}
+    assert set(report) == {
+        "memory_ids",
+        "memory_db",
+        "chroma",
+        "journal",
+        "log",
+        "exports",
+        "exports_elsewhere",
+    }
     assert report["memory_db"]["memories"] == 1
     human = run_hearth("memory", "show", gone)
     assert human.returncode == 9

@@ -360,8 +360,14 @@ def test_forget_matching_leaves_the_canary_in_no_file(
         assert report.memory_ids == [planted.id]
         assert report.memory_db["memories"] == 1 and report.memory_db["edges"] == 1
         assert report.chroma["vectors_removed"] == 1
-        assert report.journal == {"prompts_redacted": 0, "messages_redacted": 2}
-        assert report.log == {"occurrences_scrubbed": 1}
+        assert report.journal == {
+            "message_texts_redacted": 1,
+            "prompts_redacted": 1,
+            "notes_shown_redacted": 0,
+            "session_titles_redacted": 1,
+            "feedback_notes_redacted": 0,
+        }
+        assert report.log == {"lines_redacted": 1}
         assert store.search(canary) == [] or all(
             canary.lower() not in h.memory.text.lower() for h in store.search(canary)
         )
@@ -383,7 +389,8 @@ def test_forget_by_id_removes_the_memory_its_vector_and_its_prompt_text(
         prompt = [ChatMessage(role="system", content=f"You remember: {target.text}")]
         reply = journal.append(session.id, "assistant", "Tea time!", prompt=prompt)
         report = store.forget(target.id, journal)
-        assert report.journal["prompts_redacted"] == 1
+        # No agent here to say how notes are shown: the memory's text goes where it appears.
+        assert report.journal["prompts_with_note_removed"] == 1
         assert report.chroma == {"vectors_removed": 1, "vectors_reindexed": len(FACTS) - 1}
         assert "green tea" not in " ".join(top_texts(store, "what do I drink", k=8))
         with pytest.raises(NotFoundError):

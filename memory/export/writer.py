@@ -115,7 +115,7 @@ def run_export(
         command=options.command,
         created_at=record.created_at,
     )
-    with _private_file(card) as fh:
+    with private_file(card) as fh:
         fh.write(text.encode())
     return result.model_copy(
         update={
@@ -149,7 +149,7 @@ def _redact(rows: list[Row], progress: Progress | None) -> Counter[str]:
 
 
 @contextlib.contextmanager
-def _private_file(path: Path) -> Iterator[IO[bytes]]:
+def private_file(path: Path) -> Iterator[IO[bytes]]:
     """A new file, 0600 whatever the umask, written whole or not at all."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -173,7 +173,7 @@ def _private_file(path: Path) -> Iterator[IO[bytes]]:
 def _write(out: Path, rows: list[Row], file_format: FileFormat, progress: Progress | None) -> str:
     """Write the rows; returns the file's sha256."""
     digest = hashlib.sha256()
-    with _private_file(out) as fh:
+    with private_file(out) as fh:
         if file_format == "jsonl":
             for done, row in enumerate(rows, start=1):
                 line = (json.dumps(row.data, ensure_ascii=False) + "\n").encode()
@@ -182,7 +182,7 @@ def _write(out: Path, rows: list[Row], file_format: FileFormat, progress: Progre
                 if progress is not None:
                     progress("writing", done, len(rows))
         else:
-            data = _parquet_bytes([r.data for r in rows])
+            data = parquet_bytes([r.data for r in rows])
             digest.update(data)
             fh.write(data)
             if progress is not None:
@@ -190,10 +190,11 @@ def _write(out: Path, rows: list[Row], file_format: FileFormat, progress: Progre
     return digest.hexdigest()
 
 
-def _parquet_bytes(records: list[dict[str, Any]]) -> bytes:
+def parquet_bytes(records: list[dict[str, Any]], schema: Any = None) -> bytes:
+    """Rows as a parquet file (with `schema`: the one a rewritten file had)."""
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(records), buffer)
+    pq.write_table(pa.Table.from_pylist(records, schema=schema), buffer)
     return buffer.getvalue()

@@ -1,4 +1,12 @@
-"""Forgetting: a memory or a phrase taken out of every store, the log and the files' freed bytes."""
+"""Forgetting: a memory, or a phrase, taken out of every store, the log, exports, and freed bytes.
+
+Two meanings. Forgetting a *memory* removes it from the memory database, its index and history
+texts, and the lines that showed it to the model as a recalled note (stored prompts, and the
+notes kept with a user message); the conversation where it was said stays as it was. Forgetting
+a *phrase* does that for every memory holding it and also replaces the phrase wherever it is
+written: message texts, prompts, titles, feedback notes, the log and the exports under the data
+dir. Only words are replaced, never structure (roles, keys, ids).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +16,35 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel, Field
+
+from memory.export import forgetting as exports
 from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory
 from memory.journal.journal import Journal
 from memory.sqlite import compact_file
-from memory.text import APOSTROPHE, CURLY_APOSTROPHE, straighten_apostrophes
+from memory.text import (
+    APOSTROPHE,
+    CURLY_APOSTROPHE,
+    SEARCH_STOP_WORDS,
+    straighten_apostrophes,
+)
 
 MARKER = "[forgotten]"
+MIN_PHRASE_CHARS = 4
+"""A shorter phrase ("e", "er") would take pieces of unrelated words out of everything."""
+
+ShownAs = Callable[[Memory, Sequence[str]], str]
+"""The regular expression (unanchored) matching every line by which the model may have been
+shown this memory with any of these texts: `agent.recall.shown_line_pattern`, which builds it
+from the very function that writes the notes block."""
 
 
 @dataclass(frozen=True)
 class Reach:
-    """Everything a forget must reach: the memory database and its index, the journal, the log."""
+    """Everything a forget must reach: the memory database and its index, the journal, the log,
+    the exports."""
 
     db: MemoryDB
     index: IndexKeeper
@@ -30,24 +54,76 @@ class Reach:
     log_file: Path
     journal: Journal | None
     """The journal to redact too (None: the memory stores and the log only)."""
+    exports_dir: Path | None = None
+    """The data dir's exports/ (None: exports are neither rewritten nor listed)."""
+    shown_as: ShownAs | None = None
+    """How the model was shown a memory (None: as its one-line text, wherever it appears)."""
 
 
-def forget_matching(reach: Reach, phrase: str) -> ForgetReport:
-    """Forget every memory whose text or subject contains the phrase (ignoring case), and
-    replace the phrase in the journal's messages and prompts and in the log."""
+class ForgetPreview(BaseModel):
+    """What a forget would change, before anything is changed."""
+
+    memories: list[Memory]
+    journal: dict[str, int]
+    snippets: list[str] = Field(default_factory=list)
+    """A few message texts holding the phrase."""
+    log_lines: int
+    exports: exports.ExportScan
+
+
+def phrase_problem(phrase: str) -> str | None:
+    """Why a phrase is too vague to forget everywhere (None: it is fine)."""
+    trimmed = phrase.strip()
+    if len(trimmed) < MIN_PHRASE_CHARS:
+        return (
+            f"{trimmed!r} is too short to forget everywhere (at least {MIN_PHRASE_CHARS} "
+            "characters): it would cut pieces out of other words"
+        )
+    words = re.findall(r"\w+", trimmed.lower())
+    if all(w in SEARCH_STOP_WORDS for w in words):
+        return f"{trimmed!r} has no word but common ones; give words that name what to forget"
+    return None
+
+
+def matching(reach: Reach, phrase: str) -> list[Memory]:
+    """Every memory whose text or subject contains the phrase (ignoring case)."""
     if not phrase.strip():
         raise ValueError("an empty phrase would match every memory")
-    ids = reach.db.matching(phrase)
-    memories = [reach.get(i) for i in ids]
-    return forget(reach, memories, phrase)
+    return [reach.get(i) for i in reach.db.matching(phrase)]
+
+
+def preview(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) -> ForgetPreview:
+    """What `forget(reach, memories, phrase)` would change; nothing is written."""
+    pattern = _pattern(reach, memories, phrase, _texts(reach.db, memories))
+    journal: dict[str, int] = {}
+    snippets: list[str] = []
+    if reach.journal is not None and pattern is not None:
+        if phrase:
+            journal = _journal_counts(reach.journal.redact(pattern, MARKER, dry_run=True))
+            snippets = reach.journal.snippets(pattern)
+        else:
+            shown = reach.journal.redact_shown(pattern, MARKER, dry_run=True)
+            journal = {"prompts_with_note_removed": shown}
+    log_pattern = _log_pattern(memories, phrase)
+    lines = sum(count_lines(p, log_pattern) for p in log_files(reach.log_file))
+    return ForgetPreview(
+        memories=list(memories),
+        journal=journal,
+        snippets=snippets,
+        log_lines=lines,
+        exports=_scan_exports(reach, pattern),
+    )
 
 
 def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) -> ForgetReport:
-    """Remove memories from every store (history keeps a tombstone without their text), and,
-    given a phrase, the phrase wherever it is written."""
+    """Remove memories from every store (history keeps a tombstone without their text) and the
+    lines that showed them to the model, and, given a phrase, the phrase wherever it is
+    written."""
     index = reach.index.for_write()
     db = reach.db
     ids = [m.id for m in memories]
+    # Before the delete takes them: every text a memory had was shown to the model in its time.
+    pattern = _pattern(reach, memories, phrase, _texts(db, memories))
     in_index = len(set(ids) & index.ids()) if ids else 0
     removed: dict[str, int] = {"memories": 0}
     with db.tx() as tx:
@@ -60,20 +136,30 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
             db.redact_history(tx, form, MARKER) for form in _spellings(phrase)
         )
         removed["names"] = db.forget_names(tx, [*(m.text for m in memories), phrase])
-    texts = [m.text for m in memories]
-    journal_counts = _redact_journal(reach.journal, texts, phrase)
+    journal_counts = _redact_journal(reach.journal, pattern, phrase)
     db.compact()
     rebuilt = reach.index.rebuild()
-    scrubbed = sum(
-        scrub_file(path, [*texts, *_spellings(phrase)]) for path in log_files(reach.log_file)
-    )
+    log_pattern = _log_pattern(memories, phrase)
+    scrubbed = sum(scrub_file(path, log_pattern) for path in log_files(reach.log_file))
+    export_counts, elsewhere = _redact_exports(reach, pattern)
     return ForgetReport(
         memory_ids=ids,
         memory_db=removed,
         chroma={"vectors_removed": in_index, "vectors_reindexed": rebuilt},
         journal=journal_counts,
-        log={"occurrences_scrubbed": scrubbed},
+        log={"lines_redacted": scrubbed},
+        exports=export_counts,
+        exports_elsewhere=[e.model_dump() for e in elsewhere],
     )
+
+
+def _texts(db: MemoryDB, memories: Sequence[Memory]) -> dict[str, list[str]]:
+    """Each memory's text and the earlier ones its history keeps (an edit, a merge): every text
+    it had was shown to the model in its time."""
+    return {
+        m.id: list(dict.fromkeys([m.text, *(e.text for e in db.history(m.id) if e.text)]))
+        for m in memories
+    }
 
 
 def _spellings(phrase: str | None) -> list[str]:
@@ -85,17 +171,76 @@ def _spellings(phrase: str | None) -> list[str]:
     return list(dict.fromkeys([phrase, straighten_apostrophes(phrase), curled]))
 
 
+def _pattern(
+    reach: Reach,
+    memories: Sequence[Memory],
+    phrase: str | None,
+    texts: dict[str, list[str]],
+) -> re.Pattern[str] | None:
+    """One pattern for what goes: the memories' lines as shown to the model (first, so a whole
+    line goes rather than the phrase inside it), then the phrase in any case."""
+    parts: list[str] = []
+    for memory in memories:
+        said = texts.get(memory.id) or [memory.text]
+        if reach.shown_as is not None:
+            parts.append(reach.shown_as(memory, said))
+        else:
+            parts += [re.escape(" ".join(t.split())) for t in said]
+    if phrase:
+        parts.append("(?i:" + "|".join(re.escape(s) for s in _spellings(phrase)) + ")")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _log_pattern(memories: Sequence[Memory], phrase: str | None) -> re.Pattern[str] | None:
+    # The log names a memory by its text (as stored), never as the notes line.
+    wanted = [*(m.text for m in memories), *_spellings(phrase)]
+    if not wanted:
+        return None
+    return re.compile("|".join(re.escape(w) for w in wanted if w), re.IGNORECASE)
+
+
+def _journal_counts(counts: dict[str, int]) -> dict[str, int]:
+    return {
+        "message_texts_redacted": counts["texts"],
+        "prompts_redacted": counts["prompts"],
+        "notes_shown_redacted": counts["notes_shown"],
+        "session_titles_redacted": counts["session_titles"],
+        "feedback_notes_redacted": counts["feedback_notes"],
+    }
+
+
 def _redact_journal(
-    journal: Journal | None, texts: Sequence[str], phrase: str | None
+    journal: Journal | None, pattern: re.Pattern[str] | None, phrase: str | None
 ) -> dict[str, int]:
-    if journal is None:
+    if journal is None or pattern is None:
         return {}
-    # Prompts show a memory on one line: a multi-line text is found in that form too.
-    forms = {form for text in texts for form in (text, " ".join(text.split()))}
-    prompts = sum(journal.redact_in_prompts(form, MARKER) for form in forms)
-    messages = sum(journal.redact(form, MARKER) for form in _spellings(phrase))
+    if phrase:
+        counts = _journal_counts(journal.redact(pattern, MARKER))
+    else:
+        counts = {"prompts_with_note_removed": journal.redact_shown(pattern, MARKER)}
     compact_file(journal.path)
-    return {"prompts_redacted": prompts, "messages_redacted": messages}
+    return counts
+
+
+def _scan_exports(reach: Reach, pattern: re.Pattern[str] | None) -> exports.ExportScan:
+    if reach.exports_dir is None or pattern is None:
+        return exports.ExportScan()
+    ledger = reach.journal.exports() if reach.journal is not None else []
+    return exports.scan(reach.exports_dir, ledger, pattern)
+
+
+def _redact_exports(
+    reach: Reach, pattern: re.Pattern[str] | None
+) -> tuple[dict[str, int], list[exports.OutsideExport]]:
+    if reach.exports_dir is None or pattern is None:
+        return {}, []
+    journal = reach.journal
+    ledger = journal.exports() if journal is not None else []
+    counts, new_sha = exports.redact_exports(reach.exports_dir, ledger, pattern, MARKER)
+    if journal is not None:
+        for export_id, sha in new_sha.items():
+            journal.set_export_sha256(export_id, sha)
+    return counts, exports.elsewhere(reach.exports_dir, ledger, pattern)
 
 
 # -- the log ---------------------------------------------------------------------------------
@@ -106,19 +251,27 @@ def log_files(log_file: Path) -> list[Path]:
     return sorted(p for p in log_file.parent.glob(log_file.name + "*") if p.is_file())
 
 
-def scrub_file(path: Path, phrases: Sequence[str], marker: str = MARKER) -> int:
-    """Replace each phrase (ignoring case) in a text file, in place; occurrences replaced."""
-    wanted = [p for p in phrases if p]
-    if not wanted or not path.exists():
+def count_lines(path: Path, pattern: re.Pattern[str] | None) -> int:
+    """Lines of a text file holding the pattern."""
+    if pattern is None or not path.exists():
         return 0
-    pattern = re.compile("|".join(re.escape(p) for p in wanted), re.IGNORECASE)
+    with path.open("r", encoding="utf-8", errors="surrogateescape") as fh:
+        return sum(1 for line in fh if pattern.search(line))
+
+
+def scrub_file(path: Path, pattern: re.Pattern[str] | None, marker: str = MARKER) -> int:
+    """Replace the pattern in a text file, in place; lines changed."""
+    if pattern is None or not path.exists():
+        return 0
     with path.open("r+", encoding="utf-8", errors="surrogateescape") as fh:
-        text, count = pattern.subn(marker, fh.read())
+        lines = fh.read().splitlines(keepends=True)
+        new = [pattern.sub(marker, line) for line in lines]
+        count = sum(a != b for a, b in zip(lines, new, strict=True))
         if count:
             # Rewritten in place (not a new file renamed over it) so a process logging to it
             # keeps writing to the same file.
             fh.seek(0)
-            fh.write(text)
+            fh.write("".join(new))
             fh.truncate()
             fh.flush()
             os.fsync(fh.fileno())

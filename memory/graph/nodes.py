@@ -155,10 +155,14 @@ class MemoryStats(BaseModel):
 
 
 class ForgetReport(BaseModel):
-    """What a forget removed, store by store."""
+    """What a forget removed, store by store (a preview: what it would remove)."""
 
     memory_ids: list[str]
     memory_db: dict[str, int]
     chroma: dict[str, int]
     journal: dict[str, int]
     log: dict[str, int]
+    exports: dict[str, int] = Field(default_factory=dict)
+    """Files under the data dir's exports/ rewritten without what was forgotten."""
+    exports_elsewhere: list[dict[str, Any]] = Field(default_factory=list)
+    """Exports the ledger lists outside the data dir, never touched: path, exists, holds_phrase."""

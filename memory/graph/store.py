@@ -397,23 +397,70 @@ class MemoryStore:
 
     # -- forgetting (memory.graph.forgetting) -------------------------------------------
 
-    def forget(self, memory_id: str, journal: Journal | None = None) -> ForgetReport:
-        """Remove one memory from every store; history keeps a tombstone without its text."""
+    def forget(
+        self,
+        memory_id: str,
+        journal: Journal | None = None,
+        *,
+        shown_as: forgetting.ShownAs | None = None,
+        everywhere: bool = False,
+    ) -> ForgetReport:
+        """Remove one memory from every store and the lines that showed it to the model; history
+        keeps a tombstone without its text. With `everywhere`, its words go too, as a phrase,
+        wherever they are written (see `forget_matching`)."""
         memory = self.get(memory_id)
-        return forgetting.forget(self._reach(journal), [memory])
+        reach = self._reach(journal, shown_as)
+        if everywhere:
+            return forgetting.forget(reach, self._with_matching(memory), memory.text)
+        return forgetting.forget(reach, [memory])
 
-    def forget_matching(self, phrase: str, journal: Journal | None = None) -> ForgetReport:
+    def forget_matching(
+        self,
+        phrase: str,
+        journal: Journal | None = None,
+        *,
+        shown_as: forgetting.ShownAs | None = None,
+    ) -> ForgetReport:
         """Forget every memory whose text or subject contains the phrase (ignoring case), and
-        replace the phrase in the journal's messages and prompts and in the log."""
-        return forgetting.forget_matching(self._reach(journal), phrase)
+        replace the phrase in the journal's message texts and prompts, the log and exports."""
+        reach = self._reach(journal, shown_as)
+        return forgetting.forget(reach, forgetting.matching(reach, phrase), phrase)
 
-    def _reach(self, journal: Journal | None) -> forgetting.Reach:
+    def preview_forget(
+        self,
+        *,
+        memory_id: str | None = None,
+        everywhere: bool = False,
+        phrase: str | None = None,
+        journal: Journal | None = None,
+        shown_as: forgetting.ShownAs | None = None,
+    ) -> forgetting.ForgetPreview:
+        """What `forget(memory_id, everywhere=...)` (a memory id) or `forget_matching(phrase)`
+        would change; nothing is written."""
+        reach = self._reach(journal, shown_as)
+        if memory_id is not None:
+            memory = self.get(memory_id)
+            if not everywhere:
+                return forgetting.preview(reach, [memory])
+            return forgetting.preview(reach, self._with_matching(memory), memory.text)
+        assert phrase is not None
+        return forgetting.preview(reach, forgetting.matching(reach, phrase), phrase)
+
+    def _with_matching(self, memory: Memory) -> builtins.list[Memory]:
+        """The memory, then every other one holding its whole text."""
+        return [memory, *(self.get(i) for i in self._db.matching(memory.text) if i != memory.id)]
+
+    def _reach(
+        self, journal: Journal | None, shown_as: forgetting.ShownAs | None = None
+    ) -> forgetting.Reach:
         return forgetting.Reach(
             db=self._db,
             index=self._keeper,
             get=self.get,
             log_file=self.paths.log_file,
             journal=journal,
+            exports_dir=self.paths.exports_dir,
+            shown_as=shown_as,
         )
 
     # -- rebuilding -------------------------------------------------------------------------

@@ -438,81 +438,120 @@ class Journal:
 
     # -- forgetting ---------------------------------------------------------------------
 
-    def redact(self, phrase: str, marker: str) -> int:
-        """Replace a phrase (ignoring case) with `marker` in every message's text, prompt and
-        meta, and in session titles and feedback notes; returns how many messages changed.
+    def set_export_sha256(self, export_id: int, sha256: str) -> None:
+        """A ledgered export rewritten by a forget: the ledger keeps the file's new checksum."""
+        with self._tx() as db:
+            db.execute("UPDATE exports SET sha256=? WHERE id=?", (sha256, export_id))
 
-        The messages stay (the conversation keeps its shape); only the phrase goes. Freed bytes
-        are zeroed (secure_delete), but the caller must still VACUUM and checkpoint the file.
+    def redact(
+        self, pattern: re.Pattern[str], marker: str, *, dry_run: bool = False
+    ) -> dict[str, int]:
+        """Replace the pattern with `marker` in what people and the model wrote: message texts,
+        the `content` of stored prompts, the notes kept with a user message (meta `shown_as`),
+        session titles and feedback notes. Never keys, roles or ids: the journal keeps its shape.
+        Counts by place (with dry_run: what would change, and nothing is written).
+
+        Freed bytes are zeroed (secure_delete), but the caller must still VACUUM the file.
         """
-        if not phrase:
-            return 0
-        pattern = re.compile(re.escape(phrase), re.IGNORECASE)
         with self._tx() as db:
-            changed = self._redact_messages(db, pattern, marker, own_words=True)
-            for table, column, key in (
-                ("sessions", "title", "id"),
-                ("feedback", "note", "message_id"),
+            counts = self._redact_messages(db, pattern, marker, own_words=True, write=not dry_run)
+            for name, table, column, key in (
+                ("session_titles", "sessions", "title", "id"),
+                ("feedback_notes", "feedback", "note", "message_id"),
             ):
-                for row in db.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
-                    if pattern.search(row[column]):
-                        db.execute(
-                            f"UPDATE {table} SET {column}=? WHERE {key}=?",
-                            (pattern.sub(marker, row[column]), row[key]),
-                        )
-        return changed
+                rows = db.execute(f"SELECT {key}, {column} FROM {table}").fetchall()
+                hits = [r for r in rows if pattern.search(r[column])]
+                if not dry_run:
+                    db.executemany(
+                        f"UPDATE {table} SET {column}=? WHERE {key}=?",
+                        [(pattern.sub(marker, r[column]), r[key]) for r in hits],
+                    )
+                counts[name] = len(hits)
+        return counts
 
-    def redact_in_prompts(self, text: str, marker: str) -> int:
-        """Replace `text` (ignoring case) with `marker` where a memory was shown to the model:
-        stored prompts, and the notes kept with a user message (meta `shown_as`); messages
-        changed. The messages' own words stay: only the memory goes."""
-        if not text:
-            return 0
-        pattern = re.compile(re.escape(text), re.IGNORECASE)
+    def redact_shown(self, pattern: re.Pattern[str], marker: str, *, dry_run: bool = False) -> int:
+        """Replace the pattern (a memory's line as the model was shown it) where the model saw
+        it: the `content` of stored prompts and the notes kept with a user message (meta
+        `shown_as`). The messages' own words stay. Returns how many messages changed."""
         with self._tx() as db:
-            changed = self._redact_messages(db, pattern, marker, own_words=False)
-        return changed
+            counts = self._redact_messages(db, pattern, marker, own_words=False, write=not dry_run)
+        return counts["prompts"] + counts["notes_shown"]
+
+    def snippets(self, pattern: re.Pattern[str], limit: int = 3, width: int = 30) -> list[str]:
+        """A few message texts around where the pattern occurs, for a preview."""
+        found: list[str] = []
+        for row in self._db.execute("SELECT id, text FROM messages ORDER BY id"):
+            match = pattern.search(row["text"])
+            if match is None:
+                continue
+            start, end = max(0, match.start() - width), match.end() + width
+            text = " ".join(row["text"][start:end].split())
+            dots = ("…" if start > 0 else "", "…" if end < len(row["text"]) else "")
+            found.append(f"message {row['id']}: {dots[0]}{text}{dots[1]}")
+            if len(found) == limit:
+                break
+        return found
 
     def _redact_messages(
-        self, db: sqlite3.Connection, pattern: re.Pattern[str], marker: str, *, own_words: bool
-    ) -> int:
-        """Replace the pattern in prompts and meta (and, with own_words, in message texts);
-        freed bytes are zeroed. Returns how many messages changed."""
+        self,
+        db: sqlite3.Connection,
+        pattern: re.Pattern[str],
+        marker: str,
+        *,
+        own_words: bool,
+        write: bool,
+    ) -> dict[str, int]:
+        """Replace the pattern in prompts' contents and meta `shown_as` (and, with own_words,
+        in message texts); freed bytes are zeroed. Counts messages changed in each place."""
         db.execute("PRAGMA secure_delete=ON")
-        changed = 0
-        for row in db.execute("SELECT id, text, prompt_json, meta_json FROM messages").fetchall():
+        counts = {"texts": 0, "prompts": 0, "notes_shown": 0}
+        rows = db.execute("SELECT id, text, prompt_json, meta_json FROM messages").fetchall()
+        for row in rows:
             text = pattern.sub(marker, row["text"]) if own_words else row["text"]
-            prompt = self._redact_json(row["prompt_json"], pattern, marker, ascii=False)
-            meta = self._redact_json(row["meta_json"], pattern, marker, ascii=True)
-            if (text, prompt, meta) != (row["text"], row["prompt_json"], row["meta_json"]):
+            prompt = _redact_prompt(row["prompt_json"], pattern, marker)
+            meta = _redact_meta(row["meta_json"], pattern, marker)
+            counts["texts"] += text != row["text"]
+            counts["prompts"] += prompt != row["prompt_json"]
+            counts["notes_shown"] += meta != row["meta_json"]
+            if write and (text, prompt, meta) != (
+                row["text"],
+                row["prompt_json"],
+                row["meta_json"],
+            ):
                 db.execute(
                     "UPDATE messages SET text=?, prompt_json=?, meta_json=? WHERE id=?",
                     (text, prompt, meta, row["id"]),
                 )
-                changed += 1
-        return changed
+        return counts
 
-    @staticmethod
-    def _redact_json(
-        raw: str | None, pattern: re.Pattern[str], marker: str, *, ascii: bool
-    ) -> str | None:
-        # Replaced inside the parsed strings: in the raw JSON a phrase with quotes, newlines or
-        # (with ascii escaping) non-ASCII letters is spelled differently and would be missed.
-        if raw is None:
-            return None
 
-        def walk(value: Any) -> Any:
-            if isinstance(value, str):
-                return pattern.sub(marker, value)
-            if isinstance(value, list):
-                return [walk(v) for v in value]
-            if isinstance(value, dict):
-                return {k: walk(v) for k, v in value.items()}
-            return value
+def _redact_prompt(raw: str | None, pattern: re.Pattern[str], marker: str) -> str | None:
+    """A stored prompt with the pattern replaced inside each message's `content` only: roles
+    and every other key stay byte for byte, so the prompt still reads as a prompt."""
+    # Parsed, not matched in the raw JSON: there a phrase with quotes, newlines or non-ASCII
+    # letters may be spelled differently, and "user" would match the roles.
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    changed = False
+    for entry in data if isinstance(data, list) else []:
+        content = entry.get("content") if isinstance(entry, dict) else None
+        if isinstance(content, str) and pattern.search(content):
+            entry["content"] = pattern.sub(marker, content)
+            changed = True
+    return json.dumps(data, ensure_ascii=False) if changed else raw
 
-        data = json.loads(raw)
-        redacted = walk(data)
-        return raw if redacted == data else json.dumps(redacted, ensure_ascii=ascii)
+
+def _redact_meta(raw: str | None, pattern: re.Pattern[str], marker: str) -> str | None:
+    """Meta with the pattern replaced in `shown_as`, the one key that holds words."""
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    shown = data.get("shown_as") if isinstance(data, dict) else None
+    if not isinstance(shown, str) or not pattern.search(shown):
+        return raw
+    # Written back as MessageMeta writes it (ASCII escapes), key order kept.
+    return json.dumps({**data, "shown_as": pattern.sub(marker, shown)})
 
 
 def _record_choice(db: sqlite3.Connection, parent_id: int | None, message_id: int, ts: str) -> None:

@@ -84,7 +84,7 @@ class MessageMeta(BaseModel):
     """The message as the model saw it: the recalled-notes block, then the user's words.
     Written by the turn loop (`Agent._recall`) when memory is on; read by `agent.context.shown`
     (every later prompt shows it so), by the turn loop (a regeneration reuses it) and by
-    `Journal.redact_in_prompts` (forgetting a memory removes it here)."""
+    `Journal.redact_shown` (forgetting a memory removes its line here)."""
     recalled_ids: list[str] = Field(default_factory=list)
     """Ids of the memories shown in `shown_as`, best first. Written by `Agent._recall`; read by
     it on later turns (a memory still visible in the history is not recalled again)."""

@@ -7,19 +7,22 @@ import json
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from memory.graph.nodes import KINDS, Kind
 from tui.cli.options import JsonOpt
-from tui.cli.output import out, print_json
+from tui.cli.output import err, out, print_json, warn
 
 if TYPE_CHECKING:
     from agent.startup import Home
-    from memory.graph.nodes import Edge, HistoryEntry, Hit, Memory
+    from memory.graph.forgetting import ForgetPreview
+    from memory.graph.nodes import Edge, ForgetReport, HistoryEntry, Hit, Memory
     from memory.graph.store import MemoryStore
 
 memory_app = typer.Typer(
@@ -345,38 +348,267 @@ def memory_unpin(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     _print_memory(memory, as_json, "unpinned")
 
 
-@memory_app.command("forget")
+def _usage_error(message: str) -> NoReturn:
+    """A bad argument, said in one line (exit 2, like click's usage errors)."""
+    err.print(f"[red]hearth:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _confirm(yes: bool, question: str) -> None:
+    """Go on with --yes; ask on a terminal; otherwise stop (exit 15) having changed nothing."""
+    from memory.errors import ConfirmationError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfirmationError(
+            "this forget needs --yes to go ahead (no terminal to ask on); nothing was changed: "
+            "check what it would change above, then run it again with --yes"
+        )
+    if not typer.confirm(question, default=False):
+        raise ConfirmationError("not confirmed: nothing was changed")
+
+
+# What each journal count of a forget counts, in words.
+_PLACES = {
+    "message_texts_redacted": "message texts",
+    "prompts_redacted": "stored prompts",
+    "notes_shown_redacted": "recalled notes kept with a message",
+    "session_titles_redacted": "session titles",
+    "feedback_notes_redacted": "feedback notes",
+    "prompts_with_note_removed": "stored prompts or notes that showed it",
+}
+
+
+def _print_preview(preview: ForgetPreview, phrase: bool, to: Console = out) -> None:
+    count = len(preview.memories)
+    to.print(Text(f"would forget {count} {'memory' if count == 1 else 'memories'}"))
+    for memory in preview.memories[:5]:
+        to.print(Text(f"  {memory.id}: {memory.text}"))
+    if count > 5:
+        to.print(Text(f"  … and {count - 5} more"))
+    places = [f"{n} {_PLACES.get(what, what)}" for what, n in preview.journal.items()]
+    places.append(f"{preview.log_lines} log lines")
+    places.append(f"{len(preview.exports.inside)} export files in exports/")
+    to.print(
+        Text(("would redact " if phrase else "would remove its notes from ") + ", ".join(places))
+    )
+    for snippet in preview.snippets:
+        to.print(Text(f"  {snippet}"))
+    _print_elsewhere([e.model_dump() for e in preview.exports.elsewhere], to)
+
+
+def _print_elsewhere(listed: list[dict[str, Any]], to: Console = out) -> None:
+    """Exports outside the data dir: never touched, each named with its path."""
+    for entry in listed:
+        if not entry["exists"]:
+            line = f"export elsewhere, no longer there: {entry['path']}"
+        elif entry.get("holds_phrase") is False:
+            line = f"export elsewhere, not touched (does not hold it): {entry['path']}"
+        else:
+            line = f"export elsewhere, NOT touched, still holds it: {entry['path']}"
+        to.print(Text(line), soft_wrap=True)
+
+
+def _print_report(report: ForgetReport) -> None:
+    out.print(Text(f"forgot {len(report.memory_ids)} memories: {' '.join(report.memory_ids)}"))
+    table = Table("store", "what", "count", box=None)
+    for name in ("memory_db", "chroma", "journal", "log", "exports"):
+        for what, count in getattr(report, name).items():
+            table.add_row(name, what, str(count))
+    out.print(table)
+    if unreadable := report.exports.get("files_unreadable"):
+        warn(f"{unreadable} export files in exports/ could not be read, so still hold it "
+             "(named in hearth.log): remove them yourself")  # fmt: skip
+    _print_elsewhere(report.exports_elsewhere)
+
+
+# One paragraph a line: the help renderer wraps paragraphs itself.
+FORGET_HELP = "\n\n".join(
+    [
+        "Forget a memory, a phrase, or everything, for good.",
+        "ID: the memory goes from the memory database, its index and history, and from the "
+        "stored prompts where it was shown to the model as a recalled note. The conversation "
+        "where it was said is kept; add --everywhere to remove its words there too.",
+        "--matching PHRASE: every memory holding the phrase goes, and the phrase is replaced "
+        "wherever it is written: message texts, prompts, titles, feedback notes, the log, and "
+        "export files in the data dir's exports/ (exports written elsewhere are listed, never "
+        "touched). Shows what would change and asks first (--yes: go ahead without asking).",
+        "--everything: every store, log and export in the data dir is removed; config.toml and "
+        "models/ stay. Asks first.",
+    ]
+)
+
+
+@memory_app.command("forget", help=FORGET_HELP)
 def memory_forget(
     memory_id: Annotated[str | None, typer.Argument(help="The memory to forget.")] = None,
+    everywhere: Annotated[
+        bool,
+        typer.Option(
+            "--everywhere",
+            help="With ID: also forget the memory's words as a phrase everywhere (messages, "
+            "prompts, the log, exports), as --matching does.",
+        ),
+    ] = False,
     matching: Annotated[
         str | None,
         typer.Option(
             "--matching",
-            help="Forget every memory containing this phrase and erase it from the journal.",
+            help="Forget every memory containing this phrase and the phrase itself everywhere.",
         ),
     ] = None,
+    everything: Annotated[
+        bool,
+        typer.Option("--everything", help="Remove every store, log and export in the data dir."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without asking.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would change.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Remove a memory (or every trace of a phrase) from every store, for good."""
-    if (memory_id is None) == (matching is None):
-        raise typer.BadParameter("give a memory id or --matching PHRASE (one of them)")
-    if matching is not None and not matching.strip():
-        raise typer.BadParameter("--matching needs a phrase (an empty one would match everything)")
+    if sum((memory_id is not None, matching is not None, everything)) != 1:
+        raise typer.BadParameter(
+            "give a memory id, --matching PHRASE or --everything (one of them)"
+        )
+    if everywhere and memory_id is None:
+        raise typer.BadParameter("--everywhere goes with a memory id")
+    if everything:
+        _forget_everything(yes=yes, dry_run=dry_run, as_json=as_json)
+        return
+    from agent.recall import shown_line_pattern
+    from memory.graph.forgetting import phrase_problem
+
+    if matching is not None and (problem := phrase_problem(matching)):
+        _usage_error(f"--matching {problem}")
+
     with _store(write=True) as (home, store):
-        if matching is not None:
-            report = store.forget_matching(matching, home.journal)
+        journal, shown = home.journal, shown_line_pattern
+        if memory_id is not None and not everywhere:
+            memory = store.get(memory_id)
+            if dry_run:
+                preview = store.preview_forget(memory_id=memory_id, journal=journal, shown_as=shown)
+                _show_preview(preview, as_json, phrase=False)
+                return
+            report = store.forget(memory_id, journal, shown_as=shown)
+            _show_report(report, as_json)
+            if not as_json:
+                _say_conversation_kept(memory)
+            return
+        if memory_id is not None:
+            text = store.get(memory_id).text
+            if problem := phrase_problem(text):
+                _usage_error(f"--everywhere: the memory's text {problem}")
+            preview = store.preview_forget(
+                memory_id=memory_id, everywhere=True, journal=journal, shown_as=shown
+            )
         else:
-            assert memory_id is not None
-            report = store.forget(memory_id, home.journal)
+            assert matching is not None
+            preview = store.preview_forget(phrase=matching, journal=journal, shown_as=shown)
+        if dry_run:
+            _show_preview(preview, as_json, phrase=True)
+            return
+        if not yes:  # what would change, before the question (beside --json's stdout)
+            _print_preview(preview, phrase=True, to=err if as_json else out)
+        _confirm(yes, "Forget all of this, for good?")
+        if memory_id is not None:
+            report = store.forget(memory_id, journal, shown_as=shown, everywhere=True)
+        else:
+            assert matching is not None
+            report = store.forget_matching(matching, journal, shown_as=shown)
+    _show_report(report, as_json)
+
+
+def _show_preview(preview: ForgetPreview, as_json: bool, *, phrase: bool) -> None:
+    if as_json:
+        print_json(preview.model_dump(mode="json"))
+    else:
+        _print_preview(preview, phrase)
+
+
+def _show_report(report: ForgetReport, as_json: bool) -> None:
     if as_json:
         print_json(report.model_dump(mode="json"))
+    else:
+        _print_report(report)
+
+
+def _say_conversation_kept(memory: Memory) -> None:
+    where = (
+        f"message {', '.join(str(i) for i in memory.provenance)} still says it"
+        if memory.provenance
+        else "messages that say it keep"
+    )
+    out.print(
+        Text(
+            f"the conversation is kept: {where} in its own words; "
+            f"`hearth memory forget {memory.id} --everywhere` would remove those words too"
+        ),
+        soft_wrap=True,
+    )
+
+
+def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
+    """Every store, log and export in the data dir removed, under the data dir lock."""
+    import logging
+
+    from agent.startup import open_home
+    from memory import erase
+    from memory.export.forgetting import elsewhere
+
+    home = open_home(write_lock=True)
+    try:
+        paths = home.paths
+        planned = erase.plan(paths)
+        outside = [
+            e.model_dump() for e in elsewhere(paths.exports_dir, home.journal.exports(), None)
+        ]
+        data = {
+            "data_dir": str(paths.data_dir),
+            **planned.model_dump(),
+            "exports_elsewhere": outside,
+        }
+        if as_json and (dry_run or yes):
+            if dry_run:
+                print_json(data)
+                return
+        else:
+            out.print(
+                Text(
+                    f"would remove from {paths.data_dir}: {', '.join(planned.remove) or 'nothing'}"
+                ),
+                soft_wrap=True,
+            )
+            out.print(
+                Text(f"would keep: {', '.join(planned.keep) or 'nothing else'} (settings, models)"),
+                soft_wrap=True,
+            )
+            _print_elsewhere(outside)
+            if dry_run:
+                return
+        _confirm(yes, "Remove all of this, for good?")
+        home.journal.close()
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+            root.removeHandler(handler)  # the log is about to go; nothing more is written to it
+            handler.close()
+        done = erase.erase(paths)
+    finally:
+        home.close()
+    if as_json:
+        print_json({**data, **done.model_dump()})
         return
-    out.print(Text(f"forgot {len(report.memory_ids)} memories: {' '.join(report.memory_ids)}"))
-    table = Table("store", "what", "count", box=None)
-    for name in ("memory_db", "chroma", "journal", "log"):
-        for what, count in getattr(report, name).items():
-            table.add_row(name, what, str(count))
-    out.print(table)
+    out.print(
+        Text(f"removed from {paths.data_dir}: {', '.join(done.remove) or 'nothing'}"),
+        soft_wrap=True,
+    )
+    out.print(Text(f"kept: {', '.join(done.keep) or 'nothing'}"), soft_wrap=True)
+    if outside:
+        out.print(
+            Text("exports written elsewhere were not touched (listed above): delete them yourself"),
+            soft_wrap=True,
+        )
 
 
 @memory_app.command("rebuild")
