@@ -298,7 +298,7 @@ def test_export_writes_what_it_always_wrote(name: str, home: Path, tmp_path: Pat
         shutil.copyfile(target, golden_rows)
     assert rows == [json.loads(line) for line in golden_rows.read_text("utf-8").splitlines()]
 
-    card = (out / f"{name}.card.md").read_text(encoding="utf-8")
+    card = (out / f"{name}.jsonl.card.md").read_text(encoding="utf-8")
     card = re.sub(r"^\| written \| .* \|$", "| written | <now> |", card, count=1, flags=re.M)
     check(card.replace(str(out), "$OUT"), GOLDEN / f"export_{name}.card.md")
 
