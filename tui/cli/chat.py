@@ -10,6 +10,7 @@ import typer
 
 from tui.cli.options import JsonOpt, JsonTextOpt, ModelOpt, NoMemoryOpt, model_overrides
 from tui.cli.output import note, out, print_json, warn
+from tui.stop_signals import exit_code, raise_on_stop_signals, received
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -68,6 +69,8 @@ def say(
     from agent.turn import check_length
 
     text = _message(message)
+    # Killed by a service manager or a closed terminal, the reply is kept as a ctrl+c keeps it.
+    raise_on_stop_signals()
     home = open_home(model_overrides(model), write_lock=True)
     try:
         check_length(text, home.settings.chat)  # before seconds of model loading
@@ -85,7 +88,7 @@ def say(
     else:
         sys.stdout.write("\n")
     if result.status == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(exit_code(received()))
 
 
 def regenerate(
