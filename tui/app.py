@@ -111,14 +111,16 @@ class HearthApp(App[None]):
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30, markup=False)
         self.load_model()
-        loop = asyncio.get_running_loop()
-        for sig in STOP_SIGNALS:
-            loop.add_signal_handler(sig, self._end_by_signal, sig)
+        if threading.current_thread() is threading.main_thread():  # where signals arrive
+            loop = asyncio.get_running_loop()
+            for sig in STOP_SIGNALS:
+                loop.add_signal_handler(sig, self._end_by_signal, sig)
 
     def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in STOP_SIGNALS:
-            loop.remove_signal_handler(sig)
+        if threading.current_thread() is threading.main_thread():
+            loop = asyncio.get_running_loop()
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
 
     def _end_by_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: like ctrl+q, the reply so far is kept as interrupted."""
