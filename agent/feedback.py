@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from agent.turn import Agent, TurnResult
-from memory.errors import FeedbackError, NotFoundError
+from memory.errors import FeedbackError
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message
 from memory.journal.signals import Feedback
@@ -37,7 +37,7 @@ def regenerate(
     message = agent.journal.message(turn_id)
     user_id = message.id if message.role == "user" else message.parent_id
     if user_id is None or message.role == "system":
-        raise NotFoundError(f"message {turn_id} answers nothing; regenerate a reply or a user turn")
+        raise FeedbackError(f"message {turn_id} answers nothing; regenerate a reply or a user turn")
     sampling = agent.settings.sampling.model_copy(update={"seed": secrets.randbits(31)})
     result = agent.reply_to(user_id, on_piece=on_piece, stop=stop, sampling=sampling)
     agent.journal.choose(result.turn_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.context import system_prompt
 from agent.runtime.backend import LlamaBackend
 from agent.runtime.crashes import RunGuard, enable_fault_log, run_name
 from agent.runtime.factory import extra_buffers
@@ -15,8 +16,9 @@ from agent.runtime.model_files import ResolvedModel, resolve_model
 from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
 from memory.datadir import DataDirLock, ensure_data_dir
+from memory.errors import ConfigError
 from memory.journal.journal import Journal
-from memory.journal.schemas import ModelInfo
+from memory.journal.schemas import ChatMessage, ModelInfo
 from memory.settings import Paths, Settings, load_settings, resolve_paths
 
 if TYPE_CHECKING:
@@ -108,4 +110,24 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
         path=str(backend.path),
         sha256=home.journal.model_sha256(backend.path),
     )
-    return Agent(home.settings, home.journal, backend, info, store)
+    agent = Agent(home.settings, home.journal, backend, info, store)
+    check_window(agent)
+    return agent
+
+
+def check_window(agent: Agent) -> None:
+    """The system prompt the settings make must leave room in the window for a message.
+
+    Counted once the model is loaded (its tokenizer and n_ctx are known), before any turn."""
+    chat = agent.settings.chat
+    persona = agent.backend.count_tokens(
+        [ChatMessage(role="system", content=system_prompt(chat.persona, [], chat.user_name))]
+    )
+    # A message and its template need some room beside the persona: a quarter of the budget.
+    room = agent.budget - agent.budget // 4
+    if persona > room:
+        raise ConfigError(
+            f"chat.persona is {persona:,} tokens, more than the {room:,} this window allows "
+            f"(model.n_ctx = {agent.settings.model.n_ctx:,} less sampling.max_tokens, with room "
+            "for a message); shorten chat.persona or raise model.n_ctx"
+        )

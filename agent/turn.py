@@ -26,7 +26,7 @@ from memory.journal.schemas import (
     Status,
     Usage,
 )
-from memory.settings import SamplingSettings, Settings
+from memory.settings import ChatSettings, SamplingSettings, Settings
 
 if TYPE_CHECKING:
     from memory.graph.nodes import Hit
@@ -65,6 +65,16 @@ class TurnResult(BaseModel):
     recalled: list[Recalled] = Field(default_factory=list)
     stored: list[str] = Field(default_factory=list)
     """Memory ids written or changed after this turn (episodes of trimmed messages included)."""
+
+
+def check_length(text: str, chat: ChatSettings) -> None:
+    """Refuse a message past `chat.max_message_chars` (a command checks before loading a model)."""
+    limit = chat.max_message_chars
+    if len(text) > limit:
+        raise MessageTooLongError(
+            f"that message has {len(text):,} characters, more than chat.max_message_chars "
+            f"({limit:,}); send a shorter one, or raise the setting"
+        )
 
 
 class Agent:
@@ -111,12 +121,7 @@ class Agent:
         """One full turn. The user's message is committed before the model starts.
 
         `use_memory=False` is a temporary turn: no memory is read or written."""
-        limit = self.settings.chat.max_message_chars
-        if len(text) > limit:
-            raise MessageTooLongError(
-                f"that message has {len(text):,} characters, more than chat.max_message_chars "
-                f"({limit:,}); send a shorter one, or raise the setting"
-            )
+        check_length(text, self.settings.chat)
         with self._busy:
             user = self.journal.append(
                 session_id,

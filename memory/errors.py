@@ -99,23 +99,10 @@ class BackupError(HearthError):
     exit_code = 19
 
 
-EXIT_CODES: dict[str, int] = {
-    cls.__name__: cls.exit_code
-    for cls in (
-        ConfigError,
-        ModelNotFoundError,
-        ModelInvalidError,
-        DataDirNewerError,
-        DataDirLockedError,
-        EmbedderChangedError,
-        NotFoundError,
-        StorageError,
-        ExportError,
-        FeedbackError,
-        MessageTooLongError,
-        DatasetError,
-        ConfirmationError,
-        UnhealthyError,
-        BackupError,
-    )
-}
+def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
+
+
+# Derived, so a new error class cannot be left out; the README's "Exit codes" table is checked
+# against it (tests/test_exit_codes.py).
+EXIT_CODES: dict[str, int] = {cls.__name__: cls.exit_code for cls in _every_error(HearthError)}

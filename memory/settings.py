@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import sys
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -23,6 +25,10 @@ APP_NAME = "hearth"
 
 ExtraBuffers = Literal["auto", "on", "off"]
 
+# Every number has bounds: a value pydantic accepts (1e20 reads as an int) must not crash later.
+MAX_CTX = 1 << 21
+"""The largest context window (2M tokens) any setting that counts tokens may ask for."""
+
 
 class _Section(BaseModel):
     # Unknown keys are errors: a typo in config.toml must not be silently ignored.
@@ -40,13 +46,13 @@ class ModelSettings(_Section):
 
     path: Path | None = None
     """A GGUF file to chat with; unset means models/ folders, then the embedded default."""
-    n_ctx: int = Field(4096, ge=256)
+    n_ctx: int = Field(4096, ge=256, le=MAX_CTX)
     """Context window in tokens."""
-    n_threads: int = Field(default_factory=_default_threads, ge=1)
+    n_threads: int = Field(default_factory=_default_threads, ge=1, le=1024)
     """Threads llama.cpp uses for generation."""
-    n_batch: int = Field(256, ge=8)
+    n_batch: int = Field(256, ge=8, le=MAX_CTX)
     """Prompt-processing batch size."""
-    n_gpu_layers: int = 0
+    n_gpu_layers: int = Field(0, ge=-1, le=10_000)
     """Layers to offload to a GPU (-1 = all); 0 on CPU-only machines."""
     chat_template: str | None = None
     """A Jinja chat template to use instead of the one in the GGUF's metadata."""
@@ -58,14 +64,14 @@ class ModelSettings(_Section):
 class SamplingSettings(_Section):
     """How replies are sampled."""
 
-    temperature: float = Field(0.7, ge=0.0)
+    temperature: float = Field(0.7, ge=0.0, le=100.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
-    top_k: int = Field(40, ge=0)
+    top_k: int = Field(40, ge=0, le=1_000_000)
     min_p: float = Field(0.05, ge=0.0, le=1.0)
-    repeat_penalty: float = Field(1.1, ge=0.0)
-    max_tokens: int = Field(512, ge=1)
+    repeat_penalty: float = Field(1.1, ge=0.0, le=100.0)
+    max_tokens: int = Field(512, ge=1, le=MAX_CTX)
     """The most tokens one reply may have (also the reserve kept free in the window)."""
-    seed: int | None = None
+    seed: int | None = Field(None, ge=-1, le=2**32 - 1)
     ignore_eos: bool = False
     """Keep generating past end-of-sequence until max_tokens (benchmarks and tests)."""
 
@@ -82,50 +88,50 @@ class ChatSettings(_Section):
     """The system prompt: who Hearth is."""
     newline_key: str = "ctrl+j"
     """The key that inserts a newline in the chat input (enter sends)."""
-    max_message_chars: int = Field(200_000, ge=1)
+    max_message_chars: int = Field(200_000, ge=1, le=100_000_000)
     """Longer messages are refused with a message (a stray 10 MB paste), never half-sent."""
 
 
 class MemorySettings(_Section):
     """How memories are embedded, indexed and recalled (the fusion: memory/graph/retrieval.py)."""
 
-    k: int = Field(8, ge=1)
+    k: int = Field(8, ge=1, le=1000)
     """How many memories a search returns by default."""
-    overfetch: int = Field(5, ge=1)
+    overfetch: int = Field(5, ge=1, le=100)
     """Each ranker fetches k * overfetch candidates; filters then run on those in SQLite."""
-    ef_search: int = Field(256, ge=16)
+    ef_search: int = Field(256, ge=16, le=100_000)
     """HNSW search width in Chroma; at least k * overfetch. Chroma's default is not reproducible."""
-    ef_construction: int = Field(128, ge=16)
+    ef_construction: int = Field(128, ge=16, le=100_000)
     """HNSW build width: higher builds slower and recalls better."""
-    rrf_k: float = Field(60.0, gt=0.0)
+    rrf_k: float = Field(60.0, gt=0.0, le=1e6)
     """Reciprocal-rank fusion constant: a hit at rank r adds weight / (rrf_k + r)."""
-    weight_dense: float = Field(1.0, ge=0.0)
+    weight_dense: float = Field(1.0, ge=0.0, le=1000.0)
     """Fusion weight of the embedding (cosine) ranking."""
-    weight_lexical: float = Field(1.0, ge=0.0)
+    weight_lexical: float = Field(1.0, ge=0.0, le=1000.0)
     """Fusion weight of the FTS5 bm25 ranking."""
-    weight_recency: float = Field(0.3, ge=0.0)
+    weight_recency: float = Field(0.3, ge=0.0, le=1000.0)
     """Fusion weight of the recency ranking (most recently learned first)."""
-    weight_importance: float = Field(0.3, ge=0.0)
+    weight_importance: float = Field(0.3, ge=0.0, le=1000.0)
     """Fusion weight of the importance ranking."""
-    weight_graph: float = Field(0.5, ge=0.0)
+    weight_graph: float = Field(0.5, ge=0.0, le=1000.0)
     """Fusion weight of one hop of graph neighbours of the best dense and lexical hits."""
-    weight_person: float = Field(1.0, ge=0.0)
+    weight_person: float = Field(1.0, ge=0.0, le=1000.0)
     """Fusion weight of being about someone the query names (stored under them, or the user's
     own memory that says their name), such memories ranked among themselves by the rest."""
     person_relevance: float = Field(0.5, ge=0.0, le=1.0)
     """A memory about a named person is lifted only if its meaning is at least this share of
     the best match's cosine similarity: facts about them off the question's topic stay put."""
-    graph_seeds: int = Field(5, ge=0)
+    graph_seeds: int = Field(5, ge=0, le=1000)
     """How many of the best hits lend their neighbours to the graph ranking."""
-    recency_half_life_days: float = Field(30.0, gt=0.0)
+    recency_half_life_days: float = Field(30.0, gt=0.0, le=1e6)
     """Age at which a memory's recency score halves (shown in each hit's `recency`)."""
-    embed_batch_size: int = Field(64, ge=1)
+    embed_batch_size: int = Field(64, ge=1, le=4096)
     """Texts embedded per batch."""
-    recall_k: int = Field(6, ge=0)
+    recall_k: int = Field(6, ge=0, le=200)
     """The most memories shown with one message."""
-    recall_tokens: int = Field(256, ge=0)
+    recall_tokens: int = Field(256, ge=0, le=MAX_CTX)
     """Token budget for the memories shown with one message."""
-    recall_min_score: float = Field(0.0, ge=0.0)
+    recall_min_score: float = Field(0.0, ge=0.0, le=1000.0)
     """Fused score below which a memory is not shown (0: keep the best recall_k)."""
 
 
@@ -237,12 +243,60 @@ def load_settings(paths: Paths, overrides: dict[str, Any] | None = None) -> Sett
                 tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{cfg} is not valid TOML: {exc}; fix or remove it") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{cfg} is not UTF-8 text (byte {exc.start}); save it as UTF-8 or remove it"
+            ) from exc
         except OSError as exc:
             raise ConfigError(f"cannot read {cfg}: {exc.strerror}") from exc
     token = _config_file.set(cfg if cfg.exists() else None)
     try:
-        return Settings(**(overrides or {}))
+        settings = Settings(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(_format_error(exc, cfg)) from exc
     finally:
         _config_file.reset(token)
+    for line in unknown_environment():
+        if line not in _warned:
+            _warned.add(line)
+            # The CLI's consoles live above this layer; this is its `hearth: warning:` line.
+            print(f"hearth: warning: {line}", file=sys.stderr)
+    return settings
+
+
+_warned: set[str] = set()
+
+# Read by scripts/setup, not by Hearth: never warned about.
+_NOT_SETTINGS = {
+    "HEARTH_LLAMA_NATIVE": "scripts/setup",
+    "HEARTH_LLAMA_CMAKE_ARGS": "scripts/setup",
+    "HEARTH_WHEEL_CACHE": "scripts/setup",
+}
+
+
+def _known_variables() -> dict[str, str]:
+    """HEARTH_SECTION__FIELD for every setting (and HEARTH_SECTION, a whole section as JSON)."""
+    known = {"HEARTH_HOME": "home", **_NOT_SETTINGS}
+    for section, info in Settings.model_fields.items():
+        known[f"HEARTH_{section.upper()}"] = section
+        model = info.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for name in model.model_fields:
+            known[f"HEARTH_{section.upper()}__{name.upper()}"] = f"{section}.{name}"
+    return known
+
+
+def unknown_environment() -> list[str]:
+    """A line for each HEARTH_* variable that names no setting: pydantic-settings ignores them,
+    so a misspelled section (HEARTH_SAMPLNG__TEMPERATURE) would silently change nothing."""
+    known = _known_variables()
+    lines = []
+    for var in sorted(os.environ):
+        name = var.upper()
+        if not name.startswith("HEARTH_") or name in known:
+            continue
+        settings = [k for k in known if k not in _NOT_SETTINGS]
+        close = difflib.get_close_matches(name, settings, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]} ({known[close[0]]})?" if close else ""
+        lines.append(f"{var} names no setting and is ignored{hint}")
+    return lines

@@ -11,7 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import RunHearth
+import pytest
+
+from tests.conftest import HEARTH, RunHearth
 
 LONG_REPLY = """
 from agent.startup import load_agent, open_home
@@ -141,3 +143,42 @@ def test_a_segfault_mid_reply_is_reported_once_at_the_next_start(
     assert again.returncode == 0 and again.stderr == ""
     assert json.loads(again.stdout)["incomplete"] == 1
     assert list((hearth_home / "runs").iterdir()) == []
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_mid_reply_saves_it_interrupted_and_closes_the_run(
+    run_hearth: RunHearth, hearth_home: Path, sig: signal.Signals, code: int
+) -> None:
+    # `hearth say` itself, killed as a service manager (SIGTERM) or a closed terminal (SIGHUP) does.
+    proc = subprocess.Popen(
+        [str(HEARTH), "say", "Tell me everything you know about the sea.", "--no-memory"],
+        env={
+            **os.environ,
+            "HEARTH_HOME": str(hearth_home),
+            "HEARTH_SAMPLING__MAX_TOKENS": "3000",
+            "HEARTH_SAMPLING__IGNORE_EOS": "true",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    journal = hearth_home / "journal.sqlite3"
+    try:
+        deadline = time.monotonic() + 60
+        while not journal.exists() and time.monotonic() < deadline:  # the process starting
+            time.sleep(0.2)
+        _wait_for_partial(journal, proc, timeout=120)
+        os.kill(proc.pid, sig)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, stderr
+    assert b"Traceback" not in stderr
+    reply = _rows(journal)[-1]
+    assert reply["role"] == "assistant" and reply["status"] == "interrupted"
+    assert isinstance(reply["text"], str) and len(reply["text"]) > 20
+    # The run ended cleanly: no marker left, so the next start reports no crash.
+    assert not list((hearth_home / "runs").iterdir())
+    status = run_hearth("logs", "status", "--json")
+    assert status.returncode == 0 and "ended without closing" not in status.stderr, status.stderr
+    assert json.loads(status.stdout)["incomplete"] == 0

@@ -268,7 +268,7 @@ def test_only_new_exports_nothing_the_second_time(journal: Journal, tmp_path: Pa
     assert first.rows == 3
     second = export(journal, tmp_path / "2.jsonl", kind="dpo", only_new=True)
     assert second.rows == 0 and second.path is None
-    assert not (tmp_path / "2.jsonl").exists() and not (tmp_path / "2.card.md").exists()
+    assert not (tmp_path / "2.jsonl").exists() and not (tmp_path / "2.jsonl.card.md").exists()
     # Another kind has its own ledger of what it trained.
     assert export(journal, tmp_path / "3.jsonl", kind="kto", only_new=True).rows == 2
 
@@ -298,9 +298,20 @@ def test_exports_and_cards_are_private_files(journal: Journal, tmp_path: Path) -
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_file_of_another_format_beside_it_has_its_own_card(
+    journal: Journal, tmp_path: Path
+) -> None:
+    jsonl = export(journal, tmp_path / "sft.jsonl", kind="sft")
+    parquet = export(journal, tmp_path / "sft.parquet", kind="sft", file_format="parquet")
+    assert jsonl.card == tmp_path / "sft.jsonl.card.md"
+    assert parquet.card == tmp_path / "sft.parquet.card.md"
+    assert "data_files: sft.jsonl" in jsonl.card.read_text()
+    assert "data_files: sft.parquet" in parquet.card.read_text()
+
+
 def test_the_card_counts_what_the_file_holds(journal: Journal, tmp_path: Path) -> None:
     result = export(journal, tmp_path / "dpo.jsonl", kind="dpo", redact=True)
-    assert result.card == tmp_path / "dpo.card.md"
+    assert result.card == tmp_path / "dpo.jsonl.card.md"
     card = result.card.read_text()
     assert "data_files: dpo.jsonl" in card
     assert "| rows | 3 |" in card
@@ -329,11 +340,11 @@ def test_cli_export_writes_file_and_card_in_the_data_dir(
     done = run_hearth("export", "sft", "--redact")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("wrote 2 sft rows to ")
-    files = sorted((hearth_home / "exports").iterdir())
-    assert [p.suffix for p in files] == [".md", ".jsonl"]
+    data, card = sorted((hearth_home / "exports").iterdir())
+    assert data.suffix == ".jsonl" and card.name == f"{data.name}.card.md"
     assert stat.S_IMODE((hearth_home / "exports").stat().st_mode) == 0o700
-    assert EMAIL not in files[1].read_text()
-    assert "hearth export sft --redact" in files[0].read_text()
+    assert EMAIL not in data.read_text()
+    assert "hearth export sft --redact" in card.read_text()
 
 
 def test_cli_empty_export_says_so_and_writes_nothing(

@@ -76,11 +76,11 @@ def test_choosing_an_earlier_reply_keeps_the_conversation_that_went_on(journal: 
 def test_only_replies_can_be_chosen_or_rated(journal: Journal) -> None:
     chat = Chat(journal, journal.create_session().id)
     user, _reply = turn(chat, "hello", "Hi!", 0)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(FeedbackError):
         choose(journal, user.id)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(FeedbackError):
         feedback(journal, user.id, rating=1)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError):  # no such message at all
         feedback(journal, 4242, rating=1)
 
 
@@ -225,7 +225,7 @@ def test_cli_choose_edit_and_feedback(chat_ids: dict[str, int], run_hearth: RunH
 
 def test_cli_feedback_errors_are_one_line(chat_ids: dict[str, int], run_hearth: RunHearth) -> None:
     on_user = run_hearth("feedback", str(chat_ids["user"]), "--up")
-    assert on_user.returncode == NotFoundError.exit_code
+    assert on_user.returncode == FeedbackError.exit_code == 12  # the README's row
     assert on_user.stderr.count("\n") == 1 and "not a reply" in on_user.stderr
     unchanged = run_hearth("edit", str(chat_ids["first"]), "Hi!")
     assert unchanged.returncode == FeedbackError.exit_code

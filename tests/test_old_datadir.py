@@ -2,10 +2,13 @@
 
 `tests/fixtures/old_datadir/` was written through the `hearth` command line only, by
 `tests/fixtures/make_old_datadir.py` (its docstring says what is in it). Each test here copies it
-into its own tmp dir, runs one command on the copy as a subprocess (TZ=UTC, COLUMNS=200, so
-times and tables print the same everywhere) and compares what it prints with a golden file under
-`tests/fixtures/old_datadir_golden/`, one per command. It guards refactors that must not change
-behaviour: a newer Hearth must read this data dir and print exactly this.
+into its own tmp dir, runs one command on the copy (TZ=UTC, COLUMNS=200, so times and tables
+print the same everywhere) and compares what it prints with a golden file under
+`tests/fixtures/old_datadir_golden/`, one per command. Commands run in this process through
+`main()` (tests/cli_inprocess.py: a subprocess each cost ~1.5 s of imports, minutes in all);
+`test_a_subprocess_prints_the_same` runs a few as the installed `hearth` to show that is equal.
+It guards refactors that must not change behaviour: a newer Hearth must read this data dir and
+print exactly this.
 
 After an intended change of output (or a rebuilt fixture), rewrite the golden files with
 
@@ -39,6 +42,7 @@ from typing import Any, Literal
 
 import pytest
 
+from tests.cli_inprocess import Done, run_main
 from tests.conftest import HEARTH
 
 HERE = Path(__file__).parent
@@ -222,19 +226,22 @@ def home(hearth_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return hearth_home.resolve()
 
 
-def hearth(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "HEARTH_HOME": str(home),
-        "TZ": "UTC",
-        "COLUMNS": "200",
-        "PYTHONIOENCODING": "utf-8",
-    }
+def _env(home: Path) -> dict[str, str]:
+    return {"HEARTH_HOME": str(home), "TZ": "UTC", "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
+
+
+def hearth(home: Path, *args: str) -> Done:
+    """`hearth ARGS` on this copy, in this process."""
+    return run_main(*args, env=_env(home))
+
+
+def hearth_subprocess(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`hearth ARGS` on this copy, as the installed command."""
     return subprocess.run(
         [str(HEARTH), *args],
         capture_output=True,
         encoding="utf-8",
-        env=env,
+        env={**os.environ, **_env(home)},
         timeout=300,
         stdin=subprocess.DEVNULL,
     )
@@ -270,10 +277,7 @@ def check(actual: str, golden: Path, *, as_json: bool = False) -> None:
     assert actual == expected
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_reading_command_prints_what_it_always_printed(name: str, home: Path) -> None:
-    case = CASES[name]
-    done = hearth(home, *case.args)
+def _check_case(case: Case, done: Done | subprocess.CompletedProcess[str], home: Path) -> None:
     assert done.returncode == case.exit_code, done.stdout + done.stderr
     if case.form == "error":
         actual = f"exit {done.returncode}\n{done.stderr.replace(str(home), '$HEARTH_HOME')}"
@@ -282,6 +286,24 @@ def test_reading_command_prints_what_it_always_printed(name: str, home: Path) ->
         if case.form == "search":
             actual = _search_json(actual)
     check(actual, case.golden, as_json=case.form in ("json", "search"))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_reading_command_prints_what_it_always_printed(name: str, home: Path) -> None:
+    case = CASES[name]
+    _check_case(case, hearth(home, *case.args), home)
+
+
+# Tables, JSON and an error line, as the installed command prints them (a search would add
+# seconds of torch for nothing: the embedder runs the same in this process).
+@pytest.mark.parametrize(
+    "name", ["logs_list", "logs_show_13__json", "logs_show_missing", "memory_list"]
+)
+def test_a_subprocess_prints_the_same(name: str, home: Path) -> None:
+    if UPDATE:
+        pytest.skip("goldens are written in process")
+    case = CASES[name]
+    _check_case(case, hearth_subprocess(home, *case.args), home)
 
 
 @pytest.mark.parametrize("name", list(EXPORTS))
@@ -298,14 +320,15 @@ def test_export_writes_what_it_always_wrote(name: str, home: Path, tmp_path: Pat
         shutil.copyfile(target, golden_rows)
     assert rows == [json.loads(line) for line in golden_rows.read_text("utf-8").splitlines()]
 
-    card = (out / f"{name}.card.md").read_text(encoding="utf-8")
+    card = (out / f"{name}.jsonl.card.md").read_text(encoding="utf-8")
     card = re.sub(r"^\| written \| .* \|$", "| written | <now> |", card, count=1, flags=re.M)
     check(card.replace(str(out), "$OUT"), GOLDEN / f"export_{name}.card.md")
 
 
 def test_export_as_text(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = hearth(home, "export", "kto", "--out", str(out / "kto.jsonl"))
+    # The installed command, once: an export writes files and a ledger row, not only output.
+    done = hearth_subprocess(home, "export", "kto", "--out", str(out / "kto.jsonl"))
     assert done.returncode == 0, done.stdout + done.stderr
     check(done.stdout.replace(str(out), "$OUT"), GOLDEN / "export_kto.txt")
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 from pathlib import Path
 
+from memory.errors import MessageTooLongError
 from memory.journal.journal import Journal
-from tests.conftest import RunHearth
+from tests.conftest import HEARTH, RunHearth
 
 
 def _say(run_hearth: RunHearth, *args: str) -> dict[str, object]:
@@ -100,3 +103,45 @@ def test_models_dir_gguf_is_preferred_over_the_default(
     reply = json.loads(result.stdout)
     shown = json.loads(run_hearth("logs", "show", str(reply["turn_id"]), "--json").stdout)
     assert shown["model"]["path"].endswith("no-template.gguf")
+
+
+def _say_stdin(
+    hearth_home: Path, stdin: bytes, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [str(HEARTH), "say", *args],
+        input=stdin,
+        capture_output=True,
+        env={
+            **os.environ,
+            "HEARTH_HOME": str(hearth_home),
+            "HEARTH_SAMPLING__MAX_TOKENS": "4",
+            **(env or {}),
+        },
+        timeout=180,
+    )
+
+
+def test_say_reads_a_long_message_from_stdin(hearth_home: Path) -> None:
+    # Quotes, a dollar sign, blank lines and 6,000 characters: awkward as an argument.
+    message = 'Here is my long note: "don\'t" $HOME\n\n' + "All good here. " * 400
+    done = _say_stdin(hearth_home, (message + "\n").encode(), "-", "--json", "--no-memory")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    # No argument at all reads a piped stdin too.
+    again = _say_stdin(hearth_home, b"and one more", "--json", "--no-memory")
+    assert again.returncode == 0, again.stderr
+    journal = Journal(hearth_home / "journal.sqlite3")
+    assert journal.message(data["user_turn_id"]).text == message  # the shell's newline dropped
+    assert journal.message(json.loads(again.stdout)["user_turn_id"]).text == "and one more"
+
+
+def test_say_from_stdin_obeys_the_length_limit_and_refuses_nothing(hearth_home: Path) -> None:
+    limit = {"HEARTH_CHAT__MAX_MESSAGE_CHARS": "100"}
+    long = _say_stdin(hearth_home, b"x" * 101, "-", env=limit)
+    assert long.returncode == MessageTooLongError.exit_code, long.stderr
+    assert b"chat.max_message_chars" in long.stderr and len(long.stderr.splitlines()) == 1
+    assert _say_stdin(hearth_home, b" \n", "-").returncode == 2  # empty: a usage error
+    assert _say_stdin(hearth_home, b"\xff\xfe hi", "-").returncode == 2
+    journal = hearth_home / "journal.sqlite3"
+    assert not journal.exists() or not Journal(journal).sessions()

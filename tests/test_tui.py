@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -111,6 +113,23 @@ async def test_escape_stops_and_keeps_the_partial_reply(make_home: Callable[...,
     assert reply.status == "interrupted"
     assert reply.text and reply.text == view.source
     assert reply.usage.completion_tokens < 2000
+
+
+async def test_sigterm_stops_the_reply_and_ends_the_app(make_home: Callable[..., Home]) -> None:
+    home = make_home(sampling={"max_tokens": 2000, "ignore_eos": True})
+    app = HearthApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        await _send(pilot, "Tell me a long story")
+        await _until(pilot, lambda: len(app._reply_text) > 5)
+        # A real signal to this process: the app's own handler takes it, as in `hearth`.
+        os.kill(os.getpid(), signal.SIGTERM)
+        await _until(pilot, lambda: app.return_code is not None, timeout=5)
+    assert app.turn_done.wait(timeout=30)
+    assert app.return_code == 143
+    reply = Journal(home.paths.journal).messages(limit=1)[0]
+    assert reply.status == "interrupted" and reply.text
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handed back on exit
 
 
 async def test_restart_resumes_the_last_session(make_home: Callable[..., Home]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
 from agent.turn import Agent, TurnResult
 from memory.errors import HearthError
+from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView
 
@@ -85,6 +87,9 @@ class HearthApp(App[None]):
         self.pending: deque[tuple[str, bool]] = deque()
         self.generating = False
         self.stop_event = threading.Event()
+        self.turn_done = threading.Event()
+        """Set while no turn runs: the journal must outlive the turn writing to it."""
+        self.turn_done.set()
         self._stream: MarkdownStream | None = None
         self._reply_view: MessageView | None = None
         self._reply_text: list[str] = []
@@ -106,6 +111,22 @@ class HearthApp(App[None]):
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30, markup=False)
         self.load_model()
+        if threading.current_thread() is threading.main_thread():  # where signals arrive
+            loop = asyncio.get_running_loop()
+            for sig in STOP_SIGNALS:
+                loop.add_signal_handler(sig, self._end_by_signal, sig)
+
+    def on_unmount(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            loop = asyncio.get_running_loop()
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
+
+    def _end_by_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: like ctrl+q, the reply so far is kept as interrupted."""
+        note_received(signum)
+        self.stop_event.set()
+        self.exit(return_code=exit_code(signum))
 
     # -- model --------------------------------------------------------------------------
 
@@ -164,6 +185,7 @@ class HearthApp(App[None]):
                 return
         self.generating = True
         self.stop_event.clear()
+        self.turn_done.clear()
         chat = self.query_one("#chat", VerticalScroll)
         self._reply_view = MessageView("assistant", "", "hearth", "incomplete")
         self._reply_text = []
@@ -176,6 +198,13 @@ class HearthApp(App[None]):
 
     @work(thread=True, group="turn", exit_on_error=False)
     def run_turn(self, session_id: int, text: str, use_memory: bool) -> None:
+        assert self.agent is not None
+        try:
+            self._turn(session_id, text, use_memory)
+        finally:
+            self.turn_done.set()
+
+    def _turn(self, session_id: int, text: str, use_memory: bool) -> None:
         assert self.agent is not None
         try:
             result = self.agent.run_turn(
@@ -308,4 +337,6 @@ def run_app(
     app = HearthApp(home, session_id=session_id, new=new, memory=memory, notices=notices)
     with stderr_to(home.paths.log_file, keep_terminal=True):
         app.run()
+    # A reply stopped by the exit (ctrl+q, SIGTERM) is saved before the journal closes.
+    app.turn_done.wait(timeout=120)
     return app.return_code or 0

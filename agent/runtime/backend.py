@@ -9,16 +9,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from pydantic import BaseModel
 
 from agent.runtime.factory import make_llama
 from agent.runtime.gguf import GGUFInfo, read_info
-from memory.errors import ModelInvalidError
+from memory.errors import ConfigError, ModelInvalidError
 from memory.journal.schemas import ChatMessage
 from memory.settings import ModelSettings, SamplingSettings
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import ChatFormatterResponse
 
 log = logging.getLogger(__name__)
 
@@ -81,20 +83,50 @@ class LlamaBackend:
         if template is None:
             log.warning("%s has no chat template; falling back to ChatML", self.path.name)
             template = CHATML_TEMPLATE
+        self._template_setting = settings.chat_template is not None
+        # Before the slow load: a template that cannot work is one line now, not at the reply.
+        # The formatter renders in a Jinja sandbox: a template cannot run code on this machine.
+        try:
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=self.info.eos_token or "",
+                bos_token=self.info.bos_token or "",
+            )
+        except TemplateSyntaxError as exc:
+            what = f"is not valid Jinja ({exc.message}, line {exc.lineno})"
+            raise self._template_error(what) from exc
+        self._format([ChatMessage(role="user", content="hello")])
         try:
             self.llm: Llama = make_llama(self.path, settings)
         except ValueError as exc:  # llama-cpp-python raises ValueError on a damaged file
+            if "llama_context" in str(exc):
+                # The weights loaded: the file is good, the window is what did not fit.
+                raise ConfigError(
+                    f"llama.cpp could not allocate a context of model.n_ctx = {settings.n_ctx:,}"
+                    f" tokens for {self.path.name} (too large for this machine's memory); "
+                    "lower model.n_ctx"
+                ) from exc
             raise ModelInvalidError(f"llama.cpp could not load {self.path}: {exc}") from exc
         self.n_ctx = settings.n_ctx
-        # The formatter renders in a Jinja sandbox: a template cannot run code on this machine.
-        self._formatter = Jinja2ChatFormatter(
-            template=template,
-            eos_token=self.info.eos_token or "",
-            bos_token=self.info.bos_token or "",
+
+    def _template_error(self, what: str) -> ConfigError:
+        if self._template_setting:
+            return ConfigError(
+                f"model.chat_template {what}; fix it, or remove it to use the model's own"
+            )
+        return ConfigError(
+            f"the chat template inside {self.path.name} {what}; set model.chat_template "
+            "to one that works"
         )
 
+    def _format(self, messages: Sequence[ChatMessage]) -> ChatFormatterResponse:
+        try:
+            return self._formatter(messages=[m.model_dump() for m in messages])  # type: ignore[misc]
+        except SecurityError as exc:
+            raise self._template_error(f"does what the template sandbox forbids ({exc})") from exc
+
     def _render(self, messages: Sequence[ChatMessage]) -> tuple[list[int], list[str]]:
-        result = self._formatter(messages=[m.model_dump() for m in messages])  # type: ignore[misc]
+        result = self._format(messages)
         tokens = self.llm.tokenize(
             result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
         )

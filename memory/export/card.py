@@ -23,8 +23,8 @@ FORMAT_NAMES: dict[tuple[ExportKind, bool], str] = {
 
 
 def card_path(export_path: Path) -> Path:
-    """`<stem>.card.md` beside the export."""
-    return export_path.with_name(f"{export_path.stem}.card.md")
+    """`<file name>.card.md` beside the export: `sft.jsonl` and `sft.parquet` have one each."""
+    return export_path.with_name(f"{export_path.name}.card.md")
 
 
 def render_card(

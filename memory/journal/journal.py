@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.clock import now
-from memory.errors import NotFoundError
+from memory.errors import FeedbackError, NotFoundError
 from memory.journal.migrations import MIGRATIONS
 from memory.journal.schemas import (
     ChatMessage,
@@ -355,7 +355,8 @@ class Journal:
     def _reply(self, message_id: int) -> Message:
         msg = self.message(message_id)
         if msg.role != "assistant" or msg.parent_id is None:
-            raise NotFoundError(
+            # The message exists: it is the wrong kind for a reply command (exit 12, not 9).
+            raise FeedbackError(
                 f"message {message_id} is not a reply (it is a {msg.role} message); "
                 "`hearth logs list` shows which ids are replies"
             )

@@ -10,6 +10,7 @@ import typer
 
 from tui.cli.options import JsonOpt, JsonTextOpt, ModelOpt, NoMemoryOpt, model_overrides
 from tui.cli.output import note, out, print_json, warn
+from tui.stop_signals import exit_code, raise_on_stop_signals, received
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -29,8 +30,32 @@ def _echo(piece: str) -> None:
     sys.stdout.flush()
 
 
+def _message(given: str | None) -> str:
+    """The message as given, or read from stdin for `-` (or for none, when stdin is piped)."""
+    if given is not None and given != "-":
+        return given
+    if given is None and sys.stdin.isatty():
+        raise typer.BadParameter("say something, or `-` to read the message from stdin")
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        why = f"stdin is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise typer.BadParameter(why) from exc
+    # One trailing newline is the shell's (echo, a here-document), not the person's.
+    text = text.removesuffix("\n")
+    if not text.strip():
+        raise typer.BadParameter("the message read from stdin is empty")
+    return text
+
+
 def say(
-    message: Annotated[str, typer.Argument(help="What to say.")],
+    message: Annotated[
+        str | None,
+        typer.Argument(
+            help="What to say; `-` (or nothing, with stdin piped) reads it from stdin.",
+            show_default=False,
+        ),
+    ] = None,
     session: Annotated[
         int | None, typer.Option("--session", "-s", help="Talk in this session.")
     ] = None,
@@ -41,15 +66,20 @@ def say(
 ) -> None:
     """Run one turn headless and print the reply (continues the most recent session)."""
     from agent.startup import load_agent, open_home
+    from agent.turn import check_length
 
+    text = _message(message)
+    # Killed by a service manager or a closed terminal, the reply is kept as a ctrl+c keeps it.
+    raise_on_stop_signals()
     home = open_home(model_overrides(model), write_lock=True)
     try:
+        check_length(text, home.settings.chat)  # before seconds of model loading
         agent = load_agent(home, memory=not no_memory)
         if getattr(agent.backend, "template_fallback", False):
             warn(f"{agent.model.name} has no chat template; using ChatML")
         sess = agent.session(session, new=new)
         result = agent.run_turn(
-            sess.id, message, on_piece=None if as_json else _echo, use_memory=not no_memory
+            sess.id, text, on_piece=None if as_json else _echo, use_memory=not no_memory
         )
     finally:
         home.close()
@@ -58,7 +88,7 @@ def say(
     else:
         sys.stdout.write("\n")
     if result.status == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(exit_code(received()))
 
 
 def regenerate(

@@ -14,6 +14,7 @@ from memory.settings import resolve_paths
 from tui.cli import bench, chat, config, doctor, importing, logs, memory, models, training
 from tui.cli.options import ModelOpt, NoMemoryOpt, model_overrides
 from tui.cli.output import err, warn
+from tui.stop_signals import Terminated, exit_code
 
 app = typer.Typer(
     help="Hearth: a local companion that remembers you.",
@@ -113,8 +114,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        # click turns a KeyboardInterrupt (and so SIGTERM's Terminated) into Abort.
+        cause = exc if isinstance(exc, Terminated) else exc.__cause__
+        sys.exit(exit_code(cause.signum if isinstance(cause, Terminated) else None))
     except typer.exceptions.TyperException as exc:  # usage errors from typer's own click
         exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)  # type: ignore[attr-defined]
