@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,11 @@ class Home:
 class QuietFileHandler(logging.FileHandler):
     """The log file, where a failed write (a full disk, a read-only file) is dropped: the log is
     a diagnostic, and logging's own traceback on the screen would bury the one-line error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The delayed open happens here, outside logging's own error handling.
+        with contextlib.suppress(OSError):
+            super().emit(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
         return

@@ -120,7 +120,11 @@ class Database:
                 raise StorageError(f"cannot open the {what} {path}: {exc}") from exc
             # Reading must go on when nothing can be written (not even SQLite's -shm file).
             self.conn = self._open_immutable()
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
 
     def _open(self, secure_delete: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(
