@@ -117,7 +117,8 @@ class Database:
         except sqlite3.Error as exc:
             self.full_disk = full_disk(path)
             if self.full_disk is None or not path.exists():
-                raise StorageError(f"cannot open the {what} {path}: {exc}") from exc
+                reason = self.full_disk or exc
+                raise StorageError(f"cannot open the {what} {path}: {reason}") from exc
             # Reading must go on when nothing can be written (not even SQLite's -shm file).
             self.conn = self._open_immutable()
         try:
