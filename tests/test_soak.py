@@ -142,7 +142,7 @@ def test_snapshots_taken_mid_write_each_open_cleanly(hearth_home: Path, tmp_path
         while proc.poll() is None and not (journal.exists() and journal.stat().st_size > 0):
             time.sleep(0.2)
         while proc.poll() is None and len(copies) < SNAPSHOTS:
-            time.sleep(rng.uniform(0.5, 3.0))
+            time.sleep(rng.uniform(1.0, 5.0))
             os.kill(proc.pid, signal.SIGSTOP)
             try:
                 # Everything, -wal and -shm included, as a backup tool copying the folder would.
@@ -151,10 +151,11 @@ def test_snapshots_taken_mid_write_each_open_cleanly(hearth_home: Path, tmp_path
                 copies.append(copy)
             finally:
                 os.kill(proc.pid, signal.SIGCONT)
+        _, err = proc.communicate(timeout=1200)
     finally:
         if proc.poll() is None:
             proc.kill()
-        _, err = proc.communicate()
+            proc.wait()
     assert proc.returncode == 0, err
     assert len(copies) >= 5, f"the run ended before enough snapshots were taken ({len(copies)})"
     seen = [_check_copy(copy) for copy in copies]
