@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from agent.runtime.gguf import read_info
 from agent.runtime.model_files import ResolvedModel, resolve_model
 from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
+from memory import faults
 from memory.datadir import DataDirLock, ensure_data_dir
 from memory.errors import ConfigError
 from memory.journal.journal import Journal
@@ -55,8 +57,22 @@ class Home:
             self.run.end()
 
 
+class QuietFileHandler(logging.FileHandler):
+    """The log file, where a failed write (a full disk, a read-only file) is dropped: the log is
+    a diagnostic, and logging's own traceback on the screen would bury the one-line error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The delayed open happens here, outside logging's own error handling.
+        with contextlib.suppress(OSError):
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return
+
+
 def setup_logging(log_file: Path) -> None:
-    handler = logging.FileHandler(log_file, encoding="utf-8")
+    # delay: the file opens at the first record, so one that cannot be opened is quiet too.
+    handler = QuietFileHandler(log_file, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not isinstance(h, logging.FileHandler)]
@@ -68,6 +84,7 @@ def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = Fal
     """Settings are checked before anything is written, so a bad config changes nothing."""
     paths = resolve_paths()
     settings = load_settings(paths, overrides)
+    faults.arm(settings.testing.fault_point)
     ensure_data_dir(paths.data_dir)
     setup_logging(paths.log_file)
     enable_fault_log(paths.log_file)

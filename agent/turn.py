@@ -15,6 +15,7 @@ from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
 from agent.recall import recall
 from agent.runtime.backend import ChatBackend, Generation
+from memory import faults
 from memory.errors import MessageTooLongError, NotFoundError, StorageError
 from memory.journal.journal import Journal
 from memory.journal.schemas import (
@@ -216,6 +217,7 @@ class Agent:
         if store is not None and write_memory:
             # After the reply is saved: remembering never delays this reply's first token.
             before = set(previous.meta.trimmed) if previous else set()
+            faults.reached("before-memory-write")
             stored = self._write(store, user, [i for i in context.trimmed if i not in before])
             store.mark_recalled([h.memory.id for h in recalled])
             self.journal.update(reply.id, meta=MessageMeta(stored=stored))

@@ -135,6 +135,16 @@ class MemorySettings(_Section):
     """Fused score below which a memory is not shown (0: keep the best recall_k)."""
 
 
+FaultPoint = Literal["before-memory-write", "before-index-write", "commit-fsync-error"]
+
+
+class TestingSettings(_Section):
+    """For Hearth's own fault tests only (docs/architecture.md, "Fault points"); never in use."""
+
+    fault_point: FaultPoint | None = None
+    """A place where the process dies (kill -9 itself) or fails as a broken disk would."""
+
+
 class Settings(BaseSettings):
     """Every setting Hearth has, typed, with its source order fixed."""
 
@@ -148,6 +158,8 @@ class Settings(BaseSettings):
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    # Hidden from `config show`: a test's switch, not a person's setting.
+    testing: TestingSettings = Field(default_factory=TestingSettings, exclude=True)
 
     @classmethod
     def settings_customise_sources(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from memory import faults
+from memory.clock import now
 from memory.errors import DataDirNewerError, StorageError
 
 # A migration: a name, and its statements in order. Never edit one that has shipped.
@@ -61,6 +65,32 @@ def compact_file(path: Path) -> None:
         db.close()
 
 
+# Below this many free bytes a failed open is put down to a full disk, not a broken file.
+FULL_BELOW = 1 << 20
+
+
+def full_disk(path: Path) -> str | None:
+    """A line saying the disk holding `path` is full, or None when it has room."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return None
+    if free >= FULL_BELOW:
+        return None
+    return (
+        f"the disk holding {path.parent} is full ({free:,} bytes free); "
+        "free some space and try again"
+    )
+
+
+def _user_version(path: Path, mode: str) -> int:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        db.close()
+
+
 class Database:
     """One connection, shared across threads behind a lock, with write transactions that wait
     for a busy file instead of failing and turn a full disk into a StorageError."""
@@ -77,36 +107,79 @@ class Database:
         self.what = what
         self.lock = threading.RLock()
         self._migrations = migrations
+        self.full_disk: str | None = None
+        """Set when the disk was full at open: the file is then read as it stands, and every
+        write is refused with this line."""
         if path.exists():
             self._refuse_newer()
         try:
-            self.conn = sqlite3.connect(
-                path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
+            self.conn = self._open(secure_delete)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the {what} {path}: {exc}") from exc
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: what is reported as saved survives power loss, not just a process crash.
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        if secure_delete:
-            # Deleted rows' bytes are zeroed, not left in free pages: forget means gone.
-            self.conn.execute("PRAGMA secure_delete=ON")
-        self._migrate()
+            self.full_disk = full_disk(path)
+            if self.full_disk is None or not path.exists():
+                reason = self.full_disk or exc
+                raise StorageError(f"cannot open the {what} {path}: {reason}") from exc
+            # Reading must go on when nothing can be written (not even SQLite's -shm file).
+            self.conn = self._open_immutable()
+        try:
+            self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _open(self, secure_delete: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: what is reported as saved survives power loss, not just a process crash.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            if secure_delete:
+                # Deleted rows' bytes are zeroed, not left in free pages: forget means gone.
+                conn.execute("PRAGMA secure_delete=ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_immutable(self) -> sqlite3.Connection:
+        """The file as it stands, read without the -shm file SQLite would need to create. A
+        clean close leaves no write-ahead log; one a crash left behind cannot be read so."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StorageError(f"cannot read the {self.what} {self.path}: {self.full_disk}")
+        conn = sqlite3.connect(
+            f"{self.path.resolve().as_uri()}?immutable=1",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.row_factory = sqlite3.Row
+        return conn
 
     def _refuse_newer(self) -> None:
         # Read-only, so a file from a newer Hearth is refused without a byte changed.
         try:
-            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-            try:
-                version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            finally:
-                db.close()
+            version = _user_version(self.path, "mode=ro")
         except sqlite3.DatabaseError as exc:
+            full = full_disk(self.path)
+            if full is not None:
+                # Not a broken file: SQLite could not make its -shm file. Never "move it aside".
+                try:
+                    version = _user_version(self.path, "immutable=1")
+                except sqlite3.DatabaseError:
+                    raise StorageError(f"cannot read the {self.what} {self.path}: {full}") from exc
+                self._check_version(version)
+                return
             raise StorageError(
                 f"{self.path} is not a readable {self.what} ({exc}); move it aside to start fresh"
             ) from exc
+        self._check_version(version)
+
+    def _check_version(self, version: int) -> None:
         known = len(self._migrations)
         if version > known:
             raise DataDirNewerError(
@@ -116,6 +189,8 @@ class Database:
 
     def _migrate(self) -> None:
         version = self.schema_version()
+        if 0 < version < len(self._migrations):
+            self._back_up(version)
         for index, (_name, steps) in enumerate(self._migrations[version:], start=version + 1):
             with self.tx() as db:
                 for step in steps:
@@ -126,10 +201,13 @@ class Database:
     def tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken up front so a busy database waits rather than fails."""
         with self.lock:
+            if self.full_disk is not None:
+                raise StorageError(f"could not save to {self.path}: {self.full_disk}")
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self.conn
+                    faults.reached("commit-fsync-error")
                     self.conn.execute("COMMIT")
                 except BaseException:
                     # SQLite may have rolled back already (disk full, I/O error): a second
@@ -141,8 +219,41 @@ class Database:
             except sqlite3.OperationalError as exc:
                 name = getattr(exc, "sqlite_errorname", "")
                 if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY")):
-                    raise StorageError(f"could not save to {self.path}: {exc}") from exc
+                    reason = full_disk(self.path) or (
+                        f"{exc}; free some disk space (or check the data dir's permissions) "
+                        "and try again"
+                    )
+                    raise StorageError(f"could not save to {self.path}: {reason}") from exc
                 raise
+
+    def _back_up(self, version: int) -> Path:
+        """A copy of the file as it is, before the migrations past `version` change it:
+        backups/<name>-v<version>-<time>.sqlite3 in the data dir, 0600 (SQLite's online backup,
+        so a copy of a live file is consistent)."""
+        if self.full_disk is not None:
+            raise StorageError(
+                f"the {self.what} {self.path} needs an upgrade, which cannot run: {self.full_disk}"
+            )
+        folder = self.path.parent / "backups"
+        stamp = now().strftime("%Y%m%dT%H%M%S%fZ")
+        target = folder / f"{self.path.stem}-v{version}-{stamp}.sqlite3"
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            copy = sqlite3.connect(target)
+            try:
+                self.conn.backup(copy)
+            finally:
+                copy.close()
+        except (OSError, sqlite3.Error) as exc:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            full = full_disk(self.path)
+            raise StorageError(
+                f"could not back up the {self.what} {self.path} before upgrading it: "
+                f"{full or exc}; nothing was changed"
+            ) from exc
+        return target
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])

@@ -90,7 +90,10 @@ def enable_fault_log(log_file: Path) -> None:
         return
     if _fault_file is not None and _fault_file.name == str(log_file):
         return
-    fh = open(log_file, "a", encoding="utf-8")  # noqa: SIM115 - must outlive this call
+    try:
+        fh = open(log_file, "a", encoding="utf-8")  # noqa: SIM115 - must outlive this call
+    except OSError:
+        return  # a read-only log: the run goes on, its fatal stack unrecorded
     faulthandler.enable(file=fh, all_threads=True)
     if _fault_file is not None:
         _fault_file.close()
@@ -131,7 +134,9 @@ class RunGuard:
             fh.flush()
         except OSError as exc:
             log.warning("no run marker (%s): a crash of this run will not be reported", exc)
-            fh.close()
+            # Closing flushes the same unwritten bytes again, and fails the same way.
+            with contextlib.suppress(OSError):
+                fh.close()
             with contextlib.suppress(OSError):
                 path.unlink()
             return cls(path, None)

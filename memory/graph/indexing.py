@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from memory import faults
 from memory.errors import EmbedderChangedError
 from memory.graph.db import MemoryDB
 from memory.graph.db.rows import Vectors
@@ -122,6 +123,8 @@ class IndexKeeper:
         """Make Chroma match SQLite for these ids, then clear them from the pending queue."""
         index = self.for_write()
         found, vectors = self._db.vectors(ids)
+        # SQLite holds the write and its pending-queue entry; Chroma has not seen it yet.
+        faults.reached("before-index-write")
         if found:
             index.upsert(found, vectors)
         gone = sorted(set(ids) - set(found))

@@ -9,7 +9,7 @@ from typing import Any
 
 from memory.clock import now
 from memory.datadir import DataDirLock, ensure_data_dir
-from memory.errors import NotFoundError
+from memory.errors import NotFoundError, StorageError
 from memory.graph import forgetting, people
 from memory.graph.db import MemoryDB
 from memory.graph.db.filters import Filters
@@ -100,6 +100,10 @@ class MemoryStore:
             lock = DataDirLock(paths.lock_file).acquire()
         try:
             db = MemoryDB(paths.memory_db)
+            if write and db.full_disk is not None:
+                db.close()
+                # Before Chroma, whose own errors on a full disk say less.
+                raise StorageError(f"cannot write memories in {paths.data_dir}: {db.full_disk}")
         except BaseException:
             if owns_lock and lock is not None:
                 lock.release()

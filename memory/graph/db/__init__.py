@@ -57,6 +57,11 @@ class MemoryDB:
     def schema_version(self) -> int:
         return self._sql.schema_version()
 
+    @property
+    def full_disk(self) -> str | None:
+        """Why nothing can be written (the disk was full at open), or None."""
+        return self._sql.full_disk
+
     # -- embedder identity ----------------------------------------------------------------
 
     def embedder(self) -> EmbedderIdentity | None:
