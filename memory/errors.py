@@ -81,6 +81,18 @@ class DatasetError(HearthError):
     exit_code = 14
 
 
+class DataDirCorruptError(HearthError):
+    """journal.sqlite3 or memory.sqlite3 is damaged: `hearth logs recover` / `memory recover`."""
+
+    exit_code = 16
+
+
+class DataDirMismatchError(HearthError):
+    """The journal is empty or missing while the memory database cites its messages."""
+
+    exit_code = 17
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -96,5 +108,7 @@ EXIT_CODES: dict[str, int] = {
         FeedbackError,
         MessageTooLongError,
         DatasetError,
+        DataDirCorruptError,
+        DataDirMismatchError,
     )
 }

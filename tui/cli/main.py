@@ -94,12 +94,20 @@ def command_path(argv: list[str]) -> str:
     return " ".join(words)
 
 
+class _NoticeHandler(logging.Handler):
+    """Notices from below (a broken memory index rebuilt) as one warning line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
 def main() -> None:
     """Entry point: user-caused errors print one line and exit with their own code."""
     from agent.runtime.crashes import name_runs
 
     # Without a handler, logging's last resort would print tracebacks on the screen.
     logging.getLogger().addHandler(logging.NullHandler())
+    logging.getLogger("hearth.notice").addHandler(_NoticeHandler())
     name_runs(command_path(sys.argv[1:]))
     try:
         # Not standalone: click would print its own tracebacks; a typer.Exit comes back as a code.
