@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from memory.errors import DataDirNewerError, StorageError
+from memory.recovery import corrupt_error, is_corruption, quick_check
 
 # A migration: a name, and its statements in order. Never edit one that has shipped.
 Migration = tuple[str, Sequence[str]]
@@ -86,6 +87,18 @@ class Database:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the {what} {path}: {exc}") from exc
         self.conn.row_factory = sqlite3.Row
+        try:
+            self._setup(secure_delete)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            if is_corruption(exc):
+                raise corrupt_error(path, what, exc) from exc
+            raise
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _setup(self, secure_delete: bool) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL")
         # FULL: what is reported as saved survives power loss, not just a process crash.
         self.conn.execute("PRAGMA synchronous=FULL")
@@ -93,6 +106,8 @@ class Database:
         if secure_delete:
             # Deleted rows' bytes are zeroed, not left in free pages: forget means gone.
             self.conn.execute("PRAGMA secure_delete=ON")
+        # Damage is found at open, before anything is written over it (small files: see there).
+        quick_check(self.conn, self.path, self.what)
         self._migrate()
 
     def _refuse_newer(self) -> None:
@@ -104,6 +119,8 @@ class Database:
             finally:
                 db.close()
         except sqlite3.DatabaseError as exc:
+            if is_corruption(exc):
+                raise corrupt_error(self.path, self.what, exc) from exc
             raise StorageError(
                 f"{self.path} is not a readable {self.what} ({exc}); move it aside to start fresh"
             ) from exc

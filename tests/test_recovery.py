@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,8 @@ from memory.datadir import ensure_data_dir
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
+from memory.journal.journal import Journal
+from memory.recovery import recover
 from memory.settings import Paths, Settings, resolve_paths
 
 RunHearth = Callable[..., subprocess.CompletedProcess[str]]
@@ -36,7 +39,6 @@ def garble(path: Path) -> None:
     path.write_bytes(b"garbage!" * (path.stat().st_size // 8))
 
 
-@pytest.mark.slow
 def test_a_broken_index_is_rebuilt_and_say_recalls(
     run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
 ) -> None:
@@ -64,3 +66,77 @@ def test_a_broken_index_is_rebuilt_and_say_recalls(
     assert json.loads(rebuilt.stdout)["indexed"] == 2
     dense = json.loads(run_hearth("memory", "search", "which city is my home", "--json").stdout)
     assert dense[0]["id"] == lisbon and dense[0]["dense"] > 0
+
+
+def damaged_journal(path: Path, sessions: int = 20, turns: int = 100) -> list[str]:
+    """A journal of sessions * turns messages with garbage written over pages in its middle;
+    the texts written, in id order."""
+    journal = Journal(path)
+    texts = []
+    for s in range(sessions):
+        session = journal.create_session(title=f"s{s}")
+        for i in range(turns):
+            text = f"session {s} turn {i}: " + "words " * 60
+            journal.append(session.id, "user" if i % 2 == 0 else "assistant", text)
+            texts.append(text)
+    journal.close()  # the last connection checkpoints: every page is in the main file
+    pages = path.stat().st_size // 4096
+    with path.open("r+b") as fh:
+        fh.seek(4096 * (pages * 2 // 3))
+        fh.write(b"\xde\xad" * 2048 * 3)
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        db.execute("PRAGMA integrity_check").fetchall()
+    db.close()
+    return texts
+
+
+def test_a_damaged_journal_is_refused_kept_and_recovered(
+    run_hearth: RunHearth, paths: Paths
+) -> None:
+    texts = damaged_journal(paths.journal)
+    damaged = paths.journal.read_bytes()
+
+    listed = run_hearth("logs", "list")
+    assert listed.returncode == 16, listed.stderr
+    assert "is damaged" in listed.stderr and "hearth logs recover" in listed.stderr
+    assert len(listed.stderr.strip().splitlines()) == 1
+    assert paths.journal.read_bytes() == damaged  # refused before anything was written
+
+    done = run_hearth("logs", "recover", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    kept = Path(report["kept"])
+    assert kept.read_bytes() == damaged and kept.stat().st_mode & 0o777 == 0o600
+    assert report["rows"]["sessions"] == 20
+    assert len(texts) * 0.9 <= report["rows"]["messages"] < len(texts)
+
+    journal = Journal(paths.journal)
+    try:
+        assert journal.counts()["messages"] == report["rows"]["messages"]
+        early = journal.messages(newest_first=False, limit=500)
+        assert [m.text for m in early] == texts[:500]  # earlier turns intact, in order
+        # A lost message's id is never handed out again (memories may cite it).
+        new = journal.append(1, "user", "after the recovery")
+        assert new.id == len(texts) + 1
+    finally:
+        journal.close()
+    assert run_hearth("logs", "status").returncode == 0
+    again = run_hearth("logs", "recover")
+    assert again.returncode == 0 and "nothing to recover" in again.stdout
+
+
+def test_the_salvage_without_the_sqlite3_program_reads_past_damaged_pages(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite3"
+    texts = damaged_journal(path, sessions=5, turns=200)
+    report = recover(path, "journal", lambda p: Journal(p).close(), program=None)
+    assert report.method == "salvage" and not report.intact
+    assert len(texts) * 0.9 <= report.rows["messages"] < len(texts)
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT id, text FROM messages ORDER BY id").fetchall()
+    db.close()
+    # What came back is exactly what was written, before and after the damaged pages.
+    assert all(text == texts[i - 1] for i, text in rows)
+    assert rows[-1][0] == len(texts)

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from memory.errors import HearthError
+from memory.recovery import corrupt_error, is_corruption
 from memory.settings import resolve_paths
 from tui.cli import bench, chat, config, importing, logs, memory, models, training
 from tui.cli.options import ModelOpt, NoMemoryOpt, model_overrides
@@ -126,6 +127,11 @@ def main() -> None:
     except Exception as exc:  # the traceback goes to the log, not the screen
         logging.getLogger("hearth").error("unexpected error", exc_info=True)
         where = resolve_paths().log_file
+        if is_corruption(exc):
+            # Damage past what the check at open reads (large files): still one line and a fix.
+            damaged = corrupt_error(where.parent, "data dir", exc)
+            err.print(f"[red]hearth:[/] {escape(str(damaged))}", highlight=False, soft_wrap=True)
+            sys.exit(damaged.exit_code)
         err.print(
             f"[red]hearth:[/] unexpected error: {escape(str(exc))} (details in {where})",
             soft_wrap=True,
