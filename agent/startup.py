@@ -17,6 +17,7 @@ from agent.turn import Agent
 from memory.datadir import DataDirLock, ensure_data_dir
 from memory.journal.journal import Journal
 from memory.journal.schemas import ModelInfo
+from memory.recovery import refuse_mismatch
 from memory.settings import Paths, Settings, load_settings, resolve_paths
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = Fal
         extra_buffers=extra_buffers(settings.model).use,
     )
     try:
+        if write_lock:
+            # Only writers: readers add no message that could take an old id.
+            refuse_mismatch(paths.journal, paths.memory_db)
         journal = Journal(paths.journal)
     except BaseException:
         run.end()

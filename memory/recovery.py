@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from memory.clock import now
-from memory.errors import DataDirCorruptError
+from memory.errors import DataDirCorruptError, DataDirMismatchError
 
 # The command that recovers each kind of file (`Database.what`), for the one-line error.
 RECOVER_COMMANDS = {"journal": "hearth logs recover", "memory database": "hearth memory recover"}
@@ -308,3 +308,52 @@ def _next_readable(db: sqlite3.Connection, table: str, after: int) -> int | None
             continue
         return None if row is None else after + step
     return None
+
+
+def _journal_messages(journal: Path) -> int | None:
+    """Messages in the journal: 0 when it is missing or empty, None when it cannot be read (its
+    own open then says why)."""
+    if not journal.exists() or journal.stat().st_size == 0:
+        return 0
+    try:
+        db = sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return None
+
+
+def _cited(memory_db: Path) -> tuple[int, int]:
+    """(memories citing a message, distinct messages cited) in memory.sqlite3."""
+    if not memory_db.exists() or memory_db.stat().st_size == 0:
+        return 0, 0
+    try:
+        db = sqlite3.connect(f"{memory_db.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute(
+                "SELECT count(DISTINCT memories.id), count(DISTINCT cited.value)"
+                " FROM memories, json_each(memories.provenance_json) AS cited"
+            ).fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return 0, 0
+    return int(row[0]), int(row[1])
+
+
+def refuse_mismatch(journal: Path, memory_db: Path) -> None:
+    """Refuse to write to an empty or missing journal while memories cite its messages: new
+    messages would take the old ids, and the memories would point at words never said."""
+    if _journal_messages(journal) != 0:
+        return
+    memories, messages = _cited(memory_db)
+    if not messages:
+        return
+    state = "missing" if not journal.exists() else "empty"
+    raise DataDirMismatchError(
+        f"the journal {journal} is {state} but {memories} memories in {memory_db.name} cite "
+        f"{messages} of its messages; restore journal.sqlite3 from a backup, or move "
+        f"{memory_db.name} and chroma/ aside to start fresh"
+    )

@@ -140,3 +140,31 @@ def test_the_salvage_without_the_sqlite3_program_reads_past_damaged_pages(
     # What came back is exactly what was written, before and after the damaged pages.
     assert all(text == texts[i - 1] for i, text in rows)
     assert rows[-1][0] == len(texts)
+
+
+@pytest.mark.parametrize("loss", ["empty", "missing"])
+def test_a_lost_journal_is_not_taken_as_new_while_memories_cite_it(
+    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder, loss: str
+) -> None:
+    journal = Journal(paths.journal)
+    session = journal.create_session()
+    said = [journal.append(session.id, "user", f"I have {n} cats").id for n in (2, 3)]
+    journal.close()
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        store.add("I have 3 cats", provenance=said)
+        store.add("I like tea")  # cites nothing: never a reason to refuse
+    for part in (paths.journal, Path(f"{paths.journal}-wal"), Path(f"{paths.journal}-shm")):
+        part.unlink(missing_ok=True)
+    if loss == "empty":
+        paths.journal.touch()
+
+    for args in (("say", "hello"), ("memory", "add", "I like coffee")):
+        refused = run_hearth(*args, env=SHORT)
+        assert refused.returncode == 17, refused.stderr
+        assert f"journal {paths.journal} is {loss}" in refused.stderr
+        assert "1 memories in memory.sqlite3 cite 2 of its messages" in refused.stderr
+        assert "restore journal.sqlite3 from a backup" in refused.stderr
+    # Reading still works, and nothing was written to the journal by the refused writers.
+    assert run_hearth("memory", "list").returncode == 0
+    with MemoryStore.open(paths, Settings(), write=False, embedder=embedder) as store:
+        assert store.stats().memories == 2
