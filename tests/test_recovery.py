@@ -168,3 +168,27 @@ def test_a_lost_journal_is_not_taken_as_new_while_memories_cite_it(
     assert run_hearth("memory", "list").returncode == 0
     with MemoryStore.open(paths, Settings(), write=False, embedder=embedder) as store:
         assert store.stats().memories == 2
+
+
+def test_a_damaged_memory_database_is_recovered_and_searchable(
+    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    lisbon, *_ = seed(paths, embedder, "I live in Lisbon", "I play the cello", "I like tea")
+    db = sqlite3.connect(paths.memory_db)
+    page = db.execute("SELECT rootpage FROM sqlite_master WHERE name='history'").fetchone()[0]
+    db.close()
+    with paths.memory_db.open("r+b") as fh:  # the history table's page: memories stay readable
+        fh.seek(4096 * (page - 1))
+        fh.write(b"\xde\xad" * 2048)
+
+    listed = run_hearth("memory", "list")
+    assert listed.returncode == 16 and "hearth memory recover" in listed.stderr
+
+    done = run_hearth("memory", "recover", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"]["memories"] == report["rows"]["vectors"] == 3
+    assert Path(report["kept"]).exists()
+    # Both indexes were made again: the vectors' and the words'.
+    found = json.loads(run_hearth("memory", "search", "Lisbon", "--json").stdout)
+    assert found[0]["id"] == lisbon and found[0]["dense"] > 0 and found[0]["lexical"] > 0
