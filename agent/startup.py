@@ -21,6 +21,7 @@ from memory.datadir import DataDirLock, ensure_data_dir
 from memory.errors import ConfigError
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, ModelInfo
+from memory.recovery import refuse_mismatch
 from memory.settings import Paths, Settings, load_settings, resolve_paths
 
 if TYPE_CHECKING:
@@ -96,6 +97,9 @@ def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = Fal
         extra_buffers=extra_buffers(settings.model).use,
     )
     try:
+        if write_lock:
+            # Only writers: readers add no message that could take an old id.
+            refuse_mismatch(paths.journal, paths.memory_db)
         journal = Journal(paths.journal)
     except BaseException:
         run.end()

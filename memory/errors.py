@@ -87,6 +87,18 @@ class ConfirmationError(HearthError):
     exit_code = 15
 
 
+class DataDirCorruptError(HearthError):
+    """journal.sqlite3 or memory.sqlite3 is damaged: `hearth logs recover` / `memory recover`."""
+
+    exit_code = 16
+
+
+class DataDirMismatchError(HearthError):
+    """The journal is empty or missing while the memory database cites its messages."""
+
+    exit_code = 17
+
+
 class UnhealthyError(HearthError):
     """`hearth doctor` found a problem; each was printed with its fix."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from memory import faults
 from memory.clock import now
 from memory.errors import DataDirNewerError, StorageError
+from memory.recovery import corrupt_error, is_corruption, quick_check
 
 # A migration: a name, and its statements in order. Never edit one that has shipped.
 Migration = tuple[str, Sequence[str]]
@@ -115,6 +116,8 @@ class Database:
         try:
             self.conn = self._open(secure_delete)
         except sqlite3.Error as exc:
+            if is_corruption(exc):
+                raise corrupt_error(path, what, exc) from exc
             self.full_disk = full_disk(path)
             if self.full_disk is None or not path.exists():
                 reason = self.full_disk or exc
@@ -122,7 +125,14 @@ class Database:
             # Reading must go on when nothing can be written (not even SQLite's -shm file).
             self.conn = self._open_immutable()
         try:
+            # Damage is found at open, before anything is written over it (small files: see there).
+            quick_check(self.conn, self.path, self.what)
             self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            if is_corruption(exc):
+                raise corrupt_error(path, what, exc) from exc
+            raise
         except BaseException:
             self.conn.close()
             raise
@@ -165,6 +175,8 @@ class Database:
         try:
             version = _user_version(self.path, "mode=ro")
         except sqlite3.DatabaseError as exc:
+            if is_corruption(exc):
+                raise corrupt_error(self.path, self.what, exc) from exc
             full = full_disk(self.path)
             if full is not None:
                 # Not a broken file: SQLite could not make its -shm file. Never "move it aside".

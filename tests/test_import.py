@@ -4,6 +4,11 @@ that cite them."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +31,7 @@ from memory.graph.nodes import Memory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.settings import MemorySettings, Paths, Settings
-from tests.conftest import RunHearth
+from tests.conftest import HEARTH, RunHearth
 
 
 def _turn(turn_id: str, speaker: str, text: str) -> dict[str, str]:
@@ -267,3 +272,96 @@ def test_hearth_import_command(tmp_path: Path, run_hearth: RunHearth, hearth_hom
     bad = run_hearth("import", str(tmp_path / "nope.json"))
     assert bad.returncode == DatasetError.exit_code
     assert "does not exist" in bad.stderr
+
+
+def _memories(home: Path) -> list[tuple[str, str, list[int]]]:
+    db = sqlite3.connect(home / "memory.sqlite3")
+    try:
+        rows = db.execute("SELECT text, kind, provenance_json FROM memories").fetchall()
+    finally:
+        db.close()
+    return sorted((text, kind, json.loads(cites)) for text, kind, cites in rows)
+
+
+def _messages(home: Path) -> int:
+    try:
+        db = sqlite3.connect(f"{(home / 'journal.sqlite3').as_uri()}?mode=ro", uri=True)
+        try:
+            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_an_import_killed_halfway_resumes_to_the_same_memories(
+    tmp_path: Path, hearth_home: Path
+) -> None:
+    path = tmp_path / "synthetic.json"
+    path.write_text(json.dumps(dataset_dict()))
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+
+    def hearth(home: Path) -> subprocess.Popen[str]:
+        env = {**os.environ, "HEARTH_HOME": str(home)}
+        return subprocess.Popen(
+            [str(HEARTH), "import", str(path), "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+
+    victim = hearth(killed)
+    deadline = time.monotonic() + 120
+    # Killed once the first session's turns are journaled: its memories are still to come.
+    while _messages(killed) < 5 and time.monotonic() < deadline and victim.poll() is None:
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate()
+    assert victim.returncode == -signal.SIGKILL
+    journaled, half = _messages(killed), _memories(killed)
+    assert 5 <= journaled < 10
+
+    resumed = hearth(killed)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    report = json.loads(out)
+    assert [c["conversation"] for c in report["imported"]] == ["c1", "c2"]
+    assert report["skipped"] == []
+
+    uninterrupted = hearth(whole)
+    assert uninterrupted.communicate(timeout=300)[0] and uninterrupted.returncode == 0
+    assert _messages(killed) == _messages(whole) == 10
+    assert len(half) < len(_memories(whole))
+    assert _memories(killed) == _memories(whole)
+
+    again = hearth(killed)
+    out, _ = again.communicate(timeout=300)
+    assert json.loads(out)["skipped"] == ["c1", "c2"]
+    assert _memories(killed) == _memories(whole)
+
+
+def test_a_bad_record_is_exit_14_naming_it_with_nothing_imported(
+    tmp_path: Path, run_hearth: RunHearth, hearth_home: Path
+) -> None:
+    surrogate = dataset_dict()
+    surrogate["conversations"][1]["sessions"][0]["turns"][1]["text"] = "Wow \ud800 Portugal"
+    missing = dataset_dict()
+    del missing["conversations"][0]["sessions"][1]["turns"][2]["speaker"]
+    twice = dataset_dict()
+    twice["conversations"][0]["sessions"][1]["turns"][0]["id"] = "D1:2"
+    cases = [
+        (surrogate, "conversation c2, conversations.1.sessions.0.turns.1.text", "lone surrogate"),
+        (missing, "conversation c1, conversations.0.sessions.1.turns.2.speaker", "required"),
+        (twice, "conversation c1, conversations.0", "turn id 'D1:2' appears twice"),
+    ]
+    for raw, where, why in cases:
+        path = tmp_path / "bad.json"
+        # json.dumps writes the lone surrogate as the escape "\ud800", as other tools do.
+        path.write_text(json.dumps(raw))
+        done = run_hearth("import", str(path))
+        assert done.returncode == DatasetError.exit_code == 14, done.stderr
+        assert where in done.stderr and why in done.stderr
+        assert "nothing was imported" in done.stderr and "Traceback" not in done.stderr
+        assert not (hearth_home / "journal.sqlite3").exists()

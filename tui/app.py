@@ -152,6 +152,8 @@ class HearthApp(App[None]):
         self._model_label = event.agent.model.name
         if getattr(event.agent.backend, "template_fallback", False):
             self.notify("This model has no chat template; using ChatML.", severity="warning")
+        for notice in event.agent.store.notices if event.agent.store is not None else []:
+            self.notify(notice, severity="warning", timeout=30, markup=False)  # an index rebuilt
         self._refresh_status()
         self._next_turn()
 

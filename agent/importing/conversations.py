@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ValidationError
 
-from agent.importing.memories import MemoryBuilder
-from agent.importing.records import Conversation, Dataset, DatasetSession
+from agent.importing.memories import Built, MemoryBuilder
+from agent.importing.records import Conversation, Dataset, DatasetSession, Turn
 from agent.learn.extract import extract
 from agent.learn.write_path import MIN_IMPORTANCE, remember
 from memory.errors import DatasetError
 from memory.graph.nodes import EmbedderIdentity
-from memory.journal.schemas import MessageMeta
+from memory.journal.schemas import Message, MessageMeta
 
 if TYPE_CHECKING:
     from memory.graph.embedder import Embedder
@@ -66,9 +66,18 @@ def load_dataset(path: Path, format: str = "neutral") -> Dataset:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise DatasetError(
-            f"{path} is not in the {format} format: {where}: {first['msg']} "
-            "(see `hearth import --help`)"
+            f"{path} is not in the {format} format: {_record(raw, first['loc'])}{where}: "
+            f"{first['msg']}; nothing was imported (see `hearth import --help`)"
         ) from exc
+
+
+def _record(raw: Any, loc: Sequence[int | str]) -> str:
+    """ "conversation c1, " for an error inside a conversation whose id can be read."""
+    try:
+        conversation = raw["conversations"][loc[1]]
+        return f"conversation {conversation['id']}, " if loc[0] == "conversations" else ""
+    except (KeyError, IndexError, TypeError):
+        return ""
 
 
 def aware(moment: datetime) -> datetime:
@@ -118,13 +127,44 @@ def _prime(store: MemoryStore, texts: Sequence[str]) -> None:
         store.embed(chunk)
 
 
-def _extracted_texts(session: DatasetSession) -> list[str]:
+def _extracted_texts(session: DatasetSession, turns: Sequence[tuple[int, Turn]]) -> list[str]:
     return [
         c.text
-        for index, turn in enumerate(session.turns)
+        for index, turn in turns
         for c in extract(turn.text, speaker=turn.speaker, when=turn_time(session, index))
         if c.importance >= MIN_IMPORTANCE or c.flags
     ]
+
+
+JournaledTurns = tuple[int | None, dict[str, Message]]
+"""An import's journal session (None: not made yet) and the messages of its turns, by turn id."""
+
+
+def _journaled(journal: Journal, conversation: Conversation, source: str) -> JournaledTurns:
+    """What an earlier run of this import left in the journal: its session (None when there is
+    none) and the messages of the turns it journaled, by turn id."""
+    for session in journal.sessions():
+        if session.title != conversation.id:
+            continue
+        messages = journal.messages(session.id, newest_first=False)
+        # An empty session of that title is where a run stopped before its first turn.
+        if not messages or messages[0].meta.source == source:
+            turns = {m.meta.source_turn_id: m for m in messages if m.meta.source == source}
+            return session.id, {t: m for t, m in turns.items() if t is not None}
+    return None, {}
+
+
+def is_complete(conversation: Conversation, turns: Mapping[str, Message], cited: set[int]) -> bool:
+    """Whether an earlier import of the conversation finished every step. One by a Hearth that
+    marked no steps is complete when every turn is journaled and cited by a memory (each turn
+    is remembered as itself)."""
+    all_turns = conversation.turns()
+    if not all_turns or any(t.id not in turns for _s, _i, t in all_turns):
+        return False
+    if turns[all_turns[-1][2].id].meta.import_complete:
+        return True
+    unmarked = not any(m.meta.remembered for m in turns.values())
+    return unmarked and all(m.id in cited for m in turns.values())
 
 
 def import_conversation(
@@ -134,18 +174,29 @@ def import_conversation(
     *,
     source: str,
     advance: Callable[[int], None] = lambda n: None,
+    resume: JournaledTurns | None = None,
 ) -> ImportedConversation:
     """Journal every turn as a human message by its speaker and run the write path on each
     (every speaker's words count: half of what matters is often said by the other person),
-    adding the import-time memories session by session. `advance` is called once a turn."""
-    journal_session = journal.create_session(title=conversation.id)
+    adding the import-time memories session by session. `advance` is called once a turn.
+
+    `resume`: what an earlier, interrupted run left (`_journaled`): turns journaled are not
+    journaled again, turns remembered not remembered again, memories already made not made
+    again, so a re-run ends where an uninterrupted one would have."""
+    session_id, done = resume or (None, {})
+    if session_id is None:
+        session_id = journal.create_session(title=conversation.id).id
+    made = _made(store) if done else set()
     builder = MemoryBuilder(conversation)
-    ids: dict[str, int] = {}
+    ids: dict[str, int] = {t: m.id for t, m in done.items()}
+    remembered = {t for t, m in done.items() if m.meta.remembered}
     actions = 0
     for session in conversation.sessions:
         for index, turn in enumerate(session.turns):
+            if turn.id in ids:
+                continue
             message = journal.append(
-                journal_session.id,
+                session_id,
                 "user",
                 turn.text,
                 speaker=turn.speaker,
@@ -155,9 +206,11 @@ def import_conversation(
                 ),
             )
             ids[turn.id] = message.id
-        built = builder.session(session, ids, aware(session.date))
-        _prime(store, [*_extracted_texts(session), *(m.text for m in built.items)])
-        for index, turn in enumerate(session.turns):
+        built = _new(builder.session(session, ids, aware(session.date)), made)
+        todo = [(i, t) for i, t in enumerate(session.turns) if t.id not in remembered]
+        _prime(store, [*_extracted_texts(session, todo), *(m.text for m in built.items)])
+        advance(len(session.turns) - len(todo))
+        for index, turn in todo:
             actions += len(
                 remember(
                     store,
@@ -169,18 +222,34 @@ def import_conversation(
                     actor="import",
                 )
             )
+            journal.update(ids[turn.id], meta={"remembered": True})
             advance(1)
         builder.add(store, built)
-    built = builder.finish()
+    built = _new(builder.finish(), made)
     _prime(store, [m.text for m in built.items])
     builder.add(store, built)
+    last = conversation.turns()
+    if last:
+        journal.update(ids[last[-1][2].id], meta={"import_complete": True})
     return ImportedConversation(
         conversation=conversation.id,
-        session_id=journal_session.id,
+        session_id=session_id,
         message_ids=ids,
         extracted=actions,
         memories=builder.count,
     )
+
+
+def _made(store: MemoryStore) -> set[tuple[str, tuple[int, ...]]]:
+    """Memories already in the store, as (text, provenance): a resumed import skips these."""
+    return {(m.text, tuple(m.provenance)) for m in store.list(valid_only=False)}
+
+
+def _new(built: Built, made: set[tuple[str, tuple[int, ...]]]) -> Built:
+    """The built memories not made by an earlier run (names are recorded idempotently)."""
+    if made:
+        built.items = [m for m in built.items if (m.text, tuple(m.provenance)) not in made]
+    return built
 
 
 class ImportReport(BaseModel):
@@ -196,17 +265,6 @@ class ImportReport(BaseModel):
         return sum(len(c.message_ids) for c in self.imported)
 
 
-def already_imported(journal: Journal, conversation: Conversation, source: str) -> bool:
-    """Whether a journal session holds this conversation from this data set already."""
-    for session in journal.sessions():
-        if session.title != conversation.id:
-            continue
-        first = journal.messages(session.id, limit=1, newest_first=False)
-        if first and first[0].meta.source == source:
-            return True
-    return False
-
-
 def import_dataset(
     journal: Journal,
     store: MemoryStore,
@@ -214,15 +272,23 @@ def import_dataset(
     *,
     advance: Callable[[int], None] = lambda n: None,
 ) -> ImportReport:
-    """Import every conversation not imported before (so running it twice adds nothing)."""
+    """Import every conversation not imported before (so running it twice adds nothing), and
+    finish any an interrupted run left half done."""
     report = ImportReport(dataset=dataset.name, imported=[], skipped=[])
+    cited: set[int] | None = None
     for conversation in dataset.conversations:
-        if already_imported(journal, conversation, dataset.name):
-            report.skipped.append(conversation.id)
-            advance(len(conversation.turns()))
-            continue
+        resume = _journaled(journal, conversation, dataset.name)
+        if resume[1]:
+            if cited is None:
+                cited = {i for m in store.list(valid_only=False) for i in m.provenance}
+            if is_complete(conversation, resume[1], cited):
+                report.skipped.append(conversation.id)
+                advance(len(conversation.turns()))
+                continue
         report.imported.append(
-            import_conversation(journal, store, conversation, source=dataset.name, advance=advance)
+            import_conversation(
+                journal, store, conversation, source=dataset.name, advance=advance, resume=resume
+            )
         )
         if isinstance(store.embedder, CachedEmbedder):
             store.embedder.clear()  # one conversation's texts at a time: memory stays flat

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 from collections.abc import Sequence
 
 from memory import faults
@@ -16,6 +18,12 @@ from memory.settings import MemorySettings, Paths
 
 # Named for the store, whose repairs these are: the log reads as it did before this module.
 log = logging.getLogger("memory.graph.store")
+# One-line notices for the person (the CLI prints them on stderr); the log keeps them too.
+notice = logging.getLogger("hearth.notice")
+
+# Chroma fails in many ways on damaged files (its Rust bindings, SQLite, hnswlib): any error
+# from it is treated as a broken index, which is derived data and rebuilt from SQLite.
+IndexFailure = Exception
 
 
 class IndexKeeper:
@@ -43,11 +51,19 @@ class IndexKeeper:
         self._embedder = embedder
         self._embedder_checked = False
         self._index: VectorIndex | None = None
+        self._broken = False
+        self.notices: list[str] = []
+        """What went wrong with the index and what was done, one line each, for the person."""
 
     def close(self) -> None:
         if self._index is not None:
-            self._index.close()
+            with contextlib.suppress(IndexFailure):
+                self._index.close()
             self._index = None
+
+    def _say(self, line: str) -> None:
+        self.notices.append(line)
+        notice.warning("%s", line)
 
     def require_write(self) -> None:
         if not self.write:
@@ -107,17 +123,91 @@ class IndexKeeper:
         """The index as the writer left it, or None when there is none yet."""
         # A read-only open never creates the Chroma folder or collection; a missing index
         # means no dense hits (lexical search still works).
+        if self._broken:
+            return None
         if self._index is None and (self.write or self.paths.chroma_dir.exists()):
             self._index = self._new_index()
         return self._index
 
     def _new_index(self) -> VectorIndex:
+        try:
+            return self._open_index()
+        except IndexFailure as exc:
+            if not self.write:
+                raise _Unreadable(exc) from exc
+            return self._replace_broken(exc)
+
+    def _open_index(self) -> VectorIndex:
         return VectorIndex(
             self.paths.chroma_dir,
             ef_search=self.settings.ef_search,
             ef_construction=self.settings.ef_construction,
             write=self.write,
         )
+
+    def _replace_broken(self, exc: BaseException) -> VectorIndex:
+        """Delete the damaged index and make it again from memory.sqlite3's vectors.
+
+        Deleted, not kept aside: it holds only ids and vectors that SQLite also has, and a kept
+        copy would keep the vectors of memories forgotten since."""
+        log.warning("memory index unreadable, rebuilding it", exc_info=exc)
+        if self._index is not None:
+            with contextlib.suppress(IndexFailure):
+                self._index.close()
+            self._index = None
+        shutil.rmtree(self.paths.chroma_dir, ignore_errors=True)
+        index = self._open_index()
+        added = index.recreate(self._db.iter_vectors(batch=2048))
+        self._db.clear_pending(self._db.pending())
+        self._index = index
+        self._say(
+            f"the memory index in {self.paths.chroma_dir} could not be read ({_short(exc)}); "
+            f"rebuilt it from memory.sqlite3 ({added} vectors)"
+        )
+        return index
+
+    def _read_failed(self, exc: BaseException) -> None:
+        """A read-only open never repairs (readers write nothing): search by words only."""
+        if not self._broken:
+            log.warning("memory index unreadable", exc_info=exc)
+            self._say(
+                f"the memory index in {self.paths.chroma_dir} could not be read ({_short(exc)}); "
+                "searching by words only until the next `hearth say` or `hearth memory rebuild`"
+            )
+        self._broken = True
+        self._index = None
+
+    def readable(self) -> VectorIndex | None:
+        """`for_read`, or None when the index cannot be read (said once, in `notices`)."""
+        try:
+            return self.for_read()
+        except _Unreadable as exc:
+            self._read_failed(exc.__cause__ or exc)
+            return None
+
+    def query(self, vector: Vectors, n: int) -> list[tuple[str, float]]:
+        """Dense hits, or none when the index cannot be read (a writer rebuilds it first)."""
+        index = self.readable()
+        if index is None:
+            return []
+        try:
+            return index.query(vector, n)
+        except IndexFailure as exc:
+            if self.write:
+                return self._replace_broken(exc).query(vector, n)
+            self._read_failed(exc)
+            return []
+
+    def count(self) -> int | None:
+        """Vectors in the index; None when there is none or it cannot be read."""
+        index = self.readable()
+        if index is None:
+            return None
+        try:
+            return index.count()
+        except IndexFailure as exc:
+            self._read_failed(exc)
+            return None
 
     def sync(self, ids: Sequence[str]) -> None:
         """Make Chroma match SQLite for these ids, then clear them from the pending queue."""
@@ -140,7 +230,12 @@ class IndexKeeper:
             self.sync(pending)
         # A full comparison, not counts: a lost id and a stray one leave the counts equal.
         # Listing 100k ids from both stores takes a fraction of a second.
-        in_index, in_db = index.ids(), self._db.all_ids()
+        try:
+            in_index = index.ids()
+        except IndexFailure as exc:
+            index = self._replace_broken(exc)
+            in_index = index.ids()
+        in_db = self._db.all_ids()
         missing, extra = sorted(in_db - in_index), sorted(in_index - in_db)
         if missing or extra:
             self.sync([*missing, *extra])
@@ -156,7 +251,16 @@ class IndexKeeper:
 
     def rebuild(self) -> int:
         """Recreate Chroma from SQLite's vectors (deleted vectors' bytes go with the old one)."""
-        index = self.for_write()
+        self.require_write()
+        if self._index is None:
+            try:
+                self._index = self._open_index()
+            except IndexFailure:
+                # `recreate` below deletes the folder anyway: no need to say it was broken.
+                log.warning("memory index unreadable before a rebuild", exc_info=True)
+                shutil.rmtree(self.paths.chroma_dir, ignore_errors=True)
+                self._index = self._open_index()
+        index = self._index
         added = index.recreate(self._db.iter_vectors(batch=2048))
         self._db.clear_pending(self._db.pending())
         return added
@@ -175,3 +279,11 @@ class IndexKeeper:
             self._db.set_embedder(db, identity)
         self._embedder_checked = True
         return done
+
+
+class _Unreadable(Exception):
+    """The index could not be opened for reading."""
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__

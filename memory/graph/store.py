@@ -153,6 +153,11 @@ class MemoryStore:
         """Unit vectors for texts, in batches, after checking the model is the recorded one."""
         return self._keeper.embed(texts)
 
+    @property
+    def notices(self) -> builtins.list[str]:
+        """What went wrong with the index since opening and what was done, one line each."""
+        return self._keeper.notices
+
     def repair_index(self) -> dict[str, int]:
         """Bring a Chroma that lags SQLite back in line (upserts, so never a duplicate)."""
         return self._keeper.repair()
@@ -509,11 +514,10 @@ class MemoryStore:
 
     def stats(self) -> MemoryStats:
         counts = self._db.counts(now())
-        index = self._keeper.for_read()
         return MemoryStats(
             **counts,
             expired=counts["memories"] - counts["valid"],
-            indexed=index.count() if index is not None else None,
+            indexed=self._keeper.count(),
             embedder=self._db.embedder(),
         )
 
@@ -598,8 +602,7 @@ class MemoryStore:
             valid_at=at if valid_only else None, kinds=kinds, since=since, until=until
         )
         fetch = k * self.settings.overfetch
-        index = self._keeper.for_read()
-        dense = dict(index.query(vector, fetch)) if index is not None else {}
+        dense = dict(self._keeper.query(vector, fetch))
         # Names are matched by the person ranking: counting them again as words would lift
         # every memory that says the name, answer or not.
         lexical = dict(self._db.lexical(mentions.rest or query, fetch, filters))

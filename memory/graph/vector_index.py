@@ -16,11 +16,18 @@ COLLECTION = "hearth-memories"
 def _client(chroma_dir: Path) -> Any:
     # Imported here: chromadb costs a second at import and most commands never search.
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
-    return chromadb.PersistentClient(
-        path=str(chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    try:
+        return chromadb.PersistentClient(
+            path=str(chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+    except Exception:
+        # Chroma caches a folder's system before starting it: one that failed to start (a
+        # damaged file) would be handed out again after the folder is rebuilt, so it goes.
+        SharedSystemClient._identifier_to_system.pop(str(chroma_dir), None)
+        raise
 
 
 class VectorIndex:

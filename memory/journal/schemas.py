@@ -89,8 +89,9 @@ class MessageMeta(BaseModel):
     """Ids of the memories shown in `shown_as`, best first. Written by `Agent._recall`; read by
     it on later turns (a memory still visible in the history is not recalled again)."""
     remembered: bool = False
-    """The write path has run on this message. Written by the turn loop after a reply; read by
-    `Agent.reply_to` (a regeneration does not remember the same words twice)."""
+    """The write path has run on this message. Written by the turn loop after a reply and by
+    `hearth import` after each turn; read by `Agent.reply_to` (a regeneration does not remember
+    the same words twice) and by `hearth import` (a resumed import does not either)."""
     correction: bool = False
     """The message pushes back on the reply before it. Written by
     `agent.learn.corrections.flag_correction`; read by the training export (a row counts them)."""
@@ -106,6 +107,10 @@ class MessageMeta(BaseModel):
     (README: `meta.source_turn_id`) and the import tests."""
     conversation: str | None = None
     """The imported conversation's id in its data set. Written by `hearth import`."""
+    import_complete: bool = False
+    """On an imported conversation's last turn: every step of its import finished. Written and
+    read by `hearth import`: a conversation without it is resumed, not skipped (each turn's own
+    step is `remembered`)."""
 
     # -- on a reply -------------------------------------------------------------------------
     trimmed: list[int] = Field(default_factory=list)

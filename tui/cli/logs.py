@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.rule import Rule
@@ -11,6 +11,9 @@ from rich.table import Table
 from memory.settings import resolve_paths
 from tui.cli.options import JsonOpt
 from tui.cli.output import out, print_json
+
+if TYPE_CHECKING:
+    from memory.recovery import RecoveryReport
 
 logs_app = typer.Typer(help="Read the conversation journal.", no_args_is_help=True)
 
@@ -114,3 +117,48 @@ def logs_status(as_json: JsonOpt = False) -> None:
         return
     for key, value in info.items():
         out.print(f"{key}: {value}", markup=False, highlight=False, soft_wrap=True)
+
+
+SalvageOpt = Annotated[
+    bool,
+    typer.Option("--salvage", help="Read row by row in Python, not with the sqlite3 program."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Recover even a file that passes the integrity check.")
+]
+
+
+@logs_app.command("recover")
+def logs_recover(
+    salvage: SalvageOpt = False, force: ForceOpt = False, as_json: JsonOpt = False
+) -> None:
+    """Save a damaged journal: keep a copy of it (journal.sqlite3.damaged-<time>), then bring
+    every row that can be read into a fresh journal (with the sqlite3 program's `.recover` where
+    it is installed, else row by row) and report how many came back."""
+    from agent.recovery import recover_journal
+
+    print_recovery(recover_journal(salvage=salvage, force=force), "journal", as_json)
+
+
+def print_recovery(report: RecoveryReport, what: str, as_json: bool) -> None:
+    """What a recover command did, in one line (or JSON)."""
+    if as_json:
+        print_json(report.model_dump())
+        return
+    if report.intact:
+        out.print(
+            f"the {what} {report.path} passed the integrity check: nothing to recover "
+            "(--force recovers it anyway)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    counts = ", ".join(f"{table} {n}" for table, n in report.rows.items())
+    out.print(
+        f"recovered the {what} with {report.method}: {counts}; the damaged file is kept as "
+        f"{report.kept}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from memory.errors import HearthError
+from memory.recovery import corrupt_error, is_corruption
 from memory.settings import resolve_paths
 from tui.cli import bench, chat, config, doctor, importing, logs, memory, models, training
 from tui.cli.options import ModelOpt, NoMemoryOpt, model_overrides
@@ -98,12 +99,20 @@ def command_path(argv: list[str]) -> str:
     return " ".join(words)
 
 
+class _NoticeHandler(logging.Handler):
+    """Notices from below (a broken memory index rebuilt) as one warning line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
 def main() -> None:
     """Entry point: user-caused errors print one line and exit with their own code."""
     from agent.runtime.crashes import name_runs
 
     # Without a handler, logging's last resort would print tracebacks on the screen.
     logging.getLogger().addHandler(logging.NullHandler())
+    logging.getLogger("hearth.notice").addHandler(_NoticeHandler())
     name_runs(command_path(sys.argv[1:]))
     try:
         # Not standalone: click would print its own tracebacks; a typer.Exit comes back as a code.
@@ -124,6 +133,11 @@ def main() -> None:
     except Exception as exc:  # the traceback goes to the log, not the screen
         logging.getLogger("hearth").error("unexpected error", exc_info=True)
         where = resolve_paths().log_file
+        if is_corruption(exc):
+            # Damage past what the check at open reads (large files): still one line and a fix.
+            damaged = corrupt_error(where.parent, "data dir", exc)
+            err.print(f"[red]hearth:[/] {escape(str(damaged))}", highlight=False, soft_wrap=True)
+            sys.exit(damaged.exit_code)
         err.print(
             f"[red]hearth:[/] unexpected error: {escape(str(exc))} (details in {where})",
             soft_wrap=True,

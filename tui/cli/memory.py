@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from memory.graph.nodes import KINDS, Kind
+from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
 from tui.cli.options import JsonOpt
 from tui.cli.output import err, out, print_json, warn
 
@@ -630,6 +631,17 @@ def memory_rebuild(
             + (f", {report['reembedded']} re-embedded" if reembed else "")
         )
     )
+
+
+@memory_app.command("recover")
+def memory_recover(
+    salvage: SalvageOpt = False, force: ForceOpt = False, as_json: JsonOpt = False
+) -> None:
+    """Save a damaged memory database: keep a copy of it (memory.sqlite3.damaged-<time>), bring
+    every row that can be read into a fresh one, then rebuild the search indexes from it."""
+    from agent.recovery import recover_memory
+
+    print_recovery(recover_memory(salvage=salvage, force=force), "memory database", as_json)
 
 
 # -- hearth sleep (a top-level command) --------------------------------------------------

@@ -1,0 +1,194 @@
+"""Loss and recovery: a broken index rebuilt, a damaged database recovered, a mismatch refused."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from memory.datadir import ensure_data_dir
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import NewMemory
+from memory.graph.store import MemoryStore
+from memory.journal.journal import Journal
+from memory.recovery import recover
+from memory.settings import Paths, Settings, resolve_paths
+
+RunHearth = Callable[..., subprocess.CompletedProcess[str]]
+SHORT = {"HEARTH_SAMPLING__MAX_TOKENS": "4"}
+
+
+@pytest.fixture
+def paths(hearth_home: Path) -> Paths:
+    resolved = resolve_paths()
+    ensure_data_dir(resolved.data_dir)
+    return resolved
+
+
+def seed(paths: Paths, embedder: SentenceEmbedder, *texts: str) -> list[str]:
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        return [m.id for m in store.add_many([NewMemory(text=t) for t in texts])]
+
+
+def garble(path: Path) -> None:
+    """Overwrite a file with bytes that are not SQLite, keeping its size."""
+    path.write_bytes(b"garbage!" * (path.stat().st_size // 8))
+
+
+def test_a_broken_index_is_rebuilt_and_say_recalls(
+    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    lisbon, _ = seed(paths, embedder, "I live in Lisbon", "My sister Ana plays the cello")
+    index_file = paths.chroma_dir / "chroma.sqlite3"
+    garble(index_file)
+
+    # A reader writes nothing: it says so and searches by words.
+    found = run_hearth("memory", "search", "Lisbon", "--json")
+    assert found.returncode == 0, found.stderr
+    assert [h["id"] for h in json.loads(found.stdout)] == [lisbon]
+    assert "could not be read" in found.stderr and "Traceback" not in found.stderr
+    assert index_file.read_bytes().startswith(b"garbage!")
+
+    said = run_hearth("say", "--json", "Where do I live?", env=SHORT)
+    assert said.returncode == 0, said.stderr
+    assert lisbon in [m["id"] for m in json.loads(said.stdout)["recalled"]]
+    assert said.stderr.count("rebuilt it from memory.sqlite3 (2 vectors)") == 1
+    stats = json.loads(run_hearth("memory", "stats", "--json").stdout)
+    assert stats["indexed"] == 2
+
+    garble(index_file)
+    rebuilt = run_hearth("memory", "rebuild", "--json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["indexed"] == 2
+    dense = json.loads(run_hearth("memory", "search", "which city is my home", "--json").stdout)
+    assert dense[0]["id"] == lisbon and dense[0]["dense"] > 0
+
+
+def damaged_journal(path: Path, sessions: int = 20, turns: int = 100) -> list[str]:
+    """A journal of sessions * turns messages with garbage written over pages in its middle;
+    the texts written, in id order."""
+    journal = Journal(path)
+    texts = []
+    for s in range(sessions):
+        session = journal.create_session(title=f"s{s}")
+        for i in range(turns):
+            text = f"session {s} turn {i}: " + "words " * 60
+            journal.append(session.id, "user" if i % 2 == 0 else "assistant", text)
+            texts.append(text)
+    journal.close()  # the last connection checkpoints: every page is in the main file
+    pages = path.stat().st_size // 4096
+    with path.open("r+b") as fh:
+        fh.seek(4096 * (pages * 2 // 3))
+        fh.write(b"\xde\xad" * 2048 * 3)
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        db.execute("PRAGMA integrity_check").fetchall()
+    db.close()
+    return texts
+
+
+def test_a_damaged_journal_is_refused_kept_and_recovered(
+    run_hearth: RunHearth, paths: Paths
+) -> None:
+    texts = damaged_journal(paths.journal)
+    damaged = paths.journal.read_bytes()
+
+    listed = run_hearth("logs", "list")
+    assert listed.returncode == 16, listed.stderr
+    assert "is damaged" in listed.stderr and "hearth logs recover" in listed.stderr
+    assert len(listed.stderr.strip().splitlines()) == 1
+    assert paths.journal.read_bytes() == damaged  # refused before anything was written
+
+    done = run_hearth("logs", "recover", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    kept = Path(report["kept"])
+    assert kept.read_bytes() == damaged and kept.stat().st_mode & 0o777 == 0o600
+    assert report["rows"]["sessions"] == 20
+    assert len(texts) * 0.9 <= report["rows"]["messages"] < len(texts)
+
+    journal = Journal(paths.journal)
+    try:
+        assert journal.counts()["messages"] == report["rows"]["messages"]
+        early = journal.messages(newest_first=False, limit=500)
+        assert [m.text for m in early] == texts[:500]  # earlier turns intact, in order
+        # A lost message's id is never handed out again (memories may cite it).
+        new = journal.append(1, "user", "after the recovery")
+        assert new.id == len(texts) + 1
+    finally:
+        journal.close()
+    assert run_hearth("logs", "status").returncode == 0
+    again = run_hearth("logs", "recover")
+    assert again.returncode == 0 and "nothing to recover" in again.stdout
+
+
+def test_the_salvage_without_the_sqlite3_program_reads_past_damaged_pages(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite3"
+    texts = damaged_journal(path, sessions=5, turns=200)
+    report = recover(path, "journal", lambda p: Journal(p).close(), program=None)
+    assert report.method == "salvage" and not report.intact
+    assert len(texts) * 0.9 <= report.rows["messages"] < len(texts)
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT id, text FROM messages ORDER BY id").fetchall()
+    db.close()
+    # What came back is exactly what was written, before and after the damaged pages.
+    assert all(text == texts[i - 1] for i, text in rows)
+    assert rows[-1][0] == len(texts)
+
+
+@pytest.mark.parametrize("loss", ["empty", "missing"])
+def test_a_lost_journal_is_not_taken_as_new_while_memories_cite_it(
+    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder, loss: str
+) -> None:
+    journal = Journal(paths.journal)
+    session = journal.create_session()
+    said = [journal.append(session.id, "user", f"I have {n} cats").id for n in (2, 3)]
+    journal.close()
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        store.add("I have 3 cats", provenance=said)
+        store.add("I like tea")  # cites nothing: never a reason to refuse
+    for part in (paths.journal, Path(f"{paths.journal}-wal"), Path(f"{paths.journal}-shm")):
+        part.unlink(missing_ok=True)
+    if loss == "empty":
+        paths.journal.touch()
+
+    for args in (("say", "hello"), ("memory", "add", "I like coffee")):
+        refused = run_hearth(*args, env=SHORT)
+        assert refused.returncode == 17, refused.stderr
+        assert f"journal {paths.journal} is {loss}" in refused.stderr
+        assert "1 memories in memory.sqlite3 cite 2 of its messages" in refused.stderr
+        assert "restore journal.sqlite3 from a backup" in refused.stderr
+    # Reading still works, and nothing was written to the journal by the refused writers.
+    assert run_hearth("memory", "list").returncode == 0
+    with MemoryStore.open(paths, Settings(), write=False, embedder=embedder) as store:
+        assert store.stats().memories == 2
+
+
+def test_a_damaged_memory_database_is_recovered_and_searchable(
+    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    lisbon, *_ = seed(paths, embedder, "I live in Lisbon", "I play the cello", "I like tea")
+    db = sqlite3.connect(paths.memory_db)
+    page = db.execute("SELECT rootpage FROM sqlite_master WHERE name='history'").fetchone()[0]
+    db.close()
+    with paths.memory_db.open("r+b") as fh:  # the history table's page: memories stay readable
+        fh.seek(4096 * (page - 1))
+        fh.write(b"\xde\xad" * 2048)
+
+    listed = run_hearth("memory", "list")
+    assert listed.returncode == 16 and "hearth memory recover" in listed.stderr
+
+    done = run_hearth("memory", "recover", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"]["memories"] == report["rows"]["vectors"] == 3
+    assert Path(report["kept"]).exists()
+    # Both indexes were made again: the vectors' and the words'.
+    found = json.loads(run_hearth("memory", "search", "Lisbon", "--json").stdout)
+    assert found[0]["id"] == lisbon and found[0]["dense"] > 0 and found[0]["lexical"] > 0
