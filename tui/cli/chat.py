@@ -14,6 +14,8 @@ from tui.cli.output import note, out, print_json, warn
 if TYPE_CHECKING:
     from agent.startup import Home
 
+OFF_RECORD_NOTE = "off the record: not remembered, never exported, deleted after this reply"
+
 TurnArg = Annotated[int, typer.Argument(help="A message id from `hearth logs list`.")]
 
 
@@ -39,7 +41,10 @@ def say(
     no_memory: NoMemoryOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run one turn headless and print the reply (continues the most recent session)."""
+    """Run one turn headless and print the reply (continues the most recent session).
+
+    With --no-memory the turn is off the record: nothing is recalled or remembered, it is never
+    exported, and it is deleted from the journal once the reply is printed."""
     from agent.startup import load_agent, open_home
 
     home = open_home(model_overrides(model), write_lock=True)
@@ -48,15 +53,23 @@ def say(
         if getattr(agent.backend, "template_fallback", False):
             warn(f"{agent.model.name} has no chat template; using ChatML")
         sess = agent.session(session, new=new)
-        result = agent.run_turn(
-            sess.id, message, on_piece=None if as_json else _echo, use_memory=not no_memory
-        )
+        if no_memory:
+            # stderr only: scripts read the reply from stdout.
+            note(OFF_RECORD_NOTE)
+        try:
+            result = agent.run_turn(
+                sess.id, message, on_piece=None if as_json else _echo, use_memory=not no_memory
+            )
+            if as_json:
+                print_json(result.model_dump())
+            else:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+        finally:
+            if no_memory:
+                agent.leave(sess.id)
     finally:
         home.close()
-    if as_json:
-        print_json(result.model_dump())
-    else:
-        sys.stdout.write("\n")
     if result.status == "interrupted":
         raise typer.Exit(130)
 

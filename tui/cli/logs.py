@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -10,9 +11,11 @@ from rich.table import Table
 
 from memory.settings import resolve_paths
 from tui.cli.options import JsonOpt
-from tui.cli.output import out, print_json
+from tui.cli.output import err, out, print_json
 
 logs_app = typer.Typer(help="Read the conversation journal.", no_args_is_help=True)
+
+OFF_RECORD = "off the record"
 
 
 @logs_app.command("list")
@@ -42,7 +45,7 @@ def logs_list(
             str(m.session_id),
             m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             m.role,
-            m.status,
+            f"{m.status} · {OFF_RECORD}" if m.off_record else m.status,
             snippet[:70] + ("…" if len(snippet) > 70 else ""),
         )
     out.print(table, soft_wrap=True)
@@ -76,7 +79,8 @@ def logs_show(
         return
     out.print(
         f"[bold]#{msg.id}[/] {msg.role} · {msg.status} · session {msg.session_id} · "
-        f"{msg.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
+        + (f"{OFF_RECORD} · " if msg.off_record else "")
+        + f"{msg.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
         soft_wrap=True,
     )
     if msg.model:
@@ -114,3 +118,47 @@ def logs_status(as_json: JsonOpt = False) -> None:
         return
     for key, value in info.items():
         out.print(f"{key}: {value}", markup=False, highlight=False, soft_wrap=True)
+
+
+@logs_app.command("purge")
+def logs_purge(
+    off_record: Annotated[
+        bool,
+        typer.Option("--off-record", help="Delete every message said off the record, now."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete what was said off the record (memory off) and the replies to it, in every session.
+
+    Hearth deletes it by itself when you leave the session; this is for now, or after a crash.
+    """
+    if not off_record:
+        raise typer.BadParameter("say what to purge: --off-record")
+    from agent.startup import open_home
+
+    home = open_home(write_lock=True, purge_off_record=False)
+    try:
+        found = sum(home.journal.off_record_sessions().values())
+        if found and not yes:
+            if not sys.stdin.isatty():
+                err.print(
+                    f"{found} off-record messages would be deleted; "
+                    "run `hearth logs purge --off-record --yes` to delete them",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                raise typer.Exit(2)
+            if not typer.confirm(f"Delete {found} off-record messages for good?"):
+                err.print("nothing deleted", markup=False, highlight=False)
+                raise typer.Exit(1)
+        removed = home.journal.purge_off_record() if found else 0
+    finally:
+        home.close()
+    if as_json:
+        print_json({"removed": removed})
+        return
+    out.print(
+        f"removed {removed} off-record messages", markup=False, highlight=False, soft_wrap=True
+    )
