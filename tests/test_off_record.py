@@ -350,3 +350,17 @@ async def test_tui_started_off_record_says_so_and_quitting_purges(tui_home: Home
         "incomplete": 0,
         "off_record": 0,
     }
+
+
+def test_every_message_of_a_temporary_session_is_off_the_record(hearth_home: Path) -> None:
+    home = open_home()
+    try:
+        journal = home.journal
+        session = journal.create_session(temporary=True)
+        user = journal.append(session.id, "user", SECRET)
+        reply = journal.append(session.id, "assistant", "Noted.")
+        assert user.off_record and reply.off_record
+        assert journal.purge_off_record() == 2
+        assert journal.sessions() == []
+    finally:
+        home.close()
