@@ -18,7 +18,7 @@ from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
 from memory import faults
 from memory.datadir import DataDirLock, ensure_data_dir
-from memory.errors import ConfigError
+from memory.errors import ConfigError, StorageError
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, ModelInfo
 from memory.recovery import refuse_mismatch
@@ -38,6 +38,8 @@ class Home:
     lock: DataDirLock | None = field(default=None)
     store: MemoryStore | None = field(default=None)
     run: RunGuard | None = field(default=None)
+    purged_off_record: int = 0
+    """Off-record messages a crash had left behind, deleted as this home opened for writing."""
 
     def open_store(self) -> MemoryStore:
         """The memory graph, opened for writing under this home's lock (once)."""
@@ -81,8 +83,17 @@ def setup_logging(log_file: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = False) -> Home:
-    """Settings are checked before anything is written, so a bad config changes nothing."""
+def open_home(
+    overrides: dict[str, Any] | None = None,
+    *,
+    write_lock: bool = False,
+    purge_off_record: bool = True,
+) -> Home:
+    """Settings are checked before anything is written, so a bad config changes nothing.
+
+    With the write lock, off-record messages left by a run that died before its person left
+    the session are deleted first (the lock means no other run is still in one), unless
+    `purge_off_record` is False."""
     paths = resolve_paths()
     settings = load_settings(paths, overrides)
     faults.arm(settings.testing.fault_point)
@@ -106,7 +117,26 @@ def open_home(overrides: dict[str, Any] | None = None, *, write_lock: bool = Fal
         if lock is not None:
             lock.release()
         raise
-    return Home(paths=paths, settings=settings, journal=journal, lock=lock, run=run)
+    home = Home(paths=paths, settings=settings, journal=journal, lock=lock, run=run)
+    if write_lock and purge_off_record:
+        try:
+            home.purged_off_record = _purge_leftovers(journal)
+        except BaseException:
+            home.close()
+            raise
+    return home
+
+
+def _purge_leftovers(journal: Journal) -> int:
+    try:
+        purged = journal.purge_off_record()
+    except StorageError as exc:
+        # They stay unreadable to every export, recall and prompt; the next start tries again.
+        logging.getLogger(__name__).warning("off-record leftovers not purged: %s", exc)
+        return 0
+    if purged:
+        logging.getLogger(__name__).info("purged %d off-record messages left by a crash", purged)
+    return purged
 
 
 def pick_model(home: Home) -> ResolvedModel:

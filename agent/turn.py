@@ -121,7 +121,9 @@ class Agent:
     ) -> TurnResult:
         """One full turn. The user's message is committed before the model starts.
 
-        `use_memory=False` is a temporary turn: no memory is read or written."""
+        `use_memory=False` is a turn off the record: no memory is read or written, the message
+        and its reply are marked off the record in the journal (never exported, never shown to
+        a later on-record turn) and `leave` deletes them."""
         check_length(text, self.settings.chat)
         with self._busy:
             user = self.journal.append(
@@ -130,6 +132,7 @@ class Agent:
                 text,
                 speaker=self.settings.chat.user_name,
                 meta=None if use_memory and self.store is not None else MessageMeta(memory=False),
+                off_record=not use_memory,
             )
             flag_correction(self.journal, user)
             return self._reply(user, on_piece, stop, use_memory=use_memory)
@@ -169,8 +172,12 @@ class Agent:
         write_memory: bool = True,
     ) -> TurnResult:
         sampling = sampling or self.settings.sampling
-        store = self.store if use_memory else None
+        store = self.store if use_memory and not user.off_record else None
         thread = self.journal.thread(user.session_id, user.id)
+        if not user.off_record:
+            # What was said off the record never reaches an on-record prompt (which is stored,
+            # exported and read by later turns); an off-record turn still sees the whole thread.
+            thread = [m for m in thread if not m.off_record]
         # The reply before this message (the thread is read once a turn, not twice).
         previous = next((m for m in reversed(thread[:-1]) if m.role == "assistant"), None)
         keep_from = previous.meta.context_from if previous else None
@@ -242,6 +249,12 @@ class Agent:
             recalled=[Recalled(id=h.memory.id, score=h.score) for h in recalled],
             stored=stored,
         )
+
+    def leave(self, session_id: int | None = None) -> int:
+        """The person leaves a session (default: every session): what they said there off the
+        record is deleted, after any turn still running ends. Returns how many messages went."""
+        with self._busy:
+            return self.journal.purge_off_record(session_id)
 
     def _recall(
         self, store: MemoryStore, user: Message, thread: list[Message], keep_from: int | None

@@ -201,7 +201,7 @@ async def test_ctrl_t_makes_a_temporary_chat(make_home: Callable[..., Home]) -> 
         await _ready(pilot)
         await pilot.press("ctrl+t")
         assert not app.memory_on
-        assert "memory off" in str(app.query_one("#status", Static).render())
+        assert "off the record" in str(app.query_one("#status", Static).render())
         await _send(pilot, "I'm allergic to hazelnuts.")
         await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
     user = Journal(home.paths.journal).messages(newest_first=False)[0]

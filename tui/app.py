@@ -26,6 +26,11 @@ from tui.widgets.messages import MessageView
 
 AgentLoader = Callable[[Home], Agent]
 
+OFF_RECORD_NOTICE = (
+    "Off the record: not remembered, never exported, and deleted when you leave this session."
+)
+OFF_RECORD_MARK = "off the record"
+
 
 class ModelLoaded(Message):
     def __init__(self, agent: Agent) -> None:
@@ -110,6 +115,8 @@ class HearthApp(App[None]):
         self.query_one(ChatInput).focus()
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30, markup=False)
+        if not self.memory_on:
+            self.notify(OFF_RECORD_NOTICE, timeout=10, markup=False)
         self.load_model()
         if threading.current_thread() is threading.main_thread():  # where signals arrive
             loop = asyncio.get_running_loop()
@@ -289,15 +296,17 @@ class HearthApp(App[None]):
             self.stop_event.set()
 
     def action_toggle_memory(self) -> None:
-        """Temporary chat: while memory is off, nothing is recalled or remembered."""
+        """Off the record: while memory is off, nothing is recalled or remembered, and what is
+        said is deleted when the person leaves the session."""
         self.memory_on = not self.memory_on
-        self.notify("Memory on." if self.memory_on else "Memory off: a temporary chat.")
+        self.notify("Memory on." if self.memory_on else OFF_RECORD_NOTICE, markup=False)
         self._refresh_status()
 
     def action_new_session(self) -> None:
         if self.generating:
             self.notify("Wait for the reply, or press Escape to stop it.")
             return
+        self.leave_session()
         self.session_id = None
         self.query_one("#chat", VerticalScroll).remove_children()
         self._ctx_label = ""
@@ -305,7 +314,24 @@ class HearthApp(App[None]):
 
     async def action_quit(self) -> None:
         self.stop_event.set()
+        # Off the UI thread: leaving waits for a reply that is still winding down.
+        await asyncio.to_thread(self.leave_session)
         self.exit()
+
+    def leave_session(self) -> int:
+        """What was said off the record in the session being left is deleted (after a reply
+        still streaming ends); how many messages went."""
+        if self.session_id is None:
+            return 0
+        try:
+            if self.agent is not None:
+                return self.agent.leave(self.session_id)
+            # No model yet, so no turn ran in this run: only a crash's leftovers.
+            return self.home.journal.purge_off_record(self.session_id)
+        except HearthError as exc:
+            # Still never exported or shown; the next start of a writing command purges them.
+            self.log.error(f"off-record messages not purged: {exc}")
+            return 0
 
     # -- display ------------------------------------------------------------------------
 
@@ -321,7 +347,7 @@ class HearthApp(App[None]):
     def _refresh_status(self) -> None:
         parts = [self._model_label, self._ctx_label, self._speed_label]
         if not self.memory_on:
-            parts.append("memory off")
+            parts.append(OFF_RECORD_MARK)
         if self.session_id is not None:
             parts.append(f"session {self.session_id}")
         self.query_one("#status", Static).update(" · ".join(p for p in parts if p))
@@ -337,8 +363,12 @@ def run_app(
     """Run full-screen (llama.cpp's C-level stderr goes to the log file meanwhile); the exit
     code."""
     app = HearthApp(home, session_id=session_id, new=new, memory=memory, notices=notices)
-    with stderr_to(home.paths.log_file, keep_terminal=True):
-        app.run()
-    # A reply stopped by the exit (ctrl+q, SIGTERM) is saved before the journal closes.
-    app.turn_done.wait(timeout=120)
+    try:
+        with stderr_to(home.paths.log_file, keep_terminal=True):
+            app.run()
+        # A reply stopped by the exit (ctrl+q, SIGTERM) is saved before the journal closes.
+        app.turn_done.wait(timeout=120)
+    finally:
+        # Quitting leaves the session; a turn the quit stopped ends first (Agent.leave waits).
+        app.leave_session()
     return app.return_code or 0

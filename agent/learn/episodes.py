@@ -37,10 +37,15 @@ def episode_text(lines: Sequence[tuple[str, str]], date: str) -> str:
 
 def fold_episode(store: MemoryStore, journal: Journal, message_ids: Sequence[int]) -> Memory | None:
     """One episode for messages trimmed from the window, built from the human side only (the
-    model's own words are never stored as facts), with provenance to every trimmed message."""
+    model's own words are never stored as facts), with provenance to every trimmed message
+    said on the record."""
     messages = [journal.message(i) for i in message_ids]
     # Words said with memory off were never to be remembered, not even when they leave the window.
-    human = [m for m in messages if m.role == "user" and m.text.strip() and m.meta.memory]
+    human = [
+        m
+        for m in messages
+        if m.role == "user" and m.text.strip() and m.meta.memory and not m.off_record
+    ]
     if not human:
         return None
     date = human[0].created_at.date().isoformat()
@@ -50,7 +55,8 @@ def fold_episode(store: MemoryStore, journal: Journal, message_ids: Sequence[int
         kind="episode",
         subject="user",
         importance=0.4,
-        provenance=list(message_ids),
+        # Off-record messages are not even named: they are purged when the session is left.
+        provenance=[m.id for m in messages if not m.off_record],
         valid_from=human[0].created_at,
         actor="extraction",
     )

@@ -6,7 +6,8 @@ Which replies a row trains:
 - `since` / `until`: the reply was written in that window (earlier messages stay as context);
 - `only_new`: no earlier export of the same kind trained it;
 - synthetic messages (meta {"synthetic": true}) are left out unless asked for;
-- temporary sessions are never exported.
+- temporary sessions are never exported, nor is any message said off the record (or a reply
+  to one): a session is read as if they were already purged (`memory.journal.offrecord`).
 
 Conversation rows (SFT `messages`, ShareGPT) train every reply they hold, so such a row stops
 before the first reply that must not be trained and after the last one that is selected.
@@ -23,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from memory.journal.journal import Journal
+from memory.journal.offrecord import on_record
 from memory.journal.schemas import ChatMessage, Message
 from memory.journal.signals import ExportKind, Feedback, Rating
 from memory.journal.tree import ConversationTree
@@ -148,7 +150,7 @@ def build_rows(
     rows: list[Row] = []
     seen: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
     for done, session in enumerate(sessions, start=1):
-        messages = journal.messages(session.id, newest_first=False)
+        messages = on_record(journal.messages(session.id, newest_first=False))
         tree = ConversationTree(messages, source.choices)
         for row in _rows_for(kind, source, tree):
             key = (tuple(row.trained_ids), tuple(row.context_ids))

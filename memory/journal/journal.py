@@ -13,6 +13,7 @@ from typing import Any
 from memory.clock import now
 from memory.errors import FeedbackError, NotFoundError
 from memory.journal.migrations import MIGRATIONS
+from memory.journal.offrecord import nearest_on_record, on_record
 from memory.journal.schemas import (
     ChatMessage,
     Message,
@@ -96,10 +97,13 @@ class Journal:
         sampling: dict[str, Any] | None = None,
         meta: MessageMeta | dict[str, Any] | None = None,
         created_at: datetime | None = None,
+        off_record: bool = False,
     ) -> Message:
         """Write one message and make it the session's head; committed when this returns.
 
         `meta`: its turn state (a dict is read as a MessageMeta); only the keys given are stored.
+        `off_record`: said with memory off; a message of a temporary session, and a reply to an
+        off-record message, is off the record whatever this says.
         """
         ts = _iso(created_at or now())
         with self._tx() as db:
@@ -109,10 +113,11 @@ class Journal:
                 if row is None:
                     raise NotFoundError(f"no session {session_id}")
                 parent_id = row["head_id"]
+            off_record = off_record or _inherits_off_record(db, session_id, role, parent_id)
             cur = db.execute(
                 "INSERT INTO messages(session_id, parent_id, role, speaker, text, status,"
-                " created_at, updated_at, prompt_json, model_json, sampling_json, meta_json)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " created_at, updated_at, prompt_json, model_json, sampling_json, meta_json,"
+                " off_record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     session_id,
                     parent_id,
@@ -126,6 +131,7 @@ class Journal:
                     model.model_dump_json() if model else None,
                     json.dumps(sampling) if sampling is not None else None,
                     MessageMeta.merged_json("{}", meta),
+                    int(off_record),
                 ),
             )
             assert cur.lastrowid is not None
@@ -204,9 +210,15 @@ class Journal:
     def counts(self) -> dict[str, int]:
         row = self._db.execute(
             "SELECT (SELECT count(*) FROM sessions) s, (SELECT count(*) FROM messages) m,"
-            " (SELECT count(*) FROM messages WHERE status='incomplete') i"
+            " (SELECT count(*) FROM messages WHERE status='incomplete') i,"
+            " (SELECT count(*) FROM messages WHERE off_record=1) o"
         ).fetchone()
-        return {"sessions": row["s"], "messages": row["m"], "incomplete": row["i"]}
+        return {
+            "sessions": row["s"],
+            "messages": row["m"],
+            "incomplete": row["i"],
+            "off_record": row["o"],
+        }
 
     def schema_version(self) -> int:
         return self._sql.schema_version()
@@ -316,7 +328,7 @@ class Journal:
         edit = MessageMeta(edit_of=orig.id)
         with self._tx() as db:
             stored = db.execute(
-                "SELECT prompt_json, meta_json FROM messages WHERE id=?", (orig.id,)
+                "SELECT prompt_json, meta_json, off_record FROM messages WHERE id=?", (orig.id,)
             )
             row = stored.fetchone()
             # An edited reply keeps the original's turn state (trimmed, stored, ...); a user
@@ -326,7 +338,8 @@ class Journal:
             meta_json = MessageMeta.merged_json(row["meta_json"] if reply else "{}", edit)
             cur = db.execute(
                 "INSERT INTO messages(session_id, parent_id, role, speaker, text, status,"
-                " created_at, updated_at, prompt_json, meta_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " created_at, updated_at, prompt_json, meta_json, off_record)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     orig.session_id,
                     orig.parent_id,
@@ -338,6 +351,8 @@ class Journal:
                     ts,
                     prompt_json,
                     meta_json,
+                    # A corrected version of words said off the record is off the record too.
+                    row["off_record"],
                 ),
             )
             assert cur.lastrowid is not None
@@ -436,6 +451,64 @@ class Journal:
         if row is None:
             raise NotFoundError(f"no export {export_id}")
         return ExportRecord(**dict(row))
+
+    # -- off the record -----------------------------------------------------------------
+
+    def off_record_sessions(self) -> dict[int, int]:
+        """Sessions holding off-record messages -> how many."""
+        rows = self._db.execute(
+            "SELECT session_id, count(*) n FROM messages WHERE off_record=1 GROUP BY session_id"
+        ).fetchall()
+        return {int(r["session_id"]): int(r["n"]) for r in rows}
+
+    def purge_off_record(self, session_id: int | None = None) -> int:
+        """Delete the off-record messages of one session (default: of every session); returns
+        how many went.
+
+        Children are re-linked to their nearest on-record ancestor and a session's head moves
+        the same way, so every parent_id still points at a message; what an on-record prompt
+        showed of them (only journals from before the mark) is cut from it; a session left
+        empty by the purge goes too. Freed bytes are zeroed and the write-ahead log emptied.
+        """
+        sessions = self.off_record_sessions()
+        if session_id is not None:
+            sessions = {k: v for k, v in sessions.items() if k == session_id}
+        if not sessions:
+            return 0
+        removed = 0
+        with self._tx() as db:
+            db.execute("PRAGMA secure_delete=ON")
+            for sid in sessions:
+                removed += self._purge_session(db, sid)
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
+    def _purge_session(self, db: sqlite3.Connection, session_id: int) -> int:
+        rows = db.execute("SELECT * FROM messages WHERE session_id=?", (session_id,)).fetchall()
+        messages = [_row_to_message(r) for r in rows]
+        by_id = {m.id: m for m in messages}
+        for after in on_record(messages):
+            before = by_id[after.id]
+            if after.parent_id != before.parent_id or after.prompt != before.prompt:
+                db.execute(
+                    "UPDATE messages SET parent_id=?, prompt_json=? WHERE id=?",
+                    (after.parent_id, _dump_prompt(after.prompt), after.id),
+                )
+        head = db.execute("SELECT head_id FROM sessions WHERE id=?", (session_id,)).fetchone()
+        if head is not None:
+            db.execute(
+                "UPDATE sessions SET head_id=? WHERE id=?",
+                (nearest_on_record(head["head_id"], by_id), session_id),
+            )
+        cur = db.execute("DELETE FROM messages WHERE session_id=? AND off_record=1", (session_id,))
+        # Nothing is kept of a conversation held wholly off the record, not even that it was.
+        db.execute(
+            "DELETE FROM sessions WHERE id=? AND NOT EXISTS"
+            " (SELECT 1 FROM messages WHERE session_id=?)",
+            (session_id, session_id),
+        )
+        return cur.rowcount
 
     # -- forgetting ---------------------------------------------------------------------
 
@@ -555,6 +628,17 @@ def _redact_meta(raw: str | None, pattern: re.Pattern[str], marker: str) -> str 
     return json.dumps({**data, "shown_as": pattern.sub(marker, shown)})
 
 
+def _inherits_off_record(
+    db: sqlite3.Connection, session_id: int, role: Role, parent_id: int | None
+) -> bool:
+    row = db.execute(
+        "SELECT (SELECT temporary FROM sessions WHERE id=?) t,"
+        " (SELECT off_record FROM messages WHERE id=?) p",
+        (session_id, parent_id),
+    ).fetchone()
+    return bool(row["t"]) or (role == "assistant" and bool(row["p"]))
+
+
 def _record_choice(db: sqlite3.Connection, parent_id: int | None, message_id: int, ts: str) -> None:
     db.execute(
         "INSERT INTO choices(parent_id, message_id, created_at) VALUES (?,?,?)"
@@ -587,4 +671,5 @@ def _row_to_message(row: sqlite3.Row) -> Message:
         sampling=json.loads(row["sampling_json"]) if row["sampling_json"] else None,
         usage=Usage.model_validate_json(row["usage_json"]),
         meta=MessageMeta.from_json(row["meta_json"]),
+        off_record=bool(row["off_record"]),
     )

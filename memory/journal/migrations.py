@@ -87,6 +87,26 @@ _SCRIPTS: list[tuple[str, str]] = [
         CREATE INDEX export_items_message ON export_items(message_id);
         """,
     ),
+    (
+        # Off the record: a message sent with memory off (or in a temporary session), and every
+        # reply to it, is marked so that no export, recall, memory or later on-record prompt
+        # ever reads it, and so it can be purged. Rows written before this column existed are
+        # marked from what they kept: a user message with meta {"memory": false}, the edits of
+        # such a message, and the replies to any of them.
+        "0003_off_record",
+        """
+        ALTER TABLE messages ADD COLUMN off_record INTEGER NOT NULL DEFAULT 0;
+        UPDATE messages SET off_record=1
+            WHERE session_id IN (SELECT id FROM sessions WHERE temporary=1)
+            OR (role='user' AND json_extract(meta_json, '$.memory') = 0);
+        UPDATE messages SET off_record=1
+            WHERE role='user' AND json_extract(meta_json, '$.edit_of') IN
+                (SELECT id FROM messages WHERE off_record=1);
+        UPDATE messages SET off_record=1
+            WHERE role='assistant' AND parent_id IN (SELECT id FROM messages WHERE off_record=1);
+        CREATE INDEX messages_off_record ON messages(session_id) WHERE off_record=1;
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)

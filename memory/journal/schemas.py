@@ -209,3 +209,7 @@ class Message(BaseModel):
     sampling: dict[str, Any] | None = None
     usage: Usage = Field(default_factory=Usage)
     meta: MessageMeta = Field(default_factory=MessageMeta)
+    off_record: bool = False
+    """Said with memory off (or in a temporary session), or a reply to such a message: never
+    exported, recalled, remembered or shown to a later on-record turn, and purged when the
+    person leaves the session (`memory.journal.offrecord`)."""

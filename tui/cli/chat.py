@@ -15,6 +15,8 @@ from tui.stop_signals import exit_code, raise_on_stop_signals, received
 if TYPE_CHECKING:
     from agent.startup import Home
 
+OFF_RECORD_NOTE = "off the record: not remembered, never exported, deleted after this reply"
+
 TurnArg = Annotated[int, typer.Argument(help="A message id from `hearth logs list`.")]
 
 
@@ -64,7 +66,10 @@ def say(
     no_memory: NoMemoryOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run one turn headless and print the reply (continues the most recent session)."""
+    """Run one turn headless and print the reply (continues the most recent session).
+
+    With --no-memory the turn is off the record: nothing is recalled or remembered, it is never
+    exported, and it is deleted from the journal once the reply is printed."""
     from agent.startup import load_agent, open_home
     from agent.turn import check_length
 
@@ -78,15 +83,23 @@ def say(
         if getattr(agent.backend, "template_fallback", False):
             warn(f"{agent.model.name} has no chat template; using ChatML")
         sess = agent.session(session, new=new)
-        result = agent.run_turn(
-            sess.id, text, on_piece=None if as_json else _echo, use_memory=not no_memory
-        )
+        if no_memory:
+            # stderr only: scripts read the reply from stdout.
+            note(OFF_RECORD_NOTE)
+        try:
+            result = agent.run_turn(
+                sess.id, text, on_piece=None if as_json else _echo, use_memory=not no_memory
+            )
+            if as_json:
+                print_json(result.model_dump())
+            else:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+        finally:
+            if no_memory:
+                agent.leave(sess.id)
     finally:
         home.close()
-    if as_json:
-        print_json(result.model_dump())
-    else:
-        sys.stdout.write("\n")
     if result.status == "interrupted":
         raise typer.Exit(exit_code(received()))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -10,12 +11,14 @@ from rich.table import Table
 
 from memory.settings import resolve_paths
 from tui.cli.options import JsonOpt
-from tui.cli.output import out, print_json
+from tui.cli.output import confirm, err, out, print_json
 
 if TYPE_CHECKING:
     from memory.recovery import RecoveryReport
 
 logs_app = typer.Typer(help="Read the conversation journal.", no_args_is_help=True)
+
+OFF_RECORD = "off the record"
 
 
 @logs_app.command("list")
@@ -45,7 +48,7 @@ def logs_list(
             str(m.session_id),
             m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             m.role,
-            m.status,
+            f"{m.status} · {OFF_RECORD}" if m.off_record else m.status,
             snippet[:70] + ("…" if len(snippet) > 70 else ""),
         )
     out.print(table, soft_wrap=True)
@@ -79,7 +82,8 @@ def logs_show(
         return
     out.print(
         f"[bold]#{msg.id}[/] {msg.role} · {msg.status} · session {msg.session_id} · "
-        f"{msg.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
+        + (f"{OFF_RECORD} · " if msg.off_record else "")
+        + f"{msg.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
         soft_wrap=True,
     )
     if msg.model:
@@ -161,4 +165,38 @@ def print_recovery(report: RecoveryReport, what: str, as_json: bool) -> None:
         markup=False,
         highlight=False,
         soft_wrap=True,
+    )
+
+
+@logs_app.command("purge")
+def logs_purge(
+    off_record: Annotated[
+        bool,
+        typer.Option("--off-record", help="Delete every message said off the record, now."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete what was said off the record (memory off) and the replies to it, in every session.
+
+    Hearth deletes it by itself when you leave the session; this is for now, or after a crash.
+    """
+    if not off_record:
+        raise typer.BadParameter("say what to purge: --off-record")
+    from agent.startup import open_home
+
+    home = open_home(write_lock=True, purge_off_record=False)
+    try:
+        found = sum(home.journal.off_record_sessions().values())
+        if found:
+            err.print(f"{found} off-record messages will be deleted", markup=False, highlight=False)
+            confirm(yes, f"Delete {found} off-record messages for good?", "this purge")
+        removed = home.journal.purge_off_record() if found else 0
+    finally:
+        home.close()
+    if as_json:
+        print_json({"removed": removed})
+        return
+    out.print(
+        f"removed {removed} off-record messages", markup=False, highlight=False, soft_wrap=True
     )

@@ -18,7 +18,7 @@ from rich.text import Text
 from memory.graph.nodes import KINDS, Kind
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
 from tui.cli.options import JsonOpt
-from tui.cli.output import err, out, print_json, warn
+from tui.cli.output import confirm, err, out, print_json, warn
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -355,21 +355,6 @@ def _usage_error(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _confirm(yes: bool, question: str) -> None:
-    """Go on with --yes; ask on a terminal; otherwise stop (exit 15) having changed nothing."""
-    from memory.errors import ConfirmationError
-
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise ConfirmationError(
-            "this forget needs --yes to go ahead (no terminal to ask on); nothing was changed: "
-            "check what it would change above, then run it again with --yes"
-        )
-    if not typer.confirm(question, default=False):
-        raise ConfirmationError("not confirmed: nothing was changed")
-
-
 # What each journal count of a forget counts, in words.
 _PLACES = {
     "message_texts_redacted": "message texts",
@@ -512,7 +497,7 @@ def memory_forget(
             return
         if not yes:  # what would change, before the question (beside --json's stdout)
             _print_preview(preview, phrase=True, to=err if as_json else out)
-        _confirm(yes, "Forget all of this, for good?")
+        confirm(yes, "Forget all of this, for good?", "this forget")
         if memory_id is not None:
             report = store.forget(memory_id, journal, shown_as=shown, everywhere=True)
         else:
@@ -588,7 +573,7 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
             _print_elsewhere(outside)
             if dry_run:
                 return
-        _confirm(yes, "Remove all of this, for good?")
+        confirm(yes, "Remove all of this, for good?", "this forget")
         home.journal.close()
         root = logging.getLogger()
         for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:

@@ -19,7 +19,10 @@ ModelOpt = Annotated[
 ]
 NoMemoryOpt = Annotated[
     bool,
-    typer.Option("--no-memory", help="A temporary chat: no memory is read or written."),
+    typer.Option(
+        "--no-memory",
+        help="Off the record: no memory read or written, never exported, deleted on leaving.",
+    ),
 ]
 
 

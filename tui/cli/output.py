@@ -29,3 +29,20 @@ def warn(message: str) -> None:
 def note(message: str) -> None:
     """A dim line on stderr, beside a command's real output."""
     err.print(message, style="dim", markup=False, highlight=False)
+
+
+def confirm(yes: bool, question: str, what: str) -> None:
+    """Go on with --yes; ask on a terminal; otherwise stop (exit 15) having changed nothing."""
+    import typer
+
+    from memory.errors import ConfirmationError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfirmationError(
+            f"{what} needs --yes to go ahead (no terminal to ask on); nothing was changed: "
+            "check what it would change above, then run it again with --yes"
+        )
+    if not typer.confirm(question, default=False):
+        raise ConfirmationError("not confirmed: nothing was changed")
