@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tui.cli.options import JsonOpt, JsonTextOpt, ModelOpt, NoMemoryOpt, model_overrides
-from tui.cli.output import note, out, print_json, warn
+from tui.cli.output import note, out, print_json, warn, write_raw
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -24,9 +24,8 @@ def _open() -> Home:
 
 
 def _echo(piece: str) -> None:
-    """A piece of a reply, on stdout as soon as it is generated."""
-    sys.stdout.write(piece)
-    sys.stdout.flush()
+    """A piece of a reply, on stdout as soon as it is generated (control characters inert)."""
+    write_raw(piece)
 
 
 def say(

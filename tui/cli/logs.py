@@ -7,7 +7,9 @@ from typing import Annotated, Any
 import typer
 from rich.rule import Rule
 from rich.table import Table
+from rich.text import Text
 
+from memory.controls import inert
 from memory.settings import resolve_paths
 from tui.cli.options import JsonOpt
 from tui.cli.output import out, print_json
@@ -36,14 +38,15 @@ def logs_list(
         return
     table = Table("id", "session", "when", "role", "status", "text", box=None)
     for m in msgs:
-        snippet = m.text.replace("\n", " ")
+        # Control characters as symbols before cutting, so the cell is measured as shown.
+        snippet = inert(m.text.replace("\n", " "))
         table.add_row(
             str(m.id),
             str(m.session_id),
             m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             m.role,
             m.status,
-            snippet[:70] + ("…" if len(snippet) > 70 else ""),
+            Text(snippet[:70] + ("…" if len(snippet) > 70 else "")),
         )
     out.print(table, soft_wrap=True)
 
@@ -84,6 +87,8 @@ def logs_show(
         out.print(
             f"model {msg.model.name} · prompt {u.prompt_tokens} tokens"
             f" · reply {u.completion_tokens} tokens",
+            markup=False,  # the model's name comes from its file
+            highlight=False,
             soft_wrap=True,
         )
     out.print(msg.text, markup=False, highlight=False, soft_wrap=True)

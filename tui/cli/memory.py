@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +14,7 @@ from rich.text import Text
 
 from memory.graph.nodes import KINDS, Kind
 from tui.cli.options import JsonOpt
-from tui.cli.output import out, print_json
+from tui.cli.output import out, print_json, write_raw
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -285,7 +284,7 @@ def memory_graph(
         )
         return
     render = _dot if fmt is GraphFormat.dot else _mermaid
-    sys.stdout.write(render(memories, edges) + "\n")
+    write_raw(render(memories, edges) + "\n")
 
 
 # -- writing commands ---------------------------------------------------------------------
