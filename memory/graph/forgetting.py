@@ -11,6 +11,7 @@ from pathlib import Path
 from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory
+from memory.graph.quoting import quoted
 from memory.journal.journal import Journal
 from memory.sqlite import compact_file
 from memory.text import APOSTROPHE, CURLY_APOSTROPHE, straighten_apostrophes
@@ -90,8 +91,9 @@ def _redact_journal(
 ) -> dict[str, int]:
     if journal is None:
         return {}
-    # Prompts show a memory on one line: a multi-line text is found in that form too.
-    forms = {form for text in texts for form in (text, " ".join(text.split()))}
+    # Prompts show a memory on one line: a multi-line text is found in that form too, and in
+    # the form a note quotes it (brackets and double quotes replaced).
+    forms = {form for text in texts for form in (text, " ".join(text.split()), quoted(text))}
     prompts = sum(journal.redact_in_prompts(form, MARKER) for form in forms)
     messages = sum(journal.redact(form, MARKER) for form in _spellings(phrase))
     compact_file(journal.path)
