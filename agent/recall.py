@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from memory.graph.nodes import Hit
+from memory.secrets import has_secret
 from memory.settings import MemorySettings
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ def recall(
         if not h.memory.pinned
         and h.memory.id not in exclude
         and not (h.memory.provenance and set(h.memory.provenance) <= visible)
+        # A secret stored before secrets were kept out (or by a path that missed it) is not
+        # shown to the model, unless the person stored it on purpose (`memory add --secret`).
+        and ("secret" in h.memory.flags or not has_secret(h.memory.text))
     ]
     hits = [h for h in hits if h.score >= settings.recall_min_score]
     kept: list[Hit] = []
