@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 INSTRUCTION_LIKE = "instruction_like"
@@ -78,8 +79,12 @@ def sensitive(text: str) -> bool:
     return _SENSITIVE_PHRASES.search(lowered) is not None
 
 
+@functools.lru_cache(maxsize=16384)
+def _earned(text: str) -> tuple[str, ...]:
+    # Cached: every memory read earns its flags again, and searches read the same ones often.
+    return (INSTRUCTION_LIKE,) * instruction_like(text) + (SENSITIVE,) * sensitive(text)
+
+
 def with_flags(text: str, flags: list[str]) -> list[str]:
     """The given flags plus any this text earns, each once, in a stable order."""
-    earned = [INSTRUCTION_LIKE] if instruction_like(text) else []
-    earned += [SENSITIVE] if sensitive(text) else []
-    return list(dict.fromkeys([*flags, *earned]))
+    return list(dict.fromkeys([*flags, *_earned(text)]))
