@@ -555,7 +555,9 @@ def test_a_pasted_system_line_is_kept_flagged_not_obeyed() -> None:
 
 
 def test_ordinary_memories_carry_no_flags() -> None:
-    assert _one("I'm allergic to hazelnuts").flags == []
+    assert _one("I like hazelnuts").flags == []
+    # Health is a sensitive kind: marked, never an order.
+    assert _one("I'm allergic to hazelnuts").flags == ["sensitive"]
 
 
 def test_yesterday_resolves_against_the_message_time() -> None:

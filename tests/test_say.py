@@ -125,11 +125,11 @@ def _say_stdin(
 def test_say_reads_a_long_message_from_stdin(hearth_home: Path) -> None:
     # Quotes, a dollar sign, blank lines and 6,000 characters: awkward as an argument.
     message = 'Here is my long note: "don\'t" $HOME\n\n' + "All good here. " * 400
-    done = _say_stdin(hearth_home, (message + "\n").encode(), "-", "--json", "--no-memory")
+    done = _say_stdin(hearth_home, (message + "\n").encode(), "-", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     # No argument at all reads a piped stdin too.
-    again = _say_stdin(hearth_home, b"and one more", "--json", "--no-memory")
+    again = _say_stdin(hearth_home, b"and one more", "--json")
     assert again.returncode == 0, again.stderr
     journal = Journal(hearth_home / "journal.sqlite3")
     assert journal.message(data["user_turn_id"]).text == message  # the shell's newline dropped

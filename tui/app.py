@@ -19,6 +19,7 @@ from textual.widgets.markdown import MarkdownStream
 from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
 from agent.turn import Agent, TurnResult
+from memory.controls import inert
 from memory.errors import HearthError
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
@@ -105,7 +106,7 @@ class HearthApp(App[None]):
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="chat")
         yield ChatInput(id="input")
-        yield Static(id="status")
+        yield Static(id="status", markup=False)  # the model's name comes from its file
         yield Footer()
 
     def on_mount(self) -> None:
@@ -168,7 +169,7 @@ class HearthApp(App[None]):
     def _model_failed(self, event: ModelFailed) -> None:
         self._model_label = "model failed to load"
         self._refresh_status()
-        self.notify(event.error, severity="error", timeout=30)
+        self.notify(event.error, severity="error", timeout=30, markup=False)
 
     # -- turns --------------------------------------------------------------------------
 
@@ -190,7 +191,7 @@ class HearthApp(App[None]):
             try:
                 self.session_id = self.agent.session(new=True).id
             except HearthError as exc:
-                self.notify(str(exc), severity="error", timeout=30)
+                self.notify(str(exc), severity="error", timeout=30, markup=False)
                 return
         self.generating = True
         self.stop_event.clear()
@@ -259,7 +260,9 @@ class HearthApp(App[None]):
         elif view is not None:
             view.set_status("error")
             self._speed_label = ""
-            self.notify(event.error or "the reply failed", severity="error", timeout=15)
+            self.notify(
+                event.error or "the reply failed", severity="error", timeout=15, markup=False
+            )
         self.generating = False
         self._refresh_status()
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
@@ -280,11 +283,12 @@ class HearthApp(App[None]):
         for memory in map(store.get, result.stored):
             if "instruction_like" in memory.flags:
                 self.notify(
-                    f"Remembered a note that reads like an instruction: “{memory.text}”. "
+                    f"Remembered a note that reads like an instruction: “{inert(memory.text)}”. "
                     "It is only ever shown to the model as a quote. "
                     f"`hearth memory forget {memory.id}` removes it.",
                     severity="warning",
                     timeout=20,
+                    markup=False,  # the note is stored text: its brackets are not markup
                 )
 
     # -- actions ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from agent.importing.records import Conversation, DatasetSession, Turn
 from memory.graph import people
 from memory.graph.nodes import Memory, NewMemory
+from memory.secrets import without_secrets
 from memory.text import sentences as split_sentences
 
 if TYPE_CHECKING:
@@ -123,7 +124,8 @@ class MemoryBuilder:
     ) -> NewMemory:
         return NewMemory.model_validate(
             {
-                "text": text,
+                # A turn's words are kept as said, but a secret in them is never a memory.
+                "text": without_secrets(text),
                 "kind": kind,
                 "subject": subject,
                 "provenance": provenance,

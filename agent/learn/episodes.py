@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from memory.graph.nodes import Memory
 from memory.journal.journal import Journal
+from memory.secrets import without_secrets
 from memory.text import sentences
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def fold_episode(store: MemoryStore, journal: Journal, message_ids: Sequence[int
     if not human:
         return None
     date = human[0].created_at.date().isoformat()
-    text = episode_text([(m.speaker or "user", m.text) for m in human], date)
+    # An episode quotes many messages: a secret in one is blanked out, the rest is kept.
+    text = without_secrets(episode_text([(m.speaker or "user", m.text) for m in human], date))
     return store.add(
         text,
         kind="episode",

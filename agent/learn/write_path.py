@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from agent.learn.extract import Candidate, extract
 from memory.graph.nodes import Actor, Hit, NewMemory
+from memory.secrets import has_secret
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
@@ -114,11 +115,16 @@ def remember(
     actor: Actor = "extraction",
 ) -> list[WriteAction]:
     """Extract candidates from one human message and write each as ADD, UPDATE, SUPERSEDE or
-    NOOP. Statements about `user_speaker` themself are stored with subject "user"."""
+    NOOP. Statements about `user_speaker` themself are stored with subject "user".
+
+    A statement holding a secret (a password, PIN, card number, key or token) is dropped, not
+    stored with the secret blanked out: what it says is the secret, "my password is [secret]"
+    would only be recalled to no use, and a detector that missed part of the secret would
+    have kept that part. Only `hearth memory add --secret` stores one, as the person says."""
     candidates = [
         c
         for c in extract(text[:MAX_EXTRACT_CHARS], speaker=speaker, when=when)
-        if c.importance >= MIN_IMPORTANCE or c.flags
+        if (c.importance >= MIN_IMPORTANCE or c.flags) and not has_secret(c.text)
     ]
     if not candidates:
         return []

@@ -40,6 +40,7 @@ def render_card(
     redaction: Counter[str] | None,
     command: str,
     created_at: datetime,
+    sensitive_left_out: int | None = None,
 ) -> str:
     """The card's markdown, with YAML front matter that the Hugging Face hub reads."""
     frozen = filters.context_frozen and kind in ("sft", "openai", "sharegpt")
@@ -78,6 +79,7 @@ def render_card(
         f"| user corrections in rows | {sum(r.corrections for r in rows)} |",
         f"| replies with a note | {sum(r.notes for r in rows)} |",
         f"| redaction | {_redaction(redaction)} |",
+        f"| sensitive kinds | {_sensitive(sensitive_left_out)} |",
         f"| system prompt | {'stripped' if filters.system_prompt == 'strip' else 'kept'} |",
         f"| context | {'frozen: only the reply is trained' if frozen else 'whole conversations'} |",
         f"| filters | {_filters(filters, min_rating)} |",
@@ -109,7 +111,15 @@ def _redaction(counts: Counter[str] | None) -> str:
     if counts is None:
         return "off"
     found = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "nothing found"
-    return f"on (presidio-analyzer pattern recognisers; replaced: {found})"
+    return (
+        f"on (presidio-analyzer pattern recognisers, Hearth's secrets detector; replaced: {found})"
+    )
+
+
+def _sensitive(left_out: int | None) -> str:
+    if left_out is None:
+        return "included (--include-sensitive)"
+    return f"left out: {left_out} rows about health, feelings or private matters"
 
 
 def _filters(filters: ExportFilters, min_rating: int) -> str:

@@ -1,4 +1,5 @@
-"""PII redaction for exports: presidio-analyzer's pattern recognisers, offline, with no NLP model.
+"""PII redaction for exports: presidio-analyzer's pattern recognisers, offline, with no NLP model,
+and Hearth's own secrets detector (`memory.secrets`) for passwords, PINs, keys and tokens.
 
 presidio's `AnalyzerEngine` would load a spaCy model (downloaded at run time), so the
 recognisers are called directly: each is a regex or a checksum (Luhn for cards, phonenumbers'
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import TYPE_CHECKING, Any
+
+from memory.secrets import find_secrets
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
@@ -84,6 +87,9 @@ class Redactor:
             for found in recognizer.analyze(text, entities, None):  # type: ignore[arg-type]
                 if found.score > 0:
                     spans.append((found.score, found.start, found.end, found.entity_type))
+        # Passwords, PINs, keys and tokens, which presidio has no recogniser for (and cards
+        # again): Hearth's own detector, sure of what it finds.
+        spans += [(1.0, f.start, f.end, f.kind) for f in find_secrets(text)]
         # Overlaps (a card number that also parses as a phone number): the surest, then the
         # longest span wins.
         spans.sort(key=lambda s: (-s[0], -(s[2] - s[1]), s[1]))

@@ -8,7 +8,7 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +19,7 @@ from memory.errors import ExportError, StorageError
 from memory.export.card import card_path, render_card
 from memory.export.redaction import Redactor
 from memory.export.rows import ExportFilters, Row, build_rows
+from memory.export.sensitive import leave_out_sensitive
 from memory.journal.journal import Journal
 from memory.journal.signals import ExportKind, FileFormat
 
@@ -33,6 +34,8 @@ class ExportOptions(ExportFilters):
     file_format: FileFormat = "jsonl"
     out: Path
     redact: bool = False
+    include_sensitive: bool = False
+    """Keep rows about health, feelings or private matters (left out by default)."""
     command: str = ""
 
 
@@ -48,6 +51,8 @@ class ExportResult(BaseModel):
     sha256: str | None = None
     signals: dict[str, int] = Field(default_factory=dict)
     redacted: dict[str, int] | None = None
+    sensitive_left_out: int = 0
+    """Rows left out as sensitive (none when `include_sensitive`)."""
 
 
 def default_export_path(
@@ -65,9 +70,14 @@ def default_export_path(
 
 
 def run_export(
-    journal: Journal, options: ExportOptions, progress: Progress | None = None
+    journal: Journal,
+    options: ExportOptions,
+    progress: Progress | None = None,
+    sensitive_sources: Collection[int] = frozenset(),
 ) -> ExportResult:
-    """Select, redact, write, ledger, card; an empty selection writes nothing."""
+    """Select, leave out sensitive rows (unless asked for), redact, write, ledger, card; an
+    empty selection writes nothing. `sensitive_sources`: the journal messages that sensitive
+    memories came from."""
     out = options.out
     if out.exists() or card_path(out).exists():
         raise ExportError(f"{out} (or its card) already exists; choose another --out or remove it")
@@ -77,7 +87,15 @@ def run_export(
         options,
         None if progress is None else (lambda d, t: progress("reading", d, t)),
     )
-    result = ExportResult(kind=options.kind, file_format=options.file_format, rows=len(rows))
+    left_out = 0
+    if not options.include_sensitive:
+        rows, left_out = leave_out_sensitive(rows, sensitive_sources)
+    result = ExportResult(
+        kind=options.kind,
+        file_format=options.file_format,
+        rows=len(rows),
+        sensitive_left_out=left_out,
+    )
     if not rows:
         return result
     redaction = _redact(rows, progress) if options.redact else None
@@ -112,6 +130,7 @@ def run_export(
         filters=options,
         min_rating=_min_rating(options),
         redaction=redaction,
+        sensitive_left_out=None if options.include_sensitive else left_out,
         command=options.command,
         created_at=record.created_at,
     )

@@ -22,6 +22,7 @@ from memory.export import forgetting as exports
 from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory
+from memory.graph.quoting import quoted
 from memory.journal.journal import Journal
 from memory.sqlite import compact_file
 from memory.text import (
@@ -185,7 +186,9 @@ def _pattern(
         if reach.shown_as is not None:
             parts.append(reach.shown_as(memory, said))
         else:
-            parts += [re.escape(" ".join(t.split())) for t in said]
+            # One line, as notes show a memory; and as a note quotes it (brackets replaced).
+            forms = {form for t in said for form in (" ".join(t.split()), quoted(t))}
+            parts += [re.escape(form) for form in sorted(forms, key=len, reverse=True)]
     if phrase:
         parts.append("(?i:" + "|".join(re.escape(s) for s in _spellings(phrase)) + ")")
     return re.compile("|".join(parts)) if parts else None

@@ -71,6 +71,11 @@ class Memory(BaseModel):
     def is_valid(self, at: datetime) -> bool:
         return self.expired_at is None and (self.valid_to is None or self.valid_to > at)
 
+    @property
+    def sensitive(self) -> bool:
+        """Health, feelings or someone's private matters (see `memory.graph.flags`)."""
+        return "sensitive" in self.flags
+
 
 class NewMemory(BaseModel):
     """What a caller supplies to add a memory; the store fills in id and learned_at."""

@@ -15,7 +15,7 @@ from memory.graph.db import MemoryDB
 from memory.graph.db.filters import Filters
 from memory.graph.db.rows import Vectors
 from memory.graph.embedder import Embedder
-from memory.graph.flags import INSTRUCTION_LIKE, with_flags
+from memory.graph.flags import INSTRUCTION_LIKE, SENSITIVE, with_flags
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import (
     Actor,
@@ -247,7 +247,10 @@ class MemoryStore:
         self._require_write()
         memory = self.get(memory_id)
         vector = self.embed([text])[0]
-        flags = with_flags(text, [f for f in memory.flags if f != INSTRUCTION_LIKE])
+        # The flags the old words earned are earned again (or not) by the new ones.
+        flags = with_flags(
+            text, [f for f in memory.flags if f not in (INSTRUCTION_LIKE, SENSITIVE)]
+        )
         with self._db.tx() as db:
             self._db.update(db, memory_id, text=text, flags=flags)
             self._db.set_vector(db, memory_id, vector)
@@ -633,6 +636,11 @@ class MemoryStore:
         memories.update(self._db.get_many([i for i in scores if i not in memories], filters))
         found.graph = {i: s for i, s in scores.items() if i in memories}
 
+    def sensitive_sources(self) -> set[int]:
+        """The journal messages that sensitive memories (health, feelings, private matters)
+        came from, expired and superseded ones included: exports leave them out."""
+        return {i for m in self._db.select(Filters(), None) if m.sensitive for i in m.provenance}
+
     # Defined last: inside the class body its name hides the builtin `list` from annotations.
     def list(
         self,
@@ -640,7 +648,13 @@ class MemoryStore:
         kinds: Sequence[Kind] | None = None,
         valid_only: bool = True,
         limit: int | None = None,
+        sensitive: bool = True,
     ) -> builtins.list[Memory]:
-        """Memories, pinned first, then the most recently learned."""
+        """Memories, pinned first, then the most recently learned; `sensitive=False` leaves out
+        health, feelings and private matters (what a welcome screen may show)."""
         filters = Filters(valid_at=now() if valid_only else None, kinds=kinds)
-        return self._db.select(filters, limit)
+        if sensitive:
+            return self._db.select(filters, limit)
+        # Flags are also earned when read (older memories), so the filter runs here, not in SQL.
+        kept = [m for m in self._db.select(filters, None) if not m.sensitive]
+        return kept if limit is None else kept[:limit]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tui.cli.options import JsonOpt, JsonTextOpt, ModelOpt, NoMemoryOpt, model_overrides
-from tui.cli.output import note, out, print_json, warn
+from tui.cli.output import note, out, print_json, warn, write_raw
 from tui.stop_signals import exit_code, raise_on_stop_signals, received
 
 if TYPE_CHECKING:
@@ -27,9 +27,8 @@ def _open() -> Home:
 
 
 def _echo(piece: str) -> None:
-    """A piece of a reply, on stdout as soon as it is generated."""
-    sys.stdout.write(piece)
-    sys.stdout.flush()
+    """A piece of a reply, on stdout as soon as it is generated (control characters inert)."""
+    write_raw(piece)
 
 
 def _message(given: str | None) -> str:

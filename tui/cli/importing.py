@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tui.cli.options import JsonTextOpt
-from tui.cli.output import err, out
+from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
     from agent.importing.conversations import ImportReport
@@ -50,7 +50,7 @@ def import_file(
             total = sum(len(c.turns()) for c in dataset.conversations)
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
             with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as bar:
-                task = bar.add_task(f"importing {dataset.name}", total=total)
+                task = bar.add_task(f"importing {escape(dataset.name)}", total=total)
                 report = import_dataset(
                     home.journal, store, dataset, advance=lambda n: bar.advance(task, n)
                 )
@@ -59,7 +59,7 @@ def import_file(
     finally:
         home.close()
     if as_json:
-        sys.stdout.write(report.model_dump_json() + "\n")
+        print_json(report.model_dump(mode="json"))
         return
     _summary(report)
 

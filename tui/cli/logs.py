@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.rule import Rule
 from rich.table import Table
+from rich.text import Text
 
+from memory.controls import inert
 from memory.settings import resolve_paths
 from tui.cli.options import JsonOpt
 from tui.cli.output import confirm, err, out, print_json
@@ -41,14 +43,15 @@ def logs_list(
         return
     table = Table("id", "session", "when", "role", "status", "text", box=None)
     for m in msgs:
-        snippet = m.text.replace("\n", " ")
+        # Control characters as symbols before cutting, so the cell is measured as shown.
+        snippet = inert(m.text.replace("\n", " "))
         table.add_row(
             str(m.id),
             str(m.session_id),
             m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             m.role,
             f"{m.status} · {OFF_RECORD}" if m.off_record else m.status,
-            snippet[:70] + ("…" if len(snippet) > 70 else ""),
+            Text(snippet[:70] + ("…" if len(snippet) > 70 else "")),
         )
     out.print(table, soft_wrap=True)
 
@@ -90,6 +93,8 @@ def logs_show(
         out.print(
             f"model {msg.model.name} · prompt {u.prompt_tokens} tokens"
             f" · reply {u.completion_tokens} tokens",
+            markup=False,  # the model's name comes from its file
+            highlight=False,
             soft_wrap=True,
         )
     out.print(msg.text, markup=False, highlight=False, soft_wrap=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -16,9 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from memory.graph.nodes import KINDS, Kind
+from memory.secrets import find_secrets, has_secret
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
 from tui.cli.options import JsonOpt
-from tui.cli.output import confirm, err, out, print_json, warn
+from tui.cli.output import confirm, err, out, print_json, warn, write_raw
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -289,7 +289,7 @@ def memory_graph(
         )
         return
     render = _dot if fmt is GraphFormat.dot else _mermaid
-    sys.stdout.write(render(memories, edges) + "\n")
+    write_raw(render(memories, edges) + "\n")
 
 
 # -- writing commands ---------------------------------------------------------------------
@@ -304,6 +304,31 @@ def _print_memory(memory: Memory, as_json: bool, verb: str) -> None:
         out.print(Text(f"flagged: {', '.join(memory.flags)}", style="yellow"))
 
 
+SecretOpt = Annotated[
+    bool,
+    typer.Option(
+        "--secret",
+        help="Keep it even though it holds a password, PIN, card number, key or token.",
+    ),
+]
+SECRET_FLAG = "secret"
+
+
+def _refuse_secret(text: str, allowed: bool) -> None:
+    """A secret is never remembered without the person's say-so: one line, exit 2 (usage)."""
+    found = find_secrets(text)
+    if found and not allowed:
+        kinds = ", ".join(dict.fromkeys(s.kind.lower().replace("_", " ") for s in found))
+        err.print(
+            f"hearth: not remembered: the text holds a secret ({kinds}); "
+            "add --secret to keep it anyway",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+
+
 @memory_app.command("add")
 def memory_add(
     text: Annotated[str, typer.Argument(help="What to remember.")],
@@ -311,12 +336,20 @@ def memory_add(
     subject: Annotated[str, typer.Option("--subject", help="Who it is about.")] = "user",
     importance: Annotated[float, typer.Option("--importance", min=0.0, max=1.0)] = 0.5,
     pin: Annotated[bool, typer.Option("--pin", help="Keep it always in view.")] = False,
+    secret: SecretOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Remember something."""
+    """Remember something. Text holding a password, PIN, card number, key or token is refused
+    unless --secret says to keep it."""
+    _refuse_secret(text, secret)
     with _store(write=True) as (_home, store):
         memory = store.add(
-            text, kind=_kind(kind), subject=subject, importance=importance, pinned=pin
+            text,
+            kind=_kind(kind),
+            subject=subject,
+            importance=importance,
+            pinned=pin,
+            flags=[SECRET_FLAG] if secret and has_secret(text) else [],
         )
     _print_memory(memory, as_json, "remembered")
 
@@ -325,9 +358,12 @@ def memory_add(
 def memory_edit(
     memory_id: IdArg,
     text: Annotated[str, typer.Argument(help="The corrected text.")],
+    secret: SecretOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Correct a memory's text (history keeps the earlier version)."""
+    """Correct a memory's text (history keeps the earlier version); a secret in it is refused
+    unless --secret says to keep it."""
+    _refuse_secret(text, secret)
     with _store(write=True) as (_home, store):
         memory = store.update_text(memory_id, text)
     _print_memory(memory, as_json, "edited")

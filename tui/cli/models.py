@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from memory.errors import HearthError
 from memory.settings import resolve_paths
@@ -35,7 +36,7 @@ def models_list(as_json: JsonOpt = False) -> None:
     table = Table("name", "arch", "quant", "ctx", "template", "source", "path", box=None)
     for r in rows:
         table.add_row(
-            r.get("name", "?"),
+            Text(r.get("name", "?")),  # from the file: no markup
             r.get("architecture", "?"),
             str(r.get("quantization", "")),
             str(r.get("context_length", "")),

@@ -2,23 +2,63 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.markup import escape
+from rich.segment import Segment
 
-out = Console()
+from memory.controls import inert, json_line
+
+
+class _Inert:
+    """A renderable whose text segments show control characters as symbols."""
+
+    def __init__(self, renderable: ConsoleRenderable) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        segments: Iterable[Segment] = console.render(self.renderable, options)
+        for segment in segments:
+            # Control segments are Rich's own cursor moves (progress bars), never stored text.
+            yield segment if segment.control else Segment(inert(segment.text), segment.style)
+
+
+class _InertHook(RenderHook):
+    """Stored and imported text reaches the terminal through these consoles: whatever a print
+    site forgot, an escape sequence in it is shown as symbols, never obeyed."""
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        return [_Inert(r) for r in renderables]
+
+
+def _console(*, stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    console.push_render_hook(_InertHook())
+    return console
+
+
+out = _console()
 """Standard output. Wraps long lines at the terminal's width unless a print passes
-`soft_wrap=True` (the root command and the logs, models and config groups always do)."""
-err = Console(stderr=True)
-"""Standard error: warnings, errors, notes and progress bars. Wraps like `out`."""
+`soft_wrap=True` (the root command and the logs, models and config groups always do).
+Control characters in what it prints are shown inert."""
+err = _console(stderr=True)
+"""Standard error: warnings, errors, notes and progress bars. Wraps like `out`; inert too."""
 
 
 def print_json(data: Any) -> None:
-    """One line of JSON on stdout; what JSON cannot hold (dates, paths) is written as text."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    """One line of JSON on stdout; what JSON cannot hold (dates, paths) is written as text, and
+    every control character is escaped (DEL, C1 and bidi controls included)."""
+    sys.stdout.write(json_line(data) + "\n")
+
+
+def write_raw(text: str) -> None:
+    """Text that is not Rich's to lay out (a streamed reply, a graph file), control characters
+    shown inert, written at once."""
+    sys.stdout.write(inert(text))
+    sys.stdout.flush()
 
 
 def warn(message: str) -> None:

@@ -16,6 +16,7 @@ from tui.cli.options import JsonTextOpt
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
+    from agent.startup import Home
     from memory.export.writer import ExportResult, Progress
 
 
@@ -117,6 +118,14 @@ def export(
             "the exact prompts of --context-frozen, dpo and kto.",
         ),
     ] = SystemPrompt.KEEP,
+    include_sensitive: Annotated[
+        bool,
+        typer.Option(
+            "--include-sensitive",
+            help="Keep rows about health, feelings or other people's private matters (a "
+            "sensitive memory's source, or text that reads so); left out by default.",
+        ),
+    ] = False,
     as_json: JsonTextOpt = False,
 ) -> None:
     """Export the journal as training data, with a dataset card and a ledger entry.
@@ -152,25 +161,48 @@ def export(
                 "only_new": only_new,
                 "include_synthetic": include_synthetic,
                 "redact": redact,
+                "include_sensitive": include_sensitive,
                 "context_frozen": context_frozen,
                 "system_prompt": system_prompt.value,
                 "command": shlex.join(["hearth", *sys.argv[1:]]),
             }
         )
-        result = _run_with_progress(lambda progress: run_export(home.journal, options, progress))
+        sources = set() if include_sensitive else _sensitive_sources(home)
+        result = _run_with_progress(
+            lambda progress: run_export(home.journal, options, progress, sources)
+        )
     finally:
         home.close()
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
+    left_out = (
+        f"; {result.sensitive_left_out} sensitive rows left out (--include-sensitive keeps them)"
+        if result.sensitive_left_out
+        else ""
+    )
     if result.path is None:
-        out.print(f"nothing to export: no {kind.value} rows match", markup=False, highlight=False)
+        out.print(
+            f"nothing to export: no {kind.value} rows match{left_out}",
+            markup=False,
+            highlight=False,
+        )
         return
     out.print(
-        f"wrote {result.rows} {kind.value} rows to {result.path}\ncard: {result.card}",
+        f"wrote {result.rows} {kind.value} rows to {result.path}{left_out}\ncard: {result.card}",
         markup=False,
         highlight=False,
     )
+
+
+def _sensitive_sources(home: Home) -> set[int]:
+    """The messages sensitive memories came from (none when there is no memory database)."""
+    from memory.graph.store import MemoryStore
+
+    if not home.paths.memory_db.exists():
+        return set()
+    with MemoryStore.open(home.paths, home.settings, write=False) as store:
+        return store.sensitive_sources()
 
 
 def _run_with_progress(job: Callable[[Progress], ExportResult]) -> ExportResult:

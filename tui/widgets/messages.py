@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual.await_complete import AwaitComplete
+from textual.content import Content
 from textual.widgets import Markdown
 
+from memory.controls import inert
 from memory.journal.schemas import Status
 
 _NOTES: dict[str, str] = {
@@ -14,13 +17,21 @@ _NOTES: dict[str, str] = {
 
 
 class MessageView(Markdown):
-    """A user message or a reply; replies stream into it."""
+    """A user message or a reply; replies stream into it. Whatever it is given, from the
+    journal or streamed, shows its control characters as symbols (the journal keeps them)."""
 
     def __init__(self, role: str, text: str, speaker: str, status: Status = "complete") -> None:
-        super().__init__(text, classes=role)
+        super().__init__(inert(text), classes=role)
         self.role = role
         self.speaker = speaker
         self.set_status(status)
 
+    def update(self, markdown: str) -> AwaitComplete:
+        return super().update(inert(markdown))
+
+    def append(self, markdown: str) -> AwaitComplete:
+        return super().append(inert(markdown))
+
     def set_status(self, status: Status) -> None:
-        self.border_title = self.speaker + _NOTES.get(status, "")
+        # Plain content, never markup: a speaker's name may come from stored text.
+        self.border_title = Content(inert(self.speaker + _NOTES.get(status, "")))

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memory.graph.flags import with_flags
 from memory.graph.nodes import HistoryEntry, Memory
 
 Vectors = npt.NDArray[np.float32]
@@ -74,7 +75,8 @@ def row_to_memory(row: sqlite3.Row) -> Memory:
         subject=row["subject"],
         importance=row["importance"],
         pinned=bool(row["pinned"]),
-        flags=json.loads(row["flags_json"]),
+        # Read through the classifiers too: memories stored before a flag existed earn it.
+        flags=with_flags(row["text"], json.loads(row["flags_json"])),
         provenance=json.loads(row["provenance_json"]),
         valid_from=row["valid_from"],
         valid_to=row["valid_to"],
