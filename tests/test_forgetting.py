@@ -322,3 +322,32 @@ def test_exports_in_the_data_dir_lose_words_never_structure(tmp_path: Path) -> N
     assert second == {"conversations": [{"from": "human", "value": "a [forgotten]"}]}
     assert stat.S_IMODE((exports / "a.jsonl").stat().st_mode) == 0o600
     assert [p.name for p in exports.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_forget_deletes_the_safety_copies_that_hold_the_words(
+    paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    # Copies kept before an upgrade or by a recover hold the old text: a forget that left them
+    # would not be a forget.
+    journal = Journal(paths.journal)
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        memory = store.add("I keep a spare key under the blue flowerpot", kind="fact")
+        backups = paths.data_dir / "backups"
+        backups.mkdir()
+        holds = backups / "memory-v2-20261201T000000.sqlite3"
+        holds.write_bytes(b"SQLite format 3\x00 ... I keep a spare key under the BLUE flowerpot")
+        other = backups / "journal-v2-20261201T000000.sqlite3"
+        other.write_bytes(b"SQLite format 3\x00 nothing about it")
+        damaged = paths.data_dir / "journal.sqlite3.damaged-20261201T000000"
+        damaged.write_bytes(b"... i keep a spare key under the blue flowerpot ...")
+        expected = sorted([str(holds), str(damaged)])
+
+        preview = store.preview_forget(memory_id=memory.id, journal=journal)
+        assert sorted(preview.copies) == expected
+        assert holds.exists()  # a preview changes nothing
+
+        report = store.forget(memory.id, journal)
+        assert sorted(report.copies_deleted) == expected
+        assert not holds.exists() and not damaged.exists()
+        assert other.exists()  # a copy without the words is kept
+    journal.close()

@@ -23,6 +23,7 @@ from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory
 from memory.graph.quoting import quoted
+from memory.copies import holding, safety_copies
 from memory.journal.journal import Journal
 from memory.sqlite import compact_file
 from memory.text import (
@@ -59,6 +60,9 @@ class Reach:
     """The data dir's exports/ (None: exports are neither rewritten nor listed)."""
     shown_as: ShownAs | None = None
     """How the model was shown a memory (None: as its one-line text, wherever it appears)."""
+    data_dir: Path | None = None
+    """Where safety copies (migration backups, damaged files, restored-over files) are looked
+    for (None: not looked for)."""
 
 
 class ForgetPreview(BaseModel):
@@ -70,6 +74,8 @@ class ForgetPreview(BaseModel):
     """A few message texts holding the phrase."""
     log_lines: int
     exports: exports.ExportScan
+    copies: list[str] = Field(default_factory=list)
+    """Safety copies in the data dir holding the words: deleted by the forget."""
 
 
 def phrase_problem(phrase: str) -> str | None:
@@ -113,6 +119,7 @@ def preview(reach: Reach, memories: Sequence[Memory], phrase: str | None = None)
         snippets=snippets,
         log_lines=lines,
         exports=_scan_exports(reach, pattern),
+        copies=[str(p) for p in _copies(reach, memories, phrase)],
     )
 
 
@@ -124,7 +131,8 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
     db = reach.db
     ids = [m.id for m in memories]
     # Before the delete takes them: every text a memory had was shown to the model in its time.
-    pattern = _pattern(reach, memories, phrase, _texts(db, memories))
+    texts = _texts(db, memories)
+    pattern = _pattern(reach, memories, phrase, texts)
     in_index = len(set(ids) & index.ids()) if ids else 0
     removed: dict[str, int] = {"memories": 0}
     with db.tx() as tx:
@@ -143,6 +151,11 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
     log_pattern = _log_pattern(memories, phrase)
     scrubbed = sum(scrub_file(path, log_pattern) for path in log_files(reach.log_file))
     export_counts, elsewhere = _redact_exports(reach, pattern)
+    # Copies kept only to undo an upgrade, a recovery or a restore: the words in them would
+    # outlive the forget, and rewriting an old schema safely is not worth it, so they go.
+    copies = _copies(reach, memories, phrase, texts)
+    for path in copies:
+        path.unlink(missing_ok=True)
     return ForgetReport(
         memory_ids=ids,
         memory_db=removed,
@@ -151,6 +164,7 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
         log={"lines_redacted": scrubbed},
         exports=export_counts,
         exports_elsewhere=[e.model_dump() for e in elsewhere],
+        copies_deleted=[str(p) for p in copies],
     )
 
 
@@ -161,6 +175,19 @@ def _texts(db: MemoryDB, memories: Sequence[Memory]) -> dict[str, list[str]]:
         m.id: list(dict.fromkeys([m.text, *(e.text for e in db.history(m.id) if e.text)]))
         for m in memories
     }
+
+
+def _copies(
+    reach: Reach,
+    memories: Sequence[Memory],
+    phrase: str | None,
+    texts: dict[str, list[str]] | None = None,
+) -> list[Path]:
+    if reach.data_dir is None:
+        return []
+    said = texts if texts is not None else _texts(reach.db, memories)
+    wanted = [*(t for ts in said.values() for t in ts), *_spellings(phrase)]
+    return holding(safety_copies(reach.data_dir), wanted)
 
 
 def _spellings(phrase: str | None) -> list[str]:

@@ -473,6 +473,7 @@ class MemoryStore:
             journal=journal,
             exports_dir=self.paths.exports_dir,
             shown_as=shown_as,
+            data_dir=self.paths.data_dir,
         )
 
     # -- rebuilding -------------------------------------------------------------------------

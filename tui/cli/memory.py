@@ -418,6 +418,8 @@ def _print_preview(preview: ForgetPreview, phrase: bool, to: Console = out) -> N
     for snippet in preview.snippets:
         to.print(Text(f"  {snippet}"))
     _print_elsewhere([e.model_dump() for e in preview.exports.elsewhere], to)
+    for path in preview.copies:
+        to.print(Text(f"would delete a safety copy that holds it: {path}"), soft_wrap=True)
 
 
 def _print_elsewhere(listed: list[dict[str, Any]], to: Console = out) -> None:
@@ -443,6 +445,8 @@ def _print_report(report: ForgetReport) -> None:
         warn(f"{unreadable} export files in exports/ could not be read, so still hold it "
              "(named in hearth.log): remove them yourself")  # fmt: skip
     _print_elsewhere(report.exports_elsewhere)
+    for path in report.copies_deleted:
+        out.print(Text(f"deleted a safety copy that held it: {path}"), soft_wrap=True)
 
 
 # One paragraph a line: the help renderer wraps paragraphs itself.
@@ -456,6 +460,9 @@ FORGET_HELP = "\n\n".join(
         "wherever it is written: message texts, prompts, titles, feedback notes, the log, and "
         "export files in the data dir's exports/ (exports written elsewhere are listed, never "
         "touched). Shows what would change and asks first (--yes: go ahead without asking).",
+        "Either way, safety copies in the data dir that hold the words (backups/ made before an "
+        "upgrade, *.damaged-* files kept by a recover, replaced-*/ kept by a restore) are "
+        "deleted.",
         "--everything: every store, log and export in the data dir is removed; config.toml and "
         "models/ stay. Asks first.",
     ]
