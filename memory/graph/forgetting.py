@@ -18,12 +18,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from memory.copies import holding, safety_copies
 from memory.export import forgetting as exports
 from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory
 from memory.graph.quoting import quoted
-from memory.copies import holding, safety_copies
 from memory.journal.journal import Journal
 from memory.sqlite import compact_file
 from memory.text import (
