@@ -7,13 +7,19 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agent.runtime.backend import LlamaBackend
 from agent.runtime.model_files import embedded_model
+from agent.startup import Home, load_agent, open_home
+from agent.turn import Agent
+from memory.datadir import ensure_data_dir
 from memory.graph.embedder import SentenceEmbedder
-from memory.settings import ModelSettings
+from memory.graph.nodes import NewMemory
+from memory.graph.store import MemoryStore
+from memory.settings import ModelSettings, Paths, Settings, resolve_paths
 
 HEARTH = Path(sys.executable).with_name("hearth")
 
@@ -97,3 +103,48 @@ def gguf_without_template(tmp_path_factory: pytest.TempPathFactory, embedded_ggu
         capture_output=True,
     )
     return out
+
+
+@pytest.fixture
+def paths(hearth_home: Path) -> Paths:
+    """This test's data dir, created."""
+    resolved = resolve_paths()
+    ensure_data_dir(resolved.data_dir)
+    return resolved
+
+
+def seed(paths: Paths, embedder: SentenceEmbedder, *texts: str) -> list[str]:
+    """Memories added in-process (one model load for the whole session, not one per CLI call)."""
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        return [m.id for m in store.add_many([NewMemory(text=t) for t in texts])]
+
+
+@pytest.fixture
+def make_home(hearth_home: Path) -> Iterator[Callable[..., Home]]:
+    """Open this test's data dir for writing, with settings overrides; closed after the test."""
+    opened: list[Home] = []
+
+    def make(**overrides: Any) -> Home:
+        home = open_home(overrides or None, write_lock=True)
+        opened.append(home)
+        return home
+
+    yield make
+    for home in opened:
+        home.close()
+
+
+@pytest.fixture
+def make_agent(
+    make_home: Callable[..., Home], embedder: SentenceEmbedder
+) -> Callable[..., tuple[Home, Agent]]:
+    """A home and its agent with memory on, sharing the session's embedder."""
+
+    def make(**overrides: Any) -> tuple[Home, Agent]:
+        home = make_home(**overrides)
+        home.store = MemoryStore.open(
+            home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
+        )
+        return home, load_agent(home)
+
+    return make

@@ -7,10 +7,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,12 +18,10 @@ from agent.learn.consolidation import sleep
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
 from agent.recall import shown_line_pattern
-from agent.startup import Home, load_agent, open_home
+from agent.startup import Home
 from agent.turn import Agent
 from memory.errors import MessageTooLongError
-from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import NewMemory
-from memory.graph.store import MemoryStore
 
 FACTS = {
     "I'm allergic to hazelnuts.": ("What am I allergic to?", "allergic to hazelnuts"),
@@ -45,25 +42,6 @@ DISTRACTORS = [
     for does in ("enjoys", "is learning about", "read a book on", "talked about", "dislikes")
     for what in ("astronomy", "sailing", "opera")
 ]
-
-
-@pytest.fixture
-def make_agent(
-    hearth_home: Path, embedder: SentenceEmbedder
-) -> Iterator[Callable[..., tuple[Home, Agent]]]:
-    homes: list[Home] = []
-
-    def make(**overrides: Any) -> tuple[Home, Agent]:
-        home = open_home(overrides or None, write_lock=True)
-        home.store = MemoryStore.open(
-            home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
-        )
-        homes.append(home)
-        return home, load_agent(home)
-
-    yield make
-    for home in homes:
-        home.close()
 
 
 def _prompt_text(agent: Agent, turn_id: int) -> list[dict[str, str]]:

@@ -151,7 +151,8 @@ def test_sigterm_mid_reply_saves_it_interrupted_and_closes_the_run(
 ) -> None:
     # `hearth say` itself, killed as a service manager (SIGTERM) or a closed terminal (SIGHUP) does.
     proc = subprocess.Popen(
-        [str(HEARTH), "say", "Tell me everything you know about the sea.", "--no-memory"],
+        # Memory on: an off-record turn would be deleted once it ends, interrupted or not.
+        [str(HEARTH), "say", "Tell me everything you know about the sea."],
         env={
             **os.environ,
             "HEARTH_HOME": str(hearth_home),

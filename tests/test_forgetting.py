@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
-import pytest
 
 from agent.context import memory_block, with_memories
 from agent.recall import shown_line_pattern
-from memory.datadir import ensure_data_dir
 from memory.export import forgetting as export_forgetting
 from memory.export.writer import ExportOptions, run_export
 from memory.graph.embedder import SentenceEmbedder
@@ -27,7 +25,7 @@ from memory.graph.nodes import Memory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage
-from memory.settings import Paths, Settings, resolve_paths
+from memory.settings import Paths, Settings
 from tests.conftest import HEARTH, RunHearth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,13 +46,6 @@ class Planted:
     """The reply to `asked`, its stored prompt showing the note, its text repeating the memory."""
     outside: Path
     """An export written outside the data dir."""
-
-
-@pytest.fixture
-def paths(hearth_home: Path) -> Paths:
-    resolved = resolve_paths()
-    ensure_data_dir(resolved.data_dir)
-    return resolved
 
 
 def plant(paths: Paths, embedder: SentenceEmbedder, outside_dir: Path) -> Planted:

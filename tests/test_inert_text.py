@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.widgets import Static
 
-from agent.startup import Home, open_home
+from agent.startup import Home
 from memory.controls import inert, json_line
 from memory.journal.journal import Journal
 from tests.conftest import RunHearth
@@ -101,23 +100,9 @@ def test_memory_commands_print_stored_text_inert(run_hearth: RunHearth) -> None:
         assert "\u241b" in shown.stdout, args
 
 
-@pytest.fixture
-def hostile_home(hearth_home: Path) -> Iterator[Callable[..., Home]]:
-    opened: list[Home] = []
-
-    def make(**overrides: Any) -> Home:
-        home = open_home(overrides or None, write_lock=True)
-        opened.append(home)
-        return home
-
-    yield make
-    for home in opened:
-        home.close()
-
-
-async def test_tui_draws_a_hostile_history_inert(hostile_home: Callable[..., Home]) -> None:
+async def test_tui_draws_a_hostile_history_inert(make_home: Callable[..., Home]) -> None:
     # No model is needed to draw history: a missing one fails at once, beside it.
-    home = hostile_home(model={"path": "/nonexistent/model.gguf"})
+    home = make_home(model={"path": "/nonexistent/model.gguf"})
     session = home.journal.create_session()
     home.journal.append(session.id, "user", HOSTILE, speaker="you\x1b]0;x\x07")
     home.journal.append(session.id, "assistant", HOSTILE, speaker="hearth")

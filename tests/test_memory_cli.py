@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from memory.datadir import ensure_data_dir
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
-from memory.settings import Paths, Settings, resolve_paths
+from memory.settings import Paths, Settings
+from tests.conftest import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 RunHearth = Callable[..., subprocess.CompletedProcess[str]]
@@ -27,19 +27,6 @@ HIT_KEYS = {"id", "kind", "text", "score", "dense", "lexical", "recency", "impor
 @pytest.fixture(scope="session")
 def embedder() -> SentenceEmbedder:
     return SentenceEmbedder()
-
-
-@pytest.fixture
-def paths(hearth_home: Path) -> Paths:
-    resolved = resolve_paths()
-    ensure_data_dir(resolved.data_dir)
-    return resolved
-
-
-def seed(paths: Paths, embedder: SentenceEmbedder, *texts: str) -> list[str]:
-    """Memories added in-process (one model load for the whole session, not one per CLI call)."""
-    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
-        return [m.id for m in store.add_many([NewMemory(text=t) for t in texts])]
 
 
 def run_json(run_hearth: RunHearth, *args: str) -> Any:
@@ -188,6 +175,7 @@ def test_forget_by_id_reports_each_store(
         "log",
         "exports",
         "exports_elsewhere",
+        "copies_deleted",
     }
     assert report["memory_db"]["memories"] == 1
     human = run_hearth("memory", "show", gone)

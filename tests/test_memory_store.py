@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from memory.datadir import ensure_data_dir
 from memory.errors import (
     DataDirLockedError,
     DataDirNewerError,
@@ -30,7 +29,7 @@ from memory.graph.store import MemoryStore
 from memory.graph.vector_index import COLLECTION
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage
-from memory.settings import Paths, Settings, resolve_paths
+from memory.settings import Paths, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,13 +43,6 @@ FACTS = [
     "I am learning to play the violin",
     "Ben promised to visit in December",
 ]
-
-
-@pytest.fixture
-def paths(hearth_home: Path) -> Paths:
-    resolved = resolve_paths()
-    ensure_data_dir(resolved.data_dir)
-    return resolved
 
 
 def open_store(

@@ -117,6 +117,8 @@ def test_an_upgrade_that_cannot_be_backed_up_changes_nothing(old_home: Path) -> 
     path = old_home / "journal.sqlite3"
     Database(path, what="journal", migrations=JOURNAL_MIGRATIONS).close()
     version = _version(path)
+    # Bringing the fixture up to this schema may have made the folder already.
+    shutil.rmtree(old_home / "backups", ignore_errors=True)
     (old_home / "backups").write_text("a file where the backups folder should be")
     with pytest.raises(StorageError, match=r"could not back up the journal .* nothing was changed"):
         Database(path, what="journal", migrations=[*JOURNAL_MIGRATIONS, NEXT])

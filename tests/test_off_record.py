@@ -9,7 +9,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
@@ -20,8 +19,6 @@ from agent.feedback import regenerate
 from agent.startup import Home, load_agent, open_home
 from agent.turn import Agent
 from memory.export.writer import ExportOptions, run_export
-from memory.graph.embedder import SentenceEmbedder
-from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from tests.conftest import RunHearth
 from tui.app import OFF_RECORD_MARK, OFF_RECORD_NOTICE, HearthApp
@@ -34,21 +31,10 @@ OLD_DATADIR = Path(__file__).parent / "fixtures" / "old_datadir"
 
 @pytest.fixture
 def make_agent(
-    hearth_home: Path, embedder: SentenceEmbedder
-) -> Iterator[Callable[..., tuple[Home, Agent]]]:
-    homes: list[Home] = []
-
-    def make(**overrides: Any) -> tuple[Home, Agent]:
-        home = open_home({"sampling": {"max_tokens": 8}, **overrides}, write_lock=True)
-        home.store = MemoryStore.open(
-            home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
-        )
-        homes.append(home)
-        return home, load_agent(home)
-
-    yield make
-    for home in homes:
-        home.close()
+    make_agent: Callable[..., tuple[Home, Agent]],
+) -> Callable[..., tuple[Home, Agent]]:
+    """The suite's, with short replies."""
+    return lambda **overrides: make_agent(**{"sampling": {"max_tokens": 8}, **overrides})
 
 
 def dangling_parents(journal_path: Path) -> list[int]:

@@ -10,28 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from memory.datadir import ensure_data_dir
 from memory.graph.embedder import SentenceEmbedder
-from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.recovery import recover
-from memory.settings import Paths, Settings, resolve_paths
+from memory.settings import Paths, Settings
+from tests.conftest import seed
 
 RunHearth = Callable[..., subprocess.CompletedProcess[str]]
 SHORT = {"HEARTH_SAMPLING__MAX_TOKENS": "4"}
-
-
-@pytest.fixture
-def paths(hearth_home: Path) -> Paths:
-    resolved = resolve_paths()
-    ensure_data_dir(resolved.data_dir)
-    return resolved
-
-
-def seed(paths: Paths, embedder: SentenceEmbedder, *texts: str) -> list[str]:
-    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
-        return [m.id for m in store.add_many([NewMemory(text=t) for t in texts])]
 
 
 def garble(path: Path) -> None:

@@ -123,8 +123,8 @@ def _say_stdin(
 
 
 def test_say_reads_a_long_message_from_stdin(hearth_home: Path) -> None:
-    # Quotes, a dollar sign, blank lines and 6,000 characters: awkward as an argument.
-    message = 'Here is my long note: "don\'t" $HOME\n\n' + "All good here. " * 400
+    # Quotes, a dollar sign, blank lines and 2,000 characters: awkward as an argument.
+    message = 'Here is my long note: "don\'t" $HOME\n\n' + "All good here. " * 140
     done = _say_stdin(hearth_home, (message + "\n").encode(), "-", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
 from agent.recall import recall
-from memory.datadir import ensure_data_dir
 from memory.export.redaction import Redactor
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.secrets import find_secrets, has_secret, without_secrets
-from memory.settings import MemorySettings, Paths, Settings, resolve_paths
+from memory.settings import MemorySettings, Paths, Settings
 from tests.conftest import RunHearth
 
 SECRETS = [
@@ -81,13 +79,6 @@ def test_only_the_value_is_the_secret() -> None:
     assert without_secrets("PIN 4821 and key AKIAIOSFODNN7EXAMPLE", None) == (
         "PIN <PIN> and key <API_KEY>"
     )
-
-
-@pytest.fixture
-def paths(hearth_home: Path) -> Paths:
-    resolved = resolve_paths()
-    ensure_data_dir(resolved.data_dir)
-    return resolved
 
 
 def test_chat_episodes_and_recall_keep_secrets_out(

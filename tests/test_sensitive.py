@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from memory.datadir import ensure_data_dir
 from memory.export.writer import ExportOptions, run_export
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.flags import SENSITIVE, sensitive
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
-from memory.settings import Paths, Settings, resolve_paths
+from memory.settings import Paths, Settings
 from tests.conftest import RunHearth
 
 SENSITIVE_TEXTS = [
@@ -44,13 +43,6 @@ def test_sensitive_kinds_are_recognised(text: str) -> None:
 @pytest.mark.parametrize("text", PLAIN_TEXTS)
 def test_everyday_memories_are_not_sensitive(text: str) -> None:
     assert not sensitive(text)
-
-
-@pytest.fixture
-def paths(hearth_home: Path) -> Paths:
-    resolved = resolve_paths()
-    ensure_data_dir(resolved.data_dir)
-    return resolved
 
 
 def test_memories_are_marked_and_a_welcome_list_leaves_them_out(

@@ -5,35 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from agent.startup import Home, open_home
+from agent.startup import Home
 from memory.journal.journal import Journal
 from tui.app import HearthApp
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView
 
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture
-def make_home(hearth_home: Path) -> Iterator[Callable[..., Home]]:
-    opened: list[Home] = []
-
-    def make(**overrides: Any) -> Home:
-        home = open_home(overrides or None, write_lock=True)
-        opened.append(home)
-        return home
-
-    yield make
-    for home in opened:
-        home.close()
 
 
 async def _until(pilot: Pilot[None], check: Callable[[], bool], timeout: float = 60) -> None:
