@@ -44,6 +44,7 @@ def _open_fds() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 def test_a_500_turn_soak_keeps_memory_and_files_flat_and_one_row_per_message(
     hearth_home: Path, embedder: SentenceEmbedder
 ) -> None:
