@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from memory.export.rows import Row
-from memory.graph.flags import sensitive
+from memory.sensitivity import sensitive
 
 
 def _texts(value: Any) -> Iterator[str]:
