@@ -11,9 +11,10 @@ import pytest
 
 from memory.export.writer import ExportOptions, run_export
 from memory.graph.embedder import SentenceEmbedder
-from memory.graph.flags import SENSITIVE, sensitive
+from memory.graph.flags import SENSITIVE
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
+from memory.sensitivity import sensitive
 from memory.settings import Paths, Settings
 from tests.conftest import RunHearth
 
