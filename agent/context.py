@@ -35,7 +35,8 @@ class Context(BaseModel):
     """The oldest message shown: the next turn keeps its trim point here."""
 
 
-def _line(memory: Memory, user_name: str) -> str:
+def note_line(memory: Memory, user_name: str) -> str:
+    """One memory as the notes block shows it (forgetting finds it in stored prompts by this)."""
     when = (memory.valid_from or memory.learned_at).date().isoformat()
     who = quoted(user_name if memory.subject == "user" else memory.subject)
     # One line without brackets or double quotes (`quoted`): stored text can neither close
@@ -54,7 +55,7 @@ def memory_block(memories: Sequence[Memory], user_name: str) -> str:
     """The recalled-memories block placed next to the newest user message ('' when none)."""
     if not memories:
         return ""
-    lines = [BLOCK_START, *(_line(m, user_name) for m in memories), BLOCK_END]
+    lines = [BLOCK_START, *(note_line(m, user_name) for m in memories), BLOCK_END]
     return "\n".join(lines)
 
 
@@ -63,7 +64,11 @@ def core_block(memories: Sequence[Memory], user_name: str) -> str:
     if not memories:
         return ""
     ordered = sorted(memories, key=lambda m: (m.learned_at, m.id))
-    lines = [CORE_START.format(name=user_name), *(_line(m, user_name) for m in ordered), BLOCK_END]
+    lines = [
+        CORE_START.format(name=user_name),
+        *(note_line(m, user_name) for m in ordered),
+        BLOCK_END,
+    ]
     return "\n".join(lines)
 
 

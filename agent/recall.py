@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from agent.context import _line
+from agent.context import note_line
 from memory.graph.flags import INSTRUCTION_LIKE
 from memory.graph.nodes import Hit, Memory
 from memory.secrets import has_secret
@@ -65,6 +65,6 @@ def shown_line_pattern(memory: Memory, texts: Sequence[str]) -> str:
     lines: list[str] = []
     for text in texts:
         for flags in ([INSTRUCTION_LIKE], []):  # the longer line first: it ends later
-            line = _line(memory.model_copy(update={"text": text, "flags": flags}), _ANY_NAME)
+            line = note_line(memory.model_copy(update={"text": text, "flags": flags}), _ANY_NAME)
             lines.append(re.escape(line).replace(_ANY_NAME, r"[^\n]*?"))
     return "|".join(dict.fromkeys(lines))
