@@ -15,6 +15,9 @@ from memory.settings import MemorySettings
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
 
+CANDIDATES = 4
+"""Hits searched for each one shown."""
+
 
 def recall(
     store: MemoryStore,
@@ -24,13 +27,19 @@ def recall(
     visible: set[int],
     settings: MemorySettings,
     count: Callable[[str], int],
+    window: int | None = None,
 ) -> list[Hit]:
     """The memories worth showing with this message: hybrid search, minus what the prompt
     already shows (pinned ones, notes still visible in the history, memories whose every
-    source message is still in the window), within the budget."""
+    source message is still in the window), within the budget.
+
+    `window` is the prompt's token budget: the notes take at most an eighth of it.
+    """
     if store.count() == 0:
         return []  # nothing to find: skip embedding the query (and loading the embedder)
-    hits = store.search(text, settings.recall_k + len(exclude))
+    # Room for the hits the filters below drop (most often, memories of messages still in the
+    # window): without it, a conversation about one subject hides every older memory of it.
+    hits = store.search(text, CANDIDATES * settings.recall_k + len(exclude))
     hits = [
         h
         for h in hits
@@ -44,9 +53,12 @@ def recall(
     hits = [h for h in hits if h.score >= settings.recall_min_score]
     kept: list[Hit] = []
     used = 0
+    # Notes stay in the history with their message (a stable prefix), so in a small window a
+    # full recall_tokens each turn would overflow it every turn and force a re-read of it all.
+    allowed = settings.recall_tokens if window is None else min(settings.recall_tokens, window // 8)
     for hit in hits[: settings.recall_k]:
         cost = count(hit.memory.text) + 12  # the date, subject and quotes around it
-        if used + cost > settings.recall_tokens:
+        if used + cost > allowed:
             break
         kept.append(hit)
         used += cost

@@ -270,6 +270,7 @@ class Agent:
             visible={m.id for m in visible},
             settings=self.settings.memory,
             count=self.backend.count_text,
+            window=self.budget,
         )
         block = memory_block([h.memory for h in hits], self.settings.chat.user_name)
         meta = MessageMeta(

@@ -130,7 +130,7 @@ class MemorySettings(_Section):
     recall_k: int = Field(6, ge=0, le=200)
     """The most memories shown with one message."""
     recall_tokens: int = Field(256, ge=0, le=MAX_CTX)
-    """Token budget for the memories shown with one message."""
+    """Token budget for the memories shown with one message (at most an eighth of the window)."""
     recall_min_score: float = Field(0.0, ge=0.0, le=1000.0)
     """Fused score below which a memory is not shown (0: keep the best recall_k)."""
 

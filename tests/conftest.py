@@ -20,10 +20,14 @@ from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
 from memory.settings import ModelSettings, Paths, Settings, resolve_paths
+from tests.cli_inprocess import Done, run_main
 
 HEARTH = Path(sys.executable).with_name("hearth")
 
-RunHearth = Callable[..., subprocess.CompletedProcess[str]]
+RunHearth = Callable[..., Done]
+
+CLI_MAX_TOKENS = 24
+"""The reply length `run_hearth` asks for unless a test passes its own."""
 
 
 @pytest.fixture(autouse=True)
@@ -48,20 +52,33 @@ def hearth_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def run_hearth(hearth_home: Path) -> RunHearth:
-    """Run the installed `hearth` command against this test's data dir."""
+    """Run `hearth ARGS` against this test's data dir: in this process (tests/cli_inprocess.py),
+    or as the installed command in a real process with `process=True`."""
 
     def run(
-        *args: str, env: dict[str, str] | None = None, timeout: float = 180
-    ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, "HEARTH_HOME": str(hearth_home), **(env or {})}
-        return subprocess.run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 180,
+        process: bool = False,
+        short: bool = True,
+    ) -> Done:
+        added = {"HEARTH_HOME": str(hearth_home)}
+        if short:
+            # Short replies: the tiny model fills the default 512 tokens, which would make the
+            # CLI tests spend most of their time generating. A test that needs more says so.
+            added["HEARTH_SAMPLING__MAX_TOKENS"] = str(CLI_MAX_TOKENS)
+        added.update(env or {})
+        if not process:
+            return run_main(*args, env=added)
+        done = subprocess.run(
             [str(HEARTH), *args],
             capture_output=True,
             text=True,
-            env=full_env,
+            env={**os.environ, **added},
             timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
+        return Done(done.returncode, done.stdout, done.stderr)
 
     return run
 

@@ -15,13 +15,11 @@ from memory.errors import (
     ModelInvalidError,
     ModelNotFoundError,
 )
+from tests.cli_inprocess import Done
 from tests.conftest import RunHearth
 
 
-def _one_line_error(result: object, code: int, *needles: str) -> None:
-    import subprocess
-
-    assert isinstance(result, subprocess.CompletedProcess)
+def _one_line_error(result: Done, code: int, *needles: str) -> None:
     assert result.returncode == code, (result.returncode, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

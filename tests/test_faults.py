@@ -57,7 +57,9 @@ def _userns(*flags: str) -> str | None:
 def test_kill_9_between_the_memory_db_and_the_index_is_caught_up_at_the_next_open(
     run_hearth: RunHearth, hearth_home: Path, embedder: SentenceEmbedder
 ) -> None:
-    killed = run_hearth("say", "My cat is called Miso.", env={FAULT: "before-index-write", **SHORT})
+    killed = run_hearth(
+        "say", "My cat is called Miso.", env={FAULT: "before-index-write", **SHORT}, process=True
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
     # The turn is journaled whole; memory.sqlite3 holds the memory and its queued index write.
@@ -89,7 +91,9 @@ def test_kill_9_between_the_memory_db_and_the_index_is_caught_up_at_the_next_ope
 def test_kill_9_between_the_reply_and_the_memory_write_leaves_a_visible_gap_that_is_filled(
     run_hearth: RunHearth, hearth_home: Path, embedder: SentenceEmbedder
 ) -> None:
-    killed = run_hearth("say", "I live in Porto.", env={FAULT: "before-memory-write", **SHORT})
+    killed = run_hearth(
+        "say", "I live in Porto.", env={FAULT: "before-memory-write", **SHORT}, process=True
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert [r[1] for r in _messages(hearth_home)] == ["user", "assistant"]
     memory_db = hearth_home / "memory.sqlite3"

@@ -6,7 +6,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.settings import Paths, Settings
-from tests.conftest import seed
+from tests.conftest import RunHearth, seed
 
 ROOT = Path(__file__).resolve().parent.parent
-RunHearth = Callable[..., subprocess.CompletedProcess[str]]
+
 HIT_KEYS = {"id", "kind", "text", "score", "dense", "lexical", "recency", "importance", "graph"}
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,9 +13,8 @@ from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.recovery import recover
 from memory.settings import Paths, Settings
-from tests.conftest import seed
+from tests.conftest import RunHearth, seed
 
-RunHearth = Callable[..., subprocess.CompletedProcess[str]]
 SHORT = {"HEARTH_SAMPLING__MAX_TOKENS": "4"}
 
 

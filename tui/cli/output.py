@@ -34,17 +34,18 @@ class _InertHook(RenderHook):
         return [_Inert(r) for r in renderables]
 
 
-def _console(*, stderr: bool = False) -> Console:
+def new_console(*, stderr: bool = False) -> Console:
+    """A console for stdout or stderr that shows control characters inert."""
     console = Console(stderr=stderr)
     console.push_render_hook(_InertHook())
     return console
 
 
-out = _console()
+out = new_console()
 """Standard output. Wraps long lines at the terminal's width unless a print passes
 `soft_wrap=True` (the root command and the logs, models and config groups always do).
 Control characters in what it prints are shown inert."""
-err = _console(stderr=True)
+err = new_console(stderr=True)
 """Standard error: warnings, errors, notes and progress bars. Wraps like `out`; inert too."""
 
 
