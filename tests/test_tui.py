@@ -11,10 +11,14 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from agent.startup import Home
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
+from memory.settings import Paths, Settings
 from tui.app import HearthApp
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView
+from tui.widgets.welcome import Welcome
 
 SnapCompare = Callable[..., bool]
 
@@ -201,3 +205,42 @@ async def test_a_reply_shows_what_it_remembered(make_home: Callable[..., Home]) 
         await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
         assert "remembered 1" in str(_views(app, "assistant")[-1].border_subtitle)
         assert any("reads like an instruction" in n.message for n in app._notifications)
+
+
+async def test_an_empty_chat_welcomes_with_what_hearth_holds(
+    paths: Paths, embedder: SentenceEmbedder, make_home: Callable[..., Home]
+) -> None:
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        store.add("Sam's mother is called Rosa.", kind="core", pinned=True)
+        store.add("Sam was diagnosed with depression last year.", pinned=True)
+        store.add("Sam likes green tea.")
+    app = HearthApp(make_home(sampling={"max_tokens": 4}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.query_one(ChatInput).placeholder  # says what to do before anything loads
+        await _ready(pilot)
+        await _until(pilot, lambda: "remember" in str(app.query_one(Welcome).render()))
+        said = str(app.query_one(Welcome).render())
+        assert "A new session." in said and "I remember 3 things about you" in said
+        assert "Rosa" in said  # a pinned core memory, by name
+        assert "depression" not in said and "green tea" not in said  # sensitive; not pinned
+        status = str(app.query_one("#status", Static).render())
+        assert "SmolLM2-135M-Instruct" in status and "new session" in status
+        await _send(pilot, "Hello")
+        assert not app.query(Welcome)  # gone with the first message
+        await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
+        assert f"session {app.session_id}" in str(app.query_one("#status", Static).render())
+
+
+async def test_ctrl_n_shows_a_fresh_welcome_and_status(make_home: Callable[..., Home]) -> None:
+    app = HearthApp(make_home(sampling={"max_tokens": 4}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        await _send(pilot, "Hello")
+        await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
+        assert "tok/s" in str(app.query_one("#status", Static).render())
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        status = str(app.query_one("#status", Static).render())
+        assert "tok/s" not in status and "new session" in status  # nothing of the old one
+        said = str(app.query_one(Welcome).render())
+        assert "A new session." in said and "Opening the memory" not in said

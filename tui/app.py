@@ -24,6 +24,7 @@ from memory.errors import HearthError
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView
+from tui.widgets.welcome import Welcome, welcome_text
 
 AgentLoader = Callable[[Home], Agent]
 
@@ -157,12 +158,14 @@ class HearthApp(App[None]):
     @on(ModelLoaded)
     def _model_loaded(self, event: ModelLoaded) -> None:
         self.agent = event.agent
-        self._model_label = event.agent.model.name
+        # The file's name: what the person put in models/ (general.name is often unreadable).
+        self._model_label = Path(event.agent.model.path).stem
         if getattr(event.agent.backend, "template_fallback", False):
             self.notify("This model has no chat template; using ChatML.", severity="warning")
         for notice in event.agent.store.notices if event.agent.store is not None else []:
             self.notify(notice, severity="warning", timeout=30, markup=False)  # an index rebuilt
         self._refresh_status()
+        self._refresh_welcome()
         self._next_turn()
 
     @on(ModelFailed)
@@ -177,6 +180,7 @@ class HearthApp(App[None]):
     def _submitted(self, event: ChatInput.Submitted) -> None:
         # Shown at once; sent when the model is ready and earlier messages are answered.
         chat = self.query_one("#chat", VerticalScroll)
+        self._drop_welcome()
         chat.mount(MessageView("user", event.text, self.home.settings.chat.user_name))
         chat.scroll_end(animate=False)
         # The memory switch as it was when the message was typed, not when it is sent.
@@ -312,8 +316,10 @@ class HearthApp(App[None]):
             return
         self.leave_session()
         self.session_id = None
-        self.query_one("#chat", VerticalScroll).remove_children()
-        self._ctx_label = ""
+        chat = self.query_one("#chat", VerticalScroll)
+        chat.remove_children()
+        chat.mount(Welcome(self._welcome()))
+        self._ctx_label = self._speed_label = ""  # they described the session left
         self._refresh_status()
 
     async def action_quit(self) -> None:
@@ -340,20 +346,37 @@ class HearthApp(App[None]):
     # -- display ------------------------------------------------------------------------
 
     def _show_history(self) -> None:
-        if self.session_id is None:
-            return
         chat = self.query_one("#chat", VerticalScroll)
-        for m in self.home.journal.thread(self.session_id):
+        thread = self.home.journal.thread(self.session_id) if self.session_id is not None else []
+        if not thread:
+            chat.mount(Welcome(self._welcome()))
+        for m in thread:
             speaker = m.speaker or ("hearth" if m.role == "assistant" else m.role)
             chat.mount(MessageView(m.role, m.text, speaker, m.status))
         chat.scroll_end(animate=False)
+
+    def _welcome(self) -> str:
+        store = self.agent.store if self.agent is not None else None
+        return welcome_text(
+            self.session_id,
+            # Memory off from the start: nothing is recalled, so nothing is listed either.
+            store.pinned() if store is not None else ([] if self.agent else None),
+            store.count() if store is not None else (0 if self.agent else None),
+        )
+
+    def _refresh_welcome(self) -> None:
+        for welcome in self.query(Welcome):
+            welcome.update(self._welcome())
+
+    def _drop_welcome(self) -> None:
+        for welcome in self.query(Welcome):
+            welcome.remove()
 
     def _refresh_status(self) -> None:
         parts = [self._model_label, self._ctx_label, self._speed_label]
         if not self.memory_on:
             parts.append(OFF_RECORD_MARK)
-        if self.session_id is not None:
-            parts.append(f"session {self.session_id}")
+        parts.append(f"session {self.session_id}" if self.session_id is not None else "new session")
         self.query_one("#status", Static).update(" · ".join(p for p in parts if p))
 
 

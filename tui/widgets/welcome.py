@@ -1,0 +1,46 @@
+"""The welcome in an empty chat: the session, what Hearth holds about the person, the keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.widgets import Static
+
+from memory.controls import inert
+from memory.graph.flags import SENSITIVE
+from memory.graph.nodes import Memory
+from memory.sensitivity import sensitive
+
+SHOWN_CORE = 5
+"""Pinned memories listed by name; the rest are counted."""
+
+KEYS = "enter send · ctrl+j new line · ctrl+t off the record · ctrl+n new session · ctrl+q quit"
+
+
+def welcome_text(
+    session: int | None,
+    pinned: Sequence[Memory] | None,
+    count: int | None,
+) -> str:
+    """What the empty chat says. `pinned` and `count` are None until the memory is open."""
+    lines = [f"Session {session}." if session is not None else "A new session."]
+    if count is None or pinned is None:
+        lines.append("Opening the memory…")
+    elif count == 0:
+        lines.append("Nothing remembered yet: tell me about yourself.")
+    else:
+        noun = "thing" if count == 1 else "things"
+        lines.append(f"I remember {count} {noun} about you.")
+        # Health, feelings and other people's private matters are never put on this screen.
+        shown = [m for m in pinned if SENSITIVE not in m.flags and not sensitive(m.text)]
+        shown = shown[:SHOWN_CORE]
+        lines.extend(f"  • {inert(m.text, line_breaks=False)}" for m in shown)
+    lines.extend(["", KEYS])
+    return "\n".join(lines)
+
+
+class Welcome(Static):
+    """Shown in the empty chat; removed when the first message appears."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, id="welcome", markup=False)
