@@ -111,7 +111,11 @@ class HearthApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_keymap({"chat.newline": self.home.settings.chat.newline_key})
+        newline = self.home.settings.chat.newline_key
+        self.set_keymap({"chat.newline": newline})
+        self.query_one(
+            ChatInput
+        ).placeholder = f"Say something… (enter sends, {newline} adds a line)"
         self._show_history()
         self._refresh_status()
         self.query_one(ChatInput).focus()
@@ -362,6 +366,7 @@ class HearthApp(App[None]):
             # Memory off from the start: nothing is recalled, so nothing is listed either.
             store.pinned() if store is not None else ([] if self.agent else None),
             store.count() if store is not None else (0 if self.agent else None),
+            self.home.settings.chat.newline_key,
         )
 
     def _refresh_welcome(self) -> None:

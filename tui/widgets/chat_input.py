@@ -21,13 +21,7 @@ class ChatInput(TextArea):
             self.text = text
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(
-            id=id,
-            soft_wrap=True,
-            show_line_numbers=False,
-            tab_behavior="focus",
-            placeholder="Say something… (enter sends, ctrl+j adds a line)",
-        )
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

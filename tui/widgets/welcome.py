@@ -7,20 +7,19 @@ from collections.abc import Sequence
 from textual.widgets import Static
 
 from memory.controls import inert
-from memory.graph.flags import SENSITIVE
 from memory.graph.nodes import Memory
-from memory.sensitivity import sensitive
 
 SHOWN_CORE = 5
 """Pinned memories listed by name; the rest are counted."""
 
-KEYS = "enter send · ctrl+j new line · ctrl+t off the record · ctrl+n new session · ctrl+q quit"
+KEYS = "enter send · {newline} new line · ctrl+t off the record · ctrl+n new session · ctrl+q quit"
 
 
 def welcome_text(
     session: int | None,
     pinned: Sequence[Memory] | None,
     count: int | None,
+    newline_key: str,
 ) -> str:
     """What the empty chat says. `pinned` and `count` are None until the memory is open."""
     lines = [f"Session {session}." if session is not None else "A new session."]
@@ -32,10 +31,9 @@ def welcome_text(
         noun = "thing" if count == 1 else "things"
         lines.append(f"I remember {count} {noun} about you.")
         # Health, feelings and other people's private matters are never put on this screen.
-        shown = [m for m in pinned if SENSITIVE not in m.flags and not sensitive(m.text)]
-        shown = shown[:SHOWN_CORE]
+        shown = [m for m in pinned if not m.sensitive][:SHOWN_CORE]
         lines.extend(f"  • {inert(m.text, line_breaks=False)}" for m in shown)
-    lines.extend(["", KEYS])
+    lines.extend(["", KEYS.format(newline=newline_key)])
     return "\n".join(lines)
 
 
