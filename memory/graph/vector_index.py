@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memory.heap import scrubbed
+
 COLLECTION = "hearth-memories"
 
 
@@ -31,8 +33,13 @@ def _client(chroma_dir: Path) -> Any:
 
 
 class VectorIndex:
-    """One cosine collection with `embedding_function=None`: callers pass vectors, never text."""
+    """One cosine collection with `embedding_function=None`: callers pass vectors, never text.
 
+    Every call into Chroma runs `scrubbed()`: its HNSW files are written from buffers it never
+    fills, and a freed phrase must not be what they hold.
+    """
+
+    @scrubbed()
     def __init__(
         self, chroma_dir: Path, *, ef_search: int, ef_construction: int, write: bool = True
     ) -> None:
@@ -68,16 +75,20 @@ class VectorIndex:
             collection.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
         return collection
 
+    @scrubbed()
     def close(self) -> None:
         """Release Chroma's files (its system stops once no client in this process uses it)."""
         self._client.close()
 
+    @scrubbed()
     def count(self) -> int:
         return int(self._collection.count()) if self._collection is not None else 0
 
+    @scrubbed()
     def ids(self) -> set[str]:
         return set(self._collection.get(include=[])["ids"])
 
+    @scrubbed()
     def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         """The indexed vectors of those ids it holds (for comparing with the stored ones)."""
         if self._collection is None or not ids:
@@ -88,15 +99,18 @@ class VectorIndex:
             for i, v in zip(got["ids"], got["embeddings"], strict=True)
         }
 
+    @scrubbed()
     def upsert(self, ids: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
         for start in range(0, len(ids), self._max_batch):
             end = start + self._max_batch
             self._collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end])
 
+    @scrubbed()
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=list(ids[start : start + self._max_batch]))
 
+    @scrubbed()
     def query(self, vector: npt.NDArray[np.float32], n: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) nearest first; fewer than n when the index holds fewer."""
         if self._collection is None:
@@ -109,6 +123,7 @@ class VectorIndex:
             for i, d in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
+    @scrubbed()
     def recreate(self, batches: Iterable[tuple[list[str], npt.NDArray[np.float32]]]) -> int:
         """Delete the whole Chroma folder and fill a new collection; vectors added.
 
