@@ -23,12 +23,15 @@ def regenerate(
     *,
     on_piece: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    keep: bool = True,
 ) -> TurnResult:
     """A new reply beside reply `turn_id`, from the same user message and the same prompt path.
 
     `turn_id` may also be a user message: the new reply answers it (after a user edit, say).
-    The regeneration becomes the kept reply, the one the chat now goes on from (an interrupted
-    one too: it trains nothing itself, but the conversation after it does).
+    The regeneration is the one the chat now goes on from; with `keep` it is also recorded as
+    the kept reply (an interrupted one too: it trains nothing itself, but the conversation
+    after it does). The chat passes `keep=False`: there the choice is made by going on from
+    one of the versions the person swiped through.
 
     Each regeneration samples with a fresh seed, recorded with the reply: the same prompt and
     seed would give the same text again (llama.cpp's default seed is the same in every process,
@@ -40,7 +43,8 @@ def regenerate(
         raise FeedbackError(f"message {turn_id} answers nothing; regenerate a reply or a user turn")
     sampling = agent.settings.sampling.model_copy(update={"seed": secrets.randbits(31)})
     result = agent.reply_to(user_id, on_piece=on_piece, stop=stop, sampling=sampling)
-    agent.journal.choose(result.turn_id)
+    if keep:
+        agent.journal.choose(result.turn_id)
     return result
 
 

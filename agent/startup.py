@@ -54,10 +54,13 @@ class Home:
             self.store.close()
             self.store = None
         self.journal.close()
+        # Twice is harmless: a test closes one to open the data dir again.
         if self.lock is not None:
             self.lock.release()
+            self.lock = None
         if self.run is not None:
             self.run.end()
+            self.run = None
 
 
 class QuietFileHandler(logging.FileHandler):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import shlex
 import sys
 import tomllib
 from contextvars import ContextVar
@@ -90,6 +91,17 @@ class ChatSettings(_Section):
     """The key that inserts a newline in the chat input (enter sends)."""
     max_message_chars: int = Field(200_000, ge=1, le=100_000_000)
     """Longer messages are refused with a message (a stray 10 MB paste), never half-sent."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Keys by action id over the defaults, e.g. `"chat.regenerate" = "ctrl+g"` under
+    `[chat.keys]`; f1 in the chat lists every id with its key."""
+    editor: str = ""
+    """The command ctrl+o opens the message being typed in; empty: $VISUAL, else $EDITOR, else
+    vi."""
+
+    def editor_command(self) -> list[str]:
+        """The editor as argv (the file's path goes last)."""
+        chosen = self.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        return shlex.split(chosen)
 
 
 class MemorySettings(_Section):

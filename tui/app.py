@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from agent import feedback
 from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
 from agent.turn import Agent, TurnResult
 from memory.controls import inert
 from memory.errors import HearthError
+from memory.journal.schemas import Message as JournalMessage
+from tui.commands import HearthCommands
+from tui.keys import ACTIONS, bindings, known_ids
+from tui.screens.help import HelpScreen, rows
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
-from tui.widgets.messages import MessageView
+from tui.widgets.messages import MessageView, code_blocks
 from tui.widgets.welcome import Welcome, welcome_text
 
 AgentLoader = Callable[[Home], Agent]
@@ -59,16 +68,28 @@ class ReplyDone(Message):
         self.error = error
 
 
+@dataclass
+class Job:
+    """One reply to write: to a new message (`text`), or again to a journaled one (`user_id`:
+    a regeneration, or the answer to an edited message)."""
+
+    text: str = ""
+    use_memory: bool = True
+    user_id: int | None = None
+    view: MessageView | None = None
+    """The user's message on screen, given its journal id once the turn has written it."""
+    seen: list[int] = field(default_factory=list)
+
+
 class HearthApp(App[None]):
     """One chat session on one model."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "Hearth"
+    COMMANDS = App.COMMANDS | {HearthCommands}
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply", id="chat.stop"),
+        *bindings("chat"),
         Binding("ctrl+c", "stop", "Stop reply", priority=True, show=False, id="chat.stop_alt"),
-        Binding("ctrl+n", "new_session", "New session", id="chat.new"),
-        Binding("ctrl+t", "toggle_memory", "Memory on/off", id="chat.memory"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -91,7 +112,7 @@ class HearthApp(App[None]):
             latest = home.journal.latest_session()
             self.session_id = latest.id if latest else None
         self.memory_on = memory
-        self.pending: deque[tuple[str, bool]] = deque()
+        self.pending: deque[Job] = deque()
         self.generating = False
         self.stop_event = threading.Event()
         self.turn_done = threading.Event()
@@ -100,9 +121,21 @@ class HearthApp(App[None]):
         self._stream: MarkdownStream | None = None
         self._reply_view: MessageView | None = None
         self._reply_text: list[str] = []
+        self._pending_job: Job | None = None
         self._model_label = "loading model…"
         self._ctx_label = ""
         self._speed_label = ""
+        self.view_head: int | None = None
+        """The message whose branch is on screen when the person switched versions (None: the
+        session's head). Browsing writes nothing; going on from it does."""
+        self.browsed: set[int] = set()
+        """Parents whose replies the person swiped through or regenerated: the version shown
+        when they go on is recorded as chosen over the others."""
+        self.input_mode: tuple[str, int] | None = None
+        """("edit" | "note", message id) while the input holds an edit or a note."""
+        self.keys = {a.id: a.key for a in ACTIONS}
+        self.keys["chat.newline"] = home.settings.chat.newline_key
+        self.keys.update(home.settings.chat.keys)
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="chat")
@@ -111,11 +144,11 @@ class HearthApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        newline = self.home.settings.chat.newline_key
-        self.set_keymap({"chat.newline": newline})
+        self._apply_keys()
+        newline = self.keys["chat.newline"]
         self.query_one(
             ChatInput
-        ).placeholder = f"Say something… (enter sends, {newline} adds a line)"
+        ).placeholder = f"Say something… (enter sends, {newline} adds a line, f1 lists keys)"
         self._show_history()
         self._refresh_status()
         self.query_one(ChatInput).focus()
@@ -182,25 +215,37 @@ class HearthApp(App[None]):
 
     @on(ChatInput.Submitted)
     def _submitted(self, event: ChatInput.Submitted) -> None:
+        if self.input_mode is not None:
+            mode, message_id = self.input_mode
+            self._end_input_mode()
+            if mode == "edit":
+                self._save_edit(message_id, event.text)
+            else:
+                self._save_note(message_id, event.text)
+            return
         # Shown at once; sent when the model is ready and earlier messages are answered.
         chat = self.query_one("#chat", VerticalScroll)
         self._drop_welcome()
-        chat.mount(MessageView("user", event.text, self.home.settings.chat.user_name))
+        view = MessageView("user", event.text, self.home.settings.chat.user_name)
+        chat.mount(view)
         chat.scroll_end(animate=False)
+        self.query_one(ChatInput).remember(event.text)
         # The memory switch as it was when the message was typed, not when it is sent.
-        self.pending.append((event.text, self.memory_on))
+        self.pending.append(Job(text=event.text, use_memory=self.memory_on, view=view))
         self._next_turn()
 
     def _next_turn(self) -> None:
         if self.generating or self.agent is None or not self.pending:
             return
-        text, use_memory = self.pending.popleft()
+        job = self.pending.popleft()
         if self.session_id is None:
             try:
                 self.session_id = self.agent.session(new=True).id
             except HearthError as exc:
                 self.notify(str(exc), severity="error", timeout=30, markup=False)
                 return
+        if job.user_id is None:
+            self._go_on()
         self.generating = True
         self.stop_event.clear()
         self.turn_done.clear()
@@ -212,26 +257,37 @@ class HearthApp(App[None]):
         self._stream = Markdown.get_stream(self._reply_view)
         self._speed_label = "thinking…"
         self._refresh_status()
-        self.run_turn(self.session_id, text, use_memory)
+        self._pending_job = job
+        self.run_turn(self.session_id, job)
 
     @work(thread=True, group="turn", exit_on_error=False)
-    def run_turn(self, session_id: int, text: str, use_memory: bool) -> None:
+    def run_turn(self, session_id: int, job: Job) -> None:
         assert self.agent is not None
         try:
-            self._turn(session_id, text, use_memory)
+            self._turn(session_id, job)
         finally:
             self.turn_done.set()
 
-    def _turn(self, session_id: int, text: str, use_memory: bool) -> None:
+    def _turn(self, session_id: int, job: Job) -> None:
         assert self.agent is not None
         try:
-            result = self.agent.run_turn(
-                session_id,
-                text,
-                on_piece=self._post_piece,
-                stop=self.stop_event,
-                use_memory=use_memory,
-            )
+            if job.user_id is not None:
+                # Another reply to a journaled message; the person chooses by going on.
+                result = feedback.regenerate(
+                    self.agent,
+                    job.user_id,
+                    on_piece=self._post_piece,
+                    stop=self.stop_event,
+                    keep=False,
+                )
+            else:
+                result = self.agent.run_turn(
+                    session_id,
+                    job.text,
+                    on_piece=self._post_piece,
+                    stop=self.stop_event,
+                    use_memory=job.use_memory,
+                )
         except HearthError as exc:
             self.post_message(ReplyDone(None, str(exc)))
         except Exception as exc:
@@ -257,14 +313,19 @@ class HearthApp(App[None]):
             await self._stream.stop()
             self._stream = None
         view = self._reply_view
+        job = self._pending_job
         if event.result is not None and view is not None:
-            # One full update after streaming: streamed code blocks can otherwise render blank.
-            await view.update(event.result.reply)
-            view.set_status(event.result.status)
             r = event.result
+            # One full update after streaming: streamed code blocks can otherwise render blank.
+            await view.update(r.reply)
+            view.set_status(r.status)
+            view.message_id = r.turn_id
+            if job is not None and job.view is not None:
+                job.view.message_id = r.user_turn_id
             self._ctx_label = f"ctx {r.prompt_tokens + r.completion_tokens}/{r.context_budget}"
             self._speed_label = f"{r.tokens_per_s:.1f} tok/s" if r.tokens_per_s else ""
             self._show_memory_use(view, r)
+            self._mark_versions()
         elif view is not None:
             view.set_status("error")
             self._speed_label = ""
@@ -272,6 +333,7 @@ class HearthApp(App[None]):
                 event.error or "the reply failed", severity="error", timeout=15, markup=False
             )
         self.generating = False
+        self._pending_job = None
         self._refresh_status()
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
         self._next_turn()
@@ -279,12 +341,9 @@ class HearthApp(App[None]):
     def _show_memory_use(self, view: MessageView, result: TurnResult) -> None:
         """Which memories the reply saw and which it left behind; orders are pointed out."""
         if not result.memory:
-            view.border_subtitle = "memory off"
+            view.set_memory_note("memory off")
             return
-        if result.recalled or result.stored:
-            view.border_subtitle = (
-                f"recalled {len(result.recalled)} · remembered {len(result.stored)}"
-            )
+        view.set_memory_note(_memory_note(len(result.recalled), len(result.stored)))
         store = self.agent.store if self.agent is not None else None
         if store is None:
             return
@@ -303,9 +362,12 @@ class HearthApp(App[None]):
 
     def action_stop(self) -> None:
         """Stop the reply now; the partial text is kept and journaled as interrupted. Messages
-        typed meanwhile are already on screen: they are still answered, in order."""
+        typed meanwhile are already on screen: they are still answered, in order. With no reply
+        being written, it cancels an edit or a note."""
         if self.generating:
             self.stop_event.set()
+        elif self.input_mode is not None:
+            self._end_input_mode()
 
     def action_toggle_memory(self) -> None:
         """Off the record: while memory is off, nothing is recalled or remembered, and what is
@@ -314,12 +376,190 @@ class HearthApp(App[None]):
         self.notify("Memory on." if self.memory_on else OFF_RECORD_NOTICE, markup=False)
         self._refresh_status()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Actions on messages need a model, no reply being written, and a message to act on;
+        a greyed-out one is also left out of the palette."""
+        busy = self.generating or self.agent is None
+        if action in ("regenerate", "edit"):
+            return (
+                not busy
+                and self._target("assistant" if action == "regenerate" else "user") is not None
+            )
+        if action == "version":
+            return not busy and self._version_target() is not None
+        if action in ("rate", "note", "copy_message", "copy_code"):
+            return self._target("assistant") is not None
+        return True
+
+    def _messages(self) -> list[MessageView]:
+        return list(self.query(MessageView))
+
+    def _target(self, role: str | None = None) -> MessageView | None:
+        """The selected message (if of that role), else the last one of that role; journaled
+        messages only."""
+        focused = self.focused
+        if isinstance(focused, MessageView) and focused.message_id is not None:
+            return focused if role is None or focused.role == role else None
+        for view in reversed(self._messages()):
+            if view.message_id is not None and (role is None or view.role == role):
+                return view
+        return None
+
+    def _version_target(self) -> MessageView | None:
+        focused = self.focused
+        if isinstance(focused, MessageView):
+            return focused if focused.version is not None else None
+        return next((v for v in reversed(self._messages()) if v.version is not None), None)
+
+    def action_regenerate(self) -> None:
+        """Another version of the selected (else the last) reply; all of them are kept."""
+        view = self._target("assistant")
+        if view is None or view.message_id is None or self.generating or self.session_id is None:
+            return
+        user_id = self.home.journal.message(view.message_id).parent_id
+        if user_id is None:
+            return
+        self.browsed.add(user_id)
+        self._show_path(user_id)  # the chat up to the message the new version answers
+        self.pending.appendleft(Job(user_id=user_id))
+        self._next_turn()
+
+    def action_version(self, step: int) -> None:
+        """Show the previous or next version of a message, and the conversation that went on
+        from it; nothing is recorded until the person goes on."""
+        view = self._version_target()
+        if view is None or view.version is None or view.message_id is None or self.generating:
+            return
+        which, total = view.version
+        ids = self.home.journal.versions(self.session_id or 0).get(view.message_id, [])
+        if not ids:
+            return
+        target = ids[(which - 1 + step) % total]
+        parent = self.home.journal.message(target).parent_id
+        if parent is not None:
+            self.browsed.add(parent)
+        was_focused = self.focused is view
+        self._show_path(self.home.journal.latest_leaf(target))
+        if was_focused:
+            for v in self._messages():
+                if v.message_id == target:
+                    v.focus()
+
+    def action_edit(self) -> None:
+        """Edit the selected message (else your last) in the input; enter saves it beside the
+        original, escape cancels."""
+        view = self._target() if isinstance(self.focused, MessageView) else self._target("user")
+        if view is None or view.message_id is None or self.generating:
+            return
+        self._start_input_mode(
+            "edit", view.message_id, view.text, "editing · enter saves, escape cancels"
+        )
+
+    def action_note(self) -> None:
+        view = self._target("assistant")
+        if view is None or view.message_id is None:
+            return
+        found = self.home.journal.feedback_for(view.message_id)
+        self._start_input_mode(
+            "note",
+            view.message_id,
+            found.note if found else "",
+            "a note on this reply · enter saves",
+        )
+
+    def action_rate(self, rating: int) -> None:
+        """Thumbs up or down on the selected (else the last) reply; the same again clears it."""
+        view = self._target("assistant")
+        if view is None or view.message_id is None:
+            return
+        new = 0 if view.rating == rating else rating
+        try:
+            feedback.feedback(self.home.journal, view.message_id, rating=new)
+        except HearthError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        view.set_rating(new)
+
+    def action_copy_message(self) -> None:
+        view = (
+            self._target("assistant")
+            if not isinstance(self.focused, MessageView)
+            else self._target()
+        )
+        if view is not None:
+            self.copy_to_clipboard(view.text)
+            self.notify("Copied the message.")
+
+    def action_copy_code(self) -> None:
+        view = (
+            self._target("assistant")
+            if not isinstance(self.focused, MessageView)
+            else self._target()
+        )
+        blocks = code_blocks(view.text) if view is not None else []
+        if not blocks:
+            self.notify("No code block in that message.")
+            return
+        self.copy_to_clipboard("\n".join(blocks))
+        self.notify(f"Copied {len(blocks)} code block{'s' if len(blocks) > 1 else ''}.")
+
+    def action_select(self, step: int) -> None:
+        """Move the selection through the chat's messages; past the last, back to the input."""
+        views = [v for v in self._messages() if v.message_id is not None]
+        if not views:
+            return
+        focused = self.focused
+        if isinstance(focused, MessageView) and focused in views:
+            index = views.index(focused) + step
+        else:
+            index = len(views) - 1 if step < 0 else len(views)
+        if index >= len(views):
+            self.action_focus_input()
+        else:
+            views[max(index, 0)].focus()
+            views[max(index, 0)].scroll_visible(animate=False)
+
+    def action_focus_input(self) -> None:
+        self.query_one(ChatInput).focus()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+        else:
+            self.push_screen(HelpScreen(self.key_rows()))
+
+    def action_open_editor(self) -> None:
+        """Write the message in an editor; what it saves comes back into the input."""
+        chat_input = self.query_one(ChatInput)
+        fd, name = tempfile.mkstemp(prefix="message-", suffix=".md", dir=self.home.paths.data_dir)
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(chat_input.text)
+            command = [*self.home.settings.chat.editor_command(), str(path)]
+            try:
+                with self.suspend():
+                    code = subprocess.call(command)
+            except SuspendNotSupported:  # no terminal to hand over (a headless run)
+                code = subprocess.call(command, stdin=subprocess.DEVNULL)
+            if code == 0:
+                chat_input.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
+                chat_input.move_cursor(chat_input.document.end)
+            else:
+                self.notify(f"The editor exited with {code}; the input is as it was.")
+        except OSError as exc:
+            self.notify(f"could not open the editor: {exc}", severity="error", markup=False)
+        finally:
+            path.unlink(missing_ok=True)
+        chat_input.focus()
+
     def action_new_session(self) -> None:
         if self.generating:
             self.notify("Wait for the reply, or press Escape to stop it.")
             return
         self.leave_session()
         self.session_id = None
+        self._reset_view()
         chat = self.query_one("#chat", VerticalScroll)
         chat.remove_children()
         chat.mount(Welcome(self._welcome()))
@@ -351,13 +591,139 @@ class HearthApp(App[None]):
 
     def _show_history(self) -> None:
         chat = self.query_one("#chat", VerticalScroll)
-        thread = self.home.journal.thread(self.session_id) if self.session_id is not None else []
-        if not thread:
+        if self.session_id is None or not self._show_path(None):
             chat.mount(Welcome(self._welcome()))
-        for m in thread:
-            speaker = m.speaker or ("hearth" if m.role == "assistant" else m.role)
-            chat.mount(MessageView(m.role, m.text, speaker, m.status))
         chat.scroll_end(animate=False)
+        chat_input = self.query_one(ChatInput)
+        chat_input.sent = [v.text for v in self._messages() if v.role == "user"]
+
+    def _show_path(self, head: int | None) -> int:
+        """Show the conversation ending at `head` (None: the session's head), keeping the views
+        it shares with what is on screen; how many messages it has."""
+        if self.session_id is None:
+            return 0
+        journal = self.home.journal
+        self.view_head = (
+            None if head is None or head == journal.session(self.session_id).head_id else head
+        )
+        thread = journal.thread(self.session_id, head)
+        views = self._messages()
+        same = 0
+        while same < min(len(views), len(thread)) and views[same].message_id == thread[same].id:
+            same += 1
+        for view in views[same:]:
+            view.remove()
+        chat = self.query_one("#chat", VerticalScroll)
+        ratings = journal.feedbacks()
+        for m in thread[same:]:
+            view = self._view_of(m)
+            if m.id in ratings:
+                view.set_rating(ratings[m.id].rating)
+            chat.mount(view)
+        self._mark_versions()
+        chat.scroll_end(animate=False)
+        return len(thread)
+
+    def _view_of(self, m: JournalMessage) -> MessageView:
+        speaker = m.speaker or ("hearth" if m.role == "assistant" else m.role)
+        view = MessageView(m.role, m.text, speaker, m.status, message_id=m.id)
+        if m.role == "user" and m.meta.recalled_ids:
+            view.set_memory_note(f"recalled {len(m.meta.recalled_ids)}")
+        if m.role == "assistant" and m.meta.stored:
+            view.set_memory_note(_memory_note(0, len(m.meta.stored)))
+        return view
+
+    def _mark_versions(self) -> None:
+        versions = self.home.journal.versions(self.session_id) if self.session_id else {}
+        for view in self._messages():
+            if view.message_id is not None:
+                view.set_versions(versions.get(view.message_id))
+
+    def _go_on(self) -> None:
+        """The person goes on from what is on screen: it becomes the session's head, and a
+        reply they swiped to or regenerated is recorded as chosen over its other versions."""
+        if self.session_id is None:
+            return
+        journal = self.home.journal
+        head = self.view_head or journal.session(self.session_id).head_id
+        if head is None:
+            return
+        for m in journal.thread(self.session_id, head):
+            if m.role == "assistant" and m.parent_id in self.browsed:
+                journal.choose(m.id)
+        journal.set_head(self.session_id, head)
+        self.view_head = None
+        self.browsed.clear()
+
+    def _reset_view(self) -> None:
+        self.view_head = None
+        self.browsed.clear()
+        if self.input_mode is not None:
+            self._end_input_mode()
+
+    def _start_input_mode(self, mode: str, message_id: int, text: str, title: str) -> None:
+        chat_input = self.query_one(ChatInput)
+        self.input_mode = (mode, message_id)
+        chat_input.border_title = title
+        chat_input.load_text(text)
+        chat_input.move_cursor(chat_input.document.end)
+        chat_input.focus()
+
+    def _end_input_mode(self) -> None:
+        chat_input = self.query_one(ChatInput)
+        self.input_mode = None
+        chat_input.border_title = None
+        chat_input.clear()
+
+    def _save_edit(self, message_id: int, text: str) -> None:
+        """A user message's edit branches the chat and is answered; a reply's is kept as the
+        better version of it."""
+        try:
+            edited = feedback.edit(self.home.journal, message_id, text)
+        except HearthError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.browsed.clear()
+        self._show_path(None)
+        if edited.role == "user":
+            for view in self._messages():
+                if view.message_id == edited.id:
+                    view.remove()  # shown again with its answer, from the journal
+            self._show_path(edited.id)
+            self.pending.appendleft(Job(user_id=edited.id))
+            self._next_turn()
+
+    def _save_note(self, message_id: int, text: str) -> None:
+        try:
+            feedback.feedback(self.home.journal, message_id, note=text)
+        except HearthError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify("Note kept with the reply.")
+
+    def key_for(self, action_id: str) -> str:
+        """The key an action has now (after `chat.keys`), spelled as `chat.keys` takes it."""
+        return self.keys.get(action_id, "")
+
+    def key_rows(self) -> list[tuple[str, str, str]]:
+        return rows({i: self.key_for(i) for i in self.keys})
+
+    def _apply_keys(self) -> None:
+        """The person's keymap over the defaults; an id Hearth does not know is pointed out."""
+        custom = self.home.settings.chat.keys
+        unknown = sorted(set(custom) - known_ids())
+        if unknown:
+            self.notify(
+                f"chat.keys names no action: {', '.join(unknown)} (f1 lists the ids)",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+        for action in ACTIONS:
+            # Palette-only actions get a binding once the person gives them a key.
+            if not action.key and custom.get(action.id) and action.scope == "chat":
+                self.bind(custom[action.id], action.action, description=action.title, show=False)
+        self.set_keymap({i: k for i, k in self.keys.items() if k})
 
     def _welcome(self) -> str:
         store = self.agent.store if self.agent is not None else None
@@ -366,7 +732,7 @@ class HearthApp(App[None]):
             # Memory off from the start: nothing is recalled, so nothing is listed either.
             store.pinned() if store is not None else ([] if self.agent else None),
             store.count() if store is not None else (0 if self.agent else None),
-            self.home.settings.chat.newline_key,
+            self.keys,
         )
 
     def _refresh_welcome(self) -> None:
@@ -383,6 +749,11 @@ class HearthApp(App[None]):
             parts.append(OFF_RECORD_MARK)
         parts.append(f"session {self.session_id}" if self.session_id is not None else "new session")
         self.query_one("#status", Static).update(" · ".join(p for p in parts if p))
+
+
+def _memory_note(recalled: int, stored: int) -> str:
+    parts = [f"recalled {recalled}" if recalled else "", f"remembered {stored}" if stored else ""]
+    return " · ".join(p for p in parts if p)
 
 
 def run_app(

@@ -259,6 +259,39 @@ class Journal:
         ).fetchall()
         return [_row_to_message(r) for r in rows]
 
+    def versions(self, session_id: int) -> dict[int, list[int]]:
+        """For each message of the session that has other versions (regenerations, edits, a
+        branch), the ids of all of them, oldest first: what the chat marks "2/3"."""
+        rows = self._db.execute(
+            "SELECT id, parent_id, role FROM messages WHERE session_id=? ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        groups: dict[tuple[int | None, str], list[int]] = {}
+        for r in rows:
+            groups.setdefault((r["parent_id"], r["role"]), []).append(int(r["id"]))
+        return {i: ids for ids in groups.values() if len(ids) > 1 for i in ids}
+
+    def latest_leaf(self, message_id: int) -> int:
+        """The newest message in the branch under this one (itself when nothing follows): where
+        the conversation that went on from this version ended."""
+        row = self._db.execute(
+            "WITH RECURSIVE below(id) AS (SELECT ? UNION ALL "
+            "SELECT m.id FROM messages m JOIN below b ON m.parent_id = b.id) "
+            "SELECT max(id) AS leaf FROM below",
+            (message_id,),
+        ).fetchone()
+        return int(row["leaf"])
+
+    def set_head(self, session_id: int, message_id: int) -> None:
+        """Go on from this message: the next one said in the session follows it."""
+        if self.message(message_id).session_id != session_id:
+            raise NotFoundError(f"message {message_id} is not in session {session_id}")
+        with self._tx() as db:
+            db.execute(
+                "UPDATE sessions SET head_id=?, updated_at=? WHERE id=?",
+                (message_id, _iso(now()), session_id),
+            )
+
     def choose(self, message_id: int) -> Message:
         """Keep this reply among its siblings; if a sibling was the session's head, it now is."""
         msg = self._reply(message_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from textual.widgets import Static
 
@@ -12,14 +12,21 @@ from memory.graph.nodes import Memory
 SHOWN_CORE = 5
 """Pinned memories listed by name; the rest are counted."""
 
-KEYS = "enter send · {newline} new line · ctrl+t off the record · ctrl+n new session · ctrl+q quit"
+KEYS = [
+    ("chat.newline", "new line"),
+    ("chat.regenerate", "another reply"),
+    ("chat.memory", "off the record"),
+    ("chat.new", "new session"),
+    ("app.help", "every key"),
+]
+"""The keys a newcomer needs first, by action id: a remapped key is shown as remapped."""
 
 
 def welcome_text(
     session: int | None,
     pinned: Sequence[Memory] | None,
     count: int | None,
-    newline_key: str,
+    keys: Mapping[str, str],
 ) -> str:
     """What the empty chat says. `pinned` and `count` are None until the memory is open."""
     lines = [f"Session {session}." if session is not None else "A new session."]
@@ -33,7 +40,8 @@ def welcome_text(
         # Health, feelings and other people's private matters are never put on this screen.
         shown = [m for m in pinned if not m.sensitive][:SHOWN_CORE]
         lines.extend(f"  • {inert(m.text, line_breaks=False)}" for m in shown)
-    lines.extend(["", KEYS.format(newline=newline_key)])
+    hints = ["enter send", *(f"{keys[i]} {what}" for i, what in KEYS if keys.get(i))]
+    lines.extend(["", " · ".join(hints)])
     return "\n".join(lines)
 
 

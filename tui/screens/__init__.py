@@ -1,0 +1,1 @@
+"""Hearth's screens beside the chat."""
