@@ -10,7 +10,7 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from agent.turn import Agent, TurnResult
+from agent.turn import Agent, Remembered, TurnResult
 from memory.errors import FeedbackError
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message
@@ -24,6 +24,7 @@ def regenerate(
     on_piece: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
     keep: bool = True,
+    on_remembered: Remembered | None = None,
 ) -> TurnResult:
     """A new reply beside reply `turn_id`, from the same user message and the same prompt path.
 
@@ -42,7 +43,9 @@ def regenerate(
     if user_id is None or message.role == "system":
         raise FeedbackError(f"message {turn_id} answers nothing; regenerate a reply or a user turn")
     sampling = agent.settings.sampling.model_copy(update={"seed": secrets.randbits(31)})
-    result = agent.reply_to(user_id, on_piece=on_piece, stop=stop, sampling=sampling)
+    result = agent.reply_to(
+        user_id, on_piece=on_piece, stop=stop, sampling=sampling, on_remembered=on_remembered
+    )
     if keep:
         agent.journal.choose(result.turn_id)
     return result

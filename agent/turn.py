@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -32,6 +34,12 @@ from memory.settings import ChatSettings, SamplingSettings, Settings
 if TYPE_CHECKING:
     from memory.graph.nodes import Hit
     from memory.graph.store import MemoryStore
+
+log = logging.getLogger(__name__)
+
+Remembered = Callable[[int, list[str], str | None], None]
+"""Told, for a reply's id, what its turn's background write remembered (memory ids) or why it
+failed."""
 
 # A streaming reply is saved at least this often, so a crash loses at most this much.
 FLUSH_SECONDS = 1.0
@@ -95,6 +103,15 @@ class Agent:
         self.model = model
         self.store = store
         self._busy = threading.Lock()
+        # One worker, so writes land in the order their turns ran.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-remember")
+        self._remembering: Future[list[str]] | None = None
+
+    def settle(self) -> None:
+        """Wait for a turn's background memory write (its failure was already reported)."""
+        pending, self._remembering = self._remembering, None
+        if pending is not None:
+            pending.exception()  # waits; a failure was reported where it happened
 
     @property
     def budget(self) -> int:
@@ -118,14 +135,20 @@ class Agent:
         on_piece: Callable[[str], None] | None = None,
         stop: threading.Event | None = None,
         use_memory: bool = True,
+        on_remembered: Remembered | None = None,
     ) -> TurnResult:
         """One full turn. The user's message is committed before the model starts.
+
+        With `on_remembered` the memory write runs after this returns, on one background
+        worker, and reports there (`TurnResult.stored` is then empty); the next turn waits for
+        it before recalling, so it still sees what this message said.
 
         `use_memory=False` is a turn off the record: no memory is read or written, the message
         and its reply are marked off the record in the journal (never exported, never shown to
         a later on-record turn) and `leave` deletes them."""
         check_length(text, self.settings.chat)
         with self._busy:
+            self.settle()
             user = self.journal.append(
                 session_id,
                 "user",
@@ -135,7 +158,9 @@ class Agent:
                 off_record=not use_memory,
             )
             flag_correction(self.journal, user)
-            return self._reply(user, on_piece, stop, use_memory=use_memory)
+            return self._reply(
+                user, on_piece, stop, use_memory=use_memory, on_remembered=on_remembered
+            )
 
     def reply_to(
         self,
@@ -144,6 +169,7 @@ class Agent:
         on_piece: Callable[[str], None] | None = None,
         stop: threading.Event | None = None,
         sampling: SamplingSettings | None = None,
+        on_remembered: Remembered | None = None,
     ) -> TurnResult:
         """A new reply to a journaled user message (a regeneration), built exactly as a turn is.
 
@@ -151,6 +177,7 @@ class Agent:
         records the sampling it was made with.
         """
         with self._busy:
+            self.settle()
             user = self.journal.message(user_message_id)
             if user.role != "user":
                 raise NotFoundError(
@@ -160,7 +187,15 @@ class Agent:
             # A message already remembered (when first answered) is not written twice; an
             # edited one, or one whose first reply never finished, is remembered now.
             memory, fresh = user.meta.memory, not user.meta.remembered
-            return self._reply(user, on_piece, stop, sampling, memory, write_memory=fresh)
+            return self._reply(
+                user,
+                on_piece,
+                stop,
+                sampling,
+                memory,
+                write_memory=fresh,
+                on_remembered=on_remembered,
+            )
 
     def _reply(
         self,
@@ -170,6 +205,7 @@ class Agent:
         sampling: SamplingSettings | None = None,
         use_memory: bool = True,
         write_memory: bool = True,
+        on_remembered: Remembered | None = None,
     ) -> TurnResult:
         sampling = sampling or self.settings.sampling
         store = self.store if use_memory and not user.off_record else None
@@ -224,11 +260,20 @@ class Agent:
         if store is not None and write_memory:
             # After the reply is saved: remembering never delays this reply's first token.
             before = set(previous.meta.trimmed) if previous else set()
-            faults.reached("before-memory-write")
-            stored = self._write(store, user, [i for i in context.trimmed if i not in before])
-            store.mark_recalled([h.memory.id for h in recalled])
-            self.journal.update(reply.id, meta=MessageMeta(stored=stored))
-            self.journal.update(user.id, meta=MessageMeta(remembered=True))
+            trimmed = [i for i in context.trimmed if i not in before]
+            recalled_ids = [h.memory.id for h in recalled]
+            if on_remembered is None:
+                stored = self._remember(store, user, reply.id, trimmed, recalled_ids)
+            else:
+                self._remembering = self._writer.submit(
+                    self._remember_later,
+                    store,
+                    user,
+                    reply.id,
+                    trimmed,
+                    recalled_ids,
+                    on_remembered,
+                )
         return TurnResult(
             reply=text_out,
             status=status,
@@ -254,7 +299,43 @@ class Agent:
         """The person leaves a session (default: every session): what they said there off the
         record is deleted, after any turn still running ends. Returns how many messages went."""
         with self._busy:
+            self.settle()
             return self.journal.purge_off_record(session_id)
+
+    def _remember(
+        self,
+        store: MemoryStore,
+        user: Message,
+        reply_id: int,
+        trimmed: list[int],
+        recalled_ids: list[str],
+    ) -> list[str]:
+        """The write path for one turn; the user's message is marked remembered once done."""
+        faults.reached("before-memory-write")
+        stored = self._write(store, user, trimmed)
+        store.mark_recalled(recalled_ids)
+        self.journal.update(reply_id, meta=MessageMeta(stored=stored))
+        self.journal.update(user.id, meta=MessageMeta(remembered=True))
+        return stored
+
+    def _remember_later(
+        self,
+        store: MemoryStore,
+        user: Message,
+        reply_id: int,
+        trimmed: list[int],
+        recalled_ids: list[str],
+        report: Remembered,
+    ) -> list[str]:
+        try:
+            stored = self._remember(store, user, reply_id, trimmed, recalled_ids)
+        except Exception as exc:
+            log.error("remembering message %s failed", user.id, exc_info=True)
+            why = str(exc) if isinstance(exc, StorageError) else f"remembering failed: {exc}"
+            report(reply_id, [], why)
+            raise
+        report(reply_id, stored, None)
+        return stored
 
     def _recall(
         self, store: MemoryStore, user: Message, thread: list[Message], keep_from: int | None

@@ -4,6 +4,7 @@ journal, the memory and the app are real."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -26,6 +27,7 @@ async def _settle(pilot: Pilot[None]) -> None:
     while app.agent is None or app.generating or app.pending:
         await pilot.pause(0.05)
     await app.workers.wait_for_complete()
+    await asyncio.to_thread(app.agent.settle)  # the memory write after the last reply
     await pilot.pause()
 
 

@@ -61,6 +61,16 @@ class ReplyPiece(Message):
         self.text = text
 
 
+class Remembered(Message):
+    """A turn's background memory write ended."""
+
+    def __init__(self, reply_id: int, stored: list[str], error: str | None) -> None:
+        super().__init__()
+        self.reply_id = reply_id
+        self.stored = stored
+        self.error = error
+
+
 class ReplyDone(Message):
     def __init__(self, result: TurnResult | None, error: str | None = None) -> None:
         super().__init__()
@@ -122,6 +132,7 @@ class HearthApp(App[None]):
         self._reply_view: MessageView | None = None
         self._reply_text: list[str] = []
         self._pending_job: Job | None = None
+        self._early_stored: dict[int, list[str]] = {}
         self._model_label = "loading model…"
         self._ctx_label = ""
         self._speed_label = ""
@@ -163,6 +174,8 @@ class HearthApp(App[None]):
                 loop.add_signal_handler(sig, self._end_by_signal, sig)
 
     def on_unmount(self) -> None:
+        if self.agent is not None:
+            self.agent.settle()  # what the last reply taught is written before the stores close
         if threading.current_thread() is threading.main_thread():
             loop = asyncio.get_running_loop()
             for sig in STOP_SIGNALS:
@@ -279,6 +292,7 @@ class HearthApp(App[None]):
                     on_piece=self._post_piece,
                     stop=self.stop_event,
                     keep=False,
+                    on_remembered=self._post_remembered,
                 )
             else:
                 result = self.agent.run_turn(
@@ -287,6 +301,7 @@ class HearthApp(App[None]):
                     on_piece=self._post_piece,
                     stop=self.stop_event,
                     use_memory=job.use_memory,
+                    on_remembered=self._post_remembered,
                 )
         except HearthError as exc:
             self.post_message(ReplyDone(None, str(exc)))
@@ -295,6 +310,10 @@ class HearthApp(App[None]):
             self.post_message(ReplyDone(None, f"the reply failed: {exc}"))
         else:
             self.post_message(ReplyDone(result))
+
+    def _post_remembered(self, reply_id: int, stored: list[str], error: str | None) -> None:
+        # On the memory worker's thread: the reply is already on screen, done.
+        self.post_message(Remembered(reply_id, stored, error))
 
     def _post_piece(self, piece: str) -> None:
         # Called on the worker thread; post_message is thread-safe and never blocks generation.
@@ -320,6 +339,8 @@ class HearthApp(App[None]):
             await view.update(r.reply)
             view.set_status(r.status)
             view.message_id = r.turn_id
+            if r.turn_id in self._early_stored:
+                r = r.model_copy(update={"stored": self._early_stored.pop(r.turn_id)})
             if job is not None and job.view is not None:
                 job.view.message_id = r.user_turn_id
             self._ctx_label = f"ctx {r.prompt_tokens + r.completion_tokens}/{r.context_budget}"
@@ -339,15 +360,39 @@ class HearthApp(App[None]):
         self._next_turn()
 
     def _show_memory_use(self, view: MessageView, result: TurnResult) -> None:
-        """Which memories the reply saw and which it left behind; orders are pointed out."""
+        """Which memories the reply saw; what it left behind follows (`Remembered`)."""
+        view.recalled = len(result.recalled)
         if not result.memory:
             view.set_memory_note("memory off")
+        elif result.stored:  # written before the turn returned
+            self._show_stored(view, result.stored)
+        else:
+            view.set_memory_note(_memory_note(view.recalled, 0))
+
+    @on(Remembered)
+    def _remembered(self, event: Remembered) -> None:
+        if event.error is not None:
+            self.notify(event.error, severity="error", timeout=15, markup=False)
             return
-        view.set_memory_note(_memory_note(len(result.recalled), len(result.stored)))
+        for view in self._messages():
+            if view.message_id == event.reply_id:
+                self._show_stored(view, event.stored)
+                return
+        if self._reply_view is not None and self._reply_view.message_id is None:
+            # The write finished before the reply's view learnt its id.
+            self._early_stored[event.reply_id] = event.stored
+
+    def _show_stored(self, view: MessageView, stored: list[str]) -> None:
+        """Orders among what was remembered are pointed out."""
+        view.set_memory_note(_memory_note(view.recalled, len(stored)))
         store = self.agent.store if self.agent is not None else None
         if store is None:
             return
-        for memory in map(store.get, result.stored):
+        for memory_id in stored:
+            try:
+                memory = store.get(memory_id)
+            except HearthError:
+                continue  # forgotten since
             if "instruction_like" in memory.flags:
                 self.notify(
                     f"Remembered a note that reads like an instruction: “{inert(memory.text)}”. "

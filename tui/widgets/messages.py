@@ -56,6 +56,8 @@ class MessageView(Markdown):
         self.version: tuple[int, int] | None = None
         """(which, of how many) when the message has other versions."""
         self.memory_note = ""
+        self.recalled = 0
+        """How many memories were recalled for the message this replies to."""
         self.rating = 0
         self.set_status(status)
 
