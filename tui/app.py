@@ -21,6 +21,7 @@ from agent.startup import Home, load_agent
 from agent.turn import Agent, TurnResult
 from memory.controls import inert
 from memory.errors import HearthError
+from tui.screens.sessions import SessionsScreen
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView
@@ -69,6 +70,7 @@ class HearthApp(App[None]):
         Binding("ctrl+c", "stop", "Stop reply", priority=True, show=False, id="chat.stop_alt"),
         Binding("ctrl+n", "new_session", "New session", id="chat.new"),
         Binding("ctrl+t", "toggle_memory", "Memory on/off", id="chat.memory"),
+        Binding("ctrl+s", "sessions", "Sessions", id="chat.sessions"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -325,6 +327,23 @@ class HearthApp(App[None]):
         chat.mount(Welcome(self._welcome()))
         self._ctx_label = self._speed_label = ""  # they described the session left
         self._refresh_status()
+
+    def action_sessions(self) -> None:
+        if len(self.screen_stack) == 1:  # not over itself, nor over one of its dialogs
+            self.push_screen(SessionsScreen(self, self.home.journal))
+
+    def switch_session(self, session_id: int | None) -> bool:
+        """Leave this session for another (None: a new one); refused while a reply is written."""
+        if self.generating:
+            self.notify("Wait for the reply, or press Escape to stop it.")
+            return False
+        self.leave_session()
+        self.session_id = session_id
+        self.query_one("#chat", VerticalScroll).remove_children()
+        self._show_history()
+        self._ctx_label = self._speed_label = ""  # they described the session left
+        self._refresh_status()
+        return True
 
     async def action_quit(self) -> None:
         self.stop_event.set()
