@@ -30,6 +30,7 @@ from memory.journal.schemas import Message as JournalMessage
 from tui.commands import HearthCommands
 from tui.keys import ACTIONS, bindings, known_ids
 from tui.screens.help import HelpScreen, rows
+from tui.screens.sessions import SessionsScreen
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView, code_blocks
@@ -611,6 +612,24 @@ class HearthApp(App[None]):
         self._ctx_label = self._speed_label = ""  # they described the session left
         self._refresh_status()
 
+    def action_sessions(self) -> None:
+        if len(self.screen_stack) == 1:  # not over itself, nor over one of its dialogs
+            self.push_screen(SessionsScreen(self, self.home.journal))
+
+    def switch_session(self, session_id: int | None) -> bool:
+        """Leave this session for another (None: a new one); refused while a reply is written."""
+        if self.generating:
+            self.notify("Wait for the reply, or press Escape to stop it.")
+            return False
+        self.leave_session()
+        self.session_id = session_id
+        self._reset_view()
+        self.query_one("#chat", VerticalScroll).remove_children()
+        self._show_history()
+        self._ctx_label = self._speed_label = ""  # they described the session left
+        self._refresh_status()
+        return True
+
     async def action_quit(self) -> None:
         self.stop_event.set()
         # Off the UI thread: leaving waits for a reply that is still winding down.
@@ -756,7 +775,9 @@ class HearthApp(App[None]):
     def _apply_keys(self) -> None:
         """The person's keymap over the defaults; an id Hearth does not know is pointed out."""
         custom = self.home.settings.chat.keys
-        unknown = sorted(set(custom) - known_ids())
+        declared = [*SessionsScreen.BINDINGS, *HelpScreen.BINDINGS, *MessageView.BINDINGS]
+        ids = {b.id for b in declared if isinstance(b, Binding) and b.id}
+        unknown = sorted(set(custom) - known_ids() - ids)
         if unknown:
             self.notify(
                 f"chat.keys names no action: {', '.join(unknown)} (f1 lists the ids)",

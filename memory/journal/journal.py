@@ -21,6 +21,7 @@ from memory.journal.schemas import (
     ModelInfo,
     Role,
     Session,
+    SessionSummary,
     Status,
     Usage,
 )
@@ -32,6 +33,34 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="microseconds")
 
 
+TITLE_CHARS = 50
+"""How long a title derived from a session's first message may be, ellipsis included."""
+
+
+def derived_title(text: str) -> str:
+    """A session named by how it began: the first line of its first message, cut short (a
+    row of the sessions screen is one line)."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+# One row per session: its count and its first on-record user message (what a title is
+# derived from; words said off the record never name a session), newest first.
+_SUMMARIES = (
+    "SELECT s.id, s.title, s.created_at, s.updated_at, s.archived,"
+    " (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS n,"
+    " (SELECT m.text FROM messages m WHERE m.session_id = s.id AND m.role = 'user'"
+    " AND m.off_record = 0 ORDER BY m.id LIMIT 1) AS first"
+    " FROM sessions s WHERE (? OR s.archived = 0){where}"
+    " ORDER BY s.updated_at DESC, s.id DESC"
+)
+# One word of a search: in the title, or in something said on the record.
+_WORD = (
+    " AND (instr(hearth_fold(s.title), ?) OR EXISTS (SELECT 1 FROM messages m"
+    " WHERE m.session_id = s.id AND m.off_record = 0 AND instr(hearth_fold(m.text), ?)))"
+)
+
+
 class Journal:
     """All reads and writes of the journal go through here; safe to share across threads."""
 
@@ -41,6 +70,8 @@ class Journal:
         self._db = self._sql.conn
         self._lock = self._sql.lock
         self._tx = self._sql.tx
+        # SQLite's own lower() and LIKE fold ASCII only: a search for "émile" must find "Émile".
+        self._db.create_function("hearth_fold", 1, str.casefold, deterministic=True)
 
     def close(self) -> None:
         self._sql.close()
@@ -61,7 +92,7 @@ class Journal:
     def session(self, session_id: int) -> Session:
         row = self._db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no session {session_id}; `hearth logs list` shows sessions")
+            raise _no_session(session_id)
         return Session(
             id=row["id"],
             title=row["title"],
@@ -69,6 +100,7 @@ class Journal:
             updated_at=row["updated_at"],
             head_id=row["head_id"],
             temporary=bool(row["temporary"]),
+            archived=bool(row["archived"]),
         )
 
     def latest_session(self) -> Session | None:
@@ -80,6 +112,74 @@ class Journal:
     def sessions(self) -> list[Session]:
         rows = self._db.execute("SELECT id FROM sessions ORDER BY updated_at DESC").fetchall()
         return [self.session(r["id"]) for r in rows]
+
+    def session_summaries(self, include_archived: bool = False) -> list[SessionSummary]:
+        """Every session as the sessions screen lists it, newest first, in one query (one
+        `session()` and `thread()` per row would make the screen slow on a long journal)."""
+        return self.search_sessions("", include_archived)
+
+    def search_sessions(self, words: str, include_archived: bool = False) -> list[SessionSummary]:
+        """The sessions where every word (case-insensitive, anywhere in a word) is in the title
+        or in a message said on the record, newest first; no words: every session. The journal
+        has no full-text index, and a person's journal is small enough to scan."""
+        found = words.casefold().split()
+        sql = _SUMMARIES.format(where=_WORD * len(found))
+        args: list[Any] = [int(include_archived)]
+        for word in found:
+            args += [word, word]
+        return [
+            SessionSummary(
+                id=r["id"],
+                title=r["title"],
+                display_title=r["title"] or derived_title(r["first"] or "") or f"Session {r['id']}",
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                messages=r["n"],
+                archived=bool(r["archived"]),
+            )
+            for r in self._db.execute(sql, args).fetchall()
+        ]
+
+    def rename_session(self, session_id: int, title: str) -> Session:
+        """Name a session as the person calls it, on one line; an empty title lets a name be
+        derived again. Its updated time stays: naming a chat is not talking in it."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE sessions SET title=? WHERE id=?", (" ".join(title.split()), session_id)
+            )
+            if cur.rowcount == 0:
+                raise _no_session(session_id)
+        return self.session(session_id)
+
+    def archive_session(self, session_id: int, archived: bool = True) -> Session:
+        """Put a session away (or back): nothing in it changes, the sessions screen hides it."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE sessions SET archived=? WHERE id=?", (int(archived), session_id)
+            )
+            if cur.rowcount == 0:
+                raise _no_session(session_id)
+        return self.session(session_id)
+
+    def delete_session(self, session_id: int) -> int:
+        """Delete a session and every message in it, for good; returns how many messages went.
+
+        As `purge_off_record` does, freed bytes are zeroed and the write-ahead log emptied, so
+        the words do not linger in the file. Feedback and choices on those messages go with
+        them (their foreign keys cascade). Parent links never leave a session, so no other
+        session changes. The export ledger keeps its rows, as forgetting does: the files it
+        lists still hold these messages. Memories learned from the session are not touched.
+        """
+        with self._tx() as db:
+            db.execute("PRAGMA secure_delete=ON")
+            if db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone() is None:
+                raise _no_session(session_id)
+            # One statement: SQLite checks the parent links once every message is gone.
+            cur = db.execute("DELETE FROM messages WHERE session_id=?", (session_id,))
+            db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cur.rowcount
 
     # -- messages -----------------------------------------------------------------------
 
@@ -659,6 +759,10 @@ def _redact_meta(raw: str | None, pattern: re.Pattern[str], marker: str) -> str 
         return raw
     # Written back as MessageMeta writes it (ASCII escapes), key order kept.
     return json.dumps({**data, "shown_as": pattern.sub(marker, shown)})
+
+
+def _no_session(session_id: int) -> NotFoundError:
+    return NotFoundError(f"no session {session_id}; `hearth logs list` shows sessions")
 
 
 def _inherits_off_record(

@@ -107,6 +107,14 @@ _SCRIPTS: list[tuple[str, str]] = [
         CREATE INDEX messages_off_record ON messages(session_id) WHERE off_record=1;
         """,
     ),
+    (
+        # The sessions screen puts a session away without deleting it: archived sessions are
+        # kept whole (and exported, recalled, resumable) but listed only when asked for.
+        "0004_archived_sessions",
+        """
+        ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)

@@ -38,6 +38,22 @@ class Session(BaseModel):
     updated_at: datetime
     head_id: int | None = None
     temporary: bool = False
+    archived: bool = False
+    """Put away on the sessions screen: kept whole, listed only when asked for."""
+
+
+class SessionSummary(BaseModel):
+    """One row of the sessions screen: a session, what to call it and how long it is."""
+
+    id: int
+    title: str
+    """As stored: empty until the person names the session."""
+    display_title: str
+    """The stored title, else the start of the first on-record user message, else the id."""
+    created_at: datetime
+    updated_at: datetime
+    messages: int
+    archived: bool = False
 
 
 class Usage(BaseModel):
