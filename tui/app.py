@@ -23,6 +23,7 @@ from memory.controls import inert
 from memory.errors import HearthError
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
+from tui.widgets.memory_panel import MemoryPanel
 from tui.widgets.messages import MessageView
 from tui.widgets.welcome import Welcome, welcome_text
 
@@ -69,6 +70,7 @@ class HearthApp(App[None]):
         Binding("ctrl+c", "stop", "Stop reply", priority=True, show=False, id="chat.stop_alt"),
         Binding("ctrl+n", "new_session", "New session", id="chat.new"),
         Binding("ctrl+t", "toggle_memory", "Memory on/off", id="chat.memory"),
+        Binding("ctrl+b", "toggle_panel", "Memory panel", id="chat.memory_panel"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -265,6 +267,8 @@ class HearthApp(App[None]):
             self._ctx_label = f"ctx {r.prompt_tokens + r.completion_tokens}/{r.context_budget}"
             self._speed_label = f"{r.tokens_per_s:.1f} tok/s" if r.tokens_per_s else ""
             self._show_memory_use(view, r)
+            view.message_id = r.turn_id
+            self.show_memory_for(r.turn_id)
         elif view is not None:
             view.set_status("error")
             self._speed_label = ""
@@ -326,6 +330,27 @@ class HearthApp(App[None]):
         self._ctx_label = self._speed_label = ""  # they described the session left
         self._refresh_status()
 
+    async def action_toggle_panel(self) -> None:
+        """The memory panel beside the chat: the last reply's memories, and keys to change them."""
+        panel = next(iter(self.query(MemoryPanel)), None)
+        if panel is not None and panel.display:
+            panel.display = False
+            self.query_one(ChatInput).focus()
+            return
+        if panel is None:
+            panel = MemoryPanel(self.home.journal, lambda: self.agent)
+            await self.mount(panel)
+        panel.display = True
+        replies = [v.message_id for v in self.query(MessageView) if v.role == "assistant"]
+        self.show_memory_for(next((i for i in reversed(replies) if i is not None), None))
+        panel.focus_list()
+
+    def show_memory_for(self, reply_id: int | None) -> None:
+        """Show this reply's memories in the memory panel, when it is open."""
+        for panel in self.query(MemoryPanel):
+            if panel.display:
+                panel.show_reply(reply_id)
+
     async def action_quit(self) -> None:
         self.stop_event.set()
         # Off the UI thread: leaving waits for a reply that is still winding down.
@@ -356,7 +381,7 @@ class HearthApp(App[None]):
             chat.mount(Welcome(self._welcome()))
         for m in thread:
             speaker = m.speaker or ("hearth" if m.role == "assistant" else m.role)
-            chat.mount(MessageView(m.role, m.text, speaker, m.status))
+            chat.mount(MessageView(m.role, m.text, speaker, m.status, message_id=m.id))
         chat.scroll_end(animate=False)
 
     def _welcome(self) -> str:

@@ -20,10 +20,19 @@ class MessageView(Markdown):
     """A user message or a reply; replies stream into it. Whatever it is given, from the
     journal or streamed, shows its control characters as symbols (the journal keeps them)."""
 
-    def __init__(self, role: str, text: str, speaker: str, status: Status = "complete") -> None:
+    def __init__(
+        self,
+        role: str,
+        text: str,
+        speaker: str,
+        status: Status = "complete",
+        message_id: int | None = None,
+    ) -> None:
         super().__init__(inert(text), classes=role)
         self.role = role
         self.speaker = speaker
+        self.message_id = message_id
+        """The journal message shown (None while a reply streams, until it is saved)."""
         self.set_status(status)
 
     def update(self, markdown: str) -> AwaitComplete:
