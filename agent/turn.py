@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -18,13 +18,14 @@ from agent.learn.write_path import remember
 from agent.recall import recall
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
-from memory.errors import MessageTooLongError, NotFoundError, StorageError
+from memory.errors import ConfigError, MessageTooLongError, NotFoundError, StorageError
 from memory.journal.journal import Journal
 from memory.journal.schemas import (
     ChatMessage,
     Message,
     MessageMeta,
     ModelInfo,
+    RecallNote,
     Session,
     Status,
     Usage,
@@ -46,9 +47,30 @@ FLUSH_SECONDS = 1.0
 FLUSH_TOKENS = 32
 
 
+T = TypeVar("T")
+
+# Digits kept of each score part in the journal: enough to say why, few enough to stay short.
+NOTE_DIGITS = 4
+
+
 class Recalled(BaseModel):
+    """One memory shown with the message, and why: its score and the signals fused into it
+    (see `memory.graph.nodes.Hit`; None where that ranker did not find it)."""
+
     id: str
     score: float
+    dense: float | None = None
+    lexical: float | None = None
+    recency: float
+    importance: float
+    graph: float | None = None
+
+
+def recall_note(hit: Hit) -> RecallNote:
+    """What the journal keeps of why a memory was recalled: its id and the score parts."""
+    parts = hit.model_dump(include={"score", "dense", "lexical", "recency", "importance", "graph"})
+    rounded = {k: round(v, NOTE_DIGITS) if v is not None else None for k, v in parts.items()}
+    return RecallNote(id=hit.memory.id, **rounded)
 
 
 class TurnResult(BaseModel):
@@ -291,9 +313,20 @@ class Agent:
             total_ms=usage.total_ms,
             tokens_per_s=usage.tokens_per_s,
             memory=store is not None,
-            recalled=[Recalled(id=h.memory.id, score=h.score) for h in recalled],
+            recalled=[
+                Recalled(id=h.memory.id, **h.model_dump(exclude={"memory"})) for h in recalled
+            ],
             stored=stored,
         )
+
+    def change_memory(self, change: Callable[[MemoryStore], T]) -> T:
+        """A change to the memory made beside the chat (the TUI's memory panel), run between
+        turns: a turn writes memories too, and the index takes one writer at a time."""
+        with self._busy:
+            self.settle()  # the last turn's write lands first
+            if self.store is None:
+                raise ConfigError("memory is off in this chat, so there is nothing to change")
+            return change(self.store)
 
     def leave(self, session_id: int | None = None) -> int:
         """The person leaves a session (default: every session): what they said there off the
@@ -357,6 +390,7 @@ class Agent:
         meta = MessageMeta(
             shown_as=with_memories(user.text, block),
             recalled_ids=[h.memory.id for h in hits],
+            recalled=[recall_note(h) for h in hits],
         )
         self.journal.update(user.id, meta=meta)
         return hits, user.model_copy(update={"meta": user.meta.merged(meta)})

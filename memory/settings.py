@@ -234,6 +234,11 @@ class Paths(BaseModel):
     def memory_db(self) -> Path:
         return self.data_dir / "memory.sqlite3"
 
+    @property
+    def rejections_key(self) -> Path:
+        """The key of the hashes that keep rejected memories from being learned again."""
+        return self.data_dir / "rejections.key"
+
 
 def resolve_paths() -> Paths:
     """HEARTH_HOME holds everything when set; otherwise the platform's usual folders."""

@@ -505,7 +505,7 @@ def test_a_memory_database_from_before_names_is_upgraded_in_place(tmp_path: Path
     old.close()
     db = MemoryDB(path)
     try:
-        assert db.schema_version() == SCHEMA_VERSION == 3
+        assert db.schema_version() == SCHEMA_VERSION == len(MIGRATIONS) >= 3
         assert db.subjects() == ["Ana"] and db.names() == []
     finally:
         db.close()

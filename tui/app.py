@@ -33,6 +33,7 @@ from tui.screens.help import HelpScreen, rows
 from tui.screens.sessions import SessionsScreen
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
+from tui.widgets.memory_panel import MemoryPanel
 from tui.widgets.messages import MessageView, code_blocks
 from tui.widgets.welcome import Welcome, welcome_text
 
@@ -348,6 +349,7 @@ class HearthApp(App[None]):
             self._speed_label = f"{r.tokens_per_s:.1f} tok/s" if r.tokens_per_s else ""
             self._show_memory_use(view, r)
             self._mark_versions()
+            self.show_memory_for(r.turn_id)
         elif view is not None:
             view.set_status("error")
             self._speed_label = ""
@@ -375,6 +377,7 @@ class HearthApp(App[None]):
         if event.error is not None:
             self.notify(event.error, severity="error", timeout=15, markup=False)
             return
+        self.show_memory_for(event.reply_id)  # an open panel lists what was just remembered
         for view in self._messages():
             if view.message_id == event.reply_id:
                 self._show_stored(view, event.stored)
@@ -629,6 +632,27 @@ class HearthApp(App[None]):
         self._ctx_label = self._speed_label = ""  # they described the session left
         self._refresh_status()
         return True
+
+    async def action_toggle_panel(self) -> None:
+        """The memory panel beside the chat: the last reply's memories, and keys to change them."""
+        panel = next(iter(self.query(MemoryPanel)), None)
+        if panel is not None and panel.display:
+            panel.display = False
+            self.query_one(ChatInput).focus()
+            return
+        if panel is None:
+            panel = MemoryPanel(self.home.journal, lambda: self.agent)
+            await self.mount(panel)
+        panel.display = True
+        replies = [v.message_id for v in self.query(MessageView) if v.role == "assistant"]
+        self.show_memory_for(next((i for i in reversed(replies) if i is not None), None))
+        panel.focus_list()
+
+    def show_memory_for(self, reply_id: int | None) -> None:
+        """Show this reply's memories in the memory panel, when it is open."""
+        for panel in self.query(MemoryPanel):
+            if panel.display:
+                panel.show_reply(reply_id)
 
     async def action_quit(self) -> None:
         self.stop_event.set()

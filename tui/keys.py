@@ -49,6 +49,14 @@ ACTIONS: list[Action] = [
         show=True,
     ),
     Action(
+        "chat.memory_panel",
+        "ctrl+b",
+        "toggle_panel",
+        "Memory panel",
+        "What the selected (else the last) reply recalled and remembered: pin, edit, reject",
+        show=True,
+    ),
+    Action(
         "app.help", "f1", "help", "Keys", "Every Hearth key, and its id for remapping", show=True
     ),
     Action(

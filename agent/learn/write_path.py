@@ -120,11 +120,17 @@ def remember(
     A statement holding a secret (a password, PIN, card number, key or token) is dropped, not
     stored with the secret blanked out: what it says is the secret, "my password is [secret]"
     would only be recalled to no use, and a detector that missed part of the secret would
-    have kept that part. Only `hearth memory add --secret` stores one, as the person says."""
+    have kept that part. Only `hearth memory add --secret` stores one, as the person says.
+
+    A statement the person rejected before (its words, or the sentence it was learned from:
+    `MemoryStore.reject`) is dropped too: a rejected memory never comes back from the same
+    sentence."""
     candidates = [
         c
         for c in extract(text[:MAX_EXTRACT_CHARS], speaker=speaker, when=when)
-        if (c.importance >= MIN_IMPORTANCE or c.flags) and not has_secret(c.text)
+        if (c.importance >= MIN_IMPORTANCE or c.flags)
+        and not has_secret(c.text)
+        and not store.rejected(c.text, said_in=text)
     ]
     if not candidates:
         return []

@@ -31,7 +31,19 @@ EDGE_TYPES: tuple[EdgeType, ...] = (
     "derived_from",
 )
 Actor = Literal["user", "extraction", "consolidation", "import"]
-Action = Literal["add", "update", "edit", "supersede", "pin", "unpin", "link", "forget", "rebuild"]
+Action = Literal[
+    "add",
+    "update",
+    "edit",
+    "supersede",
+    "pin",
+    "unpin",
+    "link",
+    "forget",
+    "rebuild",
+    "reject",
+    "accept",
+]
 
 
 def new_memory_id() -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from memory.clock import now
 from memory.datadir import DataDirLock, ensure_data_dir
 from memory.errors import NotFoundError, StorageError
-from memory.graph import forgetting, people
+from memory.graph import forgetting, people, rejections
 from memory.graph.db import MemoryDB
 from memory.graph.db.filters import Filters
 from memory.graph.db.rows import Vectors
@@ -40,6 +40,9 @@ from memory.graph.retrieval import (
 )
 from memory.journal.journal import Journal
 from memory.settings import MemorySettings, Paths, Settings
+
+ACCEPTED_IMPORTANCE = 0.8
+"""At least this important once the person has said a memory is right (`MemoryStore.accept`)."""
 
 
 class MemoryStore:
@@ -73,6 +76,7 @@ class MemoryStore:
         self._keeper = IndexKeeper(paths, settings, db, write=write, embedder=embedder)
         self._lock = lock
         self._owns_lock = owns_lock
+        self._rejections_key: bytes | None = None
 
     # -- opening and closing ----------------------------------------------------------
 
@@ -475,6 +479,86 @@ class MemoryStore:
             shown_as=shown_as,
             data_dir=self.paths.data_dir,
         )
+
+    # -- the person's word on a memory (memory.graph.rejections) ----------------------------
+
+    def reject(
+        self,
+        memory_id: str,
+        journal: Journal | None = None,
+        *,
+        shown_as: forgetting.ShownAs | None = None,
+    ) -> ForgetReport:
+        """The person says a memory is wrong: it is forgotten (as `forget` does) and never
+        learned again from the same words. What is kept is keyed hashes of every text it had
+        and of the sentences it was learned from (found in `journal`), never the words."""
+        self._require_write()
+        memory = self.get(memory_id)
+        texts = [memory.text, *(e.text for e in self._db.history(memory_id) if e.text)]
+        sentences = [
+            sentence
+            for message in self._messages(journal, memory.provenance)
+            for text in texts
+            if (sentence := rejections.source_sentence(message, text))
+        ]
+        key = self._key(create=True)
+        assert key is not None
+        with self._db.tx() as db:
+            # Before the forget: a crash between the two leaves it rejected, never relearnable.
+            self._db.add_rejections(db, rejections.digests(key, texts, sentences))
+            self._db.record(db, memory_id, "reject", "user", detail={"kind": memory.kind})
+        return self.forget(memory_id, journal, shown_as=shown_as)
+
+    def rejected(self, text: str, *, said_in: str | None = None) -> bool:
+        """Whether the person rejected a memory of these words, or one learned from the
+        sentence of `said_in` (the message) that says them."""
+        if not self._db.rejected():
+            return False  # nothing rejected yet: no key to read (nor to make)
+        key = self._key(create=False)
+        if key is None:
+            return False  # its key is gone, so no hash kept can be matched any more
+        sentence = rejections.source_sentence(said_in, text) if said_in else None
+        return self._db.rejected(rejections.digests(key, [text], [sentence] if sentence else []))
+
+    def accept(self, memory_id: str, *, actor: Actor = "user") -> Memory:
+        """The person says a memory is right.
+
+        The graph has no confidence field and no "confirmed" mark, so accepting uses what it
+        has: an `accept` entry in the memory's history (who, when: `accepted` reads it) and its
+        importance raised to at least ACCEPTED_IMPORTANCE, so recall ranks it higher. Its base
+        importance is raised too, so consolidation's decay starts from there, not below."""
+        self._require_write()
+        memory = self.get(memory_id)
+        importance = max(memory.importance, ACCEPTED_IMPORTANCE)
+        changes: dict[str, Any] = {"importance": importance}
+        if memory.base_importance is not None:
+            changes["base_importance"] = max(memory.base_importance, ACCEPTED_IMPORTANCE)
+        with self._db.tx() as db:
+            self._db.update(db, memory_id, **changes)
+            self._db.record(db, memory_id, "accept", actor, detail={"importance": importance})
+        return self.get(memory_id)
+
+    def accepted(self, memory_id: str) -> bool:
+        """Whether the person ever accepted this memory (`accept`)."""
+        return any(e.action == "accept" for e in self._db.history(memory_id))
+
+    def _key(self, *, create: bool) -> bytes | None:
+        if self._rejections_key is None:
+            self._rejections_key = rejections.read_key(self.paths.rejections_key, create=create)
+        return self._rejections_key
+
+    @staticmethod
+    def _messages(journal: Journal | None, ids: Sequence[int]) -> builtins.list[str]:
+        """The texts of these journal messages that are still there."""
+        if journal is None:
+            return []
+        found: builtins.list[str] = []
+        for message_id in ids:
+            try:
+                found.append(journal.message(message_id).text)
+            except NotFoundError:
+                continue  # purged (said off the record) or forgotten with its session
+        return found
 
     # -- rebuilding -------------------------------------------------------------------------
 

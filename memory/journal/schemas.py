@@ -82,6 +82,29 @@ class ModelInfo(BaseModel):
     sha256: str
 
 
+class RecallNote(BaseModel):
+    """Why one memory was recalled with a message: its search score and the signals fused into
+    it (`memory.graph.nodes.Hit`), None where unknown (that ranker did not find it, or the
+    message is from before the parts were kept). Only ids and numbers: never the memory's
+    words, so forgetting a memory has nothing to take out of here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    score: float | None = None
+    dense: float | None = None
+    lexical: float | None = None
+    recency: float | None = None
+    importance: float | None = None
+    graph: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An unknown part is left out, not written as null: a turn keeps several of these.
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None}
+
+
 class MessageMeta(BaseModel):
     """Turn state kept with a message (the journal's `meta_json` column), one field per key.
 
@@ -104,6 +127,10 @@ class MessageMeta(BaseModel):
     recalled_ids: list[str] = Field(default_factory=list)
     """Ids of the memories shown in `shown_as`, best first. Written by `Agent._recall`; read by
     it on later turns (a memory still visible in the history is not recalled again)."""
+    recalled: list[RecallNote] = Field(default_factory=list)
+    """Why each of `recalled_ids` was recalled, in the same order (messages from before it was
+    kept have only the ids: read both through `recall_notes`). Written by `Agent._recall`;
+    read by the TUI's memory panel."""
     remembered: bool = False
     """The write path has run on this message. Written by the turn loop after a reply and by
     `hearth import` after each turn; read by `Agent.reply_to` (a regeneration does not remember
@@ -187,6 +214,13 @@ class MessageMeta(BaseModel):
     def merged(self, changes: MessageMeta) -> MessageMeta:
         """These keys with `changes`' written over them (as `Journal.update` stores them)."""
         return MessageMeta.model_validate({**self.to_dict(), **changes.to_dict()})
+
+    def recall_notes(self) -> list[RecallNote]:
+        """Why each memory shown with this message was recalled: `recalled` where it was kept,
+        else the ids alone (a message from before the score parts were kept)."""
+        if self.recalled:
+            return list(self.recalled)
+        return [RecallNote(id=i) for i in self.recalled_ids]
 
     # Read like the stored JSON object (tests, and keys no field names): `meta["key"]`,
     # `meta.get("key")`, `"key" in meta` and `meta == {...}` see only the keys written.

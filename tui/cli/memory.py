@@ -549,6 +549,34 @@ def memory_forget(
     _show_report(report, as_json)
 
 
+REJECT_HELP = "\n\n".join(
+    [
+        "Reject a wrong memory: forget it, and never learn it again from the same words.",
+        "It is forgotten as `hearth memory forget ID` forgets it (the conversation where it was "
+        "said is kept). Hearth then keeps only keyed hashes (HMAC-SHA256, with a random key in "
+        "the data dir's rejections.key) of every text the memory had and of the sentences it "
+        "was learned from, never the words: saying the same sentence again teaches nothing, "
+        "and another sentence saying the same words teaches nothing either.",
+    ]
+)
+
+
+@memory_app.command("reject", help=REJECT_HELP)
+def memory_reject(memory_id: IdArg, as_json: JsonOpt = False) -> None:
+    from agent.recall import shown_line_pattern
+
+    with _store(write=True) as (home, store):
+        memory = store.get(memory_id)
+        report = store.reject(memory_id, home.journal, shown_as=shown_line_pattern)
+    _show_report(report, as_json)
+    if not as_json:
+        out.print(
+            Text(f"rejected {memory.id}: the same words will not be learned again"),
+            soft_wrap=True,
+        )
+        _say_conversation_kept(memory)
+
+
 def _show_preview(preview: ForgetPreview, as_json: bool, *, phrase: bool) -> None:
     if as_json:
         print_json(preview.model_dump(mode="json"))

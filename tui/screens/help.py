@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 from tui.keys import ACTIONS
 
 INTRO = (
-    'Remap any of these in config.toml: [chat.keys] "chat.regenerate" = "ctrl+g".  '
+    'Remap any of these in config.toml: [chat.keys] "chat.regenerate" = "f5".  '
     "ctrl+p finds every command by name.  escape or f1 closes this."
 )
 

@@ -283,6 +283,26 @@ class MemoryDB:
         db.executemany("DELETE FROM names WHERE name=? AND subject=?", doomed)
         return removed + len(doomed)
 
+    # -- rejections (memory.graph.rejections) ----------------------------------------------
+
+    def add_rejections(self, db: sqlite3.Connection, digests: Sequence[str]) -> None:
+        db.executemany(
+            "INSERT OR IGNORE INTO rejections(digest, at) VALUES (?, ?)",
+            [(d, iso(now())) for d in digests],
+        )
+
+    def rejected(self, digests: Sequence[str] | None = None) -> bool:
+        """Whether any of these digests was rejected (None: whether anything ever was)."""
+        if digests is None:
+            return self._db.execute("SELECT 1 FROM rejections LIMIT 1").fetchone() is not None
+        if not digests:
+            return False
+        marks = ",".join("?" * len(digests))
+        found = self._db.execute(
+            f"SELECT 1 FROM rejections WHERE digest IN ({marks}) LIMIT 1", list(digests)
+        )
+        return found.fetchone() is not None
+
     # -- lexical --------------------------------------------------------------------------
 
     def lexical(self, query: str, limit: int, filters: Filters) -> list[tuple[str, float]]:

@@ -106,6 +106,18 @@ _SCRIPTS: list[tuple[str, str]] = [
             ) WITHOUT ROWID;
         """,
     ),
+    (
+        "0004_rejections",
+        """
+            -- What the person rejected, as keyed hashes (HMAC-SHA256, the key in a file beside
+            -- the database) of its words and of the sentences it was learned from: never the
+            -- words, so a reject forgets as completely as a forget.
+            CREATE TABLE rejections (
+                digest TEXT PRIMARY KEY,
+                at TEXT NOT NULL
+            ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)
