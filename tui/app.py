@@ -28,8 +28,9 @@ from memory.controls import inert
 from memory.errors import HearthError
 from memory.journal.schemas import Message as JournalMessage
 from tui.commands import HearthCommands
-from tui.keys import ACTIONS, bindings, known_ids
+from tui.keys import ACTIONS, bindings, known_ids, with_custom
 from tui.screens.help import HelpScreen, rows
+from tui.screens.memory import MemoryScreen
 from tui.screens.sessions import SessionsScreen
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
@@ -147,7 +148,7 @@ class HearthApp(App[None]):
         """("edit" | "note", message id) while the input holds an edit or a note."""
         self.keys = {a.id: a.key for a in ACTIONS}
         self.keys["chat.newline"] = home.settings.chat.newline_key
-        self.keys.update(home.settings.chat.keys)
+        self.keys = with_custom(self.keys, home.settings.chat.keys)
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="chat")
@@ -616,6 +617,20 @@ class HearthApp(App[None]):
         if len(self.screen_stack) == 1:  # not over itself, nor over one of its dialogs
             self.push_screen(SessionsScreen(self, self.home.journal))
 
+    def action_memory_screen(self) -> None:
+        if len(self.screen_stack) > 1:  # not over itself, nor over another screen
+            return
+        if self.agent is None:
+            self.notify("The memories open once the model has loaded.")
+            return
+        if self.agent.store is None:
+            self.notify("Memory is off in this run: there are no memories to show.")
+            return
+        self.push_screen(
+            MemoryScreen(self.agent.store, self.home.journal, self.agent.settle),
+            lambda _: self._refresh_welcome(),  # the pinned memories it lists may have changed
+        )
+
     def switch_session(self, session_id: int | None) -> bool:
         """Leave this session for another (None: a new one); refused while a reply is written."""
         if self.generating:
@@ -775,7 +790,12 @@ class HearthApp(App[None]):
     def _apply_keys(self) -> None:
         """The person's keymap over the defaults; an id Hearth does not know is pointed out."""
         custom = self.home.settings.chat.keys
-        declared = [*SessionsScreen.BINDINGS, *HelpScreen.BINDINGS, *MessageView.BINDINGS]
+        declared = [
+            *SessionsScreen.BINDINGS,
+            *MemoryScreen.BINDINGS,
+            *HelpScreen.BINDINGS,
+            *MessageView.BINDINGS,
+        ]
         ids = {b.id for b in declared if isinstance(b, Binding) and b.id}
         unknown = sorted(set(custom) - known_ids() - ids)
         if unknown:

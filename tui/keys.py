@@ -49,6 +49,14 @@ ACTIONS: list[Action] = [
         show=True,
     ),
     Action(
+        "chat.memory_screen",
+        "ctrl+g",
+        "memory_screen",
+        "Memories",
+        "Browse, search and fix what Hearth remembers",
+        show=False,
+    ),
+    Action(
         "app.help", "f1", "help", "Keys", "Every Hearth key, and its id for remapping", show=True
     ),
     Action(
@@ -152,6 +160,18 @@ def bindings(scope: Scope) -> list[BindingType]:
         for a in ACTIONS
         if a.scope == scope and a.key
     ]
+
+
+def with_custom(defaults: dict[str, str], custom: dict[str, str]) -> dict[str, str]:
+    """The person's keys over the defaults: a key they give one action is taken from any other
+    action that had it by default (a new default never steals a key someone already chose)."""
+    chosen = {k.strip() for key in custom.values() for k in key.split(",") if k.strip()}
+    keys = {
+        i: ",".join(k for k in key.split(",") if k.strip() not in chosen)
+        for i, key in defaults.items()
+    }
+    keys.update(custom)
+    return keys
 
 
 def known_ids() -> set[str]:
