@@ -148,6 +148,12 @@ def has_secret(text: str) -> bool:
     return bool(find_secrets(text))
 
 
+def secret_kinds(text: str) -> list[str]:
+    """The kinds of secret in `text`, in words ("password", "credit card"), each once: what a
+    refusal to remember it names."""
+    return list(dict.fromkeys(s.kind.lower().replace("_", " ") for s in find_secrets(text)))
+
+
 def without_secrets(text: str, marker: str | None = PLACEHOLDER) -> str:
     """`text` with each secret replaced by `marker` (None: by its kind, as "<PASSWORD>")."""
     for secret in reversed(find_secrets(text)):

@@ -28,8 +28,9 @@ from memory.controls import inert
 from memory.errors import HearthError
 from memory.journal.schemas import Message as JournalMessage
 from tui.commands import HearthCommands
-from tui.keys import ACTIONS, bindings, known_ids
+from tui.keys import ACTIONS, bindings, known_ids, with_custom
 from tui.screens.help import HelpScreen, rows
+from tui.screens.memory import MemoryScreen
 from tui.screens.sessions import SessionsScreen
 from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
@@ -148,7 +149,7 @@ class HearthApp(App[None]):
         """("edit" | "note", message id) while the input holds an edit or a note."""
         self.keys = {a.id: a.key for a in ACTIONS}
         self.keys["chat.newline"] = home.settings.chat.newline_key
-        self.keys.update(home.settings.chat.keys)
+        self.keys = with_custom(self.keys, home.settings.chat.keys)
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="chat")
@@ -262,6 +263,7 @@ class HearthApp(App[None]):
         if job.user_id is None:
             self._go_on()
         self.generating = True
+        self.refresh_bindings()
         self.stop_event.clear()
         self.turn_done.clear()
         chat = self.query_one("#chat", VerticalScroll)
@@ -357,6 +359,7 @@ class HearthApp(App[None]):
                 event.error or "the reply failed", severity="error", timeout=15, markup=False
             )
         self.generating = False
+        self.refresh_bindings()
         self._pending_job = None
         self._refresh_status()
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
@@ -428,6 +431,8 @@ class HearthApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Actions on messages need a model, no reply being written, and a message to act on;
         a greyed-out one is also left out of the palette."""
+        if action == "stop":  # in the footer only while there is something to stop
+            return self.generating or self.input_mode is not None
         busy = self.generating or self.agent is None
         if action in ("regenerate", "edit"):
             return (
@@ -619,6 +624,20 @@ class HearthApp(App[None]):
         if len(self.screen_stack) == 1:  # not over itself, nor over one of its dialogs
             self.push_screen(SessionsScreen(self, self.home.journal))
 
+    def action_memory_screen(self) -> None:
+        if len(self.screen_stack) > 1:  # not over itself, nor over another screen
+            return
+        if self.agent is None:
+            self.notify("The memories open once the model has loaded.")
+            return
+        if self.agent.store is None:
+            self.notify("Memory is off in this run: there are no memories to show.")
+            return
+        self.push_screen(
+            MemoryScreen(self.agent.store, self.home.journal, self.agent.settle),
+            lambda _: self._refresh_welcome(),  # the pinned memories it lists may have changed
+        )
+
     def switch_session(self, session_id: int | None) -> bool:
         """Leave this session for another (None: a new one); refused while a reply is written."""
         if self.generating:
@@ -752,6 +771,7 @@ class HearthApp(App[None]):
     def _start_input_mode(self, mode: str, message_id: int, text: str, title: str) -> None:
         chat_input = self.query_one(ChatInput)
         self.input_mode = (mode, message_id)
+        self.refresh_bindings()
         chat_input.border_title = title
         chat_input.load_text(text)
         chat_input.move_cursor(chat_input.document.end)
@@ -760,6 +780,7 @@ class HearthApp(App[None]):
     def _end_input_mode(self) -> None:
         chat_input = self.query_one(ChatInput)
         self.input_mode = None
+        self.refresh_bindings()
         chat_input.border_title = None
         chat_input.clear()
 
@@ -799,7 +820,12 @@ class HearthApp(App[None]):
     def _apply_keys(self) -> None:
         """The person's keymap over the defaults; an id Hearth does not know is pointed out."""
         custom = self.home.settings.chat.keys
-        declared = [*SessionsScreen.BINDINGS, *HelpScreen.BINDINGS, *MessageView.BINDINGS]
+        declared = [
+            *SessionsScreen.BINDINGS,
+            *MemoryScreen.BINDINGS,
+            *HelpScreen.BINDINGS,
+            *MessageView.BINDINGS,
+        ]
         ids = {b.id for b in declared if isinstance(b, Binding) and b.id}
         unknown = sorted(set(custom) - known_ids() - ids)
         if unknown:

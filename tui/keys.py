@@ -20,6 +20,8 @@ class Action(NamedTuple):
     scope: Scope = "chat"
     show: bool = False
     """In the footer (the few a newcomer needs; f1 lists the rest)."""
+    short: str = ""
+    """The footer's word for it, where the title is too long for 80 columns."""
 
 
 ACTIONS: list[Action] = [
@@ -31,7 +33,15 @@ ACTIONS: list[Action] = [
         "Stop the reply; the words so far stay",
         show=True,
     ),
-    Action("chat.new", "ctrl+n", "new_session", "New session", "Start a new session", show=True),
+    Action(
+        "chat.new",
+        "ctrl+n",
+        "new_session",
+        "New session",
+        "Start a new session",
+        show=True,
+        short="New",
+    ),
     Action(
         "chat.memory",
         "ctrl+t",
@@ -55,6 +65,15 @@ ACTIONS: list[Action] = [
         "Memory panel",
         "What the selected (else the last) reply recalled and remembered: pin, edit, reject",
         show=True,
+        short="Panel",
+    ),
+    Action(
+        "chat.memory_screen",
+        "ctrl+g",
+        "memory_screen",
+        "Memories",
+        "Browse, search and fix what Hearth remembers",
+        show=False,
     ),
     Action(
         "app.help", "f1", "help", "Keys", "Every Hearth key, and its id for remapping", show=True
@@ -156,10 +175,22 @@ EXTRA_IDS = {"chat.newline", "chat.stop_alt", "app.quit"}
 
 def bindings(scope: Scope) -> list[BindingType]:
     return [
-        Binding(a.key, a.action, a.title, show=a.show, id=a.id)
+        Binding(a.key, a.action, a.short or a.title, show=a.show, id=a.id)
         for a in ACTIONS
         if a.scope == scope and a.key
     ]
+
+
+def with_custom(defaults: dict[str, str], custom: dict[str, str]) -> dict[str, str]:
+    """The person's keys over the defaults: a key they give one action is taken from any other
+    action that had it by default (a new default never steals a key someone already chose)."""
+    chosen = {k.strip() for key in custom.values() for k in key.split(",") if k.strip()}
+    keys = {
+        i: ",".join(k for k in key.split(",") if k.strip() not in chosen)
+        for i, key in defaults.items()
+    }
+    keys.update(custom)
+    return keys
 
 
 def known_ids() -> set[str]:

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from memory.graph.nodes import KINDS, Kind
-from memory.secrets import find_secrets, has_secret
+from memory.secrets import has_secret, secret_kinds
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
 from tui.cli.options import JsonOpt
 from tui.cli.output import confirm, err, out, print_json, warn, write_raw
@@ -316,9 +316,9 @@ SECRET_FLAG = "secret"
 
 def _refuse_secret(text: str, allowed: bool) -> None:
     """A secret is never remembered without the person's say-so: one line, exit 2 (usage)."""
-    found = find_secrets(text)
+    found = secret_kinds(text)
     if found and not allowed:
-        kinds = ", ".join(dict.fromkeys(s.kind.lower().replace("_", " ") for s in found))
+        kinds = ", ".join(found)
         err.print(
             f"hearth: not remembered: the text holds a secret ({kinds}); "
             "add --secret to keep it anyway",
