@@ -129,6 +129,11 @@ class Agent:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-remember")
         self._remembering: Future[list[str]] | None = None
 
+    @property
+    def remembering(self) -> bool:
+        """A turn's memory write is running in the background."""
+        return self._remembering is not None and not self._remembering.done()
+
     def settle(self) -> None:
         """Wait for a turn's background memory write (its failure was already reported)."""
         pending, self._remembering = self._remembering, None

@@ -22,7 +22,7 @@ from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
     from agent.bench.memory_store import SizeResult
-    from memory.settings import ModelSettings
+    from memory.settings import ModelSettings, Settings
 
 bench_app = typer.Typer(help="Measure Hearth on this machine.", no_args_is_help=True)
 
@@ -146,6 +146,39 @@ def bench_turn(
     )
 
 
+@bench_app.command("keys")
+def bench_keys(
+    reply_tokens: Annotated[int, typer.Option(help="Reply length while keys are typed.")] = 96,
+    keys: Annotated[int, typer.Option(help="Keys typed with nothing else running.")] = 40,
+    messages: Annotated[int, typer.Option(help="Scripted messages sent (1-5).", min=1, max=5)] = 5,
+    as_json: JsonBenchOpt = False,
+) -> None:
+    """Key-to-echo latency in the chat (headless): idle, while a reply streams, and while the
+    memory write after it runs, over scripted messages."""
+    from tui.latency import run_keys_bench
+
+    with _progress() as progress:
+        task = progress.add_task("starting")
+        result = run_keys_bench(
+            _settings(),
+            reply_tokens=reply_tokens,
+            keys=keys,
+            messages=messages,
+            progress=lambda text: progress.update(task, description=text),
+        )
+    if as_json:
+        sys.stdout.write(result.model_dump_json() + "\n")
+        return
+    table = Table("while", "keys", "p50", "p95", "max", title=f"key to echo ({result.model})")
+    for name in ("idle", "streaming", "remembering"):
+        phase = getattr(result, name)
+        table.add_row(
+            name, str(phase.keys), f"{phase.p50_ms:.1f} ms", f"{phase.p95_ms:.1f} ms",
+            f"{phase.max_ms:.1f} ms",
+        )  # fmt: skip
+    out.print(table)
+
+
 @bench_app.command("threads")
 def bench_threads(
     model: BenchModelOpt = None,
@@ -213,11 +246,16 @@ def bench_cpu(
     )
 
 
-def _model_settings() -> ModelSettings:
-    """The user's model settings (for the CPU path and batch size), from config and HEARTH_*."""
+def _settings() -> Settings:
+    """The user's settings, from config and HEARTH_* (the data dir is never touched)."""
     from memory.settings import load_settings, resolve_paths
 
-    return load_settings(resolve_paths()).model
+    return load_settings(resolve_paths())
+
+
+def _model_settings() -> ModelSettings:
+    """The user's model settings (for the CPU path and batch size), from config and HEARTH_*."""
+    return _settings().model
 
 
 @bench_app.command("retrieval")
