@@ -164,3 +164,11 @@ def test_a_journal_from_the_previous_schema_has_no_archived_session(tmp_path: Pa
     assert summaries and not any(s.archived for s in summaries)
     assert journal.session_summaries(include_archived=True) == summaries
     assert all(s.display_title for s in summaries)
+
+
+def test_an_archived_session_is_not_the_one_hearth_goes_on_in(journal: Journal) -> None:
+    older = _chat(journal, "first")
+    newer = _chat(journal, "second")
+    assert journal.latest_session().id == newer  # type: ignore[union-attr]
+    journal.archive_session(newer)
+    assert journal.latest_session().id == older  # type: ignore[union-attr]

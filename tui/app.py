@@ -219,6 +219,7 @@ class HearthApp(App[None]):
             self.notify(notice, severity="warning", timeout=30, markup=False)  # an index rebuilt
         self._refresh_status()
         self._refresh_welcome()
+        self.show_memory_for(self._last_reply_id())  # a panel opened while the model loaded
         self._next_turn()
 
     @on(ModelFailed)
@@ -619,6 +620,7 @@ class HearthApp(App[None]):
         chat.mount(Welcome(self._welcome()))
         self._ctx_label = self._speed_label = ""  # they described the session left
         self._refresh_status()
+        self.show_memory_for(None)
 
     def action_sessions(self) -> None:
         if len(self.screen_stack) == 1:  # not over itself, nor over one of its dialogs
@@ -650,6 +652,7 @@ class HearthApp(App[None]):
         self._show_history()
         self._ctx_label = self._speed_label = ""  # they described the session left
         self._refresh_status()
+        self.show_memory_for(self._last_reply_id())
         return True
 
     async def action_toggle_panel(self) -> None:
@@ -663,9 +666,12 @@ class HearthApp(App[None]):
             panel = MemoryPanel(self.home.journal, lambda: self.agent)
             await self.mount(panel)
         panel.display = True
-        replies = [v.message_id for v in self.query(MessageView) if v.role == "assistant"]
-        self.show_memory_for(next((i for i in reversed(replies) if i is not None), None))
+        self.show_memory_for(self._last_reply_id())
         panel.focus_list()
+
+    def _last_reply_id(self) -> int | None:
+        replies = [v.message_id for v in self._messages() if v.role == "assistant"]
+        return next((i for i in reversed(replies) if i is not None), None)
 
     def show_memory_for(self, reply_id: int | None) -> None:
         """Show this reply's memories in the memory panel, when it is open."""

@@ -51,7 +51,11 @@ class TurnFigure(BaseModel):
     ratio: float
     trimmed: bool
     hearth_ms: float
+    """Message sent to reply done: what the person waits for, as in the chat."""
     raw_ms: float
+    write_ms: float = 0.0
+    """The memory write after the reply, on the agent's worker (the chat's next message, typed
+    meanwhile, waits for it before recalling)."""
 
 
 class TurnBench(BaseModel):
@@ -151,8 +155,11 @@ def run_turn_bench(
         for i, line in enumerate(script, start=1):
             progress(f"hearth turn {i}")
             started = time.perf_counter()
-            result = agent.run_turn(session.id, line)
+            result = agent.run_turn(session.id, line, on_remembered=lambda *_: None)
             elapsed = (time.perf_counter() - started) * 1000
+            writing = time.perf_counter()
+            agent.settle()  # a person reads the reply and types meanwhile
+            write_ms = (time.perf_counter() - writing) * 1000
             new = result.prompt_tokens - previous_total
             trimmed = result.trimmed != previous_trimmed  # this turn moved the trim point
             previous_trimmed = result.trimmed
@@ -166,6 +173,7 @@ def run_turn_bench(
                     trimmed=trimmed,
                     hearth_ms=elapsed,
                     raw_ms=raw_ms[i - 1],
+                    write_ms=write_ms,
                 )
             )
             previous_total = result.prompt_tokens + result.completion_tokens

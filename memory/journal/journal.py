@@ -104,8 +104,10 @@ class Journal:
         )
 
     def latest_session(self) -> Session | None:
+        """The session to go on in: the most recent one, never a temporary or archived one."""
         row = self._db.execute(
-            "SELECT id FROM sessions WHERE temporary=0 ORDER BY updated_at DESC, id DESC LIMIT 1"
+            "SELECT id FROM sessions WHERE temporary=0 AND archived=0"
+            " ORDER BY updated_at DESC, id DESC LIMIT 1"
         ).fetchone()
         return self.session(row["id"]) if row else None
 

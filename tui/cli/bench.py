@@ -132,12 +132,14 @@ def bench_turn(
     if as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
         return
-    table = Table("turn", "prompt", "new", "evaluated", "eval/new", "hearth ms", "raw ms")
+    table = Table(
+        "turn", "prompt", "new", "evaluated", "eval/new", "hearth ms", "raw ms", "write ms"
+    )
     for f in result.turns:
         ratio = "trim" if f.trimmed else f"{f.ratio:.2f}"
         table.add_row(
             str(f.turn), str(f.prompt_tokens), str(f.new_tokens), str(f.evaluated), ratio,
-            f"{f.hearth_ms:.0f}", f"{f.raw_ms:.0f}",
+            f"{f.hearth_ms:.0f}", f"{f.raw_ms:.0f}", f"{f.write_ms:.0f}",
         )  # fmt: skip
     out.print(table)
     out.print(
