@@ -10,8 +10,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -22,6 +22,7 @@ from memory.graph.nodes import KINDS, Kind, Memory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.secrets import secret_kinds
+from tui.widgets.dialogs import ConfirmDialog, TextDialog
 
 HIDDEN = "(sensitive: press v to show)"
 SEARCH_K = 50
@@ -380,62 +381,24 @@ class MemoryScreen(Screen[None]):
         self._fill(keep=keep)
 
 
-_DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 76; height: auto; padding: 1 2; border: round $primary; background: $surface;
-}}
-"""
-
-
-class MemoryText(ModalScreen[str | None]):
+class MemoryText(TextDialog):
     """A memory's text, new or corrected; None when the person thought better of it."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="MemoryText")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="memory.text_cancel")]
 
-    def __init__(self, question: str, text: str) -> None:
-        super().__init__()
-        self.question = question
-        self.text_now = text
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.question, markup=False)
-            yield Input(value=self.text_now, id="memory-text")
-        yield Footer()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class ConfirmForget(ModalScreen[bool]):
+class ConfirmForget(ConfirmDialog):
     """Asks before a memory is forgotten; nothing but the yes key forgets."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmForget")
     BINDINGS = [
         Binding("y", "answer(True)", "Yes, forget", id="memory.forget_yes"),
         Binding("n,escape", "answer(False)", "No", id="memory.forget_no"),
     ]
 
     def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.question, markup=False)
-            yield Static(
-                "It goes from every store: the memory database, its search index and history "
-                "(a tombstone without its words stays), and the stored prompts that showed it "
-                "to the model. The conversation where it was said keeps its own words.",
-                markup=False,
-            )
-        yield Footer()
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        super().__init__(
+            question,
+            "It goes from every store: the memory database, its search index and history "
+            "(a tombstone without its words stays), and the stored prompts that showed it "
+            "to the model. The conversation where it was said keeps its own words.",
+        )

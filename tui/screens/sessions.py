@@ -10,14 +10,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from memory.controls import inert
 from memory.errors import HearthError, NotFoundError
 from memory.journal.journal import Journal
 from memory.journal.schemas import SessionSummary
+from tui.widgets.dialogs import ConfirmDialog, TextDialog
 
 
 class SessionHost(Protocol):
@@ -222,60 +222,26 @@ class SessionsScreen(Screen[None]):
         self.dismiss()
 
 
-_DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 70; height: auto; padding: 1 2; border: round $primary; background: $surface;
-}}
-"""
-
-
-class RenameSession(ModalScreen[str | None]):
+class RenameSession(TextDialog):
     """The session's new name, or None when the person thought better of it."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="RenameSession")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="sessions.rename_cancel")]
 
     def __init__(self, title: str) -> None:
-        super().__init__()
-        self.title_now = title
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Rename this session (empty: named by how it began)", markup=False)
-            yield Input(value=self.title_now, id="rename")
-        yield Footer()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        super().__init__("Rename this session (empty: named by how it began)", title)
 
 
-class ConfirmDelete(ModalScreen[bool]):
+class ConfirmDelete(ConfirmDialog):
     """Asks before a session is deleted; nothing but the yes key deletes."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDelete")
     BINDINGS = [
         Binding("y", "answer(True)", "Yes, delete", id="sessions.delete_yes"),
         Binding("n,escape", "answer(False)", "No", id="sessions.delete_no"),
     ]
 
     def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.question, markup=False)
-            yield Static(
-                "Its messages are gone from the journal. What Hearth remembers from it, and "
-                "files already exported, are kept.",
-                markup=False,
-            )
-        yield Footer()
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        super().__init__(
+            question,
+            "Its messages are gone from the journal. What Hearth remembers from it, and "
+            "files already exported, are kept.",
+        )
