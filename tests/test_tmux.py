@@ -1,5 +1,6 @@
 """End to end in a real terminal: `hearth` runs in tmux on a temporary data dir, a person types
-two messages, and the screen (read with `capture-pane`) shows the replies and their markers."""
+two messages, and the screen (read with `capture-pane`) shows the replies, their markers and the
+memory panel."""
 
 from __future__ import annotations
 
@@ -91,5 +92,8 @@ def test_two_messages_in_a_real_terminal(terminal: Terminal) -> None:
     second = terminal.until("─ hearth ─", times=2)
     assert "What do I love?" in second and "2/2" in second
     assert "Hi, I'm Sam and I love green tea." in second
+    terminal.key("C-b")  # the memory panel, beside the chat
+    panel = terminal.until("remembered after it")
+    assert "recalled for this reply" in panel
     terminal.key("C-q")
     time.sleep(2)

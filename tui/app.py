@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import tempfile
@@ -131,6 +132,9 @@ class HearthApp(App[None]):
         self.turn_done = threading.Event()
         """Set while no turn runs: the journal must outlive the turn writing to it."""
         self.turn_done.set()
+        self.warm = threading.Event()
+        """Set once the model and the embedder are loaded (typing may stall while they load:
+        importing torch holds the interpreter)."""
         self._stream: MarkdownStream | None = None
         self._reply_view: MessageView | None = None
         self._reply_text: list[str] = []
@@ -195,6 +199,12 @@ class HearthApp(App[None]):
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
     def load_model(self) -> None:
         try:
+            self._load_model()
+        finally:
+            self.warm.set()
+
+    def _load_model(self) -> None:
+        try:
             agent = self.loader(self.home)
         except HearthError as exc:
             self.post_message(ModelFailed(str(exc)))
@@ -207,6 +217,10 @@ class HearthApp(App[None]):
         if agent.store is not None:
             # Loading the embedder takes seconds: do it now, not after the first reply.
             agent.store.embed(["warm up"])
+        # Everything loaded so far (torch, the tokenizers, Textual) lives as long as the app:
+        # frozen, the collector stops re-scanning it, whose full passes froze typing for up to
+        # 0.7 s (`hearth bench keys`, docs/benchmarks.md).
+        gc.freeze()
 
     @on(ModelLoaded)
     def _model_loaded(self, event: ModelLoaded) -> None:

@@ -76,9 +76,12 @@ async def _drive(
     streaming: list[float] = []
     remembering: list[float] = []
     async with app.run_test(size=(100, 30)) as pilot:
-        while app.agent is None:
+        while not app.warm.is_set():  # the embedder's import stalls everything while it runs
             await pilot.pause(0.05)
+        await pilot.pause()  # ModelLoaded handled: the app has its agent
         agent = app.agent
+        if agent is None:
+            raise RuntimeError("the model did not load; `hearth doctor` says why")
         box = app.query_one(ChatInput)
         for _ in range(keys):
             idle.append(await _echo(pilot, box))
@@ -87,10 +90,10 @@ async def _drive(
             box.clear()
             box.insert(message)
             replies = len(app.query(MessageView))
-            await pilot.press("enter")
-            # The press may return only once the reply is done (Pilot waits for the app to idle).
+            # Posted, not pressed: Pilot's press would wait for the app to idle, reply and all.
+            app.post_message(events.Key("enter", None))
             while not app.generating and len(app.query(MessageView)) < replies + 2:
-                await pilot.pause(0.01)
+                await asyncio.sleep(0.001)
             while app.generating:
                 streaming.append(await _echo(pilot, box))
                 await asyncio.sleep(0.05)  # about a fast typist's pace
@@ -121,8 +124,9 @@ def run_keys_bench(
     """The real chat app, headless (no terminal drawing), in a temporary data dir."""
     settings = settings.model_copy(
         update={
+            # A fixed length (end of sequence suppressed): every reply streams as long.
             "sampling": settings.sampling.model_copy(
-                update={"max_tokens": reply_tokens, "temperature": 0.0}
+                update={"max_tokens": reply_tokens, "temperature": 0.0, "ignore_eos": True}
             )
         }
     )
