@@ -183,6 +183,9 @@ class HearthApp(App[None]):
     def on_unmount(self) -> None:
         if self.agent is not None:
             self.agent.settle()  # what the last reply taught is written before the stores close
+        # What the load froze may be collected again (in one process, as in the tests, the
+        # next app must not keep this one, and its model, alive for good).
+        gc.unfreeze()
         if threading.current_thread() is threading.main_thread():
             loop = asyncio.get_running_loop()
             for sig in STOP_SIGNALS:
