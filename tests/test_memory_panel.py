@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,6 +29,9 @@ async def _answered(pilot: Pilot[None], app: HearthApp, text: str) -> None:
     replies = len(_views(app, "assistant"))
     await _send(pilot, text)
     await _until(pilot, lambda: len(_views(app, "assistant")) > replies and not app.generating)
+    assert app.agent is not None
+    await asyncio.to_thread(app.agent.settle)  # the memory write runs after the reply
+    await pilot.pause()
 
 
 def _store(app: HearthApp) -> MemoryStore:
@@ -99,6 +103,22 @@ async def test_the_panel_shows_what_a_reply_remembered_and_changes_it(
 
         await pilot.press("ctrl+b")
         assert not panel.display and app.query_one(ChatInput).has_focus
+
+
+async def test_the_panel_follows_the_selected_reply(make_home: Callable[..., Home]) -> None:
+    app = HearthApp(make_home(sampling={"max_tokens": 2}))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _ready(pilot)
+        await _answered(pilot, app, HIKING)
+        await _answered(pilot, app, "How are you?")
+        first, last = [v.message_id for v in _views(app, "assistant")]
+        await pilot.press("ctrl+b")
+        panel = app.query_one(MemoryPanel)
+        assert panel.reply_id == last
+        app.query_one(ChatInput).focus()
+        await pilot.press("alt+up", "alt+up", "alt+up")  # last reply, my message, first reply
+        assert panel.reply_id == first
+        assert any("hiking" in line for line in _section(app, "remembered"))
 
 
 async def test_a_recalled_memory_shows_why_and_a_rejected_one_stays_gone(

@@ -587,9 +587,13 @@ class HearthApp(App[None]):
             index = len(views) - 1 if step < 0 else len(views)
         if index >= len(views):
             self.action_focus_input()
-        else:
-            views[max(index, 0)].focus()
-            views[max(index, 0)].scroll_visible(animate=False)
+            self.show_memory_for(self._last_reply_id())
+            return
+        chosen = views[max(index, 0)]
+        chosen.focus()
+        chosen.scroll_visible(animate=False)
+        if chosen.role == "assistant":
+            self.show_memory_for(chosen.message_id)  # an open panel follows the selection
 
     def action_focus_input(self) -> None:
         self.query_one(ChatInput).focus()
@@ -683,7 +687,8 @@ class HearthApp(App[None]):
             panel = MemoryPanel(self.home.journal, lambda: self.agent)
             await self.mount(panel)
         panel.display = True
-        self.show_memory_for(self._last_reply_id())
+        target = self._target("assistant")
+        self.show_memory_for(target.message_id if target is not None else None)
         panel.focus_list()
 
     def _last_reply_id(self) -> int | None:
