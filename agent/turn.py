@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, Field
@@ -294,11 +295,8 @@ class Agent:
             else:
                 self._remembering = self._writer.submit(
                     self._remember_later,
-                    store,
-                    user,
+                    partial(self._remember, store, user, reply.id, trimmed, recalled_ids),
                     reply.id,
-                    trimmed,
-                    recalled_ids,
                     on_remembered,
                 )
         return TurnResult(
@@ -357,18 +355,12 @@ class Agent:
         return stored
 
     def _remember_later(
-        self,
-        store: MemoryStore,
-        user: Message,
-        reply_id: int,
-        trimmed: list[int],
-        recalled_ids: list[str],
-        report: Remembered,
+        self, remember: Callable[[], list[str]], reply_id: int, report: Remembered
     ) -> list[str]:
         try:
-            stored = self._remember(store, user, reply_id, trimmed, recalled_ids)
+            stored = remember()
         except Exception as exc:
-            log.error("remembering message %s failed", user.id, exc_info=True)
+            log.error("remembering for reply %s failed", reply_id, exc_info=True)
             why = str(exc) if isinstance(exc, StorageError) else f"remembering failed: {exc}"
             report(reply_id, [], why)
             raise

@@ -368,7 +368,9 @@ class HearthApp(App[None]):
             self._ctx_label = f"ctx {r.prompt_tokens + r.completion_tokens}/{r.context_budget}"
             self._speed_label = f"{r.tokens_per_s:.1f} tok/s" if r.tokens_per_s else ""
             self._show_memory_use(view, r)
-            self._mark_versions()
+            if job is not None and job.user_id is not None:
+                # A new version (regeneration, edit); a new message's reply has none.
+                self._mark_versions()
             self.show_memory_for(r.turn_id)
         elif view is not None:
             view.set_status("error")
@@ -657,7 +659,7 @@ class HearthApp(App[None]):
             self.notify("Memory is off in this run: there are no memories to show.")
             return
         self.push_screen(
-            MemoryScreen(self.agent.store, self.home.journal, self.agent.settle),
+            MemoryScreen(self.agent.store, self.home.journal, self.agent.change_memory),
             lambda _: self._refresh_welcome(),  # the pinned memories it lists may have changed
         )
 

@@ -29,6 +29,11 @@ SEARCH_K = 50
 """Hits a search lists (the list without words has every current memory)."""
 
 
+MemoryWrite = Callable[[MemoryStore], "str | None"]
+"""A change to the store; the memory id to keep highlighted after it."""
+ChangeMemory = Callable[[MemoryWrite], "str | None"]
+
+
 def _when(at: datetime | None) -> str:
     """An absolute local time: a screen read later (or a snapshot) says the same."""
     return at.astimezone().strftime("%Y-%m-%d %H:%M") if at is not None else "unknown"
@@ -64,13 +69,14 @@ class MemoryScreen(Screen[None]):
     ]
 
     def __init__(
-        self, store: MemoryStore, journal: Journal, settle: Callable[[], None] = lambda: None
+        self, store: MemoryStore, journal: Journal, change: ChangeMemory | None = None
     ) -> None:
         super().__init__()
         self.store = store
         self.journal = journal
-        self.settle = settle
-        """Waits for the chat's background memory write (a forget does not race it)."""
+        self.change = change or (lambda write: write(store))
+        """Runs a write to the memory between the chat's turns (`Agent.change_memory`): a turn
+        and its background write use the same index, which takes one writer at a time."""
         self.kind: Kind | None = None
         self.person: str | None = None
         self.reveal = False
@@ -299,7 +305,7 @@ class MemoryScreen(Screen[None]):
             if text and text.strip() and self._no_secret(text):
                 self._write(
                     "remembering…",
-                    lambda: self.store.add(text.strip(), kind=kind, subject=subject).id,
+                    lambda store: store.add(text.strip(), kind=kind, subject=subject).id,
                 )
 
         about = "you" if subject == "user" else inert(subject, line_breaks=False)
@@ -317,7 +323,7 @@ class MemoryScreen(Screen[None]):
         def edit(text: str | None) -> None:
             # Unchanged: nothing written (the stored text may hold what `shown` drew as symbols).
             if text and text.strip() and text != shown and self._no_secret(text):
-                self._write("saving…", lambda: self.store.update_text(chosen.id, text.strip()).id)
+                self._write("saving…", lambda store: store.update_text(chosen.id, text.strip()).id)
 
         self.app.push_screen(
             MemoryText("Correct this memory (history keeps the old text)", shown), edit
@@ -331,14 +337,13 @@ class MemoryScreen(Screen[None]):
 
         def forget(yes: bool | None) -> None:
             if yes:
-                self._write("forgetting…", lambda: self._forget(chosen.id))
+                self._write("forgetting…", lambda store: self._forget(store, chosen.id))
 
         self.app.push_screen(ConfirmForget(f"Forget “{words}” for good?"), forget)
 
-    def _forget(self, memory_id: str) -> None:
+    def _forget(self, store: MemoryStore, memory_id: str) -> None:
         """What `hearth memory forget ID` runs: every store, and the prompts that showed it."""
-        self.settle()
-        self.store.forget(memory_id, self.journal, shown_as=shown_line_pattern)
+        store.forget(memory_id, self.journal, shown_as=shown_line_pattern)
 
     def _no_secret(self, text: str) -> bool:
         """A secret is never remembered from here (as `hearth memory add` without --secret)."""
@@ -352,18 +357,18 @@ class MemoryScreen(Screen[None]):
             )
         return not found
 
-    def _write(self, doing: str, change: Callable[[], str | None]) -> None:
+    def _write(self, doing: str, change: MemoryWrite) -> None:
         self.busy = doing
         self._show_info()
         self._write_in_background(change)
 
     @work(thread=True, exclusive=True, group="memory-screen", exit_on_error=False)
-    def _write_in_background(self, change: Callable[[], str | None]) -> None:
+    def _write_in_background(self, write: MemoryWrite) -> None:
         """Writes that embed (add, edit) or rebuild the index (forget), off the UI thread; the
         list is drawn again when they end."""
         keep: str | None = None
         try:
-            keep = change()
+            keep = self.change(write)
         except HearthError as exc:
             self.app.call_from_thread(
                 self.notify, str(exc), severity="error", timeout=15, markup=False
