@@ -10,7 +10,7 @@ import typer
 
 from tui.cli.options import JsonOpt, JsonTextOpt, ModelOpt, NoMemoryOpt, model_overrides
 from tui.cli.output import note, out, print_json, warn, write_raw
-from tui.stop_signals import exit_code, raise_on_stop_signals, received
+from tui.stop_signals import exit_code, raise_on_stop_signals, received, stop_requested
 
 if TYPE_CHECKING:
     from agent.startup import Home
@@ -87,7 +87,11 @@ def say(
             note(OFF_RECORD_NOTE)
         try:
             result = agent.run_turn(
-                sess.id, text, on_piece=None if as_json else _echo, use_memory=not no_memory
+                sess.id,
+                text,
+                on_piece=None if as_json else _echo,
+                stop=stop_requested,
+                use_memory=not no_memory,
             )
             if as_json:
                 print_json(result.model_dump())
