@@ -25,6 +25,7 @@ from memory.recovery import refuse_mismatch
 from memory.settings import Paths, Settings, load_settings, resolve_paths
 
 if TYPE_CHECKING:
+    from memory.graph.embedder import Embedder
     from memory.graph.store import MemoryStore
 
 
@@ -40,16 +41,43 @@ class Home:
     run: RunGuard | None = field(default=None)
     purged_off_record: int = 0
     """Off-record messages a crash had left behind, deleted as this home opened for writing."""
+    closed: bool = False
 
-    def open_store(self) -> MemoryStore:
+    def open_store(self, embedder: Embedder | None = None) -> MemoryStore:
         """The memory graph, opened for writing under this home's lock (once)."""
         if self.store is None:
             from memory.graph.store import MemoryStore
 
-            self.store = MemoryStore.open(self.paths, self.settings, write=True, lock=self.lock)
+            self.store = MemoryStore.open(
+                self.paths, self.settings, write=True, lock=self.lock, embedder=embedder
+            )
+        return self.store
+
+    def lend(self) -> Embedder | None:
+        """Close the memory store and release the lock for another command to use them
+        (memory/lending.py; the agent must be paused); the loaded embedder, for `take_back`."""
+        if self.lock is None:
+            raise RuntimeError("this Hearth does not hold the data dir")
+        embedder = None
+        if self.store is not None:
+            embedder = self.store.loaded_embedder
+            self.store.close()
+            self.store = None
+        self.lock.release()
+        return embedder
+
+    def take_back(self, reopen: bool, embedder: Embedder | None) -> MemoryStore | None:
+        """The lock again (waiting while the borrower still holds it) and, if it was open, the
+        memory store, reopened with the embedder `lend` kept (no second load)."""
+        if self.lock is None or self.closed:
+            return None
+        self.lock.acquire(wait=True)
+        if reopen:
+            self.open_store(embedder)
         return self.store
 
     def close(self) -> None:
+        self.closed = True
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -91,19 +119,24 @@ def open_home(
     *,
     write_lock: bool = False,
     purge_off_record: bool = True,
+    borrow: bool = False,
 ) -> Home:
     """Settings are checked before anything is written, so a bad config changes nothing.
 
     With the write lock, off-record messages left by a run that died before its person left
     the session are deleted first (the lock means no other run is still in one), unless
-    `purge_off_record` is False."""
+    `purge_off_record` is False. With `borrow`, an open chat holding the data dir is asked
+    to lend it (memory/lending.py); a borrowed data dir purges nothing, since
+    the chat may be in an off-record session."""
     paths = resolve_paths()
     settings = load_settings(paths, overrides)
     faults.arm(settings.testing.fault_point)
     ensure_data_dir(paths.data_dir)
     setup_logging(paths.log_file)
     enable_fault_log(paths.log_file)
-    lock = DataDirLock(paths.lock_file).acquire() if write_lock else None
+    lock = None
+    if write_lock:
+        lock = DataDirLock(paths.lock_file).acquire(borrow=run_name() if borrow else None)
     run = RunGuard.begin(
         paths.runs_dir,
         paths.log_file,
@@ -121,7 +154,7 @@ def open_home(
             lock.release()
         raise
     home = Home(paths=paths, settings=settings, journal=journal, lock=lock, run=run)
-    if write_lock and purge_off_record:
+    if write_lock and purge_off_record and not (lock is not None and lock.borrowed):
         try:
             home.purged_off_record = _purge_leftovers(journal)
         except BaseException:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -330,6 +331,14 @@ class Agent:
             if self.store is None:
                 raise ConfigError("memory is off in this chat, so there is nothing to change")
             return change(self.store)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No turn and no memory change runs inside this (the data dir is lent meanwhile); it
+        begins once the running turn and its memory write have ended."""
+        with self._busy:
+            self.settle()
+            yield
 
     def leave(self, session_id: int | None = None) -> int:
         """The person leaves a session (default: every session): what they said there off the

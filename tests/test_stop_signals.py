@@ -7,7 +7,7 @@ import ctypes.util
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -27,7 +27,7 @@ def own_handlers() -> Iterator[None]:
         sys.unraisablehook = hook
 
 
-def _sort_with_a_python_comparator(on_compare: object) -> None:
+def _sort_with_a_python_comparator(on_compare: Callable[[object, object], int]) -> None:
     """libc's qsort calling back into Python, as llama.cpp calls a Python sampler."""
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     compare = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)

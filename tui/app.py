@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
@@ -28,8 +29,10 @@ from agent.turn import Agent, TurnResult
 from memory.controls import inert
 from memory.errors import HearthError
 from memory.journal.schemas import Message as JournalMessage
+from memory.lending import Borrower, Lender
 from tui.commands import HearthCommands
 from tui.keys import ACTIONS, bindings, known_ids, with_custom
+from tui.lending import start_lending
 from tui.screens.help import HelpScreen, rows
 from tui.screens.memory import MemoryScreen
 from tui.screens.sessions import SessionsScreen
@@ -38,6 +41,9 @@ from tui.widgets.chat_input import ChatInput
 from tui.widgets.memory_panel import MemoryPanel
 from tui.widgets.messages import MessageView, code_blocks
 from tui.widgets.welcome import Welcome, welcome_text
+
+if TYPE_CHECKING:
+    from memory.graph.store import MemoryStore
 
 AgentLoader = Callable[[Home], Agent]
 
@@ -151,6 +157,9 @@ class HearthApp(App[None]):
         when they go on is recorded as chosen over the others."""
         self.input_mode: tuple[str, int] | None = None
         """("edit" | "note", message id) while the input holds an edit or a note."""
+        self.lender: Lender | None = None
+        self.lent_to: Borrower | None = None
+        """The command the data dir is lent to (tui/lending.py), while it is."""
         self.keys = {a.id: a.key for a in ACTIONS}
         self.keys["chat.newline"] = home.settings.chat.newline_key
         self.keys = with_custom(self.keys, home.settings.chat.keys)
@@ -175,12 +184,15 @@ class HearthApp(App[None]):
         if not self.memory_on:
             self.notify(OFF_RECORD_NOTICE, timeout=10, markup=False)
         self.load_model()
+        self.lender = start_lending(self)
         if threading.current_thread() is threading.main_thread():  # where signals arrive
             loop = asyncio.get_running_loop()
             for sig in STOP_SIGNALS:
                 loop.add_signal_handler(sig, self._end_by_signal, sig)
 
     def on_unmount(self) -> None:
+        if self.lender is not None:
+            self.lender.close()  # before the stores close; a borrower keeps the data dir
         if self.agent is not None:
             self.agent.settle()  # what the last reply taught is written before the stores close
         # What the load froze may be collected again (in one process, as in the tests, the
@@ -635,6 +647,8 @@ class HearthApp(App[None]):
         if self.generating:
             self.notify("Wait for the reply, or press Escape to stop it.")
             return
+        if self._lent():
+            return
         self.leave_session()
         self.session_id = None
         self._reset_view()
@@ -652,6 +666,8 @@ class HearthApp(App[None]):
     def action_memory_screen(self) -> None:
         if len(self.screen_stack) > 1:  # not over itself, nor over another screen
             return
+        if self._lent():
+            return
         if self.agent is None:
             self.notify("The memories open once the model has loaded.")
             return
@@ -667,6 +683,8 @@ class HearthApp(App[None]):
         """Leave this session for another (None: a new one); refused while a reply is written."""
         if self.generating:
             self.notify("Wait for the reply, or press Escape to stop it.")
+            return False
+        if self._lent():
             return False
         self.leave_session()
         self.session_id = session_id
@@ -705,8 +723,10 @@ class HearthApp(App[None]):
 
     async def action_quit(self) -> None:
         self.stop_event.set()
-        # Off the UI thread: leaving waits for a reply that is still winding down.
-        await asyncio.to_thread(self.leave_session)
+        # Off the UI thread: leaving waits for a reply that is still winding down. Not for a
+        # command the data dir is lent to: it keeps it, and run_app leaves after the exit.
+        if self.lent_to is None:
+            await asyncio.to_thread(self.leave_session)
         self.exit()
 
     def leave_session(self) -> int:
@@ -723,6 +743,41 @@ class HearthApp(App[None]):
             # Still never exported or shown; the next start of a writing command purges them.
             self.log.error(f"off-record messages not purged: {exc}")
             return 0
+
+    # -- lending the data dir (tui/lending.py) ------------------------------------------
+
+    def _lent(self) -> bool:
+        """While the data dir is lent, what waits for the agent or reads memory waits: say so."""
+        if self.lent_to is None:
+            return False
+        self.notify(f"Wait a moment: {_borrower(self.lent_to)} is using the memory.")
+        return True
+
+    def lending_begins(self, borrower: Borrower) -> None:
+        self.lent_to = borrower
+        while any(isinstance(s, MemoryScreen) for s in self.screen_stack):
+            self.pop_screen()  # it reads the store, which closes
+        self._refresh_status()
+
+    def store_closing(self) -> None:
+        if self.agent is not None:
+            self.agent.store = None
+        self.show_memory_for(self._last_reply_id())
+
+    def lending_ends(
+        self, borrower: Borrower, store: MemoryStore | None, error: str | None
+    ) -> None:
+        self.lent_to = None
+        if self.agent is not None:
+            self.agent.store = store
+        if error is not None:
+            self.notify(f"Memory is off until Hearth restarts: {error}", severity="error")
+        # What the command said or changed, unless a turn is on its way (its views would go).
+        if self.session_id is not None and not (self.generating or self.pending):
+            self._show_path(self.view_head)
+        self._refresh_status()
+        self._refresh_welcome()
+        self.show_memory_for(self._last_reply_id())
 
     # -- display ------------------------------------------------------------------------
 
@@ -894,7 +949,13 @@ class HearthApp(App[None]):
         if not self.memory_on:
             parts.append(OFF_RECORD_MARK)
         parts.append(f"session {self.session_id}" if self.session_id is not None else "new session")
+        if self.lent_to is not None:
+            parts.append(f"memory lent to {_borrower(self.lent_to)}")
         self.query_one("#status", Static).update(" · ".join(p for p in parts if p))
+
+
+def _borrower(borrower: Borrower) -> str:
+    return borrower.command + (f" (pid {borrower.pid})" if borrower.pid else "")
 
 
 def _memory_note(recalled: int, stored: int) -> str:

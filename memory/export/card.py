@@ -21,6 +21,14 @@ FORMAT_NAMES: dict[tuple[ExportKind, bool], str] = {
     ("sharegpt", True): "ShareGPT, one reply per row after its exact prompt (mask history)",
 }
 
+DPO_PAIRS = (
+    "How pairs are formed: for each message with more than one complete reply, the kept reply "
+    "(the version the person went on from in the chat, or chose with `hearth choose`; else the "
+    "latest) is `chosen` over each other version (signal `sibling`), and a reply the person "
+    "edited is `chosen` over the text it corrected (signal `edit`). No pair where the two texts "
+    "are the same, where the other version was rated higher, or below `--min-rating`."
+)
+
 
 def card_path(export_path: Path) -> Path:
     """`<file name>.card.md` beside the export: `sft.jsonl` and `sft.parquet` have one each."""
@@ -65,6 +73,7 @@ def render_card(
         f"Format: {FORMAT_NAMES[(kind, frozen)]}, {file_format}. Load it with "
         f'`datasets.load_dataset("{loader}", data_files="{path.name}")`.',
         "",
+        *([DPO_PAIRS, ""] if kind == "dpo" else []),
         "| | |",
         "|---|---|",
         f"| file | `{path.name}` |",

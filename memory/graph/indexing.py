@@ -72,6 +72,10 @@ class IndexKeeper:
     # -- the embedder ---------------------------------------------------------------------
 
     @property
+    def loaded_embedder(self) -> Embedder | None:
+        return self._embedder
+
+    @property
     def embedder(self) -> Embedder:
         """The injected embedder, or the bundled model (loaded on first use)."""
         if self._embedder is None:

@@ -149,6 +149,11 @@ class MemoryStore:
     # -- the embedder and the index -----------------------------------------------------
 
     @property
+    def loaded_embedder(self) -> Embedder | None:
+        """The embedder if it is loaded (to hand to the store's next opening), else None."""
+        return self._keeper.loaded_embedder
+
+    @property
     def embedder(self) -> Embedder:
         """The injected embedder, or the bundled model (loaded on first use)."""
         return self._keeper.embedder

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tui.cli.options import JsonOpt, JsonTextOpt, ModelOpt, NoMemoryOpt, model_overrides
+from tui.cli.options import (
+    JsonOpt,
+    JsonTextOpt,
+    ModelOpt,
+    NoMemoryOpt,
+    model_overrides,
+)
 from tui.cli.output import note, out, print_json, warn, write_raw
 from tui.stop_signals import exit_code, raise_on_stop_signals, received, stop_requested
 
@@ -75,7 +81,7 @@ def say(
     text = _message(message)
     # Killed by a service manager or a closed terminal, the reply is kept as a ctrl+c keeps it.
     raise_on_stop_signals()
-    home = open_home(model_overrides(model), write_lock=True)
+    home = open_home(model_overrides(model), write_lock=True, borrow=True)
     try:
         check_length(text, home.settings.chat)  # before seconds of model loading
         agent = load_agent(home, memory=not no_memory)
@@ -118,7 +124,7 @@ def regenerate(
     from agent.feedback import regenerate as regenerate_reply
     from agent.startup import load_agent, open_home
 
-    home = open_home(model_overrides(model), write_lock=True)
+    home = open_home(model_overrides(model), write_lock=True, borrow=True)
     try:
         agent = load_agent(home)
         result = regenerate_reply(agent, turn, on_piece=None if as_json else _echo)
@@ -177,7 +183,7 @@ def edit(
         from agent.feedback import regenerate as regenerate_reply
         from agent.startup import load_agent, open_home
 
-        home = open_home(write_lock=True)
+        home = open_home(write_lock=True, borrow=True)
         try:
             result = regenerate_reply(
                 load_agent(home), edited.id, on_piece=None if as_json else _echo

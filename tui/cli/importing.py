@@ -38,7 +38,7 @@ def import_file(
 
     # The file is checked before the data dir is touched: a bad file changes nothing.
     dataset = load_dataset(file, format.value)
-    home = open_home(write_lock=True)
+    home = open_home(write_lock=True, borrow=True)
     try:
         embedder = CachedEmbedder(
             SentenceEmbedder(batch_size=home.settings.memory.embed_batch_size)

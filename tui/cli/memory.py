@@ -61,7 +61,7 @@ def _store(*, write: bool, verify_embedder: bool = True) -> Iterator[tuple[Home,
     from agent.startup import open_home
     from memory.graph.store import MemoryStore
 
-    home = open_home(write_lock=write)
+    home = open_home(write_lock=write, borrow=write)
     try:
         store = MemoryStore.open(
             home.paths,
@@ -710,7 +710,7 @@ def sleep_cmd(as_json: JsonOpt = False) -> None:
     from agent.startup import open_home
     from memory.clock import now
 
-    home = open_home(write_lock=True)
+    home = open_home(write_lock=True, borrow=True)
     try:
         report = sleep(home.open_store(), at=now())
     finally:

@@ -102,6 +102,9 @@ class MemoryPanel(Vertical):
         if agent is None:
             return "Opening the memory…", None
         if agent.store is None:
+            lent_to = getattr(self.app, "lent_to", None)  # tui/lending.py: back in a moment
+            if lent_to is not None:
+                return f"{lent_to.command} is using the memory; back when it ends.", None
             return "Memory is off in this chat.", None
         if self.reply_id is None:
             return "No reply yet.", None
