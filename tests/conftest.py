@@ -165,3 +165,14 @@ def make_agent(
         return home, load_agent(home)
 
     return make
+
+
+# The longest runs, as one group: with two workers (scripts/test: `-n 2 --dist loadgroup`) they
+# run on one while everything else runs on the other. The group is a whole module's, or a test's.
+LONG_RUNS = ("tests/test_soak.py", "tests/test_continuity.py::test_facts_survive_overflow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        long = item.nodeid.startswith(LONG_RUNS)
+        item.add_marker(pytest.mark.xdist_group("long" if long else "rest"))
