@@ -53,9 +53,10 @@ class Home:
             )
         return self.store
 
-    def lend(self) -> Embedder | None:
-        """Close the memory store and release the lock for another command to use them
-        (memory/lending.py; the agent must be paused); the loaded embedder, for `take_back`."""
+    def lend(self) -> tuple[int, Embedder | None]:
+        """Close the memory store so another command can use the data dir (memory/lending.py;
+        the agent must be paused): the lock file to hand it, and the loaded embedder, for
+        `take_back`. The lock itself stays held, shared with the command."""
         if self.lock is None:
             raise RuntimeError("this Hearth does not hold the data dir")
         embedder = None
@@ -63,16 +64,12 @@ class Home:
             embedder = self.store.loaded_embedder
             self.store.close()
             self.store = None
-        self.lock.release()
-        return embedder
+        return self.lock.fileno(), embedder
 
     def take_back(self, reopen: bool, embedder: Embedder | None) -> MemoryStore | None:
-        """The lock again (waiting while the borrower still holds it) and, if it was open, the
-        memory store, reopened with the embedder `lend` kept (no second load)."""
-        if self.lock is None or self.closed:
-            return None
-        self.lock.acquire(wait=True)
-        if reopen:
+        """After the command: the memory store reopened if it was open, with the embedder
+        `lend` kept (no second load)."""
+        if reopen and not self.closed:
             self.open_store(embedder)
         return self.store
 

@@ -5,16 +5,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import socket
-import time
 from pathlib import Path
 from typing import IO
 
 from memory import lending
 from memory.errors import DataDirLockedError, StorageError
-
-BORROWED_LOCK_WAIT_S = 10.0
-"""After the holder has released the lock for us, how long another process may hold it first."""
 
 
 def make_private() -> None:
@@ -39,38 +34,61 @@ class DataDirLock:
     """An advisory lock on the data dir, held by the one process that writes memory.
 
     flock is released by the kernel when the process dies, so a crash never leaves a stale lock.
+    The open chat lends it to a command run beside it (memory/lending.py): the command is handed
+    the chat's own open lock file, so the lock is never released in between.
     """
 
     def __init__(self, lock_file: Path) -> None:
         self.lock_file = lock_file
         self._fh: IO[str] | None = None
-        self._lease: socket.socket | None = None
-        """The connection to the holder that lent us the lock, open while we hold it."""
+        self._lease: lending.Lease | None = None
+        """The loan from the open chat, kept while we hold its lock."""
 
     @property
     def borrowed(self) -> bool:
         """Held on loan from the open chat (memory/lending.py), which takes it back after."""
         return self._lease is not None
 
-    def acquire(self, *, borrow: str | None = None, wait: bool = False) -> DataDirLock:
+    def fileno(self) -> int:
+        """The held lock file's descriptor (to lend it)."""
+        if self._fh is None:
+            raise RuntimeError("the data dir lock is not held")
+        return self._fh.fileno()
+
+    def acquire(self, *, borrow: str | None = None) -> DataDirLock:
         """Take the lock, or refuse with DataDirLockedError. With `borrow` (the command's name)
-        a holder that lends (the open chat) is asked first; `wait` blocks until it is free."""
+        a holder that lends (the open chat) is asked first."""
+        if self._take():
+            return self
+        holder = self._holder()
+        if borrow is not None:
+            if self._borrow(borrow, holder):
+                return self
+            if self._take():  # the holder has just gone
+                return self
+        raise DataDirLockedError(
+            f"another Hearth (pid {holder}) is using {self.lock_file.parent}; "
+            "close it first, or set HEARTH_HOME to use another data dir"
+        )
+
+    def _take(self) -> bool:
         fh = self.lock_file.open("a+")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown"
             fh.close()
-            refused = DataDirLockedError(
-                f"another Hearth (pid {holder}) is using {self.lock_file.parent}; "
-                "close it first, or set HEARTH_HOME to use another data dir"
-            )
-            if borrow is not None and self._borrow(borrow, holder):
-                return self
-            raise refused from None
-        self._own(fh)
-        return self
+            return False
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return True
+
+    def _holder(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.lock_file.read_text().strip() or "unknown"
+        return "unknown"
 
     def _borrow(self, command: str, holder: str) -> bool:
         try:
@@ -86,39 +104,21 @@ class DataDirLock:
             ) from None
         if lease is None:
             return False
-        deadline = time.monotonic() + BORROWED_LOCK_WAIT_S
-        fh = self.lock_file.open("a+")
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                # Released for us, but a third command may have slipped in: it ends soon.
-                if time.monotonic() > deadline:
-                    fh.close()
-                    lease.close()
-                    return False
-                time.sleep(0.05)
-        self._own(fh)
+        # The holder's own open file: its lock is ours while we keep it (the pid in the file
+        # stays the holder's, which is who to ask about the data dir).
+        os.set_inheritable(lease.lock_fd, False)  # never into a child process
+        self._fh = open(lease.lock_fd, "a+")  # noqa: SIM115 - kept open while the lock is held
         self._lease = lease
         return True
 
-    def _own(self, fh: IO[str]) -> None:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        self._fh = fh
-
     def release(self) -> None:
         if self._fh is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._fh, fcntl.LOCK_UN)
+            # Closing, never LOCK_UN: a lent lock file is open in two processes, and unlocking
+            # it in one would unlock it in both. The lock goes with the file's last descriptor.
             self._fh.close()
             self._fh = None
         if self._lease is not None:
-            # After the unlock: hanging up tells the holder it can take the data dir back.
-            self._lease.close()
+            self._lease.conn.close()  # hanging up: the holder takes its data dir back
             self._lease = None
 
     def __enter__(self) -> DataDirLock:

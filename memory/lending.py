@@ -3,10 +3,11 @@
 One process writes the memory (Chroma takes one writer), and the chat holds the data dir for as
 long as it is open. So that `hearth memory add` or `hearth say` still work beside it, the holder
 listens on a socket in the data dir (0600: only the owner can connect). A command refused the
-lock asks there; the holder finishes what it is doing, closes its memory store, releases the lock
-and answers. The command then takes the lock and runs exactly as it would alone (same results,
-same exit codes), and keeps the connection open while it does: when it hangs up (done, or dead:
-the kernel closes both its lock and its socket) the holder takes the data dir back.
+lock asks there; the holder finishes what it is doing, closes its memory store and answers with
+its open lock file attached (SCM_RIGHTS): the command then holds the very same lock, never
+released in between, so no third process can slip in. It runs exactly as it would alone (same
+results, same exit codes) and keeps the connection open while it does: when it hangs up (done,
+or dead: the kernel closes its socket) the holder reopens its store.
 
 A socket left by a holder that died refuses connections, and is ignored. A long-running process
 never borrows: a second chat is refused as before.
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -56,6 +58,15 @@ class _Reply(BaseModel):
 
 class OwnerClosing(Exception):
     """The holder is closing while its data dir is lent: there is nothing to take back."""
+
+
+@dataclass
+class Lease:
+    """What a borrower holds: the holder's lock file, shared, and the connection that says
+    it is still in use (hanging up gives the data dir back)."""
+
+    conn: socket.socket
+    lock_fd: int
 
 
 def socket_path(data_dir: Path) -> Path:
@@ -106,16 +117,15 @@ def _send(conn: socket.socket, message: BaseModel) -> None:
 class Lender:
     """Serves the data dir's socket for the process holding the lock, one borrower at a time.
 
-    `lend(borrower)` is entered when a command asks: it returns once the lock is released, and
-    its exit (after the command hangs up) takes the data dir back. Raising `OwnerClosing` inside
-    it means the holder is going away."""
+    `lend(borrower)` is entered when a command asks: it yields the lock file's descriptor once
+    the data dir may be used, and its exit (after the command hangs up) takes it back. Raising
+    `OwnerClosing` inside it means the holder is going away."""
 
-    def __init__(
-        self, path: Path, lend: Callable[[Borrower], AbstractContextManager[object]]
-    ) -> None:
+    def __init__(self, path: Path, lend: Callable[[Borrower], AbstractContextManager[int]]) -> None:
         self.path = path
         self._lend = lend
-        self._stop = threading.Event()
+        self.closing = threading.Event()
+        self._stop = self.closing
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -124,16 +134,15 @@ class Lender:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
+        # Not os.umask: it is process-wide, and the model may be loading meanwhile. The data
+        # dir is 0700, so nobody else reaches the socket before its chmod.
         try:
             with _address(self.path) as address:
                 sock.bind(address)
+            os.chmod(self.path, 0o600)
         except OSError:
             sock.close()
             raise
-        finally:
-            os.umask(old)
-        os.chmod(self.path, 0o600)
         sock.listen(8)
         sock.settimeout(_POLL_S)
         self._sock = sock
@@ -181,9 +190,10 @@ class Lender:
         borrower = Borrower(pid=pid, command=request.command)
         log.info("lending the data dir to %s (pid %s)", borrower.command, borrower.pid)
         try:
-            with self._lend(borrower):
+            with self._lend(borrower) as lock_fd:
                 try:
-                    _send(conn, _Reply(ok=True))
+                    message = _Reply(ok=True).model_dump_json().encode() + b"\n"
+                    socket.send_fds(conn, [message], [lock_fd])
                 except OSError:
                     return  # it stopped waiting (its patience ran out): take the data dir back
                 self._wait_for_hangup(conn)
@@ -211,11 +221,11 @@ class Lender:
                 return
 
 
-def borrow(path: Path, command: str) -> socket.socket | None:
-    """Ask the holder for the data dir. Returns the connection to keep open while using it, or
-    None where no holder serves (no socket, a dead holder's, or one that hung up): the caller's
-    usual refusal stands. Raises TimeoutError if the holder does not hand over in time, and
-    RuntimeError with the holder's reason if it cannot."""
+def borrow(path: Path, command: str) -> Lease | None:
+    """Ask the holder for the data dir. Returns the lease to keep while using it, or None where
+    no holder serves (no socket, a dead holder's, one that hung up or answered nonsense): the
+    caller's usual refusal stands. Raises TimeoutError if the holder does not hand over in time,
+    and RuntimeError with the holder's reason if it cannot."""
     if not path.exists():
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -226,23 +236,30 @@ def borrow(path: Path, command: str) -> socket.socket | None:
         conn.settimeout(WAIT_NOTE_AFTER_S)
         started = time.monotonic()
         try:
-            line = _read_line(conn)
+            data, fds, _, _ = socket.recv_fds(conn, _MAX_LINE, 1)
         except TimeoutError:
             notice.info("waiting for the open Hearth to finish what it is doing…")
             conn.settimeout(REPLY_PATIENCE_S - (time.monotonic() - started))
-            line = _read_line(conn)
-        if not line:
-            conn.close()
-            return None
-        reply = _Reply.model_validate_json(line)
-    except (ConnectionRefusedError, FileNotFoundError):
+            data, fds, _, _ = socket.recv_fds(conn, _MAX_LINE, 1)
+        if data and not data.endswith(b"\n"):
+            data += _read_line(conn)
+        reply = _Reply.model_validate_json(data) if data else None
+    except TimeoutError:
+        conn.close()
+        raise
+    except (OSError, ValidationError):
+        # Refused (a dead holder's socket), reset (the holder quit while we queued), garbled.
         conn.close()
         return None
     except BaseException:
         conn.close()
         raise
-    if not reply.ok:
+    if reply is None or not reply.ok or not fds:
+        for fd in fds:
+            os.close(fd)
         conn.close()
-        raise RuntimeError(reply.why or "no reason given")
+        if reply is not None and not reply.ok:
+            raise RuntimeError(reply.why or "no reason given")
+        return None
     conn.settimeout(None)
-    return conn
+    return Lease(conn=conn, lock_fd=fds[0])

@@ -40,15 +40,13 @@ class Holder:
         self.lender = Lender(socket_path(data_dir), self._lend).start()
 
     @contextlib.contextmanager
-    def _lend(self, borrower: Borrower) -> Iterator[None]:
+    def _lend(self, borrower: Borrower) -> Iterator[int]:
         if self.refuse:
             raise RuntimeError(self.refuse)
         time.sleep(self.delay)  # a reply finishing first
         self.borrowers.append(borrower)
-        self.lock.release()
         self.events.append("lent")
-        yield
-        self.lock.acquire(wait=True)
+        yield self.lock.fileno()
         self.events.append("back")
 
     def close(self) -> None:
@@ -78,8 +76,14 @@ def test_a_command_borrows_the_lock_and_the_holder_takes_it_back(
     assert lock.borrowed and holder.events == ["lent"]
     assert holder.borrowers[0].command == "hearth memory add"
     assert holder.borrowers[0].pid in (None, os.getpid())  # from the socket, where known
+    # The lock was never released in between: a command starting now is refused, as it is
+    # after the borrower is done (the holder has it again, with no gap).
+    with pytest.raises(DataDirLockedError):
+        DataDirLock(data_dir / "hearth.lock").acquire()
     lock.release()
     _eventually(lambda: holder.events == ["lent", "back"])
+    with pytest.raises(DataDirLockedError):
+        DataDirLock(data_dir / "hearth.lock").acquire()
 
     # Served again, one borrower after another.
     again = DataDirLock(data_dir / "hearth.lock").acquire(borrow="hearth say")
@@ -173,17 +177,39 @@ def test_a_busy_holder_is_waited_for_and_the_command_says_so(
         h.close()
 
 
+def test_a_holder_that_hangs_up_without_answering_is_no_holder(data_dir: Path) -> None:
+    # The chat quitting while commands wait in line resets their connections.
+    lock = DataDirLock(data_dir / "hearth.lock").acquire()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(socket_path(data_dir)))
+    server.listen(1)
+
+    def hang_up() -> None:
+        conn, _ = server.accept()
+        conn.recv(100)
+        conn.close()
+
+    thread = threading.Thread(target=hang_up)
+    thread.start()
+    try:
+        with pytest.raises(DataDirLockedError, match=r"another Hearth \(pid \d+\) is using"):
+            DataDirLock(data_dir / "hearth.lock").acquire(borrow="hearth say")
+    finally:
+        thread.join()
+        server.close()
+        lock.release()
+
+
 def test_a_holder_that_never_answers_ends_in_the_usual_refusal(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lending, "REPLY_PATIENCE_S", 1.5)
-    h = Holder(data_dir, delay=4)
+    monkeypatch.setattr(lending, "REPLY_PATIENCE_S", 1.0)
+    h = Holder(data_dir, delay=1.5)
     try:
         with pytest.raises(DataDirLockedError, match="did not hand over"):
             DataDirLock(data_dir / "hearth.lock").acquire(borrow="hearth say")
     finally:
-        h.delay = 0
-        threading.Thread(target=h.close, daemon=True).start()
+        h.close()  # once its late answer has found nobody
 
 
 def test_a_data_dir_deeper_than_a_socket_path_allows(tmp_path: Path) -> None:

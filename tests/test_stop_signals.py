@@ -25,6 +25,8 @@ def own_handlers() -> Iterator[None]:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
         sys.unraisablehook = hook
+        stop_signals._received = None
+        stop_signals.stop_requested.clear()
 
 
 def _sort_with_a_python_comparator(on_compare: Callable[[object, object], int]) -> None:

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
@@ -21,6 +21,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
+from textual.worker import Worker
 
 from agent import feedback
 from agent.runtime.native_log import stderr_to
@@ -32,7 +33,7 @@ from memory.journal.schemas import Message as JournalMessage
 from memory.lending import Borrower, Lender
 from tui.commands import HearthCommands
 from tui.keys import ACTIONS, bindings, known_ids, with_custom
-from tui.lending import start_lending
+from tui.lending import LendingEnded, OnUI, start_lending
 from tui.screens.help import HelpScreen, rows
 from tui.screens.memory import MemoryScreen
 from tui.screens.sessions import SessionsScreen
@@ -41,9 +42,6 @@ from tui.widgets.chat_input import ChatInput
 from tui.widgets.memory_panel import MemoryPanel
 from tui.widgets.messages import MessageView, code_blocks
 from tui.widgets.welcome import Welcome, welcome_text
-
-if TYPE_CHECKING:
-    from memory.graph.store import MemoryStore
 
 AgentLoader = Callable[[Home], Agent]
 
@@ -753,23 +751,23 @@ class HearthApp(App[None]):
         self.notify(f"Wait a moment: {_borrower(self.lent_to)} is using the memory.")
         return True
 
-    def lending_begins(self, borrower: Borrower) -> None:
+    def lending_begins(self, borrower: Borrower) -> list[Worker[Any]]:
         self.lent_to = borrower
         while any(isinstance(s, MemoryScreen) for s in self.screen_stack):
             self.pop_screen()  # it reads the store, which closes
         self._refresh_status()
+        # A search started on the memory screen runs on in its thread: the store waits for it.
+        return [w for w in self.workers if w.group == "memory-search" and not w.is_finished]
 
     def store_closing(self) -> None:
         if self.agent is not None:
             self.agent.store = None
         self.show_memory_for(self._last_reply_id())
 
-    def lending_ends(
-        self, borrower: Borrower, store: MemoryStore | None, error: str | None
-    ) -> None:
+    def lending_ends(self, borrower: Borrower, error: str | None) -> None:
         self.lent_to = None
         if self.agent is not None:
-            self.agent.store = store
+            self.agent.store = self.home.store
         if error is not None:
             self.notify(f"Memory is off until Hearth restarts: {error}", severity="error")
         # What the command said or changed, unless a turn is on its way (its views would go).
@@ -778,6 +776,14 @@ class HearthApp(App[None]):
         self._refresh_status()
         self._refresh_welcome()
         self.show_memory_for(self._last_reply_id())
+
+    @on(OnUI)
+    def _on_ui(self, message: OnUI) -> None:
+        message.run()
+
+    @on(LendingEnded)
+    def _lending_ended(self, message: LendingEnded) -> None:
+        self.lending_ends(message.borrower, message.error)
 
     # -- display ------------------------------------------------------------------------
 

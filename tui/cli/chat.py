@@ -87,6 +87,10 @@ def say(
         agent = load_agent(home, memory=not no_memory)
         if getattr(agent.backend, "template_fallback", False):
             warn(f"{agent.model.name} has no chat template; using ChatML")
+        if no_memory and session is None and home.lock is not None and home.lock.borrowed:
+            # Beside the open chat an off-record turn starts its own session: leaving purges
+            # the session's off-record messages, and the chat's own must stay.
+            new = True
         sess = agent.session(session, new=new)
         if no_memory:
             # stderr only: scripts read the reply from stdout.
