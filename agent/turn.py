@@ -17,6 +17,7 @@ from agent.context import build_context, memory_block, system_prompt, with_memor
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
+from agent.loop_guard import LoopGuard
 from agent.recall import recall
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
@@ -283,6 +284,7 @@ class Agent:
             tokens_reused=stats.tokens_reused,
             ttft_ms=stats.ttft_ms,
             total_ms=stats.total_ms,
+            finish_reason=stats.finish_reason,
         )
         self.journal.update(reply.id, text=text_out, status=status, usage=usage)
         stored: list[str] = []
@@ -429,16 +431,22 @@ class Agent:
         pieces: list[str] = []
         last_flush, unflushed = time.monotonic(), 0
         status: Status = "complete"
+        guard = LoopGuard()
         try:
             sampling = sampling or self.settings.sampling
-            for piece in self.backend.stream(messages, sampling, stats, stop=stop):
-                pieces.append(piece)
-                unflushed += 1
-                if on_piece is not None:
-                    on_piece(piece)
-                if unflushed >= FLUSH_TOKENS or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    self.journal.update(reply_id, text="".join(pieces))
-                    last_flush, unflushed = time.monotonic(), 0
+            # Closed on leaving the loop early (a loop), so llama.cpp stops at once.
+            with contextlib.closing(self.backend.stream(messages, sampling, stats, stop=stop)) as s:
+                for piece in s:
+                    pieces.append(piece)
+                    unflushed += 1
+                    if on_piece is not None:
+                        on_piece(piece)
+                    if guard.feed(piece):
+                        stats.finish_reason = "loop"
+                        break
+                    if unflushed >= FLUSH_TOKENS or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                        self.journal.update(reply_id, text="".join(pieces))
+                        last_flush, unflushed = time.monotonic(), 0
             if stats.finish_reason == "interrupted":
                 status = "interrupted"
         except KeyboardInterrupt:
@@ -448,4 +456,7 @@ class Agent:
         except Exception:
             self.journal.update(reply_id, text="".join(pieces), status="error")
             raise
-        return "".join(pieces), status
+        text = "".join(pieces)
+        if guard.repeat_from is not None:
+            text = text[: guard.repeat_from].rstrip()  # the reply as it was before it repeated
+        return text, status

@@ -87,14 +87,24 @@ class _Source:
     def synthetic(self, message: Message) -> bool:
         return message.meta.synthetic and not self.filters.include_synthetic
 
+    def kept_by_person(self, reply: Message) -> bool:
+        """The person chose this reply or rated it up (not merely left it the latest)."""
+        return self.choices.get(reply.parent_id or 0) == reply.id or self.rating(reply) > 0
+
+    def looped(self, reply: Message) -> bool:
+        """Cut for repeating itself (agent/loop_guard.py), and not kept by the person anyway."""
+        return reply.usage.finish_reason == "loop" and not self.kept_by_person(reply)
+
     def trainable(self, reply: Message) -> bool:
-        """A reply good enough to learn from: complete, with text, rated high enough."""
+        """A reply good enough to learn from: complete, with text, rated high enough, and not
+        cut for looping unless the person kept it."""
         return (
             reply.role == "assistant"
             and reply.status == "complete"
             and bool(reply.text.strip())
             and self.rating(reply) >= self.min_rating
             and not self.synthetic(reply)
+            and not self.looped(reply)
         )
 
     def selected(self, reply: Message) -> bool:
@@ -325,6 +335,7 @@ def _good_pair(source: _Source, tree: ConversationTree, chosen: Message, rejecte
     when = max(chosen.created_at, rejected.created_at)
     return (
         chosen.text.strip() != rejected.text.strip()
+        and not source.looped(chosen)  # as `rejected`, a loop is just what to train away
         and source.rating(chosen) >= source.min_rating
         # A thumbs-up on the one not kept contradicts the choice: no pair rather than a wrong one.
         and source.rating(rejected) <= source.rating(chosen)

@@ -1,0 +1,96 @@
+"""A reply that starts repeating itself is stopped, kept up to where it repeated, and marked."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.loop_guard import LOOP_WORDS, LoopGuard
+from agent.startup import Home
+from agent.turn import Agent
+from tests.conftest import RunHearth
+
+PARAGRAPH = "It is a delicate and rewarding hobby that requires great care and dedication. "
+
+
+def _feed(text: str, size: int) -> LoopGuard:
+    guard = LoopGuard()
+    for i in range(0, len(text), size):
+        if guard.feed(text[i : i + size]):
+            break
+    return guard
+
+
+def test_a_repeated_paragraph_is_caught_where_it_began_again() -> None:
+    for size in (1, 3, 7, 40):  # however the tokens split the words
+        guard = _feed(PARAGRAPH * 3, size)
+        assert guard.repeat_from == len(PARAGRAPH), size
+
+
+def test_a_short_sentence_said_over_and_over_is_a_loop() -> None:
+    guard = _feed("I love you. " * 20, 4)
+    assert guard.repeat_from == len("I love you. ")
+
+
+def test_case_does_not_hide_a_loop() -> None:
+    guard = _feed(PARAGRAPH + PARAGRAPH.upper() + " and on", 5)
+    assert guard.repeat_from == len(PARAGRAPH)
+
+
+def test_prose_that_echoes_a_phrase_is_not_a_loop() -> None:
+    text = (
+        "The quick brown fox jumps over the lazy dog, and then the quick brown cat jumps over "
+        "the lazy dog again. You said you love the river; I remember you love the river in "
+        "spring, when the river is high and you walk along the river with your sister. "
+    )
+    assert _feed(text, 3).repeat_from is None
+    # Eleven words in common are not yet twelve.
+    words = " ".join(f"w{i}" for i in range(LOOP_WORDS - 1))
+    assert _feed(f"{words} x {words} y end ", 2).repeat_from is None
+
+
+def _repeats(text: str) -> bool:
+    words = text.casefold().split()
+    grams = [tuple(words[i : i + LOOP_WORDS]) for i in range(len(words) - LOOP_WORDS + 1)]
+    return len(grams) != len(set(grams))
+
+
+def test_a_looping_reply_stops_early_is_cut_and_journaled_as_a_loop(
+    make_agent: Callable[..., tuple[Home, Agent]],
+) -> None:
+    # Greedy and never allowed to end, the tiny model soon says the same thing again.
+    _, agent = make_agent(sampling={"max_tokens": 400, "ignore_eos": True, "temperature": 0})
+    result = agent.run_turn(agent.session().id, "Tell me about the sea.")
+    reply = agent.journal.message(result.turn_id)
+    assert reply.usage.finish_reason == "loop"
+    assert reply.status == "complete" and reply.text == result.reply
+    assert result.completion_tokens < 400  # stopped, not run to the limit
+    assert reply.text.strip() and not _repeats(reply.text)
+
+    # An ordinary reply says why it ended too.
+    _, plain = make_agent(sampling={"max_tokens": 3})
+    ended = plain.run_turn(plain.session().id, "Hello")
+    assert plain.journal.message(ended.turn_id).usage.finish_reason in ("length", "stop")
+
+
+def test_a_looped_reply_is_exported_only_if_the_person_kept_it(
+    run_hearth: RunHearth, hearth_home: Path
+) -> None:
+    looping = {"HEARTH_SAMPLING__IGNORE_EOS": "true", "HEARTH_SAMPLING__TEMPERATURE": "0"}
+    said = run_hearth("say", "Tell me about the sea.", "--json", env=looping, short=False)
+    assert said.returncode == 0, said.stderr
+    turn = json.loads(said.stdout)["turn_id"]
+
+    def exported() -> list[str]:
+        out = hearth_home / "sft.jsonl"
+        done = run_hearth("export", "sft", "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        return [m["content"] for r in rows for m in r["messages"] if m["role"] == "assistant"]
+
+    assert exported() == []
+    assert run_hearth("feedback", str(turn), "--up").returncode == 0
+    (kept,) = exported()
+    assert re.sub(r"\s+", " ", kept).strip()
