@@ -10,6 +10,7 @@ from pathlib import Path
 from agent.loop_guard import LOOP_WORDS, LoopGuard
 from agent.startup import Home
 from agent.turn import Agent
+from memory.journal.journal import Journal
 from tests.conftest import RunHearth
 
 PARAGRAPH = "It is a delicate and rewarding hobby that requires great care and dedication. "
@@ -70,9 +71,11 @@ def test_a_looping_reply_stops_early_is_cut_and_journaled_as_a_loop(
     assert reply.text.strip() and not _repeats(reply.text)
 
     # An ordinary reply says why it ended too.
-    _, plain = make_agent(sampling={"max_tokens": 3})
-    ended = plain.run_turn(plain.session().id, "Hello")
-    assert plain.journal.message(ended.turn_id).usage.finish_reason in ("length", "stop")
+    agent.settings.sampling = agent.settings.sampling.model_copy(
+        update={"max_tokens": 3, "ignore_eos": False}
+    )
+    ended = agent.run_turn(agent.session().id, "Hello")
+    assert agent.journal.message(ended.turn_id).usage.finish_reason == "length"
 
 
 def test_a_looped_reply_is_exported_only_if_the_person_kept_it(
@@ -82,12 +85,18 @@ def test_a_looped_reply_is_exported_only_if_the_person_kept_it(
     said = run_hearth("say", "Tell me about the sea.", "--json", env=looping, short=False)
     assert said.returncode == 0, said.stderr
     turn = json.loads(said.stdout)["turn_id"]
+    journal = Journal(hearth_home / "journal.sqlite3")
+    assert journal.message(turn).usage.finish_reason == "loop"
+    journal.close()
 
     def exported() -> list[str]:
         out = hearth_home / "sft.jsonl"
         done = run_hearth("export", "sft", "--out", str(out))
         assert done.returncode == 0, done.stderr
+        if not out.exists():  # nothing to export writes no file
+            return []
         rows = [json.loads(line) for line in out.read_text().splitlines()]
+        out.unlink()
         return [m["content"] for r in rows for m in r["messages"] if m["role"] == "assistant"]
 
     assert exported() == []
