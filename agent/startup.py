@@ -22,7 +22,14 @@ from memory.errors import ConfigError, StorageError
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, ModelInfo
 from memory.recovery import refuse_mismatch
-from memory.settings import Paths, Settings, load_settings, resolve_paths
+from memory.settings import (
+    SMALL_MODEL_MAX_TOKENS,
+    SMALL_MODEL_PARAMS,
+    Paths,
+    Settings,
+    load_settings,
+    resolve_paths,
+)
 
 if TYPE_CHECKING:
     from memory.graph.embedder import Embedder
@@ -194,9 +201,20 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
         path=str(backend.path),
         sha256=home.journal.model_sha256(backend.path),
     )
+    short_replies_for_small_models(home.settings, backend.info.parameters)
     agent = Agent(home.settings, home.journal, backend, info, store)
     check_window(agent)
     return agent
+
+
+def short_replies_for_small_models(settings: Settings, parameters: int | None) -> None:
+    """A model under a billion parameters rambles (and loops) far past what the persona asks:
+    unless the person set sampling.max_tokens, its replies stop at SMALL_MODEL_MAX_TOKENS."""
+    small = parameters is not None and parameters < SMALL_MODEL_PARAMS
+    if small and "max_tokens" not in settings.sampling.model_fields_set:
+        settings.sampling = settings.sampling.model_copy(
+            update={"max_tokens": min(settings.sampling.max_tokens, SMALL_MODEL_MAX_TOKENS)}
+        )
 
 
 def check_window(agent: Agent) -> None:

@@ -17,8 +17,8 @@ from agent.context import build_context, memory_block, system_prompt, with_memor
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
 from agent.learn.write_path import remember
-from agent.loop_guard import LoopGuard
 from agent.recall import recall
+from agent.reply_end import LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
 from memory.errors import ConfigError, MessageTooLongError, NotFoundError, StorageError
@@ -431,9 +431,9 @@ class Agent:
         pieces: list[str] = []
         last_flush, unflushed = time.monotonic(), 0
         status: Status = "complete"
-        guard = LoopGuard()
+        sampling = sampling or self.settings.sampling
+        guard = LoopGuard() if sampling.stop_loops else None
         try:
-            sampling = sampling or self.settings.sampling
             # Closed on leaving the loop early (a loop), so llama.cpp stops at once.
             with contextlib.closing(self.backend.stream(messages, sampling, stats, stop=stop)) as s:
                 for piece in s:
@@ -441,7 +441,7 @@ class Agent:
                     unflushed += 1
                     if on_piece is not None:
                         on_piece(piece)
-                    if guard.feed(piece):
+                    if guard is not None and guard.feed(piece):
                         stats.finish_reason = "loop"
                         break
                     if unflushed >= FLUSH_TOKENS or time.monotonic() - last_flush >= FLUSH_SECONDS:
@@ -457,6 +457,8 @@ class Agent:
             self.journal.update(reply_id, text="".join(pieces), status="error")
             raise
         text = "".join(pieces)
-        if guard.repeat_from is not None:
+        if guard is not None and guard.repeat_from is not None:
             text = text[: guard.repeat_from].rstrip()  # the reply as it was before it repeated
+        elif stats.finish_reason == "length" and status == "complete":
+            text = end_at_sentence(text)
         return text, status

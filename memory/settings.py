@@ -62,6 +62,11 @@ class ModelSettings(_Section):
     CPUs with AMX, whose llama.cpp path crashes, and on elsewhere."""
 
 
+SMALL_MODEL_PARAMS = 1_000_000_000
+SMALL_MODEL_MAX_TOKENS = 192
+"""sampling.max_tokens, unless set, for a model under SMALL_MODEL_PARAMS: about 140 words."""
+
+
 class SamplingSettings(_Section):
     """How replies are sampled."""
 
@@ -71,10 +76,14 @@ class SamplingSettings(_Section):
     min_p: float = Field(0.05, ge=0.0, le=1.0)
     repeat_penalty: float = Field(1.1, ge=0.0, le=100.0)
     max_tokens: int = Field(512, ge=1, le=MAX_CTX)
-    """The most tokens one reply may have (also the reserve kept free in the window)."""
+    """The most tokens one reply may have (also the reserve kept free in the window). Unset,
+    a model under a billion parameters gets SMALL_MODEL_MAX_TOKENS: small models ramble."""
     seed: int | None = Field(None, ge=-1, le=2**32 - 1)
     ignore_eos: bool = False
     """Keep generating past end-of-sequence until max_tokens (benchmarks and tests)."""
+    stop_loops: bool = True
+    """Stop a reply that starts repeating itself (twelve words said twice), keeping it up to
+    where the repeat began (agent/reply_end.py)."""
 
 
 class ChatSettings(_Section):

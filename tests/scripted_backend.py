@@ -4,7 +4,7 @@ words differ between CPUs and builds). Everything around it (journal, memory, ap
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 
 from agent.runtime.backend import Generation
@@ -46,7 +46,7 @@ class ScriptedBackend:
         sampling: SamplingSettings,
         stats: Generation,
         stop: threading.Event | None = None,
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         reply = self.replies[self.turn % len(self.replies)]
         self.turn += 1
         stats.prompt_tokens = self.count_tokens(messages)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -66,7 +66,7 @@ class ChatBackend(Protocol):
         sampling: SamplingSettings,
         stats: Generation,
         stop: threading.Event | None = None,
-    ) -> Iterator[str]: ...
+    ) -> Generator[str, None, None]: ...
 
 
 class LlamaBackend:
@@ -152,7 +152,7 @@ class LlamaBackend:
         sampling: SamplingSettings,
         stats: Generation,
         stop: threading.Event | None = None,
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         from llama_cpp import Llama
 
         tokens, stop_strings = self._render(messages)

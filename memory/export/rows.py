@@ -92,7 +92,7 @@ class _Source:
         return self.choices.get(reply.parent_id or 0) == reply.id or self.rating(reply) > 0
 
     def looped(self, reply: Message) -> bool:
-        """Cut for repeating itself (agent/loop_guard.py), and not kept by the person anyway."""
+        """Cut for repeating itself (agent/reply_end.py), and not kept by the person anyway."""
         return reply.usage.finish_reason == "loop" and not self.kept_by_person(reply)
 
     def trainable(self, reply: Message) -> bool:

@@ -181,6 +181,41 @@ def bench_keys(
     out.print(table)
 
 
+@bench_app.command("manners")
+def bench_manners(
+    model: BenchModelOpt = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed, the same in both arms.")] = 1,
+    as_json: JsonBenchOpt = False,
+) -> None:
+    """Replies that loop and how long replies run, over a scripted ten-turn chat: before (512
+    tokens, no loop guard) and after (the loop guard, short replies for a small model)."""
+    from agent.bench.manners import run_manners_bench
+    from agent.runtime.model_files import embedded_model
+
+    with _progress() as progress:
+        task = progress.add_task("starting")
+        result = run_manners_bench(
+            model or embedded_model(),
+            model_settings=_model_settings(),
+            seed=seed,
+            progress=lambda t: progress.update(task, description=t),
+        )
+    if as_json:
+        print_json(result.model_dump())
+        return
+    table = Table(
+        "arm", "max tokens", "guard", "replies", "loop", "cut", "at max", "median tok",
+        "longest", "median words", title=f"{result.model}, seed {result.seed}",
+    )  # fmt: skip
+    for arm in (result.before, result.after):
+        table.add_row(
+            arm.name, str(arm.max_tokens), "on" if arm.stop_loops else "off", str(arm.replies),
+            str(arm.looping), str(arm.cut_for_looping), str(arm.at_limit),
+            f"{arm.median_tokens:.0f}", str(arm.max_tokens_seen), f"{arm.median_words:.0f}",
+        )  # fmt: skip
+    out.print(table)
+
+
 @bench_app.command("threads")
 def bench_threads(
     model: BenchModelOpt = None,

@@ -1,4 +1,5 @@
-"""Stopping a reply that starts repeating itself: small models loop, paragraph after paragraph."""
+"""Where a reply ends: stopped when it starts repeating itself (small models loop, paragraph
+after paragraph), and, cut at its length limit, at its last full sentence."""
 
 from __future__ import annotations
 
@@ -43,3 +44,19 @@ class LoopGuard:
                 self.repeat_from = self._starts[-self.words]
             self._seen.add(gram)
         return self.repeat_from is not None
+
+
+_SENTENCE_END = re.compile(r"""[.!?…]["')\]*]*(?=\s)|\n\s*\n""")
+
+
+def end_at_sentence(text: str) -> str:
+    """A reply cut at max_tokens, ended at its last full sentence (or paragraph), so it does not
+    stop mid-word. Unchanged if that would drop more than half of it, or inside a code block
+    (a fence left open: code has no sentences)."""
+    if text.count("```") % 2:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text + " ")]
+    if not ends or ends[-1] >= len(text.rstrip()):
+        return text
+    kept = text[: ends[-1]].rstrip()
+    return kept if len(kept) >= len(text) / 2 else text

@@ -1,4 +1,5 @@
-"""A reply that starts repeating itself is stopped, kept up to where it repeated, and marked."""
+"""Where a reply ends: stopped when it repeats itself (kept up to there, and marked), and, cut
+at its length limit, at its last full sentence."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.loop_guard import LOOP_WORDS, LoopGuard
+from agent.reply_end import LOOP_WORDS, LoopGuard, end_at_sentence
 from agent.startup import Home
 from agent.turn import Agent
 from memory.journal.journal import Journal
@@ -81,7 +82,11 @@ def test_a_looping_reply_stops_early_is_cut_and_journaled_as_a_loop(
 def test_a_looped_reply_is_exported_only_if_the_person_kept_it(
     run_hearth: RunHearth, hearth_home: Path
 ) -> None:
-    looping = {"HEARTH_SAMPLING__IGNORE_EOS": "true", "HEARTH_SAMPLING__TEMPERATURE": "0"}
+    looping = {
+        "HEARTH_SAMPLING__IGNORE_EOS": "true",
+        "HEARTH_SAMPLING__TEMPERATURE": "0",
+        "HEARTH_SAMPLING__MAX_TOKENS": "400",  # past where it starts again
+    }
     said = run_hearth("say", "Tell me about the sea.", "--json", env=looping, short=False)
     assert said.returncode == 0, said.stderr
     turn = json.loads(said.stdout)["turn_id"]
@@ -103,3 +108,29 @@ def test_a_looped_reply_is_exported_only_if_the_person_kept_it(
     assert run_hearth("feedback", str(turn), "--up").returncode == 0
     (kept,) = exported()
     assert re.sub(r"\s+", " ", kept).strip()
+
+
+def test_a_reply_cut_at_its_limit_ends_at_its_last_full_sentence() -> None:
+    cut = "The sea is vast. It covers most of the planet! Its depths hold creatures we ha"
+    assert end_at_sentence(cut) == "The sea is vast. It covers most of the planet!"
+    quoted = 'At the door she turned and said "come back soon." Then she waved and wal'
+    assert end_at_sentence(quoted) == 'At the door she turned and said "come back soon."'
+    assert end_at_sentence("A whole reply.") == "A whole reply."
+
+
+def test_a_cut_that_would_lose_most_of_the_reply_or_break_code_is_left_alone() -> None:
+    short_first = "Yes. Then there is the long story of how the river rose and flooded the"
+    assert end_at_sentence(short_first) == short_first
+    code = "Try this:\n\n```python\nx = 1. \ny = 2. \nprint(x + y"
+    assert end_at_sentence(code) == code
+
+
+def test_a_real_reply_at_its_limit_is_kept_to_its_last_sentence(
+    make_agent: Callable[..., tuple[Home, Agent]],
+) -> None:
+    _, agent = make_agent(sampling={"max_tokens": 120, "temperature": 0})
+    streamed: list[str] = []
+    result = agent.run_turn(agent.session().id, "Tell me about the sea.", on_piece=streamed.append)
+    reply = agent.journal.message(result.turn_id)
+    assert reply.usage.finish_reason == "length"
+    assert reply.text == end_at_sentence("".join(streamed))
