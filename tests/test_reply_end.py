@@ -134,3 +134,14 @@ def test_a_real_reply_at_its_limit_is_kept_to_its_last_sentence(
     reply = agent.journal.message(result.turn_id)
     assert reply.usage.finish_reason == "length"
     assert reply.text == end_at_sentence("".join(streamed))
+
+
+def test_bench_manners_runs_both_arms_over_the_script(run_hearth: RunHearth) -> None:
+    done = run_hearth("bench", "manners", "--turns", "1", "--json", short=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    before, after = result["before"], result["after"]
+    assert (before["max_tokens"], before["stop_loops"]) == (512, False)
+    assert (after["max_tokens"], after["stop_loops"]) == (192, True)  # a 135M model: short
+    assert before["replies"] == after["replies"] == 1
+    assert 0 < after["max_tokens_seen"] <= 192 and after["median_words"] > 0

@@ -73,6 +73,7 @@ def _arm(
     name: str,
     backend: LlamaBackend,
     settings: Settings,
+    script: list[str],
     progress: Callable[[str], None],
 ) -> MannersArm:
     with tempfile.TemporaryDirectory(prefix="hearth-manners-") as tmp:
@@ -82,8 +83,8 @@ def _arm(
             agent = Agent(settings, journal, backend, info, store=None)
             session = agent.session(new=True).id
             replies = []
-            for i, text in enumerate(SCRIPT, 1):
-                progress(f"{name}: turn {i}/{len(SCRIPT)}")
+            for i, text in enumerate(script, 1):
+                progress(f"{name}: turn {i}/{len(script)}")
                 result = agent.run_turn(session, text)
                 replies.append(journal.message(result.turn_id))
         finally:
@@ -108,6 +109,7 @@ def run_manners_bench(
     *,
     model_settings: ModelSettings,
     seed: int = 1,
+    turns: int = len(SCRIPT),
     progress: Callable[[str], None] = lambda _: None,
 ) -> MannersResult:
     """The script twice on one loaded model, the same seed: before (512-token replies, no loop
@@ -124,8 +126,8 @@ def run_manners_bench(
         return MannersResult(
             model=backend.name,
             seed=seed,
-            before=_arm("before", backend, before, progress),
-            after=_arm("after", backend, after, progress),
+            before=_arm("before", backend, before, SCRIPT[:turns], progress),
+            after=_arm("after", backend, after, SCRIPT[:turns], progress),
         )
     finally:
         backend.llm.close()

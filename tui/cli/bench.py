@@ -185,6 +185,7 @@ def bench_keys(
 def bench_manners(
     model: BenchModelOpt = None,
     seed: Annotated[int, typer.Option(help="Sampling seed, the same in both arms.")] = 1,
+    turns: Annotated[int, typer.Option(help="Turns of the script to run.", min=1, max=10)] = 10,
     as_json: JsonBenchOpt = False,
 ) -> None:
     """Replies that loop and how long replies run, over a scripted ten-turn chat: before (512
@@ -198,6 +199,7 @@ def bench_manners(
             model or embedded_model(),
             model_settings=_model_settings(),
             seed=seed,
+            turns=turns,
             progress=lambda t: progress.update(task, description=t),
         )
     if as_json:
