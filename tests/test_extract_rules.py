@@ -699,3 +699,18 @@ def test_extraction_is_fast() -> None:
             extract(message, speaker=SPEAKER, when=WHEN)
         best = min(best, (time.perf_counter() - start) / len(messages))
     assert best < 0.001, f"{best * 1000:.3f} ms per message"
+
+
+# The rules read English. In another language they must stay silent rather than misread it.
+OTHER_LANGUAGES = [
+    "Ich heiße Anna und ich habe eine Katze namens Minka. Ich arbeite als Krankenschwester.",
+    "Ich liebe Wandern in den Alpen. Mein Bruder Jonas wohnt in Hamburg und ist Lehrer.",
+    "私の名前は花子です。猫を飼っています。来週の土曜日に姉に会いに行きます。",
+    "Je m'appelle Marie, j'adore le chocolat et mon frère habite à Lyon depuis mai.",
+    "Me llamo Lucía, tengo un perro que se llama Toby y trabajo como enfermera.",
+]
+
+
+@pytest.mark.parametrize("message", OTHER_LANGUAGES)
+def test_other_languages_make_no_english_rule_memories(message: str) -> None:
+    assert extract(message, speaker=SPEAKER, when=WHEN) == []
