@@ -199,7 +199,9 @@ def test_prefix_is_stable_and_only_new_tokens_are_evaluated(
     assert "Rosa" in prompts[0][0]["content"]
     assert _inside_blocks(prompts[0][0]["content"], "Rosa")
     for previous, turn in itertools.pairwise(turns):
-        new_tokens = turn.prompt_tokens - (previous.prompt_tokens + previous.completion_tokens)
+        # What the previous reply kept (a reply cut at its limit ends at its last sentence).
+        kept = agent.backend.count_text(previous.reply)
+        new_tokens = turn.prompt_tokens - (previous.prompt_tokens + kept)
         assert turn.tokens_reused > 0
         assert turn.tokens_evaluated <= new_tokens + 2
 

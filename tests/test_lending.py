@@ -102,7 +102,8 @@ def test_a_borrower_that_dies_gives_the_data_dir_back(data_dir: Path, holder: Ho
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path; from memory.datadir import DataDirLock; "
-            "DataDirLock(Path(sys.argv[1])).acquire(borrow='hearth say'); print('in', flush=True);"
+            "lock = DataDirLock(Path(sys.argv[1])).acquire(borrow='hearth say');"
+            " print('in', flush=True);"
             " time.sleep(600)",
             str(data_dir / "hearth.lock"),
         ],
