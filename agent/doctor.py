@@ -106,7 +106,7 @@ def diagnose(paths: Paths | None = None) -> Diagnosis:
             fix_corrupt=FIX_MEMORY,
         ),
         health.index(paths, memory_settings),
-        health.embedder(paths),
+        health.embedder(paths, memory_settings.embedder),
         model(model_settings, paths),
         health.permissions(paths.data_dir),
         health.lock(paths.lock_file),

@@ -209,7 +209,7 @@ def restore(paths: Paths, settings: Settings, source: Path, *, force: bool) -> R
 
     Refused while another Hearth holds the lock (DataDirLockedError), and when the data dir
     already holds a conversation or memories unless `force`, which first moves them aside."""
-    from memory.graph.embedder import bundled_model_dir, model_identity
+    from memory.graph.embedder import configured_identity
     from memory.graph.store import MemoryStore
 
     manifest = read_manifest(source)
@@ -221,8 +221,8 @@ def restore(paths: Paths, settings: Settings, source: Path, *, force: bool) -> R
                 f"the backup's {file} was written by a newer Hearth (schema {version}, this one "
                 f"knows {KNOWN_SCHEMA[file]}); upgrade Hearth first"
             )
-    current = model_identity(bundled_model_dir())
-    if manifest.embedder is not None and manifest.embedder != current:
+    current = configured_identity(settings.memory.embedder)
+    if manifest.embedder is not None and not manifest.embedder.same_vectors(current):
         raise EmbedderChangedError(
             f"the backup's vectors were made by {manifest.embedder.name} "
             f"({manifest.embedder.hash[:12]}) but the embedding model here is {current.name} "

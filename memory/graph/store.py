@@ -567,11 +567,18 @@ class MemoryStore:
 
     # -- rebuilding -------------------------------------------------------------------------
 
-    def rebuild(self, *, reembed: bool = False, actor: Actor = "user") -> dict[str, Any]:
+    def rebuild(
+        self,
+        *,
+        reembed: bool = False,
+        actor: Actor = "user",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
         """Recreate the index (and FTS5) from SQLite; with reembed, first re-embed every memory
-        with the current model and record it (the fix for EmbedderChangedError)."""
+        with the current model and record it (the fix for EmbedderChangedError), reporting
+        `progress(done, total)`."""
         self._require_write()
-        reembedded = self._keeper.reembed_all() if reembed else 0
+        reembedded = self._keeper.reembed_all(progress) if reembed else 0
         with self._db.tx() as db:
             self._db.rebuild_fts(db)
         indexed = self._keeper.rebuild()

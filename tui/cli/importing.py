@@ -33,15 +33,16 @@ def import_file(
     imported from the same data set are skipped."""
     from agent.importing.conversations import CachedEmbedder, import_dataset, load_dataset
     from agent.startup import open_home
-    from memory.graph.embedder import SentenceEmbedder
+    from memory.graph.embedder import make_embedder
     from memory.graph.store import MemoryStore
 
     # The file is checked before the data dir is touched: a bad file changes nothing.
     dataset = load_dataset(file, format.value)
     home = open_home(write_lock=True, borrow=True)
     try:
+        memory = home.settings.memory
         embedder = CachedEmbedder(
-            SentenceEmbedder(batch_size=home.settings.memory.embed_batch_size)
+            make_embedder(memory.embedder, batch_size=memory.embed_batch_size)
         )
         store = MemoryStore.open(
             home.paths, home.settings, write=True, lock=home.lock, embedder=embedder

@@ -676,8 +676,18 @@ def memory_rebuild(
     as_json: JsonOpt = False,
 ) -> None:
     """Recreate the search index from the memory database."""
-    with _store(write=True, verify_embedder=not reembed) as (_home, store):
-        report = store.rebuild(reembed=reembed)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("re-embedding"), BarColumn(), MofNCompleteColumn())
+    with (
+        _store(write=True, verify_embedder=not reembed) as (_home, store),
+        Progress(*columns, console=err, transient=True, disable=not reembed) as bar,
+    ):
+        task = bar.add_task("re-embedding", total=None)
+        report = store.rebuild(
+            reembed=reembed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if as_json:
         print_json(report)
         return
