@@ -51,9 +51,7 @@ def test_a_copy_of_the_bundled_model_is_the_same_model_and_a_changed_one_is_reem
     assert isinstance(found, list) and found[0]["id"] == added["id"]
 
 
-def test_a_folder_that_is_no_model_is_one_clear_line(
-    run_hearth: RunHearth, tmp_path: Path
-) -> None:
+def test_a_folder_that_is_no_model_is_one_clear_line(run_hearth: RunHearth, tmp_path: Path) -> None:
     done = run_hearth("memory", "list", env={"HEARTH_MEMORY__EMBEDDER": str(tmp_path)})
     assert done.returncode == ConfigError.exit_code
     assert "memory.embedder" in done.stderr and "sentence-transformers" in done.stderr
