@@ -459,6 +459,6 @@ class Agent:
         text = "".join(pieces)
         if guard is not None and guard.repeat_from is not None:
             text = text[: guard.repeat_from].rstrip()  # the reply as it was before it repeated
-        elif stats.finish_reason == "length" and status == "complete":
-            text = end_at_sentence(text)
+        elif stats.finish_reason == "length" and status == "complete" and not sampling.ignore_eos:
+            text = end_at_sentence(text)  # (ignore_eos asks for the reply to run to its end)
         return text, status

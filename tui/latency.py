@@ -126,7 +126,12 @@ def run_keys_bench(
         update={
             # A fixed length (end of sequence suppressed): every reply streams as long.
             "sampling": settings.sampling.model_copy(
-                update={"max_tokens": reply_tokens, "temperature": 0.0, "ignore_eos": True}
+                update={
+                    "max_tokens": reply_tokens,
+                    "temperature": 0.0,
+                    "ignore_eos": True,
+                    "stop_loops": False,
+                }
             )
         }
     )

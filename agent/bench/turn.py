@@ -79,7 +79,12 @@ def _bench_settings(
     return Settings(
         model=ModelSettings(n_ctx=n_ctx, n_threads=threads, extra_buffer_types=extra_buffer_types),
         sampling=SamplingSettings(
-            temperature=0.0, max_tokens=reply_tokens, ignore_eos=True, seed=1, top_k=1
+            temperature=0.0,
+            max_tokens=reply_tokens,
+            ignore_eos=True,
+            seed=1,
+            top_k=1,
+            stop_loops=False,  # the same reply length in both arms
         ),
     )
 
