@@ -48,7 +48,9 @@ class Home:
     run: RunGuard | None = field(default=None)
     purged_off_record: int = 0
     """Off-record messages a crash had left behind, deleted as this home opened for writing."""
-    closed: bool = False
+    _reopen_store: bool = field(default=False, repr=False)
+    """Lent with the memory store open: `take_back` reopens it, with `_lent_embedder`."""
+    _lent_embedder: Embedder | None = field(default=None, repr=False)
 
     def open_store(self, embedder: Embedder | None = None) -> MemoryStore:
         """The memory graph, opened for writing under this home's lock (once)."""
@@ -60,28 +62,27 @@ class Home:
             )
         return self.store
 
-    def lend(self) -> tuple[int, Embedder | None]:
+    def lend(self) -> int:
         """Close the memory store so another command can use the data dir (memory/lending.py;
-        the agent must be paused): the lock file to hand it, and the loaded embedder, for
-        `take_back`. The lock itself stays held, shared with the command."""
+        the agent must be paused); the lock file to hand it. The lock itself stays held, shared
+        with the command."""
         if self.lock is None:
             raise RuntimeError("this Hearth does not hold the data dir")
-        embedder = None
         if self.store is not None:
-            embedder = self.store.loaded_embedder
+            self._reopen_store, self._lent_embedder = True, self.store.loaded_embedder
             self.store.close()
             self.store = None
-        return self.lock.fileno(), embedder
+        return self.lock.fileno()
 
-    def take_back(self, reopen: bool, embedder: Embedder | None) -> MemoryStore | None:
-        """After the command: the memory store reopened if it was open, with the embedder
-        `lend` kept (no second load)."""
-        if reopen and not self.closed:
+    def take_back(self) -> None:
+        """After the command: the memory store reopened if `lend` closed it, with the embedder
+        it had loaded (no second load). Nothing once this home is closed."""
+        reopen, embedder = self._reopen_store, self._lent_embedder
+        self._reopen_store, self._lent_embedder = False, None
+        if reopen and self.lock is not None:
             self.open_store(embedder)
-        return self.store
 
     def close(self) -> None:
-        self.closed = True
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -156,11 +156,12 @@ def index(paths: Paths, settings: MemorySettings) -> Check:
     )
 
 
-def embedder(paths: Paths, setting: str = "bundled") -> Check:
+def embedder(paths: Paths, setting: str) -> Check:
     """The embedding model that made the stored vectors against the one `memory.embedder`
     names now."""
     from memory.errors import HearthError
     from memory.graph.embedder import configured_identity
+    from memory.graph.nodes import EmbedderIdentity
 
     try:
         current = configured_identity(setting)
@@ -175,16 +176,19 @@ def embedder(paths: Paths, setting: str = "bundled") -> Check:
                 row = db.execute("SELECT name, dimension, hash FROM embedder").fetchone()
         except sqlite3.DatabaseError:
             row = None  # the database check reports it
-        recorded = (str(row[0]), int(row[1]), str(row[2])) if row else None
+        recorded = (
+            EmbedderIdentity(name=str(row[0]), dimension=int(row[1]), hash=str(row[2]))
+            if row
+            else None
+        )
     mine = current.label()
     if recorded is None:
         return Check(name="embedder", ok=True, detail=f"{mine}; no vectors recorded yet")
-    if recorded[1:] != (current.dimension, current.hash):
-        name, dimension, digest = recorded
+    if not recorded.same_vectors(current):
         return Check(
             name="embedder",
             ok=False,
-            detail=f"the vectors were made by {name} ({dimension}-d, {digest[:12]}), "
+            detail=f"the vectors were made by {recorded.label()}, "
             f"the embedding model is now {mine}",
             fix="`hearth memory rebuild --reembed`",
         )

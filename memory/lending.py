@@ -125,7 +125,6 @@ class Lender:
         self.path = path
         self._lend = lend
         self.closing = threading.Event()
-        self._stop = self.closing
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -152,7 +151,7 @@ class Lender:
 
     def close(self) -> None:
         """Stop serving and remove the socket (a borrower being served keeps the data dir)."""
-        self._stop.set()
+        self.closing.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._sock is not None:
@@ -163,7 +162,7 @@ class Lender:
 
     def _serve(self) -> None:
         assert self._sock is not None
-        while not self._stop.is_set():
+        while not self.closing.is_set():
             try:
                 conn, _ = self._sock.accept()
             except TimeoutError:
@@ -203,7 +202,7 @@ class Lender:
             with contextlib.suppress(OSError):
                 _send(conn, _Reply(ok=False, why=str(exc)))
             raise
-        if self._stop.is_set():
+        if self.closing.is_set():
             log.info("closing while lent: pid %s keeps the data dir", borrower.pid)
         else:
             log.info("took the data dir back from pid %s", borrower.pid)
@@ -215,7 +214,7 @@ class Lender:
                 if not conn.recv(64):
                     return
             except TimeoutError:
-                if self._stop.is_set():
+                if self.closing.is_set():
                     raise OwnerClosing from None
             except OSError:
                 return

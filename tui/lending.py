@@ -106,12 +106,10 @@ def _lend(chat: LendingChat, lender: Lender, borrower: Borrower) -> Iterator[int
         # Paused: a turn that is running ends, and its memory write lands, before the hand-over.
         with agent.paused() if agent is not None else contextlib.nullcontext():
             _wait(lender, lambda: all(w.is_finished for w in readers))  # a search in flight
-            had_store = chat.home.store is not None
             _on_ui(chat, lender, chat.store_closing)
-            lock_fd, embedder = chat.home.lend()
-            yield lock_fd
+            yield chat.home.lend()
             try:
-                chat.home.take_back(had_store, embedder)
+                chat.home.take_back()
             except Exception as exc:  # memory stays off; the chat goes on without it
                 log.error("memory not reopened after lending: %r", exc)
                 error = str(exc) or repr(exc)

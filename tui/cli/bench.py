@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -102,8 +104,12 @@ def bench_memory(
     )
 
 
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
+@contextlib.contextmanager
+def _status() -> Iterator[Callable[[str], None]]:
+    """A line on stderr saying what a bench is doing, with the time so far; yields its setter."""
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("starting")
+        yield lambda text: bar.update(task, description=text)
 
 
 @bench_app.command("turn")
@@ -119,14 +125,13 @@ def bench_turn(
     from agent.bench.turn import run_turn_bench
     from agent.runtime.model_files import embedded_model
 
-    with _progress() as progress:
-        task = progress.add_task("starting")
+    with _status() as status:
         result = run_turn_bench(
             model or embedded_model(),
             n_ctx=n_ctx,
             threads=threads,
             reply_tokens=reply_tokens,
-            progress=lambda text: progress.update(task, description=text),
+            progress=status,
             extra_buffer_types=_model_settings().extra_buffer_types,
         )
     if as_json:
@@ -159,14 +164,13 @@ def bench_keys(
     memory write after it runs, over scripted messages."""
     from tui.latency import run_keys_bench
 
-    with _progress() as progress:
-        task = progress.add_task("starting")
+    with _status() as status:
         result = run_keys_bench(
             _settings(),
             reply_tokens=reply_tokens,
             keys=keys,
             messages=messages,
-            progress=lambda text: progress.update(task, description=text),
+            progress=status,
         )
     if as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
@@ -193,14 +197,13 @@ def bench_manners(
     from agent.bench.manners import run_manners_bench
     from agent.runtime.model_files import embedded_model
 
-    with _progress() as progress:
-        task = progress.add_task("starting")
+    with _status() as status:
         result = run_manners_bench(
             model or embedded_model(),
             model_settings=_model_settings(),
             seed=seed,
             turns=turns,
-            progress=lambda t: progress.update(task, description=t),
+            progress=status,
         )
     if as_json:
         print_json(result.model_dump())
@@ -229,13 +232,12 @@ def bench_threads(
     from agent.bench.threads import run_thread_bench
     from agent.runtime.model_files import embedded_model
 
-    with _progress() as progress:
-        task = progress.add_task("starting")
+    with _status() as status:
         figures = run_thread_bench(
             model or embedded_model(),
             _model_settings(),
             tokens,
-            lambda t: progress.update(task, description=t),
+            status,
         )
     if as_json:
         print_json([f.model_dump() for f in figures])
@@ -261,14 +263,13 @@ def bench_cpu(
     from agent.bench.threads import run_cpu_bench
     from agent.runtime.model_files import embedded_model
 
-    with _progress() as progress:
-        task = progress.add_task("starting")
+    with _status() as status:
         result = run_cpu_bench(
             model or embedded_model(),
             _model_settings(),
             tokens,
             repeat,
-            lambda t: progress.update(task, description=t),
+            status,
         )
     if as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
