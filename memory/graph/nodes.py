@@ -8,14 +8,27 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+# "pet" and "feeling" came after the first release: an animal is not a person, and how the
+# person feels is dated and sensitive, unlike a fact.
 Kind = Literal[
-    "fact", "preference", "event", "person", "commitment", "episode", "reflection", "core"
+    "fact",
+    "preference",
+    "event",
+    "person",
+    "pet",
+    "feeling",
+    "commitment",
+    "episode",
+    "reflection",
+    "core",
 ]
 KINDS: tuple[Kind, ...] = (
     "fact",
     "preference",
     "event",
     "person",
+    "pet",
+    "feeling",
     "commitment",
     "episode",
     "reflection",
