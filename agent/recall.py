@@ -72,11 +72,14 @@ _ANY_NAME = "HearthAnyName0"
 
 def shown_line_pattern(memory: Memory, texts: Sequence[str]) -> str:
     """A regular expression for every line by which the model may have been shown this memory
-    with any of these texts (flagged as an order or not, under any name for the person): built
+    with any of these texts (flagged as an order or not, under any name for the person, as
+    what they said or as a note about them): built
     with the function that writes the notes, so forgetting finds exactly what was shown."""
     lines: list[str] = []
     for text in texts:
         for flags in ([INSTRUCTION_LIKE], []):  # the longer line first: it ends later
-            line = note_line(memory.model_copy(update={"text": text, "flags": flags}), _ANY_NAME)
-            lines.append(re.escape(line).replace(_ANY_NAME, r"[^\n]*?"))
+            for said in (False, True):
+                shown = memory.model_copy(update={"text": text, "flags": flags})
+                line = note_line(shown, _ANY_NAME, said=said)
+                lines.append(re.escape(line).replace(_ANY_NAME, r"[^\n]*?"))
     return "|".join(dict.fromkeys(lines))

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, Field
 
-from agent.context import build_context, memory_block, system_prompt, with_memories
+from agent.context import UNNAMED, build_context, memory_block, system_prompt, with_memories
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
+from agent.learn.person import person_name
 from agent.learn.write_path import remember
 from agent.recall import recall
 from agent.reply_end import LoopGuard, end_at_sentence
@@ -254,7 +255,7 @@ class Agent:
             thread = [*thread[:-1], user]
         pinned = store.pinned() if store is not None else []
         context = build_context(
-            persona=system_prompt(self.settings.chat.persona, pinned, self.settings.chat.user_name),
+            persona=system_prompt(self.settings.chat.persona, pinned, self._called(store)),
             thread=thread,
             budget=self.budget,
             count=self.backend.count_tokens,
@@ -394,7 +395,7 @@ class Agent:
             count=self.backend.count_text,
             window=self.budget,
         )
-        block = memory_block([h.memory for h in hits], self.settings.chat.user_name)
+        block = memory_block([h.memory for h in hits], self._called(store))
         meta = MessageMeta(
             shown_as=with_memories(user.text, block),
             recalled_ids=[h.memory.id for h in hits],
@@ -403,14 +404,20 @@ class Agent:
         self.journal.update(user.id, meta=meta)
         return hits, user.model_copy(update={"meta": user.meta.merged(meta)})
 
+    def _called(self, store: MemoryStore | None) -> str:
+        """How the notes name the person: their name, or "the person" until it is known."""
+        return person_name(store, self.settings.chat.user_name) or UNNAMED
+
     def _write(self, store: MemoryStore, user: Message, newly_trimmed: list[int]) -> list[str]:
+        said_by = user.speaker or self.settings.chat.user_name
+        speaker = person_name(store, said_by) or said_by
         actions = remember(
             store,
             user.text,
             message_id=user.id,
-            speaker=user.speaker or self.settings.chat.user_name,
-            when=user.created_at,
-            user_speaker=user.speaker or self.settings.chat.user_name,
+            speaker=speaker,
+            when=self.settings.chat.local_time(user.created_at),
+            user_speaker=speaker,
         )
         changed = [a.memory_id for a in actions if a.action != "noop"]
         if newly_trimmed:

@@ -8,8 +8,10 @@ import shlex
 import sys
 import tomllib
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -90,7 +92,29 @@ class ChatSettings(_Section):
     """Who Hearth is and who it talks to."""
 
     user_name: str = "you"
-    """What Hearth calls the person it talks to."""
+    """What Hearth calls the person it talks to ("you": the name they give in the chat)."""
+    time_zone: str = ""
+    """The person's time zone (an IANA name, "Europe/London"); "" is the system's. "Next
+    Saturday" is worked out in it; the journal keeps UTC."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r}; use an IANA name such as 'Europe/London',"
+                    ' or "" for the system\'s'
+                ) from None
+        return value
+
+    def local_time(self, at: datetime) -> datetime:
+        """`at` on the person's clock (a naive time is taken as UTC, as the journal stores)."""
+        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        return at.astimezone(ZoneInfo(self.time_zone) if self.time_zone else None)
+
     persona: str = (
         "You are Hearth, a warm and attentive companion who remembers the person you talk to. "
         "Reply briefly and kindly."

@@ -26,6 +26,9 @@ THEME_SIZE = 3
 DECAY_AFTER_DAYS = 14
 DECAY_HALF_LIFE_DAYS = 90.0
 DECAY_FLOOR = 0.1
+# How the person felt fades faster: a worry from a month ago is not how they are today.
+FEELING_DECAY_AFTER_DAYS = 3
+FEELING_HALF_LIFE_DAYS = 14.0
 
 # Similarities are compared all-pairs, so a run looks at the most recent memories only.
 MAX_MEMORIES = 3000
@@ -155,12 +158,15 @@ def _decay(store: MemoryStore, memories: Sequence[Memory], at: datetime) -> list
     for m in memories:
         if m.pinned or m.kind == "core":
             continue
-        last_used = m.last_recalled_at or m.learned_at
+        feeling = m.kind == "feeling"
+        # A feeling is about the days it was said in: it fades from then, used or not.
+        last_used = m.learned_at if feeling else (m.last_recalled_at or m.learned_at)
         idle_days = (at - last_used).days
-        if idle_days < DECAY_AFTER_DAYS:
+        if idle_days < (FEELING_DECAY_AFTER_DAYS if feeling else DECAY_AFTER_DAYS):
             continue
+        half_life = FEELING_HALF_LIFE_DAYS if feeling else DECAY_HALF_LIFE_DAYS
         base = m.base_importance if m.base_importance is not None else m.importance
-        value = round(max(DECAY_FLOOR, base * 0.5 ** (idle_days / DECAY_HALF_LIFE_DAYS)), 2)
+        value = round(max(DECAY_FLOOR, base * 0.5 ** (idle_days / half_life)), 2)
         if value != round(m.importance, 2):
             store.update(m.id, importance=value, base_importance=base, actor="consolidation")
             decayed.append(m.id)

@@ -59,6 +59,7 @@ def _new(candidate: Candidate, subject: str, message_id: int, when: datetime) ->
         provenance=[message_id],
         valid_from=candidate.valid_from or when,
         slot=candidate.slot,
+        quote=candidate.quote,
     )
 
 
@@ -131,6 +132,7 @@ def remember(
         if (c.importance >= MIN_IMPORTANCE or c.flags)
         and not has_secret(c.text)
         and not store.rejected(c.text, said_in=text)
+        and not store.rejected(c.quote, said_in=text)
     ]
     if not candidates:
         return []
@@ -142,5 +144,31 @@ def remember(
             subject = "user"
         item = _new(candidate, subject, message_id, when)
         hits = store.search_by_vector(item.text, vector, 5, valid_only=True)
-        actions.append(_reconcile(store, item, hits, message_id, actor))
+        action = _reconcile(store, item, hits, message_id, actor)
+        actions.append(action)
+        if subject == "user" and candidate.slot == "name" and candidate.value:
+            # A query that names the person ("what does Priya do?") means "user".
+            store.add_names("user", [candidate.value])
+    _link_relations(store, candidates, actions, user_speaker, actor)
     return actions
+
+
+def _link_relations(
+    store: MemoryStore,
+    candidates: Sequence[Candidate],
+    actions: Sequence[WriteAction],
+    user_speaker: str | None,
+    actor: Actor,
+) -> None:
+    """ "my sister Anjali": Anjali's memory is linked to who the person is (their name) and to
+    what else the same message said about her, so one hop of the graph finds either."""
+    speaker = (user_speaker or "").casefold()
+    names = store.in_slot("user", "name")
+    for candidate, action in zip(candidates, actions, strict=True):
+        if candidate.relation is None or candidate.subject.casefold() == speaker:
+            continue
+        if names and action.action != "noop":
+            store.link(action.memory_id, names[-1].id, "related", actor=actor)
+        for other, done in zip(candidates, actions, strict=True):
+            if other.quote == candidate.quote and done.memory_id != action.memory_id:
+                store.link(action.memory_id, done.memory_id, "related", actor=actor)

@@ -92,6 +92,9 @@ class Memory(BaseModel):
     last_recalled_at: datetime | None = None
     base_importance: float | None = None
     """Importance before consolidation's decay (None: never decayed)."""
+    quote: str | None = None
+    """The person's words it came from, verbatim (None: typed in, or stored before quotes
+    were kept, when the text itself is what they said)."""
 
     def is_valid(self, at: datetime) -> bool:
         return self.expired_at is None and (self.valid_to is None or self.valid_to > at)
@@ -115,6 +118,7 @@ class NewMemory(BaseModel):
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     slot: str | None = None
+    quote: str | None = None
 
 
 class Edge(BaseModel):

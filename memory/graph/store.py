@@ -432,7 +432,8 @@ class MemoryStore:
         memory = self.get(memory_id)
         reach = self._reach(journal, shown_as)
         if everywhere:
-            return forgetting.forget(reach, self._with_matching(memory), memory.text)
+            said = memory.quote or memory.text
+            return forgetting.forget(reach, self._with_matching(memory), said)
         return forgetting.forget(reach, [memory])
 
     def forget_matching(
@@ -463,13 +464,16 @@ class MemoryStore:
             memory = self.get(memory_id)
             if not everywhere:
                 return forgetting.preview(reach, [memory])
-            return forgetting.preview(reach, self._with_matching(memory), memory.text)
+            said = memory.quote or memory.text
+            return forgetting.preview(reach, self._with_matching(memory), said)
         assert phrase is not None
         return forgetting.preview(reach, forgetting.matching(reach, phrase), phrase)
 
     def _with_matching(self, memory: Memory) -> builtins.list[Memory]:
-        """The memory, then every other one holding its whole text."""
-        return [memory, *(self.get(i) for i in self._db.matching(memory.text) if i != memory.id)]
+        """The memory, then every other one holding its whole text or the words it came from
+        (its quote: forgetting everywhere takes what the person said, however it was stored)."""
+        ids = [*self._db.matching(memory.text), *self._db.matching(memory.quote or memory.text)]
+        return [memory, *(self.get(i) for i in dict.fromkeys(ids) if i != memory.id)]
 
     def _reach(
         self, journal: Journal | None, shown_as: forgetting.ShownAs | None = None
@@ -500,6 +504,9 @@ class MemoryStore:
         self._require_write()
         memory = self.get(memory_id)
         texts = [memory.text, *(e.text for e in self._db.history(memory_id) if e.text)]
+        # The words as said, too: memory text is written about the person, the quote is what
+        # a message holds, and the same words said again are the same rejected memory.
+        texts += [memory.quote] if memory.quote else []
         sentences = [
             sentence
             for message in self._messages(journal, memory.provenance)

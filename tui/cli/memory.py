@@ -230,6 +230,8 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
         return
     out.print(Text(f"{memory.id} · {memory.kind} · about {memory.subject}", style="bold"))
     out.print(Text(memory.text))
+    if memory.quote is not None:
+        out.print(Text(f'said: "{memory.quote}"'))
     for key in ("importance", "pinned", "flags", "valid_from", "valid_to", "learned_at"):
         out.print(Text(f"{key}: {data[key]}"))
     out.print(Text(f"expired_at: {data['expired_at']}"))

@@ -206,7 +206,10 @@ class MemoryScreen(Screen[None]):
         head += ["pinned"] if m.pinned else []
         head += m.flags
         out.append(" · ".join(inert(h, line_breaks=False) for h in head) + "\n", style="bold")
-        out.append((HIDDEN if hidden else inert(m.text)) + "\n\n")
+        out.append((HIDDEN if hidden else inert(m.text)) + "\n")
+        if m.quote is not None and not hidden:
+            out.append(f'said: "{inert(m.quote)}"\n', style="italic")
+        out.append("\n")
         if m.valid_from or m.valid_to:
             true = f"from {_when(m.valid_from)}" + (
                 f" to {_when(m.valid_to)}" if m.valid_to else ""

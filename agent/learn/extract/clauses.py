@@ -21,7 +21,7 @@ _OPENER = _rx(
     |speaking\s+of\s+which|that\s+reminds\s+me|on\s+another\s+note|in\s+other\s+news
     |random\s+but|so\s+yeah|anyhow|fwiw|for\s+what\s+it'?s\s+worth|side\s+note
     |by\s+the\s+by|incidentally|basically|sadly|unfortunately|luckily|fortunately|funnily\s+enough
-    |believe\s+it\s+or\s+not|as\s+it\s+happens|in\s+fact|also,?\s+fyi)\b[\s,:;!.\-\u2013\u2014]*"""
+    |believe\s+it\s+or\s+not|as\s+it\s+happens|in\s+fact|also,?\s+fyi|(?:the\s+)?thing\s+is)\b[\s,:;!.\-\u2013\u2014]*"""
 )
 _GREETING = _rx(
     r"\s*(?:hi|hey|hello|hiya|howdy|yo|heya|greetings|good\s+(?:morning|afternoon|evening|day))\b"
@@ -139,7 +139,7 @@ _ABBREVIATIONS = _words(
 _CLAUSE_BREAK = _rx(
     r"""\s*;\s*|\s+[-\u2013\u2014]+\s+
     |\s*(?:,\s*)?\b(?:and|but|so|plus|and\s+also|but\s+also)\s+
-     (?=(?:i|i'm|im|i've|ive|i'd|i'll|we|we're|we've|we'll|my|our|actually)\b)
+     (?=(?:i|i'm|im|i've|ive|i'd|i'll|we|we're|we've|we'll|my|our|actually|he|she|he's|she's)\b)
     |\s*,\s*(?=(?:i|i'm|im|i've|ive|i'd|i'll|we|we're|we've|we'll|my|our)\b)
     |\s*,\s*(?=(?:do|does|did|is|are|can|could|would|will|should|what|how|why|where|who|when
      |which|isn't|aren't|don't|right|you|any)\b)"""
@@ -149,8 +149,24 @@ _CLAUSE_BREAK = _rx(
 _FINITE = _rx(r"\b(?:i|im|we|is|are|was|were|am|has|have|had)\b|'(?:m|s|re|ve|ll|d)\b")
 
 
+# An emoticon or emoji followed by a capital ends a sentence as a full stop would: "My name is
+# Priya, not Raju :) I work as a nurse" is two statements.
+_SMILEY_END = re.compile(
+    r"(?<=\S)\s+(?::-?[)(DPp/|]|;-?\)|<3|[\U0001F000-\U0001FFFF\u2600-\u27BF]\uFE0F?)+"
+    r"(?=\s+[A-Z])"
+)
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
-    return sentence_spans(text, closing_marks=True, abbreviations=_ABBREVIATIONS)
+    spans: list[tuple[int, int]] = []
+    for start, end in sentence_spans(text, closing_marks=True, abbreviations=_ABBREVIATIONS):
+        for m in _SMILEY_END.finditer(text, start, end):
+            spans.append((start, m.end()))
+            start = m.end()
+            while start < end and text[start].isspace():
+                start += 1
+        spans.append((start, end))
+    return [(s, e) for s, e in spans if s < e]
 
 
 def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -159,7 +159,19 @@ def _year(m: re.Match[str], key: str) -> int | None:
     return int(value) if value else None
 
 
+def _weekday_of_week(which: str, weekday: str, today: date) -> date:
+    """ "next week on Saturday", "Saturday next week": that weekday of that week."""
+    monday = today - timedelta(days=today.weekday())
+    step = {"last": -1, "next": 1, "this": 0}[which.lower().split()[-1]]
+    return monday + timedelta(weeks=step, days=_WEEKDAYS.index(weekday.lower()))
+
+
 _DATE_RULES: list[tuple[re.Pattern[str], _Resolver]] = [
+    (
+        _rx(rf"""\b(?P<w>next|last|this)\s+week\b[^.;!?]{{0,60}}?\b(?:on\s+)?(?P<wd>{_WEEKDAY})\b
+         |\b(?:on\s+)?(?P<wd2>{_WEEKDAY})\s+(?P<w2>next|last|this)\s+week\b"""),
+        lambda m, t, f: _weekday_of_week(m["w"] or m["w2"], m["wd"] or m["wd2"], t),
+    ),
     (
         _rx(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
         lambda m, t, f: _on_date(int(m["d"]), int(m["m"]), int(m["y"]), t, f),

@@ -7,7 +7,15 @@ import re
 from agent.learn.extract.dates import _parse_number
 from agent.learn.extract.roles import _noun_role
 from agent.learn.extract.rules import _const, _Ctx, _Hit, _Rule
-from agent.learn.extract.vocabulary import _MENTIONS_YOU, _MONTH, _name_ok, _Pat, _rx, _words
+from agent.learn.extract.vocabulary import (
+    _MENTIONS_YOU,
+    _MONTH,
+    _display_name,
+    _name_ok,
+    _Pat,
+    _rx,
+    _words,
+)
 
 # Group 1: self-statements ("I am a nurse", "I'm 34", "I work at ...", "I live in ...", "I have two
 # kids", "I'm allergic to ...", "my name is ...", "call me ...", "I study ...").
@@ -89,7 +97,7 @@ _NAME_SELF = (
 def _named_self(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     if not _name_ok(m["name"], ctx.lower):
         return None
-    return _Hit("fact", "name", 0.9)
+    return _Hit("fact", "name", 0.9, value=_display_name(m["name"]))
 
 
 _DEMONYM = re.compile(r"(?:ese|ish|ian|ean|ican|ch|i)$", re.IGNORECASE)
@@ -119,7 +127,7 @@ def _im_name(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
         return _Hit("fact", "nationality", 0.6)
     if not _name_ok(name, ctx.lower, strict=True) or (ctx.lower and not ctx.greeted):
         return None
-    return _Hit("fact", "name", 0.9)
+    return _Hit("fact", "name", 0.9, value=_display_name(name))
 
 
 def _age(m: re.Match[str], _ctx: _Ctx) -> _Hit | None:

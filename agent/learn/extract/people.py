@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from agent.learn.extract.roles import _noun_role
 from agent.learn.extract.rules import _const, _Ctx, _Hit, _Rule
 from agent.learn.extract.vocabulary import (
     _IRREGULAR_PAST,
     _LIFE_EVENT,
+    _MENTIONS_YOU,
     _TO_ASSISTANT,
     _display_name,
     _name_ok,
@@ -53,9 +55,10 @@ def _intro(m: re.Match[str], ctx: _Ctx, strict: bool = False) -> _Hit | None:
     """A clause that says who someone is to the speaker."""
     if not _name_ok(m["name"], ctx.lower, strict=strict):
         return None
-    if _is_partner(_relation(m["rel"])):
-        return _Hit("person", "partner", 0.85)
-    return _Hit("person", "relation", 0.8, _display_name(m["name"]))
+    rel, name = _relation(m["rel"]), _display_name(m["name"])
+    if _is_partner(rel):
+        return _Hit("person", "partner", 0.85, value=name, relation=rel)
+    return _Hit("person", "relation", 0.8, name, relation=rel, text=f"{name} is {{person}}'s {rel}")
 
 
 def _intro_strict(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
@@ -131,7 +134,8 @@ def _named_pred(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
         return None
     if _GREETING_PRED.match(m["pred"]):
         return None
-    return _about(_display_name(m["name"]), m["pred"], ctx)
+    hit = _about(_display_name(m["name"]), m["pred"], ctx)
+    return replace(hit, relation=_relation(m["rel"]))
 
 
 def _unnamed_pred(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
@@ -163,16 +167,32 @@ def _have_rel(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     return _Hit("person", None, 0.7, f"{ctx.speaker}'s {rel}")
 
 
+def _a(words: str) -> str:
+    return f"an {words}" if words[:1].lower() in "aeiou" else f"a {words}"
+
+
 def _pet_name(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
+    """ "I have a grey tabby cat called Biscuit": the pet is the subject, its looks its text."""
     if not _name_ok(m["name"], ctx.lower):
         return None
-    return _Hit("person", "pet_name", 0.7)
+    name, pet = _display_name(m["name"]), " ".join(m["pet"].lower().split())
+    looks = " ".join(m["looks"].split())
+    text = f"{{person}}'s {pet} {name} is {_a(looks)}" if looks else f"{{person}}'s {pet} is {name}"
+    return _Hit("pet", "name", 0.7, name, value=name, relation=pet, text=text)
+
+
+def _named_thing(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
+    """ "I have a car called Betsy": something of theirs with a name (not a person, nor a pet)."""
+    if not _name_ok(m["name"], ctx.lower):
+        return None
+    return _Hit("fact", None, 0.6)
 
 
 def _pet_pred(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
     if not _name_ok(m["name"], ctx.lower):
         return None
-    return _Hit("person", _pred_slot(m["pred"]), 0.6, _display_name(m["name"]))
+    pet = " ".join(m["pet"].lower().split())
+    return _Hit("pet", _pred_slot(m["pred"]), 0.6, _display_name(m["name"]), relation=pet)
 
 
 _PERSON_RULES: list[_Rule] = [
@@ -218,16 +238,16 @@ _PERSON_RULES: list[_Rule] = [
     # Pets: one named pet is the speaker's pet_name; several are a plain fact about them.
     (
         _Pat(
-            r"""<HAVE>\s+(?:got\s+)?(?:a|an|one)\s+(?:[\w-]+\s+){0,2}?<PET>\s+(?:called|named
-         |whose\s+name\s+is)\s+<NAME>""",
+            r"""<HAVE>\s+(?:got\s+)?(?:a|an|one)\s+(?P<looks>(?:[\w-]+\s+){0,3}?)(?P<pet><PET>)
+         \s+(?:called|named|whose\s+name\s+is)\s+<NAME>""",
             loose=True,
         ),
         _pet_name,
     ),
     (
         _Pat(
-            r"""<MY>\s+(?:[\w-]+\s+){0,2}?<PET>(?:'s\s+name(?:'s|\s+is)|\s+is\s+(?:called|named)
-         |'s\s+called)\s+<NAME>""",
+            r"""<MY>\s+(?P<looks>(?:[\w-]+\s+){0,3}?)(?P<pet><PET>)(?:'s\s+name(?:'s|\s+is)
+         |\s+is\s+(?:called|named)|'s\s+called)\s+<NAME>""",
             loose=True,
         ),
         _pet_name,
@@ -237,15 +257,18 @@ _PERSON_RULES: list[_Rule] = [
             r"""<HAVE>\s+(?:got\s+)?(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:called|named)\s+<NAME>""",
             loose=True,
         ),
-        _pet_name,
+        _named_thing,
     ),
     (
         _rx(r"""<HAVE>\s+(?:got\s+)?(?:<COUNT>\s+)(?:[\w-]+\s+){0,2}?<PET>s\b"""),
-        _const("person", None, 0.6),
+        _const("pet", None, 0.6),
     ),
-    (_rx(r"one\s+of\s+<MY>\s+<PET>s\b"), _const("person", None, 0.6)),
-    (_Pat(r"<MY>\s+(?:[\w-]+\s+){0,2}?<PET>,?\s+<NAME>,?\s+(?P<pred>\S.*)"), _pet_pred),
-    (_rx(r"<HAVE>\s+(?:got\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}?<PET>\b"), _const("fact", None, 0.6)),
+    (_rx(r"one\s+of\s+<MY>\s+<PET>s\b"), _const("pet", None, 0.6)),
+    (
+        _Pat(r"<MY>\s+(?:[\w-]+\s+){0,2}?(?P<pet><PET>),?\s+<NAME>,?\s+(?P<pred>\S.*)"),
+        _pet_pred,
+    ),
+    (_rx(r"<HAVE>\s+(?:got\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}?<PET>\b"), _const("pet", None, 0.6)),
     # Statements about a named or unnamed relative.
     (_Pat(rf"<MY>\s+{_REL_PHRASE},?\s+<NAME>,?\s+(?P<pred>{_VERB_START}.*)"), _named_pred),
     (_Pat(rf"<NAME>,\s+<MY>\s+{_REL_PHRASE},\s+(?P<pred>{_VERB_START}.*)"), _named_pred),
@@ -267,3 +290,38 @@ _PERSON_RULES: list[_Rule] = [
         _have_rel,
     ),
 ]
+
+
+# Named relatives mentioned inside any clause ("I'm visiting my sister Anjali on Saturday"): the
+# clause is about the visit, and it also says who Anjali is, which deserves a memory of its own.
+_MENTIONED = _Pat(rf"\b<MY>\s+{_REL_PHRASE},?\s+<NAME>\b(?!'s)")
+
+
+def mentioned_relations(core: str, ctx: _Ctx) -> list[tuple[str, str]]:
+    """(name, relation) for each "my <relation> <Name>" inside the clause."""
+    pattern = _MENTIONED.lower if ctx.lower else _MENTIONED.cap
+    found: list[tuple[str, str]] = []
+    for m in pattern.finditer(core):
+        first = m["name"].split()[0].casefold()
+        if first == "i" or first.startswith("i'") or not _name_ok(m["name"], ctx.lower, True):
+            continue
+        if not _is_partner(_relation(m["rel"])):
+            found.append((_display_name(m["name"]), _relation(m["rel"])))
+    return found
+
+
+def relation_hit(name: str, rel: str) -> _Hit:
+    return _Hit("person", "relation", 0.8, name, relation=rel, text=f"{name} is {{person}}'s {rel}")
+
+
+# "He's 4", "she lives in Leeds": a clause about whoever the message just named.
+_PRONOUN_PRED = _rx(rf"(?:he|she)\s*(?P<pred>{_VERB_START}.*)")
+
+
+def pronoun_about(core: str, ctx: _Ctx, name: str, pet: bool) -> _Hit | None:
+    """A clause opening with he or she, about `name` (a pet when `pet`), named just before."""
+    m = _PRONOUN_PRED.match(core)
+    if m is None or _MENTIONS_YOU.search(m["pred"]) or _GREETING_PRED.match(m["pred"]):
+        return None
+    hit = _about(name, m["pred"], ctx)
+    return replace(hit, kind="pet", importance=0.6) if pet and hit.kind == "person" else hit

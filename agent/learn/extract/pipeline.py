@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from agent.learn.extract.about import about_named, about_person
 from agent.learn.extract.candidate import Candidate
 from agent.learn.extract.changes import _CHANGE_RULES, _EMPTY_RESTATEMENT, _cleaned, _corrects
 from agent.learn.extract.clauses import (
@@ -23,13 +24,19 @@ from agent.learn.extract.clauses import (
 )
 from agent.learn.extract.dates import _FUTURE_HINT, _PAST_HINT, resolve_when
 from agent.learn.extract.events import _enjoyed_event, _event
+from agent.learn.extract.feelings import _FEELING_RULES
 from agent.learn.extract.identity import _EARLY_FACT_RULES, _FACT_RULES
-from agent.learn.extract.people import _PERSON_RULES
+from agent.learn.extract.people import (
+    _PERSON_RULES,
+    mentioned_relations,
+    pronoun_about,
+    relation_hit,
+)
 from agent.learn.extract.plans import _CHAT_PLAN, _COMMITMENT_RULES, _progressive_plan
 from agent.learn.extract.preferences import _PREFERENCE_RULES
 from agent.learn.extract.rules import _Ctx, _Hit, _run
 from agent.learn.extract.vocabulary import _TO_ASSISTANT, _rx
-from memory.graph.flags import with_flags
+from memory.graph.flags import SENSITIVE, with_flags
 from memory.text import APOSTROPHE_LIKE, straighten_apostrophes
 
 # How it works. A message is split into sentences, sentences into clauses (at "; ", ", and I",
@@ -69,6 +76,9 @@ def _classify(core: str, ctx: _Ctx) -> _Hit | None:
         core = "we" + core[together.end() :]
     if _FUTURE_AGE.match(core):
         return _Hit("fact", "age", 0.6)
+    hit = _run(_FEELING_RULES, core, ctx)
+    if hit is not None:
+        return hit
     hit = _run(_COMMITMENT_RULES, core, ctx) or _progressive_plan(core, ctx)
     if hit is not None:
         return hit
@@ -90,23 +100,43 @@ def _classify(core: str, ctx: _Ctx) -> _Hit | None:
 _MAX_CLAUSE = 500
 
 
-def _candidate(
-    message: str, norm: str, c: _Clause, speaker: str, when: datetime, lower: bool, greeted: bool
-) -> Candidate | None:
+@dataclass
+class _Story:
+    """What the message has said so far that later clauses lean on."""
+
+    referent: str
+    """How memory text names the speaker: their name once known, else "the person"."""
+    named: tuple[str, bool] | None = None
+    """The last person (or pet, when True) the message named: "he" and "she" mean them."""
+
+
+_PRONOUN_START = re.compile(r"(?:he|she)\b", re.IGNORECASE)
+
+
+def _candidates(
+    message: str,
+    norm: str,
+    c: _Clause,
+    speaker: str,
+    when: datetime,
+    lower: bool,
+    greeted: bool,
+    story: _Story,
+) -> list[Candidate]:
     qs, qe = _trimmed(message, c.start, c.end)
     ts, te = _trimmed(message, c.body, c.end)
     if te - ts > _MAX_CLAUSE:
-        return None
+        return []
     raw = norm[c.start : c.end].rstrip()
     if ts >= te:
-        return None
+        return []
     body = norm[ts:te]
     # Classification works on a copy: offsets are never taken from it, so it may change length.
     core = _apostrophes(body[_lead_time_end(body) :])
     remind = _REMIND.match(core) is not None
     asked = raw.endswith("?") and not c.rhetorical
     if not remind and (asked or _QUESTION.match(core) or _TO_ASSISTANT.match(core)):
-        return None
+        return []
     cleaned, contrast = _cleaned(core)
     ctx = _Ctx(
         speaker,
@@ -116,17 +146,51 @@ def _candidate(
         past_time=_PAST_HINT.search(body) is not None,
     )
     hit = _classify(cleaned, ctx)
+    named = story.named
+    pronoun = named is not None and _PRONOUN_START.match(cleaned) is not None
+    if pronoun and named is not None and (hit is None or hit.subject is None):
+        hit = pronoun_about(cleaned, ctx, *named) or hit
+    verbatim = False
     if hit is None and c.explicit is not None:
         # "remember: ..." is stored whatever it says (flagged if it reads as an order), and the
         # memory text keeps the request so the user sees exactly what was asked.
-        ts, hit = c.explicit, _Hit("fact", None, 0.7)
+        ts, hit, verbatim = c.explicit, _Hit("fact", None, 0.7), True
     elif hit is None and c.restated and not _EMPTY_RESTATEMENT.match(core):
         # "I meant Porto, not Lisbon": a correction whose meaning needs the earlier turn.
         hit = _Hit("fact", None, 0.6, correction=True)
-    if hit is None:
-        return None
-    hit = replace(hit, correction=_corrects(c, hit, body, core, contrast))
-    return _build(message, (qs, qe), (ts, te), hit, speaker, when)
+    found: list[Candidate] = []
+    if hit is not None:
+        hit = replace(hit, correction=_corrects(c, hit, body, core, contrast))
+        if hit.slot == "name" and hit.value is not None and hit.subject is None:
+            story.referent = hit.value
+        if verbatim:
+            text = message[ts:te]
+        elif hit.text is not None:
+            text = hit.text.format(person=story.referent)
+        elif hit.slot == "name" and hit.value is not None and hit.subject is None:
+            text = f"The person's name is {hit.value}"
+        else:
+            # Said about the person, not in their voice; a contrast ("X, not Y") leaves only
+            # what is true, and the quote keeps the words as they were said.
+            said = _cleaned(_apostrophes(message[ts:te]))[0]
+            text = (
+                about_named(said, hit.subject, story.referent)
+                if pronoun and hit.subject is not None and named is not None
+                else about_person(said, story.referent)
+            )
+            if hit.subject is None and story.referent.casefold() not in text.casefold():
+                # "Nothing beats a good curry": whose view it is must be in the text too.
+                text = f"{story.referent[:1].upper()}{story.referent[1:]} says: {text}"
+        found.append(_build(message, (qs, qe), text, hit, speaker, when))
+        if hit.subject is not None and "'s " not in hit.subject:
+            story.named = (hit.subject, hit.kind == "pet")
+    for name, rel in mentioned_relations(cleaned, ctx):
+        if hit is None or hit.subject != name:
+            rel_hit = relation_hit(name, rel)
+            text = (rel_hit.text or "").format(person=story.referent)
+            found.append(_build(message, (qs, qe), text, rel_hit, speaker, when, dated=False))
+            story.named = (name, False)
+    return found
 
 
 _HEALTH = re.compile(
@@ -142,31 +206,36 @@ _HEALTH = re.compile(
 def _build(
     message: str,
     quote: tuple[int, int],
-    span: tuple[int, int],
+    text: str,
     hit: _Hit,
     speaker: str,
     when: datetime,
+    *,
+    dated: bool = True,
 ) -> Candidate:
-    text = message[span[0] : span[1]]
+    """`dated`: the clause's date is this memory's (not for a relative it only mentions)."""
     quoted = message[quote[0] : quote[1]]
     future = hit.kind == "commitment"
-    resolved = resolve_when(text, when, future=future)
+    resolved = resolve_when(quoted, when, future=future) if dated else None
     importance = hit.importance
     if hit.correction:
         importance = max(importance, 0.7)
-    if hit.kind != "preference" and _HEALTH.search(text):
+    if hit.kind != "preference" and _HEALTH.search(quoted):
         importance = max(importance, 0.9)
+    flags = [SENSITIVE] if hit.kind == "feeling" else []
     return Candidate(
         kind=hit.kind,
         text=text,
         quote=quoted,
         subject=hit.subject or speaker,
         slot=hit.slot,
+        value=hit.value,
+        relation=hit.relation,
         importance=importance,
-        valid_from=None if future else resolved,
+        valid_from=None if future else (resolved or (when if hit.kind == "feeling" else None)),
         due=resolved if future else None,
         correction=hit.correction,
-        flags=with_flags(text, with_flags(quoted, [])),
+        flags=with_flags(text, with_flags(quoted, flags)),
     )
 
 
@@ -189,19 +258,27 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
+# How memory text names a speaker who is not (yet) known by name.
+UNNAMED = "the person"
+# Speaker labels that are not names: the default chat.user_name, and the store's own word.
+NOT_A_NAME = frozenset({"", "you", "user", "me", "i"})
+
+
 def extract(text: str, *, speaker: str, when: datetime) -> list[Candidate]:
-    """Candidates from one human message. Sentence-split, then match rules per sentence."""
+    """Candidates from one human message. Sentence-split, then match rules per sentence.
+
+    Memory text names the speaker by `speaker` when it is a name (else "the person"), or by
+    the name the message itself gives ("I'm Priya")."""
     # Typographic quotes become plain ones; the translation is one character for one, so offsets
     # found in the normalised text slice the original verbatim.
     norm = straighten_apostrophes(text, APOSTROPHE_LIKE).translate(_NORMAL)
     lower = not any(ch.isupper() for ch in norm)
     greeted = _GREETING.match(norm) is not None or _NICE_TO_MEET.search(norm) is not None
+    story = _Story(UNNAMED if speaker.strip().casefold() in NOT_A_NAME else speaker)
     found: list[Candidate] = []
     for s_start, s_end in _sentences(norm):
         for start, end in _clauses(norm, s_start, s_end):
             clause = _Clause(start, end, start)
             _strip_openers(norm, clause)
-            cand = _candidate(text, norm, clause, speaker, when, lower, greeted)
-            if cand is not None:
-                found.append(cand)
+            found.extend(_candidates(text, norm, clause, speaker, when, lower, greeted, story))
     return _dedupe(found)

@@ -18,6 +18,12 @@ class _Hit:
     subject: str | None = None
     """None: the speaker."""
     correction: bool = False
+    value: str | None = None
+    """The slot's value, where it is a name (the speaker's own name, a pet's)."""
+    relation: str | None = None
+    """What the named subject is to the speaker ("sister", "cat")."""
+    text: str | None = None
+    """The memory text, when the rule words it itself; "{person}" stands for the speaker."""
 
 
 @dataclass(frozen=True)

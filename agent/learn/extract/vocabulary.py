@@ -38,7 +38,8 @@ _REL_WORDS = (
 _PET_WORDS = (
     "dog|doggo|pup|puppy|cat|kitty|kitten|rabbit|bunny|hamster|gerbil|guinea\\s+pig|parrot"
     "|budgie|bird|fish|goldfish|horse|pony|turtle|tortoise|snake|lizard|gecko|ferret|rat|mouse"
-    "|chinchilla|hedgehog|chicken|goat|pig"
+    "|chinchilla|hedgehog|chicken|goat|pig|retriever|labrador|poodle|spaniel|terrier|collie"
+    "|husky|beagle|pug|dachshund|corgi|greyhound|whippet|tabby|siamese|moggy"
 )
 _MONTH = (
     "(?:jan(?:uary)?|feb(?:ruary)?|march|mar|apr(?:il)?|may|june?|july?|aug(?:ust)?"

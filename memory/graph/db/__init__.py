@@ -16,6 +16,7 @@ from memory.graph.db.lexical import fts_query
 from memory.graph.db.migrations import MIGRATIONS
 from memory.graph.db.rows import (
     MEMORY_COLUMNS,
+    MEMORY_FIELDS,
     Vectors,
     column_value,
     iso,
@@ -81,7 +82,7 @@ class MemoryDB:
 
     def insert(self, db: sqlite3.Connection, memory: Memory, vector: Vectors) -> None:
         db.execute(
-            f"INSERT INTO memories({MEMORY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO memories({MEMORY_COLUMNS}) VALUES ({','.join('?' * MEMORY_FIELDS)})",
             memory_values(memory),
         )
         self.set_vector(db, memory.id, vector)
@@ -161,15 +162,16 @@ class MemoryDB:
         return [row_to_memory(r) for r in rows]
 
     def matching(self, phrase: str) -> list[str]:
-        """Ids of memories whose text or subject contains the phrase, ignoring case and the
+        """Ids of memories whose text, quote or subject contains the phrase, ignoring case and the
         kind of apostrophe. The subject "user" is a label, not something the user said:
         forgetting "er" must not take every memory about the user."""
         needle = fold(phrase)
-        rows = self._db.execute("SELECT id, text, subject FROM memories").fetchall()
+        rows = self._db.execute("SELECT id, text, subject, quote FROM memories").fetchall()
         return [
             r["id"]
             for r in rows
             if needle in fold(r["text"])
+            or needle in fold(r["quote"] or "")
             or (r["subject"] != "user" and needle in fold(r["subject"]))
         ]
 

@@ -118,6 +118,15 @@ _SCRIPTS: list[tuple[str, str]] = [
             ) WITHOUT ROWID;
         """,
     ),
+    (
+        "0005_quotes",
+        """
+            -- The person's words a memory came from, verbatim: the text is written about them
+            -- ("Priya works as a nurse"), the quote keeps what they said ("I work as a nurse").
+            -- NULL for memories from before (their text was the quote) and those typed in.
+            ALTER TABLE memories ADD COLUMN quote TEXT;
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)

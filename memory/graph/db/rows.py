@@ -19,8 +19,9 @@ Vectors = npt.NDArray[np.float32]
 MEMORY_COLUMNS = (
     "id, kind, text, subject, importance, pinned, flags_json, provenance_json,"
     " valid_from, valid_to, learned_at, expired_at, slot, recalled_count, last_recalled_at,"
-    " base_importance"
+    " base_importance, quote"
 )
+MEMORY_FIELDS = MEMORY_COLUMNS.count(",") + 1
 
 
 def iso(dt: datetime) -> str:
@@ -52,6 +53,7 @@ def memory_values(memory: Memory) -> tuple[Any, ...]:
         memory.recalled_count,
         _iso_or_none(memory.last_recalled_at),
         memory.base_importance,
+        memory.quote,
     )
 
 
@@ -86,6 +88,7 @@ def row_to_memory(row: sqlite3.Row) -> Memory:
         recalled_count=row["recalled_count"],
         last_recalled_at=row["last_recalled_at"],
         base_importance=row["base_importance"],
+        quote=row["quote"],
     )
 
 
