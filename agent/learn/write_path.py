@@ -57,7 +57,8 @@ def _new(candidate: Candidate, subject: str, message_id: int, when: datetime) ->
         importance=candidate.importance,
         flags=candidate.flags,
         provenance=[message_id],
-        valid_from=candidate.valid_from or when,
+        # A plan is true in the world on the day it is for: its note shows that date.
+        valid_from=candidate.valid_from or candidate.due or when,
         slot=candidate.slot,
         quote=candidate.quote,
     )

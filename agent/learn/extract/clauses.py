@@ -19,7 +19,7 @@ _OPENER = _rx(
     |to\s+be\s+honest|frankly|guess\s+what|you\s+know\s+what|you\s+know|listen|look|thanks
     |thank\s+you|ty|thx|cool|nice|great|awesome|wow|oh\s+wow|omg|oh\s+my\s+god|ugh|yay|hooray
     |speaking\s+of\s+which|that\s+reminds\s+me|on\s+another\s+note|in\s+other\s+news
-    |random\s+but|so\s+yeah|anyhow|fwiw|for\s+what\s+it'?s\s+worth|side\s+note
+    |random\s+but|so\s+yeah|anyhow|fwiw|for\s+what\s+it'?s\s+worth|side\s+note|sorry
     |by\s+the\s+by|incidentally|basically|sadly|unfortunately|luckily|fortunately|funnily\s+enough
     |believe\s+it\s+or\s+not|as\s+it\s+happens|in\s+fact|also,?\s+fyi|(?:the\s+)?thing\s+is)\b[\s,:;!.\-\u2013\u2014]*"""
 )
