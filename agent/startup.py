@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.context import system_prompt
+from agent.learn.choice import ExtractorChoice, choose
+from agent.learn.model_extract import ModelExtractor
+from agent.learn.probe import ProbeRun, save
 from agent.runtime.backend import LlamaBackend
 from agent.runtime.crashes import RunGuard, enable_fault_log, run_name
 from agent.runtime.factory import extra_buffers
@@ -205,7 +208,33 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
     short_replies_for_small_models(home.settings, backend.info.parameters)
     agent = Agent(home.settings, home.journal, backend, info, store)
     check_window(agent)
+    use_extractor(agent, backend, home.paths)
     return agent
+
+
+def use_extractor(agent: Agent, backend: LlamaBackend, paths: Paths) -> ExtractorChoice:
+    """Give the agent the extractor memory.extractor and the probe choose (agent/learn/
+    choice.py). The model extractor runs on the chat's own instance, on the memory worker
+    between turns, its KV cache kept (docs/benchmarks.md, "Model extractor"). Under `auto`
+    with no decision yet, the rules extract while the probe reads one of its messages after
+    each background write, and the model takes over if it passes."""
+    choice = choose(agent.settings.memory.extractor, backend.path, backend.info.parameters, paths)
+    model = ModelExtractor(backend)
+    if choice.use == "model":
+        agent.extract = model
+    elif choice.pending:
+        run = ProbeRun(backend.path)
+
+        def probe_step() -> None:
+            result = run.step(model.read)
+            if result is not None:
+                agent.after_write = None
+                save(paths.extractor_probe, result)
+                if result.passed:
+                    agent.extract = model
+
+        agent.after_write = probe_step
+    return choice
 
 
 def short_replies_for_small_models(settings: Settings, parameters: int | None) -> None:

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from agent.context import UNNAMED, build_context, memory_block, system_prompt, with_memories
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
+from agent.learn.extract import extract as rules
+from agent.learn.model_extract import Extractor
 from agent.learn.person import person_name
 from agent.learn.write_path import remember
 from agent.recall import recall
@@ -132,6 +134,12 @@ class Agent:
         # One worker, so writes land in the order their turns ran.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-remember")
         self._remembering: Future[list[str]] | None = None
+        # -- the memory extractor (agent/startup.py: use_extractor) ---------------------------
+        self.extract: Extractor = rules
+        """What finds memories in the person's messages: the rules, or the model extractor."""
+        self.after_write: Callable[[], None] | None = None
+        """Run on the memory worker after each background write while set (the extractor
+        probe's next message): between turns, never in one."""
 
     @property
     def remembering(self) -> bool:
@@ -377,6 +385,12 @@ class Agent:
             report(reply_id, [], why)
             raise
         report(reply_id, stored, None)
+        if self.after_write is not None:
+            try:
+                self.after_write()
+            except Exception:
+                log.error("the step after remembering failed", exc_info=True)
+                self.after_write = None
         return stored
 
     def _recall(
@@ -418,6 +432,7 @@ class Agent:
             speaker=speaker,
             when=self.settings.chat.local_time(user.created_at),
             user_speaker=speaker,
+            extract=self.extract,
         )
         changed = [a.memory_id for a in actions if a.action != "noop"]
         if newly_trimmed:

@@ -27,6 +27,7 @@ from memory.errors import ConfigError
 APP_NAME = "hearth"
 
 ExtraBuffers = Literal["auto", "on", "off"]
+Extractor = Literal["auto", "rules", "model"]
 
 # Every number has bounds: a value pydantic accepts (1e20 reads as an int) must not crash later.
 MAX_CTX = 1 << 21
@@ -195,6 +196,10 @@ class MemorySettings(_Section):
     """Token budget for the memories shown with one message (at most an eighth of the window)."""
     recall_min_score: float = Field(0.0, ge=0.0, le=1000.0)
     """Fused score below which a memory is not shown (0: keep the best recall_k)."""
+    extractor: Extractor = "auto"
+    """What finds memories in a message: "rules" (English only, no model), "model" (the chat
+    model, under a JSON schema, every quote checked against the message) or "auto" (the model
+    once it passes a short built-in probe, else the rules; `hearth models info` says which)."""
 
 
 FaultPoint = Literal["before-memory-write", "before-index-write", "commit-fsync-error"]
@@ -283,6 +288,11 @@ class Paths(BaseModel):
     @property
     def memory_db(self) -> Path:
         return self.data_dir / "memory.sqlite3"
+
+    @property
+    def extractor_probe(self) -> Path:
+        """What the model extractor's probe decided, per model file (a cache)."""
+        return self.data_dir / "extractor-probe.json"
 
     @property
     def rejections_key(self) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -115,6 +115,7 @@ def remember(
     when: datetime,
     user_speaker: str | None = None,
     actor: Actor = "extraction",
+    extract: Callable[..., list[Candidate]] = extract,
 ) -> list[WriteAction]:
     """Extract candidates from one human message and write each as ADD, UPDATE, SUPERSEDE or
     NOOP. Statements about `user_speaker` themself are stored with subject "user".

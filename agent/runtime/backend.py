@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import json
 import logging
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +35,16 @@ CHATML_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+
+
+@dataclass
+class KVState:
+    """A saved KV cache (`LlamaBackend.save_cache`): llama.cpp's bytes and the tokens."""
+
+    tokens: list[int]
+    data: Any
+    """A ctypes byte array of `size` bytes used."""
+    size: int
 
 
 class Piece(BaseModel):
@@ -108,6 +122,8 @@ class LlamaBackend:
                 ) from exc
             raise ModelInvalidError(f"llama.cpp could not load {self.path}: {exc}") from exc
         self.n_ctx = settings.n_ctx
+        self.kept_bytes = 0
+        """The size of the KV state `cache_kept` last saved (benchmarks read it)."""
 
     def _template_error(self, what: str) -> ConfigError:
         if self._template_setting:
@@ -145,6 +161,69 @@ class LlamaBackend:
 
     def count_text(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def constrained(
+        self, messages: Sequence[ChatMessage], schema: dict[str, Any], max_tokens: int
+    ) -> str:
+        """A reply at temperature 0 that can only be JSON matching `schema`: llama.cpp's
+        grammar-constrained sampling, as `response_format={"type": "json_object", "schema": ...}`
+        gives, but prompted through this backend's own chat template (model.chat_template
+        included) rather than the one llama-cpp-python guesses."""
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        tokens, stop_strings = self._render(messages)
+        grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+        room = max(1, min(max_tokens, self.n_ctx - len(tokens)))
+        out = self.llm.create_completion(
+            tokens, grammar=grammar, temperature=0.0, max_tokens=room, stop=stop_strings
+        )
+        return str(out["choices"][0]["text"])  # type: ignore[index]
+
+    def save_cache(self) -> KVState:
+        """The KV cells of the model's sequence and the tokens they hold.
+
+        llama.cpp's sequence state rather than `Llama.save_state()`: that one also copies
+        llama-cpp-python's logits array (n_batch x vocabulary floats: 256 MiB for a 262k
+        vocabulary, ~1.7 s to save and load), which the next call recomputes anyway
+        (docs/benchmarks.md, "Model extractor")."""
+        import llama_cpp
+
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        data = (ctypes.c_uint8 * size)()
+        written = int(llama_cpp.llama_state_seq_get_data(ctx, data, size, 0))
+        tokens = [int(t) for t in self.llm.input_ids[: self.llm.n_tokens]]
+        return KVState(tokens=tokens, data=data, size=written)
+
+    def load_cache(self, state: KVState | None) -> None:
+        """Put a saved cache back (None: an empty one); the next call reuses its prefix."""
+        import llama_cpp
+
+        llm = self.llm
+        llm._ctx.kv_cache_clear()  # type: ignore[no-untyped-call]
+        llm.n_tokens = 0
+        ctx = llm._ctx.ctx
+        if state is not None and state.size:
+            if llama_cpp.llama_state_seq_set_data(ctx, state.data, state.size, 0):
+                llm.n_tokens = len(state.tokens)
+                llm.input_ids[: len(state.tokens)] = state.tokens
+            else:
+                # Not restored: the next call evaluates its whole prompt, and is still right.
+                log.warning("a saved KV cache could not be loaded; the next prompt starts afresh")
+        # The logits on hand are from other work: a fully cached prompt must replay a token.
+        llm._requires_eval = True
+
+    @contextlib.contextmanager
+    def cache_kept(self) -> Iterator[None]:
+        """Use this model between turns without costing the chat its cached prompt: its KV
+        cache is saved before and put back after, so the next turn still evaluates only its
+        new tokens."""
+        state = self.save_cache()
+        self.kept_bytes = state.size
+        try:
+            yield
+        finally:
+            self.load_cache(state)
 
     def stream(
         self,

@@ -157,6 +157,10 @@ class MessageMeta(BaseModel):
     """On an imported conversation's last turn: every step of its import finished. Written and
     read by `hearth import`: a conversation without it is resumed, not skipped (each turn's own
     step is `remembered`)."""
+    extracted_with: list[str] = Field(default_factory=list)
+    """The extractors `hearth memory extract` has run over this message ("rules", or "model:"
+    and the GGUF's file name). Written and read by it (agent.learn.history): a second run with
+    the same extractor skips the message, so an interrupted run resumes."""
 
     # -- on a reply -------------------------------------------------------------------------
     trimmed: list[int] = Field(default_factory=list)

@@ -10,9 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from memory.errors import HearthError
-from memory.settings import resolve_paths
+from memory.settings import ModelSettings, Paths, resolve_paths
 from tui.cli.options import JsonOpt
-from tui.cli.output import out, print_json
+from tui.cli.output import err, out, print_json
 
 models_app = typer.Typer(help="Find and inspect GGUF models.", no_args_is_help=True)
 
@@ -53,20 +53,35 @@ def models_info(
         Path | None,
         typer.Argument(help="A GGUF file (default: the model Hearth would load)."),
     ] = None,
+    probe: Annotated[
+        bool,
+        typer.Option(
+            "--probe",
+            help="Load the model and run the memory extractor's probe now (its decision is kept).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """A GGUF's metadata (name, architecture, context length, quantization, template) and how
-    llama.cpp runs it here: the CPU features it uses and the extra-buffer-types choice."""
+    """A GGUF's metadata (name, architecture, context length, quantization, template), how
+    llama.cpp runs it here (the CPU features it uses, the extra-buffer-types choice) and the
+    memory extractor it gets (memory.extractor, and the probe's decision under `auto`)."""
+    from agent.learn.choice import choose
     from agent.runtime.model_files import describe_model
     from memory.settings import load_settings
 
     paths = resolve_paths()
-    report = describe_model(path, load_settings(paths).model, paths.models_dir)
+    settings = load_settings(paths)
+    report = describe_model(path, settings.model, paths.models_dir)
+    model = Path(report.info.path)
+    if probe:
+        _probe(model, settings.model, paths)
+    extractor = choose(settings.memory.extractor, model, report.info.parameters, paths)
     data: dict[str, Any] = {
         **report.info.model_dump(exclude={"chat_template"}),
         "source": report.source,
         "system_info": report.system_info,
         "extra_buffer_types": report.extra_buffers.model_dump(),
+        "memory_extractor": extractor.model_dump(mode="json"),
     }
     if as_json:
         print_json(data)
@@ -82,3 +97,23 @@ def models_info(
         soft_wrap=True,
     )
     out.print(f"llama.cpp: {report.system_info}", markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"memory extractor: {extractor.line()}", markup=False, highlight=False, soft_wrap=True
+    )
+
+
+def _probe(model: Path, settings: ModelSettings, paths: Paths) -> None:
+    """The extractor probe over `model`, its decision saved for `auto` (agent/learn/probe.py)."""
+    from agent.learn.model_extract import ModelExtractor
+    from agent.learn.probe import run_probe, save
+    from agent.runtime.backend import LlamaBackend
+    from agent.runtime.native_log import stderr_to
+    from memory.datadir import ensure_data_dir
+
+    ensure_data_dir(paths.data_dir)
+    with err.status("running the memory extractor's probe"):
+        with stderr_to(paths.log_file):
+            backend = LlamaBackend(model, settings)
+        save(
+            paths.extractor_probe, run_probe(model, ModelExtractor(backend, keep_cache=False).read)
+        )
