@@ -26,9 +26,9 @@ from memory.graph.nodes import NewMemory
 FACTS = {
     "I'm allergic to hazelnuts.": ("What am I allergic to?", "allergic to hazelnuts"),
     "My sister Ana is a doctor.": ("What does my sister Ana do for work?", "Ana is a doctor"),
-    "I work as a nurse.": ("What is my job?", "I work as a nurse"),
-    "I live in Porto.": ("Which city do I live in?", "I live in Porto"),
-    "I have a cat named Miso.": ("What is my cat called?", "cat named Miso"),
+    "I work as a nurse.": ("What is my job?", "works as a nurse"),
+    "I live in Porto.": ("Which city do I live in?", "lives in Porto"),
+    "I have a cat named Miso.": ("What is my cat called?", "cat is called Miso"),
 }
 FILLER = [
     "The weather was grey and windy all day.",
@@ -267,7 +267,7 @@ def test_a_change_of_mind_supersedes(make_agent: Callable[..., tuple[Home, Agent
     remember(agent.store, "I don't like hiking.", message_id=1, speaker="Sam", when=when)
     (changed,) = remember(agent.store, "I like hiking.", message_id=2, speaker="Sam", when=when)
     assert changed.action == "supersede"
-    assert [m.text for m in agent.store.list() if "hiking" in m.text] == ["I like hiking"]
+    assert [m.text for m in agent.store.list() if "hiking" in m.text] == ["Sam likes hiking"]
 
 
 def test_forgetting_a_recalled_memory_removes_it_from_what_the_model_sees(

@@ -44,6 +44,8 @@ def _wait_for_partial(journal: Path, proc: subprocess.Popen[bytes], timeout: flo
             row = db.execute(
                 "SELECT count(*) FROM messages WHERE status='incomplete' AND length(text) > 20"
             ).fetchone()
+        except sqlite3.OperationalError:
+            row = (0,)  # the journal is still being created: a slow start on a busy machine
         finally:
             db.close()
         if row[0]:

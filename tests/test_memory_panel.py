@@ -79,7 +79,7 @@ async def test_the_panel_shows_what_a_reply_remembered_and_changes_it(
         assert panel.display and panel.reply_id == _views(app, "assistant")[-1].message_id
         assert panel.query_one(OptionList).has_focus
         (row,) = _section(app, "remembered")
-        assert "I love hiking in the Alps" in row and "preference" in row
+        assert "The person loves hiking in the Alps" in row and "preference" in row
         assert _section(app, "recalled") == []
 
         await pilot.press("p")
@@ -95,7 +95,7 @@ async def test_the_panel_shows_what_a_reply_remembered_and_changes_it(
         await pilot.press("e")
         await _until(pilot, lambda: isinstance(app.screen, EditMemory))
         box = app.screen.query_one(Input)
-        assert box.value == "I love hiking in the Alps"
+        assert box.value == "The person loves hiking in the Alps"
         box.value = "Sam loves hiking in the Dolomites"
         await pilot.press("enter")
         await _until(pilot, lambda: "Dolomites" in store.get(memory_id).text)
@@ -135,7 +135,7 @@ async def test_a_recalled_memory_shows_why_and_a_rejected_one_stays_gone(
         await _answered(pilot, app, "Where should we go hiking this summer?")
         await pilot.press("ctrl+b")
         (row,) = _section(app, "recalled")
-        assert "I love hiking in the Alps" in row
+        assert "The person loves hiking in the Alps" in row
         why = " ".join(row.splitlines()[2:])  # under the kind and date, and the words
         assert why.startswith(".") and "dense ." in why and "recent " in why, why
         assert "importance .6" in why, why
@@ -145,7 +145,7 @@ async def test_a_recalled_memory_shows_why_and_a_rejected_one_stays_gone(
         assert app.query_one(MemoryPanel).reply_id == _views(app, "assistant")[-1].message_id
         app.query_one(MemoryPanel).focus_list()
         app.show_memory_for(_views(app, "assistant")[-2].message_id)
-        assert "I love hiking in the Alps" in _section(app, "recalled")[0]
+        assert "The person loves hiking in the Alps" in _section(app, "recalled")[0]
 
         await pilot.press("r")
         await _until(pilot, lambda: isinstance(app.screen, ConfirmReject))

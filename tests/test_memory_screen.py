@@ -16,6 +16,7 @@ from agent.startup import Home
 from agent.turn import Agent
 from memory.errors import NotFoundError
 from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import KINDS
 from memory.graph.store import MemoryStore
 from memory.journal.schemas import ModelInfo
 from tests.scripted_backend import ScriptedBackend, scripted_loader
@@ -115,7 +116,7 @@ async def test_ctrl_g_lists_newest_first_searches_and_hides_sensitive_text(app: 
 
         await pilot.press("k")  # fact only
         assert _texts(screen) == ["Sam lives in Porto"]
-        for _ in range(8):  # round the kinds, back to all
+        for _ in KINDS:  # round the kinds, back to all
             await pilot.press("k")
         assert len(_texts(screen)) == 3
 

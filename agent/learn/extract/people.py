@@ -177,7 +177,11 @@ def _pet_name(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
         return None
     name, pet = _display_name(m["name"]), " ".join(m["pet"].lower().split())
     looks = " ".join(m["looks"].split())
-    text = f"{{person}}'s {pet} {name} is {_a(looks)}" if looks else f"{{person}}'s {pet} is {name}"
+    text = (
+        f"{{person}}'s {pet} {name} is {_a(looks)}"
+        if looks
+        else f"{{person}}'s {pet} is called {name}"
+    )
     return _Hit("pet", "name", 0.7, name, value=name, relation=pet, text=text)
 
 
