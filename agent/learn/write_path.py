@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -27,6 +27,12 @@ MIN_IMPORTANCE = 0.45
 MAX_EXTRACT_CHARS = 4000
 
 WriteKind = Literal["add", "update", "supersede", "noop"]
+
+
+class Extractor(Protocol):
+    """What finds candidate memories in one message: the rules' `extract`, or a model's."""
+
+    def __call__(self, text: str, *, speaker: str, when: datetime) -> list[Candidate]: ...
 
 
 class WriteAction(BaseModel):
@@ -115,7 +121,7 @@ def remember(
     when: datetime,
     user_speaker: str | None = None,
     actor: Actor = "extraction",
-    extract: Callable[..., list[Candidate]] = extract,
+    extract: Extractor = extract,
 ) -> list[WriteAction]:
     """Extract candidates from one human message and write each as ADD, UPDATE, SUPERSEDE or
     NOOP. Statements about `user_speaker` themself are stored with subject "user".
@@ -127,7 +133,10 @@ def remember(
 
     A statement the person rejected before (its words, or the sentence it was learned from:
     `MemoryStore.reject`) is dropped too: a rejected memory never comes back from the same
-    sentence."""
+    sentence.
+
+    `extract` finds the candidates: the rules unless a caller passes another (the model
+    extractor, `hearth bench extraction`)."""
     candidates = [
         c
         for c in extract(text[:MAX_EXTRACT_CHARS], speaker=speaker, when=when)

@@ -1,4 +1,4 @@
-"""`hearth bench ...`: measure the memory store, turn cost, CPU paths and retrieval here."""
+"""`hearth bench ...`: measure memory, turn cost, CPU paths, retrieval, extraction and replies."""
 
 from __future__ import annotations
 
@@ -351,3 +351,155 @@ def bench_retrieval(
         f"p95 {t.query_p95_ms:.1f} ms",
         highlight=False,
     )
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+@bench_app.command("extraction")
+def bench_extraction(
+    dataset: Annotated[
+        Path,
+        typer.Option(
+            "--dataset", help="Conversations with questions, in the neutral format.", dir_okay=False
+        ),
+    ],
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", "-m", help="Measure the model extractor with this GGUF (default: the rules)."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N conversations (quick runs).")
+    ] = None,
+    as_json: JsonBenchOpt = False,
+) -> None:
+    """Whether the write path (not the import-time memories) made a memory that cites each
+    question's evidence turn and states it: overall, per question category and per memory
+    kind, with how many memories it made per 100 turns."""
+    from agent.bench.extraction import extractor_for, run_extraction_bench
+
+    chosen = extractor_for(model)
+    if chosen is None:
+        err.print(
+            "[red]hearth:[/] the model extractor is not available yet; run without --model to "
+            "measure the rules",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    name, extractor = chosen
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as progress:
+        task = progress.add_task("loading", total=None)
+        report = run_extraction_bench(
+            dataset,
+            extractor=extractor,
+            extractor_name=name,
+            limit=limit,
+            on_total=lambda n: progress.update(task, total=n),
+            advance=lambda n: progress.advance(task, n),
+            describe=lambda text: progress.update(task, description=text),
+        )
+    if as_json:
+        print_json(report.model_dump())
+        return
+    title = f"extraction coverage: {report.dataset}, {report.extractor}"
+    table = Table("evidence turns", "n", "cited", "stated", title=title)
+    rows = [
+        ("all", report.overall),
+        *((f"category {c}", v) for c, v in report.per_category.items()),
+    ]
+    for label, c in rows:
+        table.add_row(
+            label, str(c.evidence), f"{c.cited} ({_share(c.cited, c.evidence)})",
+            f"{c.stated} ({_share(c.stated, c.evidence)})",
+        )  # fmt: skip
+    out.print(table)
+    kinds = Table(
+        "kind", "memories", "per 100 turns", "best citing", "best stating",
+        title="per memory kind (evidence turns by the kind of their best memory)",
+    )  # fmt: skip
+    for kind, k in report.per_kind.items():
+        kinds.add_row(
+            kind, str(k.memories), _per_100(k.memories, report.turns),
+            str(k.cited), f"{k.stated} ({_share(k.stated, report.overall.evidence)})",
+        )  # fmt: skip
+    out.print(kinds)
+    actions = ", ".join(f"{n} {a}" for a, n in report.actions.items())
+    out.print(
+        f"{report.conversations} conversations, {report.turns:,} turns: {report.memories:,} "
+        f"memories made ({_per_100(report.memories, report.turns)} per 100 turns; actions: "
+        f"{actions}); {report.turns_with_memory:,} turns cited by one. Distinct evidence turns "
+        f"stated: {report.distinct_stated} of {report.distinct_evidence} "
+        f"({_share(report.distinct_stated, report.distinct_evidence)}). Questions with every "
+        f"evidence turn stated: {report.questions_stated} of {report.questions} "
+        f"({_share(report.questions_stated, report.questions)}); {report.skipped} skipped (no "
+        f"evidence turn in the conversation). {report.seconds:.0f} s.\n{report.rule}",
+        highlight=False,
+    )
+
+
+def _per_100(part: int, turns: int) -> str:
+    return f"{100 * part / turns:.1f}" if turns else "-"
+
+
+@bench_app.command("voice")
+def bench_voice(
+    model: BenchModelOpt = None,
+    seed: Annotated[int, typer.Option(help="The first sampling seed.")] = 1,
+    runs: Annotated[
+        int, typer.Option(help="Runs of the script, seeds seed, seed+1, ...", min=1)
+    ] = 5,
+    sessions: Annotated[int, typer.Option(help="Sessions of the script to run.", min=1, max=3)] = 3,
+    turns: Annotated[
+        int | None, typer.Option(help="Turns per session (default: all).", min=1)
+    ] = None,
+    as_json: JsonBenchOpt = False,
+) -> None:
+    """Replies in which the model claims the person's identity or things as its own (first
+    person: "I'm Priya", "my cat"), over a scripted three-session chat with memory on: later
+    sessions know her only from the memory notes."""
+    from agent.bench.voice import in_context, run_voice_bench
+    from agent.runtime.model_files import embedded_model
+
+    with _status() as status:
+        result = run_voice_bench(
+            model or embedded_model(),
+            model_settings=_model_settings(),
+            seeds=range(seed, seed + runs),
+            sessions=sessions,
+            turns=turns,
+            progress=status,
+        )
+    if as_json:
+        print_json(result.model_dump())
+        return
+    seeds = ", ".join(str(s) for s in result.seeds)
+    table = Table(
+        "session", "replies", "with a claim",
+        title=f"{result.model}, seeds {seeds}, {result.max_tokens}-token replies",
+    )  # fmt: skip
+    for number, (replies, claiming) in result.per_session.items():
+        table.add_row(str(number), str(replies), str(claiming))
+    table.add_section()
+    table.add_row(
+        "all", str(result.replies), f"{result.claiming} ({_share(result.claiming, result.replies)})"
+    )
+    out.print(table)
+    kinds = ", ".join(f"{kind} {n}" for kind, n in result.per_kind.items())
+    out.print(f"replies with a claim, by kind: {kinds}", highlight=False)
+    out.print(
+        f"notes as shown (session 2):\n{result.notes or '(none)'}", markup=False, highlight=False
+    )
+    for r in result.turns:
+        if r.claims:
+            said = "; ".join(f"{c.kind}: {c.said!r}" for c in r.claims)
+            out.print(
+                f"seed {r.seed}, session {r.session}, turn {r.turn}: {said}\n"
+                f"  {in_context(r.reply, r.claims[0])}",
+                markup=False,
+                highlight=False,
+            )
