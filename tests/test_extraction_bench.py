@@ -15,7 +15,9 @@ from agent.bench.extraction import (
     states,
 )
 from agent.learn.extract import extract
+from agent.learn.model_extract import ModelExtractor
 from memory.graph.embedder import SentenceEmbedder
+from memory.settings import ModelSettings
 from tests.conftest import RunHearth
 
 # Two invented conversations; which turns the rules remember is known (see the tests below).
@@ -53,9 +55,18 @@ def test_a_turn_without_content_words_is_stated_by_any_memory_citing_it() -> Non
     assert held("Are you?", "anything") == 1.0
 
 
-def test_the_rules_are_the_default_and_no_model_extractor_is_wired_yet() -> None:
-    assert extractor_for(None) == ("rules", extract)
-    assert extractor_for(Path("any.gguf")) is None
+def test_the_rules_are_the_default_and_a_model_runs_the_model_extractor(
+    embedded_gguf: Path, embedder: SentenceEmbedder
+) -> None:
+    assert extractor_for(None, ModelSettings()) == ("rules", extract)
+    name, extractor = extractor_for(embedded_gguf, ModelSettings())
+    assert name == f"model {embedded_gguf.name}" and isinstance(extractor, ModelExtractor)
+    # The tiny model remembers little; what is measured is that its run is counted the same way.
+    report = run_extraction_bench(
+        FIXTURE, extractor=extractor, extractor_name=name, embedder=embedder, limit=1
+    )
+    assert report.extractor == name and report.turns == 7
+    assert report.overall.evidence == 7 and report.overall.stated <= report.overall.cited
 
 
 # -- a run ------------------------------------------------------------------------------------
@@ -96,7 +107,7 @@ def test_bench_extraction_prints_the_tables_and_the_rule(run_hearth: RunHearth) 
     assert "at least half of the turn's content words" in flat
 
 
-def test_bench_extraction_json_and_a_model_it_cannot_run_yet(
+def test_bench_extraction_json_and_a_model_that_is_not_there(
     run_hearth: RunHearth, tmp_path: Path
 ) -> None:
     result = run_hearth("bench", "extraction", "--dataset", str(FIXTURE), "--limit", "1", "--json")
@@ -106,7 +117,6 @@ def test_bench_extraction_json_and_a_model_it_cannot_run_yet(
     refused = run_hearth(
         "bench", "extraction", "--dataset", str(FIXTURE), "--model", str(tmp_path / "m.gguf")
     )
-    assert refused.returncode == 2
-    assert refused.stderr.strip().splitlines() == [
-        "hearth: the model extractor is not available yet; run without --model to measure the rules"
-    ]
+    assert refused.returncode == 4
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith(f"hearth: model file {tmp_path / 'm.gguf'} does not exist")

@@ -19,7 +19,7 @@ from agent.importing.conversations import CachedEmbedder, load_dataset, turn_tim
 from agent.learn.extract import Candidate, extract
 from agent.learn.write_path import MAX_EXTRACT_CHARS, Extractor, WriteAction, remember
 from memory.graph.nodes import KINDS, Memory
-from memory.settings import MemorySettings, Paths, Settings
+from memory.settings import MemorySettings, ModelSettings, Paths, Settings
 from memory.text import straighten_apostrophes
 
 if TYPE_CHECKING:
@@ -107,14 +107,16 @@ def states(turn: str, memory: str) -> bool:
 # -- the extractor ----------------------------------------------------------------------------
 
 
-def extractor_for(model: Path | None) -> tuple[str, Extractor] | None:
-    """The extractor to measure, with its name: the rules, or the model extractor with `model`;
-    None when this Hearth has no model extractor to run it with.
-
-    The model extractor is the one hook left to wire: return its callable for `model` here."""
+def extractor_for(model: Path | None, settings: ModelSettings) -> tuple[str, Extractor]:
+    """The extractor to measure, with its name: the rules, or the model extractor running on
+    `model` (loaded through the one Llama factory, with the user's model settings)."""
     if model is None:
         return "rules", extract
-    return None
+    from agent.learn.model_extract import ModelExtractor
+    from agent.runtime.backend import LlamaBackend
+
+    # Its own instance and no chat on it: no KV cache of a chat to keep between messages.
+    return f"model {model.name}", ModelExtractor(LlamaBackend(model, settings), keep_cache=False)
 
 
 class _Remembered:

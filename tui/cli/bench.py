@@ -381,16 +381,7 @@ def bench_extraction(
     kind, with how many memories it made per 100 turns."""
     from agent.bench.extraction import extractor_for, run_extraction_bench
 
-    chosen = extractor_for(model)
-    if chosen is None:
-        err.print(
-            "[red]hearth:[/] the model extractor is not available yet; run without --model to "
-            "measure the rules",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(2)
-    name, extractor = chosen
+    name, extractor = extractor_for(model, _model_settings())
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as progress:
         task = progress.add_task("loading", total=None)
