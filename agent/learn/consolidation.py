@@ -33,7 +33,7 @@ FEELING_HALF_LIFE_DAYS = 14.0
 # Similarities are compared all-pairs, so a run looks at the most recent memories only.
 MAX_MEMORIES = 3000
 
-_MERGEABLE = {"fact", "preference", "event", "person", "commitment"}
+_MERGEABLE = {"fact", "preference", "event", "person", "pet", "feeling", "commitment"}
 
 
 class SleepReport(BaseModel):
