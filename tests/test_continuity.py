@@ -52,7 +52,7 @@ def _inside_blocks(text: str, needle: str) -> bool:
     """Every occurrence of needle lies between a block's start marker and its end marker."""
     start = 0
     while (at := text.find(needle, start)) != -1:
-        opened = max(text.rfind(m.split("{")[0], 0, at) for m in (BLOCK_START, CORE_START))
+        opened = max(text.rfind(BLOCK_START, 0, at), text.rfind(CORE_START.split("{")[0], 0, at))
         closed = text.rfind(BLOCK_END, 0, at)
         if opened == -1 or closed > opened:
             return False

@@ -163,14 +163,12 @@ def test_notes_speak_about_the_person_and_quote_old_first_person_ones() -> None:
     legacy = Memory(id="m_2", kind="fact", text="I work as a librarian", learned_at=at)
     block = memory_block([about, legacy], "Priya")
     assert block.splitlines() == [
-        BLOCK_START.format(who="Priya"),
+        BLOCK_START,
         '- [2026-12-02] about Biscuit: "Priya\'s cat Biscuit is a grey tabby"',
         '- [2026-12-02] Priya said: "I work as a librarian"',
         "[End of notes]",
     ]
-    assert memory_block([about], "the person").startswith(
-        "[Notes you keep about them, the person you are talking with, not about yourself:"
-    )
+    assert "not about yourself" in BLOCK_START
     # Forgetting finds either form in a stored prompt, whatever the person was called then.
     pattern = re.compile(shown_line_pattern(legacy, [legacy.text]))
     assert pattern.search(note_line(legacy, "the person"))

@@ -26,7 +26,7 @@ _INSTRUCTION_PATTERNS = [
     # Look-alikes of the notes blocks' own markers (a forged end of the notes, then "rules").
     r"\bend of (the )?notes\b",
     r"\b(things you remember|what you know about \S+)\s*:",
-    r"\bnotes you keep about\b",
+    r"\bnotes you keep about the person\b",
     r"\bstore this (memory|note)\b",
 ]
 _INSTRUCTION = re.compile("|".join(_INSTRUCTION_PATTERNS), re.IGNORECASE | re.MULTILINE)
