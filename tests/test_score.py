@@ -1,0 +1,90 @@
+"""`hearth score`: a reply's log-probability with and without its recalled notes; real model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent.startup import Home
+from agent.turn import Agent
+from memory.journal.journal import Journal
+from memory.settings import Paths
+from tests.conftest import RunHearth
+
+FACT = "Priya's cat Biscuit is a grey tabby"
+OTHER = "Priya works night shifts at the hospital"
+ASK = "How is Biscuit doing?"
+REPEATS_IT = "Your grey tabby Biscuit must be lovely."
+
+
+@dataclass
+class Turn:
+    cat: str
+    """The memory the reply repeats."""
+    reply: int
+
+
+def repeat_the_fact(make_agent: Callable[..., tuple[Home, Agent]]) -> Turn:
+    """A real turn that recalls the cat, its reply then rewritten to repeat the fact (the tiny
+    model's own words would not: the test is about the scoring, not about the model)."""
+    home, agent = make_agent(chat={"user_name": "Priya"}, sampling={"max_tokens": 4})
+    assert agent.store is not None
+    cat = agent.store.add(FACT)
+    agent.store.add(OTHER)
+    session = agent.session(new=True)
+    result = agent.run_turn(session.id, ASK)
+    assert cat.id in agent.journal.message(result.user_turn_id).meta.recalled_ids
+    agent.journal.update(result.turn_id, text=REPEATS_IT)
+    home.close()  # `hearth score` opens the data dir for itself
+    return Turn(cat=cat.id, reply=result.turn_id)
+
+
+def figures(paths: Paths, reply: int) -> dict[str, float]:
+    journal = Journal(paths.journal)
+    try:
+        return {s.variant: s.mean_logprob for s in journal.scores(reply)}
+    finally:
+        journal.close()
+
+
+def test_taking_out_the_note_a_reply_repeats_makes_the_reply_less_likely(
+    make_agent: Callable[..., tuple[Home, Agent]], run_hearth: RunHearth, paths: Paths
+) -> None:
+    turn = repeat_the_fact(make_agent)
+    done = run_hearth("score", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["scored"] == 1 and report["other_model"] == 0 and report["skipped"] == []
+    scores = figures(paths, turn.reply)
+    assert {"full", "no_notes", f"without:{turn.cat}"} <= scores.keys()
+    assert scores["full"] > scores["no_notes"]
+    assert scores["full"] > scores[f"without:{turn.cat}"]
+
+
+def test_a_second_run_scores_nothing_new_and_memory_show_says_the_note_was_used(
+    make_agent: Callable[..., tuple[Home, Agent]], run_hearth: RunHearth, paths: Paths
+) -> None:
+    turn = repeat_the_fact(make_agent)
+    assert run_hearth("score").returncode == 0
+    again = json.loads(run_hearth("score", "--json").stdout)
+    assert (again["scored"], again["done_before"], again["rows"]) == (0, 1, 0)
+    shown = json.loads(run_hearth("memory", "show", turn.cat, "--json").stdout)
+    used = shown["used"]
+    assert used["used"] and used["drop"] > 0
+    assert (used["message_id"], used["replies"]) == (turn.reply, 1)
+    text = run_hearth("memory", "show", turn.cat).stdout
+    assert "used: without it" in text
+
+
+def test_forgetting_a_memory_deletes_the_figures_scored_without_it(
+    make_agent: Callable[..., tuple[Home, Agent]], run_hearth: RunHearth, paths: Paths
+) -> None:
+    turn = repeat_the_fact(make_agent)
+    assert run_hearth("score").returncode == 0
+    assert f"without:{turn.cat}" in figures(paths, turn.reply)
+    forgot = run_hearth("memory", "forget", turn.cat, "--json")
+    assert forgot.returncode == 0, forgot.stderr
+    assert json.loads(forgot.stdout)["journal"]["scores_deleted"] == 1
+    left = figures(paths, turn.reply)
+    assert f"without:{turn.cat}" not in left and "full" in left
