@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from agent.startup import Home
 from agent.turn import Agent
+from memory.clock import now
 from memory.journal.journal import Journal
+from memory.journal.schemas import ChatMessage, ModelInfo, Score
 from memory.settings import Paths
 from tests.conftest import RunHearth
 
@@ -88,3 +90,48 @@ def test_forgetting_a_memory_deletes_the_figures_scored_without_it(
     assert json.loads(forgot.stdout)["journal"]["scores_deleted"] == 1
     left = figures(paths, turn.reply)
     assert f"without:{turn.cat}" not in left and "full" in left
+
+
+def test_a_reply_another_model_wrote_is_scored_and_marked_so(
+    run_hearth: RunHearth, paths: Paths
+) -> None:
+    journal = Journal(paths.journal)
+    session = journal.create_session()
+    journal.append(session.id, "user", ASK)
+    elsewhere = ModelInfo(name="other", path="/models/other.gguf", sha256="0" * 64)
+    prompt = [ChatMessage(role="user", content=ASK)]
+    reply = journal.append(session.id, "assistant", REPEATS_IT, prompt=prompt, model=elsewhere)
+    journal.close()
+    report = json.loads(run_hearth("score", "--session", str(session.id), "--json").stdout)
+    assert (report["scored"], report["other_model"], report["rows"]) == (1, 1, 1)
+    journal = Journal(paths.journal)
+    (full,) = journal.scores(reply.id)
+    journal.close()
+    assert full.variant == "full" and full.other_model and full.mean_logprob < 0
+
+
+def _scored_reply(journal: Journal, temporary: bool) -> int:
+    session = journal.create_session(temporary=temporary)
+    journal.append(session.id, "user", ASK)
+    reply = journal.append(session.id, "assistant", REPEATS_IT)
+    score = Score(
+        message_id=reply.id,
+        variant="full",
+        mean_logprob=-1.0,
+        tokens=9,
+        model_sha256="0" * 64,
+        scored_at=now(),
+    )
+    journal.add_scores([score])
+    assert journal.scores(reply.id) == [score]
+    return reply.id
+
+
+def test_scores_go_with_the_messages_a_delete_or_a_purge_takes(paths: Paths) -> None:
+    journal = Journal(paths.journal)
+    deleted = _scored_reply(journal, temporary=False)
+    journal.delete_session(journal.message(deleted).session_id)
+    purged = _scored_reply(journal, temporary=True)
+    assert journal.purge_off_record() == 2
+    assert journal.scores(deleted) == journal.scores(purged) == []
+    journal.close()
