@@ -20,6 +20,10 @@ TOP_ABLATED = 3
 """A reply is scored without each of its first (best) recalled memories, this many: one more
 forward pass each, and the later ones were the least likely to matter."""
 
+Recalled = Callable[[str], tuple[Memory, list[str]] | None]
+"""A memory by id and every text it has had (an edited one was shown with an older text);
+None when it is gone."""
+
 WINDOW_STEP = 256
 """The scoring window is rounded up to this many tokens (its logits cost n_ctx rows)."""
 
@@ -77,9 +81,7 @@ def window(replies: Sequence[Message], chat_n_ctx: int) -> int:
     return -(-need // WINDOW_STEP) * WINDOW_STEP
 
 
-def variants(
-    reply: Message, user: Message | None, get: Callable[[str], Memory | None]
-) -> dict[str, list[ChatMessage]]:
+def variants(reply: Message, user: Message | None, get: Recalled) -> dict[str, list[ChatMessage]]:
     """The prompts to score the reply under: the one it saw ('full'), without the notes
     recalled for its message ('no_notes'; pinned core memories, in the system prompt, stay),
     and without each of the first `TOP_ABLATED` notes ('without:<memory id>')."""
@@ -94,10 +96,11 @@ def variants(
     head = prompt[:-1]
     found["no_notes"] = [*head, ChatMessage(role="user", content=user.text)]
     for memory_id in user.meta.recalled_ids[:TOP_ABLATED]:
-        memory = get(memory_id)
-        if memory is None:
+        found_memory = get(memory_id)
+        if found_memory is None:
             continue  # forgotten: its line was redacted, there is nothing of it to take out
-        line = re.compile(f"(?:{shown_line_pattern(memory, [memory.text])})\n")
+        memory, texts = found_memory
+        line = re.compile(f"(?:{shown_line_pattern(memory, texts)})\n")
         without, n = line.subn("", shown, count=1)
         if n:
             found[f"without:{memory_id}"] = [*head, ChatMessage(role="user", content=without)]
@@ -108,7 +111,7 @@ def score_reply(
     scorer: LlamaBackend,
     reply: Message,
     user: Message | None,
-    get: Callable[[str], Memory | None],
+    get: Recalled,
     model_sha256: str,
 ) -> list[Score]:
     """Every variant of one reply's prompt, scored."""
@@ -135,7 +138,7 @@ def score_replies(
     journal: Journal,
     scorer: LlamaBackend,
     replies: Sequence[Message],
-    get: Callable[[str], Memory | None],
+    get: Recalled,
     model_sha256: str,
     advance: Callable[[], None] = lambda: None,
 ) -> tuple[list[int], list[int], int]:

@@ -6,12 +6,17 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.context import BLOCK_END, memory_block, with_memories
+from agent.scoring import variants
 from agent.startup import Home
 from agent.turn import Agent
 from memory.clock import now
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import NewMemory
+from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, ModelInfo, Score
-from memory.settings import Paths
+from memory.settings import Paths, Settings
 from tests.conftest import RunHearth
 
 FACT = "Priya's cat Biscuit is a grey tabby"
@@ -135,3 +140,25 @@ def test_scores_go_with_the_messages_a_delete_or_a_purge_takes(paths: Paths) -> 
     assert journal.purge_off_record() == 2
     assert journal.scores(deleted) == journal.scores(purged) == []
     journal.close()
+
+
+def test_a_note_shown_before_its_memory_was_edited_is_still_taken_out(
+    paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        cat, other = store.add_many([NewMemory(text=FACT), NewMemory(text=OTHER)])
+    shown = with_memories(ASK, memory_block([cat, other], "Priya"))
+    journal = Journal(paths.journal)
+    session = journal.create_session()
+    meta = {"shown_as": shown, "recalled_ids": [cat.id, other.id]}
+    user = journal.append(session.id, "user", ASK, meta=meta)
+    prompt = [ChatMessage(role="user", content=shown)]
+    reply = journal.append(session.id, "assistant", REPEATS_IT, prompt=prompt)
+    journal.close()
+    edited = cat.model_copy(update={"text": "Priya's cat Biscuit is a ginger tabby"})
+    found = variants(reply, user, {cat.id: (edited, [edited.text, FACT]), other.id: None}.get)
+    assert set(found) == {"full", "no_notes", f"without:{cat.id}"}
+    assert found["no_notes"][-1].content == ASK
+    without = found[f"without:{cat.id}"][-1].content
+    assert "grey tabby" not in without and OTHER in without
+    assert without.endswith(f"{BLOCK_END}\n\n{ASK}")

@@ -246,14 +246,13 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     for e in edges:
         out.print(Text(f"edge {e.src} -[{e.type} {e.weight}]-> {e.dst}"))
     if use is not None:
-        out.print(
-            Text(
-                f"{'used' if use.drop > 0 else 'not used'}: without it, reply {use.message_id}'s"
-                f" mean log-probability drops {use.drop:+.3f} (the most over {use.replies}"
-                " scored reply(ies); `hearth score`)"
-            ),
-            soft_wrap=True,
+        line = (
+            f"used: without it, reply {use.message_id}'s mean log-probability drops by"
+            f" {use.drop:.3f} (the most over {use.replies} scored reply(ies); `hearth score`)"
+            if use.drop > 0
+            else f"not used: no scored reply was less likely without it ({use.replies} scored)"
         )
+        out.print(Text(line), soft_wrap=True)
 
 
 @memory_app.command("history")

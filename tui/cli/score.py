@@ -14,20 +14,21 @@ from tui.cli.options import JsonOpt
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from agent.scoring import Recalled
     from memory.graph.nodes import Memory
     from memory.graph.store import MemoryStore
 
 
-def _getter(store: MemoryStore) -> Callable[[str], Memory | None]:
+def _getter(store: MemoryStore) -> Recalled:
     from memory.errors import NotFoundError
 
-    def get(memory_id: str) -> Memory | None:
+    def get(memory_id: str) -> tuple[Memory, list[str]] | None:
         try:
-            return store.get(memory_id)
+            memory = store.get(memory_id)
         except NotFoundError:
             return None
+        earlier = [e.text for e in store.history(memory_id) if e.text]
+        return memory, list(dict.fromkeys([memory.text, *earlier]))
 
     return get
 
