@@ -101,6 +101,7 @@ def score(
                 seconds = time.perf_counter() - started
             finally:
                 store.close()
+                scorer.llm.close()  # its logits (n_ctx x vocabulary floats) go now
     finally:
         home.close()
     by_other = {r.id for r in pending if r.model is None or r.model.sha256 != sha}
