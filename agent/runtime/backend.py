@@ -86,7 +86,8 @@ class ChatBackend(Protocol):
 class LlamaBackend:
     """One loaded GGUF and its KV cache; calls must not overlap (the turn loop serialises them)."""
 
-    def __init__(self, path: Path, settings: ModelSettings) -> None:
+    def __init__(self, path: Path, settings: ModelSettings, *, logits_all: bool = False) -> None:
+        """`logits_all`: an instance for `reply_logprob` (scoring), not for chat."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.info: GGUFInfo = read_info(path)
@@ -111,7 +112,7 @@ class LlamaBackend:
             raise self._template_error(what) from exc
         self._format([ChatMessage(role="user", content="hello")])
         try:
-            self.llm: Llama = make_llama(self.path, settings)
+            self.llm: Llama = make_llama(self.path, settings, logits_all=logits_all)
         except ValueError as exc:  # llama-cpp-python raises ValueError on a damaged file
             if "llama_context" in str(exc):
                 # The weights loaded: the file is good, the window is what did not fit.
@@ -151,6 +152,37 @@ class LlamaBackend:
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return len(self._render(messages)[0])
+
+    def reply_logprob(self, messages: Sequence[ChatMessage], reply: str) -> tuple[float, int]:
+        """The mean log-probability of `reply`'s tokens after the prompt `messages` (formatted
+        as for a chat reply), and how many tokens that is. Needs `logits_all=True`.
+
+        Consecutive calls whose prompts share a prefix (the variants of one reply) evaluate
+        only what differs: the KV cells and logits of the shared tokens are kept."""
+        import numpy as np
+        from llama_cpp import Llama
+
+        prompt, _ = self._render(messages)
+        said = self.llm.tokenize(reply.encode("utf-8"), add_bos=False, special=False)
+        tokens = prompt + said
+        if not said:
+            return 0.0, 0
+        if len(tokens) > self.n_ctx:
+            raise ConfigError(
+                f"a prompt and reply of {len(tokens):,} tokens do not fit the scoring window "
+                f"of {self.n_ctx:,}; raise model.n_ctx"
+            )
+        llm = self.llm
+        kept = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        # The logits before the first reply token must be fresh or kept: at least one to eval.
+        llm.n_tokens = min(kept, len(prompt) - 1)
+        llm.eval(tokens[llm.n_tokens :])
+        # Row i holds the logits after token i: they predict token i + 1.
+        logits = np.asarray(llm.scores[len(prompt) - 1 : len(tokens) - 1], dtype=np.float64)
+        top = logits.max(axis=1, keepdims=True)
+        norms = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+        picked = logits[np.arange(len(said)), said]
+        return float((picked - norms).mean()), len(said)
 
     def perf_evals(self) -> tuple[int, int]:
         """llama.cpp's own counters: (prompt tokens evaluated in batches, single-token evals)."""

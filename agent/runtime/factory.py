@@ -44,8 +44,13 @@ def _model_defaults(use_extra_bufts: bool) -> Iterator[None]:
             native.llama_model_default_params = original
 
 
-def make_llama(path: Path, settings: ModelSettings, **params: Any) -> Llama:
+def make_llama(
+    path: Path, settings: ModelSettings, *, logits_all: bool = False, **params: Any
+) -> Llama:
     """Load `path` with the model settings; `params` override Llama's keyword arguments.
+
+    `logits_all`: keep the logits of every position evaluated, not only the last (scoring a
+    reply token by token needs them; they cost n_ctx x vocabulary floats of memory).
 
     Callers read back what llama.cpp was given from `llm.model_params` (benchmarks report it).
     Raises llama-cpp-python's ValueError on a damaged file, as Llama() does.
@@ -60,6 +65,7 @@ def make_llama(path: Path, settings: ModelSettings, **params: Any) -> Llama:
         "n_batch": settings.n_batch,
         "n_gpu_layers": settings.n_gpu_layers,
         "verbose": False,
+        "logits_all": logits_all,
         **params,
     }
     with _model_defaults(extra_buffers(settings).use):

@@ -145,7 +145,11 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
             db.redact_history(tx, form, MARKER) for form in _spellings(phrase)
         )
         removed["names"] = db.forget_names(tx, [*(m.text for m in memories), phrase])
+    # Before the journal is compacted: the figures scored without a memory name it by id.
+    ablations = reach.journal.delete_ablations(ids) if reach.journal is not None else 0
     journal_counts = _redact_journal(reach.journal, pattern, phrase)
+    if ablations:
+        journal_counts["scores_deleted"] = ablations
     db.compact()
     rebuilt = reach.index.rebuild()
     log_pattern = _log_pattern(memories, phrase)

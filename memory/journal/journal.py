@@ -16,10 +16,12 @@ from memory.journal.migrations import MIGRATIONS
 from memory.journal.offrecord import nearest_on_record, on_record
 from memory.journal.schemas import (
     ChatMessage,
+    MemoryUse,
     Message,
     MessageMeta,
     ModelInfo,
     Role,
+    Score,
     Session,
     SessionSummary,
     Status,
@@ -349,6 +351,64 @@ class Journal:
                 (key, st.st_size, st.st_mtime_ns, sha),
             )
         return sha
+
+    # -- ablation scores (`hearth score`) ------------------------------------------------
+
+    def add_scores(self, scores: list[Score]) -> None:
+        """Record one reply's scores together: a run stopped midway leaves whole replies."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO scores(message_id, variant, mean_logprob, tokens,"
+                " model_sha256, other_model, scored_at) VALUES (?,?,?,?,?,?,?)",
+                [
+                    (s.message_id, s.variant, s.mean_logprob, s.tokens, s.model_sha256,
+                     int(s.other_model), _iso(s.scored_at))
+                    for s in scores
+                ],
+            )  # fmt: skip
+
+    def scores(self, message_id: int) -> list[Score]:
+        """A reply's scores, by every model that scored it."""
+        rows = self._db.execute(
+            "SELECT * FROM scores WHERE message_id=? ORDER BY model_sha256, variant", (message_id,)
+        ).fetchall()
+        return [
+            Score(**{**dict(r), "other_model": bool(r["other_model"])}) for r in rows
+        ]  # fmt: skip
+
+    def scored_ids(self, model_sha256: str) -> set[int]:
+        """Replies this model has scored (a second run skips them)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT message_id FROM scores WHERE model_sha256=? AND variant='full'",
+            (model_sha256,),
+        ).fetchall()
+        return {int(r["message_id"]) for r in rows}
+
+    def delete_ablations(self, memory_ids: list[str]) -> int:
+        """Forget the figures scored without these memories; returns how many rows went."""
+        with self._tx() as db:
+            cur = db.executemany(
+                "DELETE FROM scores WHERE variant=?", [(f"without:{i}",) for i in memory_ids]
+            )
+        return cur.rowcount
+
+    def memory_use(self, memory_id: str) -> MemoryUse | None:
+        """The largest drop in a reply's mean log-probability when this memory's note was
+        taken out (None: no reply was scored without it)."""
+        rows = self._db.execute(
+            "SELECT w.message_id, f.mean_logprob - w.mean_logprob AS drop_ FROM scores w"
+            " JOIN scores f ON f.message_id = w.message_id"
+            " AND f.model_sha256 = w.model_sha256 AND f.variant = 'full'"
+            " WHERE w.variant = ? ORDER BY drop_ DESC",
+            (f"without:{memory_id}",),
+        ).fetchall()
+        if not rows:
+            return None
+        replies = len({r["message_id"] for r in rows})
+        top = rows[0]
+        return MemoryUse(
+            memory_id=memory_id, drop=top["drop_"], message_id=top["message_id"], replies=replies
+        )
 
     # -- training signals: versions, choices, feedback, edits ---------------------------
 

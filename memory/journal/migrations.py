@@ -115,6 +115,26 @@ _SCRIPTS: list[tuple[str, str]] = [
         ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        # `hearth score`: a reply's mean log-probability under one model, given the prompt it
+        # saw ('full'), without the notes recalled for it ('no_notes'), and without one of them
+        # ('without:<memory id>'). Rows go with their message (deleting a session, purging off
+        # the record); forgetting a memory deletes its 'without:' rows.
+        "0005_scores",
+        """
+        CREATE TABLE scores (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            variant TEXT NOT NULL,
+            mean_logprob REAL NOT NULL,
+            tokens INTEGER NOT NULL,
+            model_sha256 TEXT NOT NULL,
+            other_model INTEGER NOT NULL DEFAULT 0,
+            scored_at TEXT NOT NULL,
+            PRIMARY KEY (message_id, variant, model_sha256)
+        );
+        CREATE INDEX scores_variant ON scores(variant);
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)

@@ -85,6 +85,36 @@ class ModelInfo(BaseModel):
     sha256: str
 
 
+class Score(BaseModel):
+    """One reply's mean log-probability under one model, given one variant of its prompt."""
+
+    message_id: int
+    variant: str
+    """'full' (the prompt it saw), 'no_notes' (without the recalled notes; pinned core
+    memories stay) or 'without:<memory id>' (without that one note)."""
+    mean_logprob: float
+    tokens: int
+    """How many reply tokens the mean is over."""
+    model_sha256: str
+    other_model: bool = False
+    """The reply was written by another model than the one that scored it."""
+    scored_at: datetime
+
+
+class MemoryUse(BaseModel):
+    """How much the model leans on one memory: the largest drop in a reply's mean
+    log-probability when that memory's note was taken out of its prompt."""
+
+    memory_id: str
+    drop: float
+    """full minus without:<memory id>, the largest over the replies scored (positive: the
+    reply was likelier with the note)."""
+    message_id: int
+    """The reply with that largest drop."""
+    replies: int
+    """How many replies were scored without it."""
+
+
 class RecallNote(BaseModel):
     """Why one memory was recalled with a message: its search score and the signals fused into
     it (`memory.graph.nodes.Hit`), None where unknown (that ranker did not find it, or the

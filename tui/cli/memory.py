@@ -222,10 +222,14 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
                 sources.append({"id": msg.id, "role": msg.role, "text": msg.text})
             except NotFoundError:
                 sources.append({"id": message_id, "missing": True})
+        use = home.journal.memory_use(memory_id)
+    # Used: the replies scored without it (`hearth score`) were likelier with it.
+    used = None if use is None else {**use.model_dump(mode="json"), "used": use.drop > 0}
     data = {
         **_memory_json(memory),
         "sources": sources,
         "edges": [e.model_dump(mode="json") for e in edges],
+        "used": used,
     }
     if as_json:
         print_json(data)
@@ -241,6 +245,14 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
         out.print(Text(f"from message {source['id']}: {source.get('text', '(missing)')}"))
     for e in edges:
         out.print(Text(f"edge {e.src} -[{e.type} {e.weight}]-> {e.dst}"))
+    if use is not None:
+        line = (
+            f"used: without it, reply {use.message_id}'s mean log-probability drops by"
+            f" {use.drop:.3f} (the most over {use.replies} scored reply(ies); `hearth score`)"
+            if use.drop > 0
+            else f"not used: no scored reply was less likely without it ({use.replies} scored)"
+        )
+        out.print(Text(line), soft_wrap=True)
 
 
 @memory_app.command("history")
