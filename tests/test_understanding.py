@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from agent.bench.manners import SCRIPT
 from agent.context import BLOCK_START, memory_block, note_line
 from agent.learn.consolidation import sleep
 from agent.learn.extract import extract
@@ -24,20 +25,7 @@ from tests.conftest import RunHearth
 MakeAgent = Callable[..., tuple[Home, Agent]]
 
 # The ten messages a new user sent in the issue that asked for this (issue 14).
-PRIYA = [
-    "Hi! I'm Priya. I'm new here, just trying you out.",
-    "My name is Priya, not Raju :) I work as a nurse in the night shift at a children's hospital.",
-    "I have a grey tabby cat called Biscuit. He's 4 and he sleeps on my feet after my shifts.",
-    "Do you have a favourite animal?",
-    "The thing is, I'm a bit worried lately. Night shifts are wrecking my sleep and I feel "
-    "lonely during the day.",
-    "Next week I'm planning to visit my sister Anjali in Leeds on Saturday. I haven't seen her "
-    "in months.",
-    "What do you think I should bring her?",
-    "How are you doing today, Hearth? What do you like to talk about?",
-    "Quick check: what's my cat's name, and what do I do for work?",
-    "Thanks. I should get some sleep before my shift. Good night!",
-]
+PRIYA = SCRIPT
 FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|mine|myself)\b")
 
 

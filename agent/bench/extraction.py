@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from agent.bench.retrieval import evidence_turns
-from agent.importing.conversations import CachedEmbedder, load_dataset, turn_time
+from agent.bench.retrieval import evidence_turns, open_dataset
+from agent.importing.conversations import CachedEmbedder, turn_time
 from agent.learn.extract import Candidate, extract
 from agent.learn.write_path import MAX_EXTRACT_CHARS, Extractor, WriteAction, remember
 from memory.graph.nodes import KINDS, Memory
@@ -361,17 +361,8 @@ def run_extraction_bench(
     against the memories that cite them. `extractor` is what the write path extracts with
     (`extractor_for`); `on_total` is told how many turns will be run, `advance` is called once
     a turn, `describe` says what runs."""
-    from memory.datadir import make_private
-    from memory.graph.embedder import SentenceEmbedder
-
-    make_private()
-    dataset = load_dataset(path)
-    conversations = dataset.conversations[:limit] if limit else dataset.conversations
-    on_total(sum(len(c.turns()) for c in conversations))
+    dataset, conversations, cached = open_dataset(path, limit, embedder, on_total, describe)
     memory = MemorySettings()
-    cached = CachedEmbedder(embedder or SentenceEmbedder(batch_size=memory.embed_batch_size))
-    describe("loading the embedding model")
-    cached.embed(["warm up"])  # load the model before anything is timed
     run = _Run()
     start = time.perf_counter()
     for number, conversation in enumerate(conversations, start=1):

@@ -331,6 +331,29 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def open_dataset(
+    path: Path,
+    limit: int | None,
+    embedder: Embedder | None,
+    on_total: Callable[[int], None],
+    describe: Callable[[str], None],
+) -> tuple[Dataset, list[Conversation], CachedEmbedder]:
+    """The dataset, the conversations a bench runs of it (the first `limit`), the embedding model
+    loaded before anything is timed; files it writes are private (0600)."""
+    from memory.datadir import make_private
+    from memory.graph.embedder import SentenceEmbedder
+
+    make_private()
+    dataset: Dataset = load_dataset(path)
+    conversations = dataset.conversations[:limit] if limit else dataset.conversations
+    on_total(sum(len(c.turns()) for c in conversations))
+    batch = MemorySettings().embed_batch_size
+    cached = CachedEmbedder(embedder or SentenceEmbedder(batch_size=batch))
+    describe("loading the embedding model")
+    cached.embed(["warm up"])
+    return dataset, list(conversations), cached
+
+
 def run_retrieval_bench(
     path: Path,
     *,
@@ -343,17 +366,8 @@ def run_retrieval_bench(
     """Import each conversation into a fresh temporary data dir and ask its questions of
     Hearth (store.search) and of the baselines over the same turns. `on_total` is told how
     many turns will be imported, `advance` is called once a turn, `describe` says what runs."""
-    from memory.datadir import make_private
-    from memory.graph.embedder import SentenceEmbedder
-
-    make_private()
-    dataset: Dataset = load_dataset(path)
-    conversations = dataset.conversations[:limit] if limit else dataset.conversations
-    on_total(sum(len(c.turns()) for c in conversations))
+    dataset, conversations, cached = open_dataset(path, limit, embedder, on_total, describe)
     memory = MemorySettings()
-    cached = CachedEmbedder(embedder or SentenceEmbedder(batch_size=memory.embed_batch_size))
-    describe("loading the embedding model")
-    cached.embed(["warm up"])  # load the model before anything is timed
     run = _Run()
     for number, conversation in enumerate(conversations, start=1):
         describe(f"{number}/{len(conversations)} {conversation.id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -22,18 +22,7 @@ Kind = Literal[
     "reflection",
     "core",
 ]
-KINDS: tuple[Kind, ...] = (
-    "fact",
-    "preference",
-    "event",
-    "person",
-    "pet",
-    "feeling",
-    "commitment",
-    "episode",
-    "reflection",
-    "core",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 EdgeType = Literal["about", "related", "supersedes", "contradicts", "part_of", "derived_from"]
 EDGE_TYPES: tuple[EdgeType, ...] = (
     "about",
