@@ -9,7 +9,6 @@ had to evaluate (few: the KV prefix was kept; all: it was lost).
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,6 @@ from pydantic import BaseModel
 from agent.bench.turn import SCRIPT
 from agent.learn.model_extract import ModelExtractor
 from agent.runtime.backend import Generation, LlamaBackend
-from agent.runtime.model_files import embedded_model
 from memory.journal.schemas import ChatMessage
 from memory.settings import ModelSettings, SamplingSettings
 
@@ -214,9 +212,3 @@ def measure(path: Path, settings: ModelSettings) -> PlacementReport:
         second_instance=separate,
         shared_instance=shared,
     )
-
-
-if __name__ == "__main__":
-    model = Path(sys.argv[1]) if len(sys.argv) > 1 else embedded_model()
-    report = measure(model, ModelSettings(n_threads=1))
-    print(report.model_dump_json(indent=2))
