@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from agent.learn.consolidation import DECAY_FLOOR, sleep
+from agent.learn.consolidation import DECAY_FLOOR, SleepReport, sleep
 from agent.memory_use import MIN_SCORED, NEVER_MATTERS_RECALLS, never_mattered, use_line
 from agent.reply_memories import MemoryRow
 from agent.startup import Home
@@ -213,3 +213,23 @@ def _summary(lowered: int) -> str:
         "merged 0 duplicate(s), linked 0 pair(s), wrote 0 reflection(s), decayed 0 memory(ies),"
         f" lowered {lowered} that never mattered"
     )
+
+
+def test_idle_sleep_steps_aside_while_a_turn_or_change_holds_the_agent(
+    make_home: Callable[..., Home], embedder: SentenceEmbedder
+) -> None:
+    agent = scripted_loader(embedder)(make_home())
+    assert agent.store is not None
+    noise = agent.store.add(NOISE, importance=0.5)
+    _recalled(agent.store, noise.id)
+    _score(agent.journal, {noise.id: 0.0})
+    got: list[tuple[SleepReport | None, str | None]] = []
+    with agent.paused():  # as a turn, a memory change or a lent data dir holds it
+        assert agent.sleep_when_idle(lambda report, error: got.append((report, error)))
+        # The worker gives up at once rather than wait: settle() inside here would deadlock.
+        agent.settle()
+    assert got == [(None, None)] and agent.store.get(noise.id).importance == 0.5
+    assert agent.sleep_when_idle(lambda report, error: got.append((report, error)))
+    agent.settle()
+    report, error = got[-1]
+    assert error is None and report is not None and report.never_mattered == [noise.id]
