@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from memory.errors import NotFoundError
 from memory.graph.nodes import Memory
 from memory.journal.journal import Journal
-from memory.journal.schemas import RecallNote
+from memory.journal.schemas import MemoryUse, RecallNote
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
@@ -27,6 +27,8 @@ class MemoryRow(BaseModel):
     why: RecallNote | None = None
     """Why it was recalled (recalled rows only)."""
     accepted: bool = False
+    use: MemoryUse | None = None
+    """How much replies leaned on it, where `hearth score` has scored some without it."""
 
 
 class ReplyMemories(BaseModel):
@@ -50,19 +52,24 @@ def reply_memories(journal: Journal, store: MemoryStore, reply_id: int | None) -
     except NotFoundError:
         return ReplyMemories(reply_id=reply_id, rows=[])
     notes = asked.meta.recall_notes() if asked is not None else []
-    rows = [_row(store, "recalled", n.id, n) for n in notes]
-    rows += [_row(store, "remembered", i) for i in dict.fromkeys(reply.meta.stored)]
+    rows = [_row(journal, store, "recalled", n.id, n) for n in notes]
+    rows += [_row(journal, store, "remembered", i) for i in dict.fromkeys(reply.meta.stored)]
     return ReplyMemories(reply_id=reply_id, memory=reply.meta.memory, rows=rows)
 
 
 def _row(
-    store: MemoryStore, section: Section, memory_id: str, why: RecallNote | None = None
+    journal: Journal,
+    store: MemoryStore,
+    section: Section,
+    memory_id: str,
+    why: RecallNote | None = None,
 ) -> MemoryRow:
     try:
         memory = store.get(memory_id)
     except NotFoundError:
         return MemoryRow(section=section, memory_id=memory_id, memory=None, why=why)
     accepted = store.accepted(memory_id)
+    use = journal.memory_use(memory_id)
     return MemoryRow(
-        section=section, memory_id=memory_id, memory=memory, why=why, accepted=accepted
+        section=section, memory_id=memory_id, memory=memory, why=why, accepted=accepted, use=use
     )

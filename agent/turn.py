@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, Field
 
 from agent.context import UNNAMED, build_context, memory_block, system_prompt, with_memories
+from agent.learn.consolidation import SleepReport, sleep
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
 from agent.learn.extract import extract as rules
@@ -24,6 +25,7 @@ from agent.recall import recall
 from agent.reply_end import LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
+from memory.clock import now
 from memory.errors import ConfigError, MessageTooLongError, NotFoundError, StorageError
 from memory.journal.journal import Journal
 from memory.journal.schemas import (
@@ -134,6 +136,7 @@ class Agent:
         # One worker, so writes land in the order their turns ran.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-remember")
         self._remembering: Future[list[str]] | None = None
+        self._sleeping: Future[SleepReport | None] | None = None
         # -- the memory extractor (agent/startup.py: use_extractor) ---------------------------
         self.extract: Extractor = rules
         """What finds memories in the person's messages: the rules, or the model extractor."""
@@ -147,10 +150,44 @@ class Agent:
         return self._remembering is not None and not self._remembering.done()
 
     def settle(self) -> None:
-        """Wait for a turn's background memory write (its failure was already reported)."""
+        """Wait for a turn's background memory write (its failure was already reported), and
+        for an idle consolidation on the same worker: the stores may close next."""
         pending, self._remembering = self._remembering, None
         if pending is not None:
             pending.exception()  # waits; a failure was reported where it happened
+        sleeping, self._sleeping = self._sleeping, None
+        if sleeping is not None:
+            sleeping.exception()  # reported by sleep_when_idle's `done`
+
+    def sleep_when_idle(self, done: Callable[[SleepReport | None, str | None], None]) -> bool:
+        """`hearth sleep` on the memory worker, for a chat left idle: after the last turn's
+        write, and only if no turn or memory change holds the agent when it starts (then it
+        does nothing and `done` gets (None, None): the chat was not idle after all). `done`
+        runs on the worker with the report or the error. False: memory is off, nothing to do."""
+        if self.store is None:
+            return False
+        self._sleeping = self._writer.submit(self._sleep_now, done)
+        return True
+
+    def _sleep_now(
+        self, done: Callable[[SleepReport | None, str | None], None]
+    ) -> SleepReport | None:
+        # Not blocking: a turn that waits on this worker (settle) while holding _busy would
+        # otherwise wait on a sleep that waits on it.
+        if not self._busy.acquire(blocking=False):
+            done(None, None)
+            return None
+        try:
+            store = self.store
+            report = None if store is None else sleep(store, at=now(), journal=self.journal)
+        except Exception as exc:  # reported to the person; the chat goes on
+            log.exception("idle consolidation failed")
+            done(None, f"tidying the memory failed: {exc}")
+            return None
+        finally:
+            self._busy.release()
+        done(report, None)
+        return report
 
     @property
     def budget(self) -> int:

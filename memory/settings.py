@@ -173,6 +173,9 @@ class MemorySettings(_Section):
     """Age at which a memory's recency score halves (shown in each hit's `recency`)."""
     embed_batch_size: int = Field(64, ge=1, le=4096)
     """Texts embedded per batch."""
+    idle_sleep_minutes: float = Field(30.0, ge=0.0, le=1e6)
+    """The chat runs `hearth sleep` by itself once it has been idle (no turn) this long, once
+    per idle spell, in the background; 0 never does."""
     embedder: str = "bundled"
     """The embedding model: "bundled" (all-MiniLM-L6-v2, shipped with Hearth) or the path of a
     sentence-transformers model folder. Changing it means `hearth memory rebuild --reembed`."""

@@ -8,6 +8,7 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker
 
 from agent import feedback
+from agent.learn.consolidation import SleepReport
 from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
 from agent.turn import Agent, TurnResult
@@ -76,6 +78,15 @@ class Remembered(Message):
         super().__init__()
         self.reply_id = reply_id
         self.stored = stored
+        self.error = error
+
+
+class IdleSlept(Message):
+    """The idle consolidation on the memory worker ended (report None: it did not run)."""
+
+    def __init__(self, report: SleepReport | None, error: str | None) -> None:
+        super().__init__()
+        self.report = report
         self.error = error
 
 
@@ -158,6 +169,10 @@ class HearthApp(App[None]):
         self.lender: Lender | None = None
         self.lent_to: Borrower | None = None
         """The command the data dir is lent to (tui/lending.py), while it is."""
+        self.idle_since = time.monotonic()
+        """When the last turn ended (or the app started): the idle spell idle sleep waits on."""
+        self.idle_slept = False
+        """This idle spell's consolidation was started (at most one a spell)."""
         self.keys = {a.id: a.key for a in ACTIONS}
         self.keys["chat.newline"] = home.settings.chat.newline_key
         self.keys = with_custom(self.keys, home.settings.chat.keys)
@@ -183,6 +198,10 @@ class HearthApp(App[None]):
             self.notify(OFF_RECORD_NOTICE, timeout=10, markup=False)
         self.load_model()
         self.lender = start_lending(self)
+        idle_s = self.home.settings.memory.idle_sleep_minutes * 60
+        if idle_s > 0:
+            # A few looks per idle spell: a spell is noticed within a quarter of its length.
+            self.set_interval(min(60.0, max(0.05, idle_s / 4)), self._idle_tick)
         if threading.current_thread() is threading.main_thread():  # where signals arrive
             loop = asyncio.get_running_loop()
             for sig in STOP_SIGNALS:
@@ -291,6 +310,7 @@ class HearthApp(App[None]):
         if job.user_id is None:
             self._go_on()
         self.generating = True
+        self.idle_slept = False
         self.refresh_bindings()
         self.stop_event.clear()
         self.turn_done.clear()
@@ -389,6 +409,7 @@ class HearthApp(App[None]):
                 event.error or "the reply failed", severity="error", timeout=15, markup=False
             )
         self.generating = False
+        self.idle_since = time.monotonic()
         self.refresh_bindings()
         self._pending_job = None
         self._refresh_status()
@@ -404,6 +425,34 @@ class HearthApp(App[None]):
             self._show_stored(view, result.stored)
         else:
             view.set_memory_note(_memory_note(view.recalled, 0))
+
+    # -- idle sleep ---------------------------------------------------------------------
+
+    def _idle_tick(self) -> None:
+        """Consolidate once the chat has been idle memory.idle_sleep_minutes: on the agent's
+        memory worker, never here (it reads every memory), and never while a turn runs."""
+        agent = self.agent
+        if self.idle_slept or self.generating or self.pending or self.lent_to is not None:
+            return
+        if agent is None or agent.store is None or agent.remembering:
+            return
+        if time.monotonic() - self.idle_since < self.home.settings.memory.idle_sleep_minutes * 60:
+            return
+        self.idle_slept = agent.sleep_when_idle(self._post_idle_slept)
+
+    def _post_idle_slept(self, report: SleepReport | None, error: str | None) -> None:
+        # On the memory worker's thread; post_message is thread-safe.
+        self.post_message(IdleSlept(report, error))
+
+    @on(IdleSlept)
+    def _idle_slept(self, event: IdleSlept) -> None:
+        if event.error is not None:
+            self.notify(event.error, severity="error", timeout=15, markup=False)
+        elif event.report is None:
+            # A turn or a memory change held the agent when it began: try again this spell.
+            self.idle_slept = False
+        elif event.report.changed:
+            self.notify(f"While idle: {event.report.summary()}.", timeout=6, markup=False)
 
     @on(Remembered)
     def _remembered(self, event: Remembered) -> None:

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, Field
 
+from agent.memory_use import never_mattered
 from memory.graph.nodes import Memory
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
+    from memory.journal.journal import Journal
 
 # Cosine similarities (all-MiniLM-L6-v2) chosen on hand-made pairs: paraphrases of one fact sit
 # above 0.9; memories about one topic from different angles between 0.55 and 0.9.
@@ -29,6 +31,9 @@ DECAY_FLOOR = 0.1
 # How the person felt fades faster: a worry from a month ago is not how they are today.
 FEELING_DECAY_AFTER_DAYS = 3
 FEELING_HALF_LIFE_DAYS = 14.0
+# A memory recalled often that never mattered to a reply (agent/memory_use.py) is worth half
+# its base importance: it is crowding better notes out of the prompt.
+NEVER_MATTERS_FACTOR = 0.5
 
 # Similarities are compared all-pairs, so a run looks at the most recent memories only.
 MAX_MEMORIES = 3000
@@ -44,10 +49,23 @@ class SleepReport(BaseModel):
     linked: list[tuple[str, str]] = Field(default_factory=list)
     reflections: list[str] = Field(default_factory=list)
     decayed: list[str] = Field(default_factory=list)
+    never_mattered: list[str] = Field(default_factory=list)
+    """Recalled often but never mattered to a scored reply: importance lowered."""
 
     @property
     def changed(self) -> bool:
-        return bool(self.merged or self.linked or self.reflections or self.decayed)
+        return bool(
+            self.merged or self.linked or self.reflections or self.decayed or self.never_mattered
+        )
+
+    def summary(self) -> str:
+        """One line for `hearth sleep` and the chat's idle run."""
+        return (
+            f"merged {len(self.merged)} duplicate(s), linked {len(self.linked)} pair(s), "
+            f"wrote {len(self.reflections)} reflection(s), decayed {len(self.decayed)} "
+            f"memory(ies), lowered {len(self.never_mattered)} that never mattered"
+            + ("" if self.changed else ": nothing to change")
+        )
 
 
 def _similarities(
@@ -152,9 +170,19 @@ def _reflect(store: MemoryStore, episodes: list[Memory], sims: np.ndarray) -> li
     return made
 
 
-def _decay(store: MemoryStore, memories: Sequence[Memory], at: datetime) -> list[str]:
-    """Whole days since last use decide the value, so two runs on one day agree."""
+def _unused(journal: Journal, memories: Sequence[Memory]) -> set[str]:
+    return {m.id for m in memories if never_mattered(m, journal.memory_use(m.id))}
+
+
+def _decay(
+    store: MemoryStore, memories: Sequence[Memory], at: datetime, unused: set[str]
+) -> tuple[list[str], list[str]]:
+    """Whole days since last use decide the value, so two runs on one day agree. Both the
+    fading and the never-mattered halving start from base_importance, in one value: done as two
+    steps, each run would undo the other's and a second run would not be a no-op.
+    Returns (decayed, lowered for never mattering)."""
     decayed: list[str] = []
+    lowered: list[str] = []
     for m in memories:
         if m.pinned or m.kind == "core":
             continue
@@ -162,19 +190,30 @@ def _decay(store: MemoryStore, memories: Sequence[Memory], at: datetime) -> list
         # A feeling is about the days it was said in: it fades from then, used or not.
         last_used = m.learned_at if feeling else (m.last_recalled_at or m.learned_at)
         idle_days = (at - last_used).days
-        if idle_days < (FEELING_DECAY_AFTER_DAYS if feeling else DECAY_AFTER_DAYS):
+        idle = idle_days >= (FEELING_DECAY_AFTER_DAYS if feeling else DECAY_AFTER_DAYS)
+        if not idle and m.id not in unused:
             continue
         half_life = FEELING_HALF_LIFE_DAYS if feeling else DECAY_HALF_LIFE_DAYS
         base = m.base_importance if m.base_importance is not None else m.importance
-        value = round(max(DECAY_FLOOR, base * 0.5 ** (idle_days / half_life)), 2)
+        value = base * (0.5 ** (idle_days / half_life) if idle else 1.0)
+        value *= NEVER_MATTERS_FACTOR if m.id in unused else 1.0
+        value = round(max(DECAY_FLOOR, value), 2)
         if value != round(m.importance, 2):
             store.update(m.id, importance=value, base_importance=base, actor="consolidation")
-            decayed.append(m.id)
-    return decayed
+            (lowered if m.id in unused else decayed).append(m.id)
+    return decayed, lowered
 
 
-def sleep(store: MemoryStore, *, at: datetime, limit: int = MAX_MEMORIES) -> SleepReport:
-    """One consolidation pass over the `limit` most recent current memories.
+def sleep(
+    store: MemoryStore,
+    *,
+    at: datetime,
+    limit: int = MAX_MEMORIES,
+    journal: Journal | None = None,
+) -> SleepReport:
+    """One consolidation pass over the `limit` most recent current memories. With the journal,
+    memories recalled often that never mattered to a scored reply (`hearth score`) lose
+    importance too; without it, nothing is known about that.
 
     Order matters for "a second run changes nothing": reflections are written before links are
     drawn, so a reflection made now is already linked when the next run looks."""
@@ -189,5 +228,7 @@ def sleep(store: MemoryStore, *, at: datetime, limit: int = MAX_MEMORIES) -> Sle
     if report.reflections:
         memories, sims = _similarities(store, store.list(limit=limit))
     report.linked = _link(store, memories, sims)
-    report.decayed = _decay(store, store.list(limit=limit), at)
+    memories = store.list(limit=limit)
+    unused = _unused(journal, memories) if journal is not None else set()
+    report.decayed, report.never_mattered = _decay(store, memories, at, unused)
     return report

@@ -210,6 +210,7 @@ def memory_search(
 @memory_app.command("show")
 def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """One memory with where it came from (journal messages) and its edges."""
+    from agent.memory_use import MATTERS_AT, never_mattered
     from memory.errors import NotFoundError
 
     with _store(write=False) as (home, store):
@@ -224,7 +225,15 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
                 sources.append({"id": message_id, "missing": True})
         use = home.journal.memory_use(memory_id)
     # Used: the replies scored without it (`hearth score`) were likelier with it.
-    used = None if use is None else {**use.model_dump(mode="json"), "used": use.drop > 0}
+    used = (
+        None
+        if use is None
+        else {
+            **use.model_dump(mode="json"),
+            "used": use.drop > 0,
+            "never_mattered": never_mattered(memory, use),
+        }
+    )
     data = {
         **_memory_json(memory),
         "sources": sources,
@@ -253,6 +262,14 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
             else f"not used: no scored reply was less likely without it ({use.replies} scored)"
         )
         out.print(Text(line), soft_wrap=True)
+        if never_mattered(memory, use):
+            out.print(
+                Text(
+                    f"never mattered: recalled {memory.recalled_count} times, no scored reply"
+                    f" dropped by {MATTERS_AT} or more without it (`hearth sleep` lowers it)"
+                ),
+                soft_wrap=True,
+            )
 
 
 @memory_app.command("history")
@@ -808,22 +825,18 @@ def memory_recover(
 
 def sleep_cmd(as_json: JsonOpt = False) -> None:
     """Consolidate memory: merge near-duplicates, link related memories, write reflections
-    over recurring episodes, decay what is never recalled. A second run changes nothing."""
+    over recurring episodes, decay what is never recalled, and lower what is recalled often but
+    never mattered to a scored reply (`hearth score`). A second run changes nothing."""
     from agent.learn.consolidation import sleep
     from agent.startup import open_home
     from memory.clock import now
 
     home = open_home(write_lock=True, borrow=True)
     try:
-        report = sleep(home.open_store(), at=now())
+        report = sleep(home.open_store(), at=now(), journal=home.journal)
     finally:
         home.close()
     if as_json:
         print_json(report.model_dump())
         return
-    out.print(
-        f"merged {len(report.merged)} duplicate(s), linked {len(report.linked)} pair(s), "
-        f"wrote {len(report.reflections)} reflection(s), decayed {len(report.decayed)} "
-        "memory(ies)" + ("" if report.changed else ": nothing to change"),
-        soft_wrap=True,
-    )
+    out.print(report.summary(), soft_wrap=True)

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
+from agent.memory_use import use_line
 from agent.recall import shown_line_pattern
 from memory.controls import inert
 from memory.errors import HearthError, NotFoundError
@@ -219,6 +220,10 @@ class MemoryScreen(Screen[None]):
         out.append(f"true: {true}\nlearned: {_when(m.learned_at)}\n")
         if m.expired_at:
             out.append(f"retired: {_when(m.expired_at)}\n")
+        # Only figures, never words: shown for a sensitive memory too (`hearth score`).
+        used = use_line(m, self.journal.memory_use(m.id))
+        if used is not None:
+            out.append(f"{used}\n")
         out.append("\nsources\n", style="bold")
         for message_id in m.provenance:
             try:

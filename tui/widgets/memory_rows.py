@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from agent.memory_use import use_line
 from agent.reply_memories import MemoryRow
 from memory.controls import inert
 from memory.journal.schemas import RecallNote
@@ -70,4 +71,7 @@ def row_content(row: MemoryRow, *, revealed: bool) -> Content:
     parts: list[str | tuple[str, str]] = [(" · ".join(marks), "dim"), "\n", words]
     if row.why is not None:
         parts += ["\n", (why_text(row.why, WIDTH), "dim")]
+    used = use_line(memory, row.use)
+    if used is not None:
+        parts += ["\n", (used, "dim")]
     return Content.assemble(*parts)
