@@ -209,3 +209,49 @@ def test_cli_refuses_candidates_on_whole_conversations(
     done = run_hearth("export", "sft", "--candidates")
     assert done.returncode == 2
     assert "--context-frozen" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_conversation_row_carries_its_most_leaning_reply(
+    journal: Journal, tmp_path: Path
+) -> None:
+    # The four replies are one conversation: one `messages` row, as much a candidate as `leaned`.
+    rows = jsonl(export(journal, tmp_path / "s.jsonl", kind="sft"))
+    assert [tuple(r[k] for k in SCORES) for r in rows] == [(-1.0, -2.5, 1.5)]
+
+
+def test_dpo_rows_carry_the_chosen_replys_scores(hearth_home: Path, tmp_path: Path) -> None:
+    paths = resolve_paths()
+    ensure_data_dir(paths.data_dir)
+    journal = Journal(paths.journal)
+    try:
+        chat = Chat(journal, journal.create_session("pairs").id)
+        first = chat.user("Who is Ana?", at(5))
+        chosen = chat.reply(first, "Your sister, the one in Lisbon.", at(5, 1))
+        chat.reply(first, "I don't know.", at(5, 2))
+        journal.choose(chosen.id)
+        second = chat.user("And the weather?", at(6))
+        kept = chat.reply(second, "Sunny.", at(6, 1))
+        rejected = chat.reply(second, "Rainy.", at(6, 2))
+        journal.choose(kept.id)
+        journal.add_scores(scores(chosen.id, NEW_MODEL, 10, -1.0, -2.5))
+        journal.add_scores(scores(kept.id, NEW_MODEL, 10, -1.0, -1.25))
+        # The rejected reply leaned hard, but a pair is a candidate for the reply it trains to.
+        journal.add_scores(scores(rejected.id, NEW_MODEL, 10, -1.0, -3.0))
+        every = jsonl(export(journal, tmp_path / "all.jsonl", kind="dpo"))
+        found = {r["chosen"][0]["content"]: r["score_drop"] for r in every}
+        assert found == {"Your sister, the one in Lisbon.": 1.5, "Sunny.": 0.25}
+        only = jsonl(export(journal, tmp_path / "c.jsonl", kind="dpo", candidates=True))
+        assert [r["chosen"][0]["content"] for r in only] == ["Your sister, the one in Lisbon."]
+    finally:
+        journal.close()
+
+
+def test_the_cli_help_states_the_rule_it_applies() -> None:
+    # The help text names the figure without importing the export code at CLI start-up.
+    from typing import get_args, get_type_hints
+
+    from tui.cli.training import export as export_command
+
+    hint = get_type_hints(export_command, include_extras=True)["candidates"]
+    option = get_args(hint)[1]
+    assert f"at least {CANDIDATE_DROP} nats a token" in " ".join(option.help.split())
