@@ -16,6 +16,7 @@ import pytest
 
 from memory.datadir import ensure_data_dir
 from memory.errors import ExportError
+from memory.export.candidates import SCORE_COLUMNS
 from memory.export.writer import ExportOptions, ExportResult, run_export
 from memory.journal.journal import Journal
 from memory.settings import resolve_paths
@@ -101,8 +102,13 @@ def test_every_export_loads_with_datasets_with_the_expected_keys(
     dataset = load_dataset(result.path, tmp_path / "hf-cache")
     assert len(dataset) == result.rows > 0
     for row in dataset:
-        assert set(row) == KEYS[name]
+        # The openai kind is uploaded as it is: no keys but its own.
+        scored = set() if name.startswith("openai") else set(SCORE_COLUMNS)
+        assert set(row) == KEYS[name] | scored
         for key, value in row.items():
+            if key in SCORE_COLUMNS:
+                assert value is None  # the scripted journal has no scores
+                continue
             if key == "label":
                 assert isinstance(value, bool)
                 continue
@@ -133,12 +139,14 @@ def test_context_frozen_sft_rows_have_the_exact_prompt_and_one_completion(
     journal: Journal, script: Script, tmp_path: Path
 ) -> None:
     rows = rows_of(export(journal, tmp_path / "f.jsonl", kind="sft", context_frozen=True))
-    assert rows and all(set(r) == {"prompt", "completion"} for r in rows)
+    assert rows and all(set(r) == {"prompt", "completion", *SCORE_COLUMNS} for r in rows)
     assert all(len(r["completion"]) == 1 for r in rows)
     reply = journal.message(script.thumbs_up)
     assert reply.prompt is not None
     seen = [m.model_dump() for m in reply.prompt]
-    assert {"prompt": seen, "completion": [{"role": "assistant", "content": reply.text}]} in rows
+    unscored = dict.fromkeys(SCORE_COLUMNS)  # the scripted journal has no scores
+    completion = [{"role": "assistant", "content": reply.text}]
+    assert {"prompt": seen, "completion": completion, **unscored} in rows
 
 
 def test_strip_removes_the_system_prompt_in_context_frozen_mode(

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from memory.export.rows import ExportFilters, Row
+from memory.export.candidates import CANDIDATE_DROP
+from memory.export.rows import CandidateCount, ExportFilters, Row
 from memory.journal.signals import ExportKind, FileFormat
 
 FORMAT_NAMES: dict[tuple[ExportKind, bool], str] = {
@@ -30,6 +31,26 @@ DPO_PAIRS = (
 )
 
 
+SCORE_COLUMNS_TEXT = (
+    "Every row has three score columns, nullable floats from `hearth score` (the most recent "
+    "scoring of the reply, by whichever model did it): `score_full`, the reply's mean "
+    "log-probability per token (nats) given the prompt it saw; `score_no_notes`, the same "
+    "without the notes recalled for it; `score_drop`, `score_full - score_no_notes`. They are "
+    "null when the reply was never scored, and the last two when no notes were recalled for it. "
+    "A row with one reply carries its scores, a DPO row those of `chosen`, a conversation row "
+    "those of its trained reply with the largest drop. A reply is a training candidate when "
+    f"`score_drop` >= {CANDIDATE_DROP}: its notes carried what it needed, which the model has "
+    "not internalised. Rows are in no meaningful order (trainers shuffle)."
+)
+
+
+OPENAI_SCORES_TEXT = (
+    "This kind has no score columns: it is uploaded as it is, `messages` only. With "
+    f"`--candidates`, only replies whose notes carried them (`hearth score`'s drop >= "
+    f"{CANDIDATE_DROP}) have `weight` 1."
+)
+
+
 def card_path(export_path: Path) -> Path:
     """`<file name>.card.md` beside the export: `sft.jsonl` and `sft.parquet` have one each."""
     return export_path.with_name(f"{export_path.name}.card.md")
@@ -49,6 +70,7 @@ def render_card(
     command: str,
     created_at: datetime,
     sensitive_left_out: int | None = None,
+    candidates: CandidateCount | None = None,
 ) -> str:
     """The card's markdown, with YAML front matter that the Hugging Face hub reads."""
     frozen = filters.context_frozen and kind in ("sft", "openai", "sharegpt")
@@ -57,6 +79,7 @@ def render_card(
     context = {i for r in rows for i in r.context_ids} - trained
     times = [t for r in rows for t in r.trained_at]
     models = sorted({name for r in rows for name in r.models})
+    scored = sum(1 for r in rows if r.score is not None)
     sessions = {r.session_id for r in rows}
     loader = "json" if file_format == "jsonl" else "parquet"
     lines = [
@@ -92,6 +115,12 @@ def render_card(
         f"| system prompt | {'stripped' if filters.system_prompt == 'strip' else 'kept'} |",
         f"| context | {'frozen: only the reply is trained' if frozen else 'whole conversations'} |",
         f"| filters | {_filters(filters, min_rating)} |",
+        f"| rows with scores | {scored} of {len(rows)} |",
+        *([f"| candidates | {_candidates(candidates)} |"] if candidates is not None else []),
+        "",
+        "## Score columns",
+        "",
+        SCORE_COLUMNS_TEXT if kind != "openai" else OPENAI_SCORES_TEXT,
         "",
         "## Rows by signal",
         "",
@@ -107,6 +136,13 @@ def render_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _candidates(count: CandidateCount) -> str:
+    return (
+        f"only candidates (score_drop >= {CANDIDATE_DROP}): {count.candidates} of "
+        f"{count.replies} replies otherwise selected; {count.unscored} never scored"
+    )
 
 
 def _range(times: list[datetime]) -> str:
@@ -142,4 +178,6 @@ def _filters(filters: ExportFilters, min_rating: int) -> str:
     if filters.only_new:
         parts.append("only never-exported replies")
     parts.append("synthetic included" if filters.include_synthetic else "synthetic left out")
+    if filters.candidates:
+        parts.append("only training candidates")
     return "; ".join(parts)

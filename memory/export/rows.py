@@ -6,6 +6,7 @@ Which replies a row trains:
 - `since` / `until`: the reply was written in that window (earlier messages stay as context);
 - `only_new`: no earlier export of the same kind trained it;
 - synthetic messages (meta {"synthetic": true}) are left out unless asked for;
+- `candidates`: only training candidates (`memory.export.candidates`), never a reply unscored;
 - temporary sessions are never exported, nor is any message said off the record (or a reply
   to one): a session is read as if they were already purged (`memory.journal.offrecord`).
 
@@ -13,6 +14,9 @@ Conversation rows (SFT `messages`, ShareGPT) train every reply they hold, so suc
 before the first reply that must not be trained and after the last one that is selected.
 OpenAI rows carry a weight per reply instead (0 for context). Context-frozen rows, DPO and KTO
 use the prompt exactly as the model saw it (memories included).
+
+Every row carries its reply's scores (`Row.score`): a one-reply row its reply's, DPO its
+`chosen` reply's, a conversation row those of its trained reply with the largest drop.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from memory.errors import ExportError
+from memory.export.candidates import ReplyScore, latest_scores
 from memory.journal.journal import Journal
 from memory.journal.offrecord import on_record
 from memory.journal.schemas import ChatMessage, Message
@@ -44,6 +50,8 @@ class ExportFilters(BaseModel):
     include_synthetic: bool = False
     context_frozen: bool = False
     system_prompt: Literal["keep", "strip"] = "keep"
+    candidates: bool = False
+    """Only replies that are training candidates (their notes carried them)."""
 
     @field_validator("since", "until")
     @classmethod
@@ -66,6 +74,17 @@ class Row(BaseModel):
     """User messages in the row flagged as correcting the reply before them."""
     notes: int = 0
     """Trained replies the user left a note on."""
+    score: ReplyScore | None = None
+    """The scores the row carries as columns (None: its reply was never scored)."""
+
+
+class CandidateCount(BaseModel):
+    """What `candidates` did to the replies that passed every other filter."""
+
+    replies: int = 0
+    candidates: int = 0
+    unscored: int = 0
+    """Never scored by any model: `hearth score` first, or they can never be candidates."""
 
 
 class _Source:
@@ -79,6 +98,33 @@ class _Source:
         self.exported = journal.exported_message_ids(kind) if filters.only_new else set()
         default = -1 if kind == "kto" else 0
         self.min_rating = filters.min_rating if filters.min_rating is not None else default
+        self.scores = latest_scores(journal)
+        # Replies that passed every filter but `candidates`, and the unscored among them.
+        self.considered: set[int] = set()
+        self.unscored: set[int] = set()
+
+    def candidate(self, reply: Message) -> bool:
+        """A training candidate, or any reply when the export does not ask for candidates;
+        counts the replies it was asked about."""
+        if not self.filters.candidates:
+            return True
+        self.considered.add(reply.id)
+        if reply.id not in self.scores:
+            self.unscored.add(reply.id)
+        return self._is_candidate(reply.id)
+
+    def _is_candidate(self, reply_id: int) -> bool:
+        score = self.scores.get(reply_id)
+        return score is not None and score.candidate
+
+    def count(self) -> CandidateCount | None:
+        if not self.filters.candidates:
+            return None
+        return CandidateCount(
+            replies=len(self.considered),
+            candidates=sum(1 for i in self.considered if self._is_candidate(i)),
+            unscored=len(self.unscored),
+        )
 
     def rating(self, message: Message) -> int:
         found = self.feedback.get(message.id)
@@ -115,6 +161,7 @@ class _Source:
             and (f.since is None or reply.created_at >= f.since)
             and (f.until is None or reply.created_at < f.until)
             and reply.id not in self.exported
+            and self.candidate(reply)  # last: it counts only replies every other filter kept
         )
 
     def prompt(self, reply: Message, tree: ConversationTree) -> list[dict[str, Any]]:
@@ -151,6 +198,19 @@ def build_rows(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Row]:
     """Every row of one export, oldest session first; nothing is written."""
+    return build_rows_counted(journal, kind, filters, progress)[0]
+
+
+def build_rows_counted(
+    journal: Journal,
+    kind: ExportKind,
+    filters: ExportFilters,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Row], CandidateCount | None]:
+    """The rows, and with `candidates` how many replies were candidates or never scored."""
+    if filters.candidates and kind in ("sft", "sharegpt") and not filters.context_frozen:
+        # Such a row trains every reply it holds, candidates or not.
+        raise ExportError(f"--candidates with {kind} needs --context-frozen (one reply a row)")
     source = _Source(journal, kind, filters)
     sessions = [
         s
@@ -169,7 +229,7 @@ def build_rows(
                 rows.append(row)
         if progress is not None:
             progress(done, len(sessions))
-    return rows
+    return rows, source.count()
 
 
 def _rows_for(kind: ExportKind, source: _Source, tree: ConversationTree) -> Iterator[Row]:
@@ -195,6 +255,8 @@ def _row(
 ) -> Row:
     trained_ids = [m.id for m in trained]
     context = [i for i in context if i not in trained_ids]
+    # DPO trains `chosen` (first) towards and `rejected` away: the row's scores are chosen's.
+    scored = trained[:1] if signal in ("sibling", "edit") else trained
     in_row = [tree.by_id[i] for i in context if i in tree.by_id]
     return Row(
         data=data,
@@ -206,7 +268,19 @@ def _row(
         session_id=trained[0].session_id,
         corrections=sum(1 for m in in_row if m.meta.correction),
         notes=sum(1 for m in trained if (f := source.feedback.get(m.id)) and f.note),
+        score=_row_score(source, scored),
     )
+
+
+def _row_score(source: _Source, trained: list[Message]) -> ReplyScore | None:
+    """The scores of the trained reply that leaned on its notes the most (one with no drop
+    ranks below any; of equals, the earlier), so a conversation row is as much a candidate as
+    its strongest reply."""
+    found = [s for m in trained if (s := source.scores.get(m.id)) is not None]
+    if not found:
+        return None
+    # max keeps the first of equals; a missing drop ranks below any figure.
+    return max(found, key=lambda s: (s.drop is not None, s.drop or 0.0))
 
 
 def _cut_synthetic(source: _Source, path: list[Message]) -> list[Message]:
@@ -343,6 +417,7 @@ def _good_pair(source: _Source, tree: ConversationTree, chosen: Message, rejecte
         and (f.until is None or when < f.until)
         and not {chosen.id, rejected.id} <= source.exported
         and not _synthetic_prompt(source, tree, chosen)
+        and source.candidate(chosen)  # the reply the pair trains towards
     )
 
 

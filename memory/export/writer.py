@@ -16,9 +16,10 @@ from typing import IO, Any
 from pydantic import BaseModel, Field
 
 from memory.errors import ExportError, StorageError
+from memory.export.candidates import SCORE_COLUMNS, score_columns
 from memory.export.card import card_path, render_card
 from memory.export.redaction import Redactor
-from memory.export.rows import ExportFilters, Row, build_rows
+from memory.export.rows import CandidateCount, ExportFilters, Row, build_rows_counted
 from memory.export.sensitive import leave_out_sensitive
 from memory.journal.journal import Journal
 from memory.journal.signals import ExportKind, FileFormat
@@ -53,6 +54,8 @@ class ExportResult(BaseModel):
     redacted: dict[str, int] | None = None
     sensitive_left_out: int = 0
     """Rows left out as sensitive (none when `include_sensitive`)."""
+    candidates: CandidateCount | None = None
+    """With `candidates`: the replies weighed, the candidates among them, the unscored."""
 
 
 def default_export_path(
@@ -81,7 +84,7 @@ def run_export(
     out = options.out
     if out.exists() or card_path(out).exists():
         raise ExportError(f"{out} (or its card) already exists; choose another --out or remove it")
-    rows = build_rows(
+    rows, candidates = build_rows_counted(
         journal,
         options.kind,
         options,
@@ -95,6 +98,7 @@ def run_export(
         file_format=options.file_format,
         rows=len(rows),
         sensitive_left_out=left_out,
+        candidates=candidates,
     )
     if not rows:
         return result
@@ -103,7 +107,7 @@ def run_export(
         out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise StorageError(f"cannot create {out.parent}: {exc.strerror}") from exc
-    sha = _write(out, rows, options.file_format, progress)
+    sha = _write(out, rows, options.file_format, progress, scored=options.kind != "openai")
     try:
         record = journal.record_export(
             kind=options.kind,
@@ -133,6 +137,7 @@ def run_export(
         sensitive_left_out=None if options.include_sensitive else left_out,
         command=options.command,
         created_at=record.created_at,
+        candidates=candidates,
     )
     with private_file(card) as fh:
         fh.write(text.encode())
@@ -189,19 +194,22 @@ def private_file(path: Path) -> Iterator[IO[bytes]]:
         raise
 
 
-def _write(out: Path, rows: list[Row], file_format: FileFormat, progress: Progress | None) -> str:
-    """Write the rows; returns the file's sha256."""
+def _write(
+    out: Path, rows: list[Row], file_format: FileFormat, progress: Progress | None, *, scored: bool
+) -> str:
+    """Write the rows, with their score columns when `scored`; returns the file's sha256."""
     digest = hashlib.sha256()
     with private_file(out) as fh:
         if file_format == "jsonl":
             for done, row in enumerate(rows, start=1):
-                line = (json.dumps(row.data, ensure_ascii=False) + "\n").encode()
+                line = (json.dumps(_record(row, scored), ensure_ascii=False) + "\n").encode()
                 digest.update(line)
                 fh.write(line)
                 if progress is not None:
                     progress("writing", done, len(rows))
         else:
-            data = parquet_bytes([r.data for r in rows])
+            columns = SCORE_COLUMNS if scored else ()
+            data = parquet_bytes([_record(r, scored) for r in rows], float_columns=columns)
             digest.update(data)
             fh.write(data)
             if progress is not None:
@@ -209,11 +217,27 @@ def _write(out: Path, rows: list[Row], file_format: FileFormat, progress: Progre
     return digest.hexdigest()
 
 
-def parquet_bytes(records: list[dict[str, Any]], schema: Any = None) -> bytes:
-    """Rows as a parquet file (with `schema`: the one a rewritten file had)."""
+def _record(row: Row, scored: bool) -> dict[str, Any]:
+    """A row as written: its data, then its score columns (the same keys on every row). The
+    `openai` kind is uploaded as it is to a service that validates its keys: `messages` only
+    (its candidates are told by the assistant messages' `weight`)."""
+    return {**row.data, **score_columns(row.score)} if scored else dict(row.data)
+
+
+def parquet_bytes(
+    records: list[dict[str, Any]], schema: Any = None, float_columns: Collection[str] = ()
+) -> bytes:
+    """Rows as a parquet file (with `schema`: the one a rewritten file had). `float_columns`
+    are float64 whatever their values: a column of nulls alone would be typed null."""
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+    table = pa.Table.from_pylist(records, schema=schema)
+    for name in float_columns:
+        i = table.schema.get_field_index(name)
+        if i >= 0:
+            field = pa.field(name, pa.float64(), nullable=True)
+            table = table.set_column(i, field, table.column(name).cast(pa.float64()))
     buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(records, schema=schema), buffer)
+    pq.write_table(table, buffer)
     return buffer.getvalue()

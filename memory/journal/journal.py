@@ -376,6 +376,17 @@ class Journal:
             Score(**{**dict(r), "other_model": bool(r["other_model"])}) for r in rows
         ]  # fmt: skip
 
+    def scores_of(self, variants: tuple[str, ...]) -> list[Score]:
+        """Every reply's scores of these variants, by every model (an export reads them once)."""
+        marks = ",".join("?" * len(variants))
+        rows = self._db.execute(
+            f"SELECT * FROM scores WHERE variant IN ({marks}) ORDER BY message_id, model_sha256",
+            variants,
+        ).fetchall()
+        return [
+            Score(**{**dict(r), "other_model": bool(r["other_model"])}) for r in rows
+        ]  # fmt: skip
+
     def scored_ids(self, model_sha256: str) -> set[int]:
         """Replies this model has scored (a second run skips them)."""
         rows = self._db.execute(

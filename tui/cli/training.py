@@ -126,6 +126,16 @@ def export(
             "sensitive memory's source, or text that reads so); left out by default.",
         ),
     ] = False,
+    candidates: Annotated[
+        bool,
+        typer.Option(
+            "--candidates",
+            help="Only training candidates: replies whose mean log-probability dropped by at "
+            "least 0.5 nats a token without their recalled notes (`hearth score` first; an "
+            "unscored reply is never one). sft and sharegpt need --context-frozen; dpo keeps "
+            "pairs whose chosen reply is one; openai weights only them.",
+        ),
+    ] = False,
     as_json: JsonTextOpt = False,
 ) -> None:
     """Export the journal as training data, with a dataset card and a ledger entry.
@@ -137,10 +147,18 @@ def export(
     kto: `prompt` / `completion` / `label`, from thumbs up and down.
 
     openai: `messages` with a `weight` on each reply. sharegpt: `conversations` (`from`, `value`).
+
+    Every row carries score_full, score_no_notes and score_drop (null when unscored).
     """
     from agent.startup import open_home
     from memory.export.writer import ExportOptions, default_export_path, run_export
 
+    if candidates and kind.value in ("sft", "sharegpt") and not context_frozen:
+        # Such a row trains every reply in it, candidates or not.
+        raise typer.BadParameter(
+            f"{kind.value} rows train whole conversations; add --context-frozen",
+            param_hint="--candidates",
+        )
     home = open_home()
     try:
         frozen = context_frozen and kind.value in ("sft", "openai", "sharegpt")
@@ -164,6 +182,7 @@ def export(
                 "include_sensitive": include_sensitive,
                 "context_frozen": context_frozen,
                 "system_prompt": system_prompt.value,
+                "candidates": candidates,
                 "command": shlex.join(["hearth", *sys.argv[1:]]),
             }
         )
@@ -181,6 +200,15 @@ def export(
         if result.sensitive_left_out
         else ""
     )
+    if result.candidates is not None:
+        # So a user whose replies were never scored knows why nothing or little was kept.
+        c = result.candidates
+        out.print(
+            f"candidates: {c.candidates} of {c.replies} replies, {result.rows} rows kept"
+            + (f"; {c.unscored} replies never scored (run `hearth score`)" if c.unscored else ""),
+            markup=False,
+            highlight=False,
+        )
     if result.path is None:
         out.print(
             f"nothing to export: no {kind.value} rows match{left_out}",
