@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, Field
 
-from agent.context import UNNAMED, build_context, memory_block, system_prompt, with_memories
+from agent.context import build_context, memory_block, system_prompt, with_memories
 from agent.learn.consolidation import SleepReport, sleep
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
 from agent.learn.extract import extract as rules
-from agent.learn.model_extract import Extractor
+from agent.learn.extract.pipeline import UNNAMED
 from agent.learn.person import person_name
-from agent.learn.write_path import remember
+from agent.learn.write_path import Extractor, remember
 from agent.recall import recall
 from agent.reply_end import LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
@@ -136,7 +136,7 @@ class Agent:
         # One worker, so writes land in the order their turns ran.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-remember")
         self._remembering: Future[list[str]] | None = None
-        self._sleeping: Future[SleepReport | None] | None = None
+        self._sleeping: Future[None] | None = None
         # -- the memory extractor (agent/startup.py: use_extractor) ---------------------------
         self.extract: Extractor = rules
         """What finds memories in the person's messages: the rules, or the model extractor."""
@@ -169,25 +169,22 @@ class Agent:
         self._sleeping = self._writer.submit(self._sleep_now, done)
         return True
 
-    def _sleep_now(
-        self, done: Callable[[SleepReport | None, str | None], None]
-    ) -> SleepReport | None:
+    def _sleep_now(self, done: Callable[[SleepReport | None, str | None], None]) -> None:
         # Not blocking: a turn that waits on this worker (settle) while holding _busy would
         # otherwise wait on a sleep that waits on it.
         if not self._busy.acquire(blocking=False):
             done(None, None)
-            return None
+            return
         try:
             store = self.store
             report = None if store is None else sleep(store, at=now(), journal=self.journal)
         except Exception as exc:  # reported to the person; the chat goes on
             log.exception("idle consolidation failed")
             done(None, f"tidying the memory failed: {exc}")
-            return None
+            return
         finally:
             self._busy.release()
         done(report, None)
-        return report
 
     @property
     def budget(self) -> int:
@@ -294,13 +291,15 @@ class Agent:
         previous = next((m for m in reversed(thread[:-1]) if m.role == "assistant"), None)
         keep_from = previous.meta.context_from if previous else None
         recalled: list[Hit] = []
+        # Looked up once a turn: the notes and the core block name the person alike.
+        called = self._called(store)
         if store is not None and user.meta.shown_as is None:
             # A regeneration reuses the notes its message was first shown with (same prompt).
-            recalled, user = self._recall(store, user, thread, keep_from)
+            recalled, user = self._recall(store, user, thread, keep_from, called)
             thread = [*thread[:-1], user]
         pinned = store.pinned() if store is not None else []
         context = build_context(
-            persona=system_prompt(self.settings.chat.persona, pinned, self._called(store)),
+            persona=system_prompt(self.settings.chat.persona, pinned, called),
             thread=thread,
             budget=self.budget,
             count=self.backend.count_tokens,
@@ -431,7 +430,12 @@ class Agent:
         return stored
 
     def _recall(
-        self, store: MemoryStore, user: Message, thread: list[Message], keep_from: int | None
+        self,
+        store: MemoryStore,
+        user: Message,
+        thread: list[Message],
+        keep_from: int | None,
+        called: str,
     ) -> tuple[list[Hit], Message]:
         """Memories for this message, placed in it (late in the prompt, so the prefix stays
         cached) and saved with it, so later turns show it exactly as this one did."""
@@ -446,7 +450,7 @@ class Agent:
             count=self.backend.count_text,
             window=self.budget,
         )
-        block = memory_block([h.memory for h in hits], self._called(store))
+        block = memory_block([h.memory for h in hits], called)
         meta = MessageMeta(
             shown_as=with_memories(user.text, block),
             recalled_ids=[h.memory.id for h in hits],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agent.memory_use import never_mattered
+from agent.memory_use import NEVER_MATTERS_RECALLS, never_mattered
 from memory.graph.nodes import Memory
 
 if TYPE_CHECKING:
@@ -171,7 +171,13 @@ def _reflect(store: MemoryStore, episodes: list[Memory], sims: np.ndarray) -> li
 
 
 def _unused(journal: Journal, memories: Sequence[Memory]) -> set[str]:
-    return {m.id for m in memories if never_mattered(m, journal.memory_use(m.id))}
+    # The recall count first: most memories are recalled too rarely to be judged, and each
+    # judgement is a query of the journal's scores.
+    return {
+        m.id
+        for m in memories
+        if m.recalled_count >= NEVER_MATTERS_RECALLS and never_mattered(m, journal.memory_use(m.id))
+    }
 
 
 def _decay(

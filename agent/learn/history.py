@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from agent.learn.model_extract import Extractor
-from agent.learn.write_path import remember
+from agent.learn.write_path import Extractor, remember
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message
 

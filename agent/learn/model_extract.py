@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,19 +11,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from agent.learn.extract import Candidate, resolve_when
-from agent.learn.extract.pipeline import NOT_A_NAME, UNNAMED
+from agent.learn.extract.pipeline import UNNAMED, plain, referent
+from agent.learn.write_path import MAX_EXTRACT_CHARS
 from memory.graph.flags import with_flags
 from memory.journal.schemas import ChatMessage
-from memory.text import APOSTROPHE_LIKE, straighten_apostrophes
 
 if TYPE_CHECKING:
     from agent.runtime.backend import KVState, LlamaBackend
 
 log = logging.getLogger(__name__)
 
-Extractor = Callable[..., list[Candidate]]
-"""`extract(text, *, speaker, when) -> list[Candidate]`: the rules (agent.learn.extract) or a
-`ModelExtractor`; the write path takes either."""
 
 # The kinds a message can teach; episodes, reflections and core memories are made elsewhere.
 ModelKind = Literal["fact", "preference", "event", "person", "pet", "feeling", "commitment"]
@@ -41,8 +37,6 @@ MAX_QUOTE = 200
 # Enough tokens for every item at its longest (a token is at least one character): the keys
 # and punctuation, then the strings.
 _ITEM_CHARS = 110 + MAX_TEXT + 3 * MAX_NAME
-# A message longer than this is a pasted document, as the write path's MAX_EXTRACT_CHARS says.
-MAX_MESSAGE = 4000
 
 
 class ModelMemory(BaseModel):
@@ -95,7 +89,7 @@ Only what the message says. Questions, greetings and small talk teach nothing: \
 
 def prompt_for(message: str, speaker: str) -> list[ChatMessage]:
     # "you" (the default chat.user_name) is no name: "you works as a nurse" would be nonsense.
-    called = UNNAMED if speaker.strip().casefold() in NOT_A_NAME else speaker
+    called = referent(speaker)
     return [
         ChatMessage(role="system", content=INSTRUCTIONS.format(speaker=called)),
         ChatMessage(role="user", content=message),
@@ -112,14 +106,9 @@ class Reading:
     """False when the reply was not JSON of the schema (cut short by max_tokens)."""
 
 
-_NORMAL = str.maketrans({"\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _SPACE = re.compile(r"\s+")
 # A quote of a word or two could be found in almost any message and prove nothing.
 MIN_QUOTE_CHARS = 4
-
-
-def _plain(text: str) -> str:
-    return straighten_apostrophes(text, APOSTROPHE_LIKE).translate(_NORMAL)
 
 
 def find_quote(quote: str, message: str) -> str | None:
@@ -127,12 +116,12 @@ def find_quote(quote: str, message: str) -> str | None:
 
     Only whitespace runs and typographic quotes may differ (a model retypes them); the span
     returned is the message's, verbatim."""
-    words = _SPACE.split(_plain(quote).strip().strip("\"'"))
+    words = _SPACE.split(plain(quote).strip().strip("\"'"))
     if sum(len(w) for w in words) < MIN_QUOTE_CHARS:
         return None
     pattern = r"\s+".join(re.escape(w) for w in words)
-    found = re.search(pattern, _plain(message))
-    # straighten_apostrophes and _NORMAL map one character to one: offsets slice the original.
+    found = re.search(pattern, plain(message))
+    # `plain` maps one character to one: offsets slice the original.
     return message[found.start() : found.end()] if found else None
 
 
@@ -212,7 +201,7 @@ class ModelExtractor:
 
     def read(self, text: str, *, speaker: str, when: datetime) -> Reading:
         """The whole reading of one message (the probe counts what was dropped)."""
-        message = text[:MAX_MESSAGE]
+        message = text[:MAX_EXTRACT_CHARS]
         if not message.strip():
             return Reading()
         messages = prompt_for(message, speaker)

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from agent.learn.extract import extract
-from agent.learn.extract.pipeline import NOT_A_NAME
+from agent.learn.extract.pipeline import UNNAMED, referent
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
@@ -19,7 +19,7 @@ _NAME_IS = re.compile(r"\bname is (?P<name>[^\W\d_][\w'-]*(?:\s+(?-i:[A-Z])[\w'-
 def person_name(store: MemoryStore | None, configured: str) -> str | None:
     """The person's name: `chat.user_name` when set to a name, else the latest name they gave
     (their current "name" memory), else None."""
-    if configured.strip().casefold() not in NOT_A_NAME:
+    if referent(configured) != UNNAMED:
         return configured
     if store is None:
         return None

@@ -142,8 +142,7 @@ def remember(
         for c in extract(text[:MAX_EXTRACT_CHARS], speaker=speaker, when=when)
         if (c.importance >= MIN_IMPORTANCE or c.flags)
         and not has_secret(c.text)
-        and not store.rejected(c.text, said_in=text)
-        and not store.rejected(c.quote, said_in=text)
+        and not store.rejected(c.text, c.quote, said_in=text)
     ]
     if not candidates:
         return []
@@ -174,10 +173,15 @@ def _link_relations(
     """ "my sister Anjali": Anjali's memory is linked to who the person is (their name) and to
     what else the same message said about her, so one hop of the graph finds either."""
     speaker = (user_speaker or "").casefold()
+    related = [
+        (c, a)
+        for c, a in zip(candidates, actions, strict=True)
+        if c.relation is not None and c.subject.casefold() != speaker
+    ]
+    if not related:
+        return  # most messages name no one: no lookup of the person's name memory
     names = store.in_slot("user", "name")
-    for candidate, action in zip(candidates, actions, strict=True):
-        if candidate.relation is None or candidate.subject.casefold() == speaker:
-            continue
+    for candidate, action in related:
         if names and action.action != "noop":
             store.link(action.memory_id, names[-1].id, "related", actor=actor)
         for other, done in zip(candidates, actions, strict=True):

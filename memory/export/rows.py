@@ -99,9 +99,8 @@ class _Source:
         default = -1 if kind == "kto" else 0
         self.min_rating = filters.min_rating if filters.min_rating is not None else default
         self.scores = latest_scores(journal)
-        # Replies that passed every filter but `candidates`, and the unscored among them.
+        # Replies that passed every filter but `candidates`.
         self.considered: set[int] = set()
-        self.unscored: set[int] = set()
 
     def candidate(self, reply: Message) -> bool:
         """A training candidate, or any reply when the export does not ask for candidates;
@@ -109,8 +108,6 @@ class _Source:
         if not self.filters.candidates:
             return True
         self.considered.add(reply.id)
-        if reply.id not in self.scores:
-            self.unscored.add(reply.id)
         return self._is_candidate(reply.id)
 
     def _is_candidate(self, reply_id: int) -> bool:
@@ -123,7 +120,7 @@ class _Source:
         return CandidateCount(
             replies=len(self.considered),
             candidates=sum(1 for i in self.considered if self._is_candidate(i)),
-            unscored=len(self.unscored),
+            unscored=sum(1 for i in self.considered if i not in self.scores),
         )
 
     def rating(self, message: Message) -> int:
@@ -196,18 +193,9 @@ def build_rows(
     kind: ExportKind,
     filters: ExportFilters,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Row]:
-    """Every row of one export, oldest session first; nothing is written."""
-    return build_rows_counted(journal, kind, filters, progress)[0]
-
-
-def build_rows_counted(
-    journal: Journal,
-    kind: ExportKind,
-    filters: ExportFilters,
-    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Row], CandidateCount | None]:
-    """The rows, and with `candidates` how many replies were candidates or never scored."""
+    """Every row of one export, oldest session first (nothing is written), and with
+    `candidates` how many replies were candidates or never scored."""
     if filters.candidates and kind in ("sft", "sharegpt") and not filters.context_frozen:
         # Such a row trains every reply it holds, candidates or not.
         raise ExportError(f"--candidates with {kind} needs --context-frozen (one reply a row)")

@@ -19,7 +19,7 @@ from memory.errors import ExportError, StorageError
 from memory.export.candidates import SCORE_COLUMNS, score_columns
 from memory.export.card import card_path, render_card
 from memory.export.redaction import Redactor
-from memory.export.rows import CandidateCount, ExportFilters, Row, build_rows_counted
+from memory.export.rows import CandidateCount, ExportFilters, Row, build_rows
 from memory.export.sensitive import leave_out_sensitive
 from memory.journal.journal import Journal
 from memory.journal.signals import ExportKind, FileFormat
@@ -84,7 +84,7 @@ def run_export(
     out = options.out
     if out.exists() or card_path(out).exists():
         raise ExportError(f"{out} (or its card) already exists; choose another --out or remove it")
-    rows, candidates = build_rows_counted(
+    rows, candidates = build_rows(
         journal,
         options.kind,
         options,

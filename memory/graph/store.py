@@ -472,7 +472,9 @@ class MemoryStore:
     def _with_matching(self, memory: Memory) -> builtins.list[Memory]:
         """The memory, then every other one holding its whole text or the words it came from
         (its quote: forgetting everywhere takes what the person said, however it was stored)."""
-        ids = [*self._db.matching(memory.text), *self._db.matching(memory.quote or memory.text)]
+        # One scan of the table a phrase: most memories have no quote, or one that is the text.
+        phrases = dict.fromkeys([memory.text, memory.quote or memory.text])
+        ids = [i for phrase in phrases for i in self._db.matching(phrase)]
         return [memory, *(self.get(i) for i in dict.fromkeys(ids) if i != memory.id)]
 
     def _reach(
@@ -521,16 +523,18 @@ class MemoryStore:
             self._db.record(db, memory_id, "reject", "user", detail={"kind": memory.kind})
         return self.forget(memory_id, journal, shown_as=shown_as)
 
-    def rejected(self, text: str, *, said_in: str | None = None) -> bool:
-        """Whether the person rejected a memory of these words, or one learned from the
-        sentence of `said_in` (the message) that says them."""
+    def rejected(self, *texts: str, said_in: str | None = None) -> bool:
+        """Whether the person rejected a memory of any of these words (a memory's text, the
+        quote it came from), or one learned from the sentence of `said_in` (the message) that
+        says them. One lookup for them all."""
         if not self._db.rejected():
             return False  # nothing rejected yet: no key to read (nor to make)
         key = self._key(create=False)
         if key is None:
             return False  # its key is gone, so no hash kept can be matched any more
-        sentence = rejections.source_sentence(said_in, text) if said_in else None
-        return self._db.rejected(rejections.digests(key, [text], [sentence] if sentence else []))
+        found = [rejections.source_sentence(said_in, t) for t in texts] if said_in else []
+        sentences = [s for s in found if s]
+        return self._db.rejected(rejections.digests(key, list(texts), sentences))
 
     def accept(self, memory_id: str, *, actor: Actor = "user") -> Memory:
         """The person says a memory is right.

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 from rich.progress import (
@@ -110,6 +110,26 @@ def _status() -> Iterator[Callable[[str], None]]:
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("starting")
         yield lambda text: bar.update(task, description=text)
+
+
+class _TurnsBar(TypedDict):
+    on_total: Callable[[int], None]
+    advance: Callable[[int], None]
+    describe: Callable[[str], None]
+
+
+@contextlib.contextmanager
+def _turns_bar(as_json: bool) -> Iterator[_TurnsBar]:
+    """One bar over a dataset bench's turns (gone once done when the output is JSON); yields
+    the callbacks `run_retrieval_bench` and `run_extraction_bench` report through."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as progress:
+        task = progress.add_task("loading", total=None)
+        yield _TurnsBar(
+            on_total=lambda n: progress.update(task, total=n),
+            advance=lambda n: progress.advance(task, n),
+            describe=lambda text: progress.update(task, description=text),
+        )
 
 
 @bench_app.command("turn")
@@ -349,16 +369,8 @@ def bench_retrieval(
     hybrid retrieval over the same raw turns."""
     from agent.bench.retrieval import SYSTEMS, run_retrieval_bench
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as progress:
-        task = progress.add_task("loading", total=None)
-        report = run_retrieval_bench(
-            dataset,
-            limit=limit,
-            on_total=lambda n: progress.update(task, total=n),
-            advance=lambda n: progress.advance(task, n),
-            describe=lambda text: progress.update(task, description=text),
-        )
+    with _turns_bar(as_json) as bar:
+        report = run_retrieval_bench(dataset, limit=limit, **bar)
     if as_json:
         sys.stdout.write(report.model_dump_json(by_alias=True) + "\n")
         return
@@ -415,17 +427,9 @@ def bench_extraction(
     from agent.bench.extraction import extractor_for, run_extraction_bench
 
     name, extractor = extractor_for(model, _model_settings())
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as progress:
-        task = progress.add_task("loading", total=None)
+    with _turns_bar(as_json) as bar:
         report = run_extraction_bench(
-            dataset,
-            extractor=extractor,
-            extractor_name=name,
-            limit=limit,
-            on_total=lambda n: progress.update(task, total=n),
-            advance=lambda n: progress.advance(task, n),
-            describe=lambda text: progress.update(task, description=text),
+            dataset, extractor=extractor, extractor_name=name, limit=limit, **bar
         )
     if as_json:
         print_json(report.model_dump())

@@ -22,7 +22,7 @@ from tui.cli.options import JsonOpt
 from tui.cli.output import confirm, err, out, print_json, warn, write_raw
 
 if TYPE_CHECKING:
-    from agent.learn.model_extract import Extractor
+    from agent.learn.write_path import Extractor
     from agent.startup import Home
     from memory.graph.forgetting import ForgetPreview
     from memory.graph.nodes import Edge, ForgetReport, HistoryEntry, Hit, Memory

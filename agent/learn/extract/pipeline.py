@@ -242,6 +242,12 @@ def _build(
 _NORMAL = str.maketrans({"\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
 
+def plain(text: str) -> str:
+    """Typographic quotes and apostrophes made plain, one character for one: offsets found in
+    the result slice the original verbatim."""
+    return straighten_apostrophes(text, APOSTROPHE_LIKE).translate(_NORMAL)
+
+
 def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
     """One candidate per text, and per (subject, slot) the message's last word on it."""
     out: list[Candidate] = []
@@ -264,6 +270,11 @@ UNNAMED = "the person"
 NOT_A_NAME = frozenset({"", "you", "user", "me", "i"})
 
 
+def referent(speaker: str) -> str:
+    """How memory text names the speaker: by `speaker` when it is a name, else "the person"."""
+    return UNNAMED if speaker.strip().casefold() in NOT_A_NAME else speaker
+
+
 def extract(text: str, *, speaker: str, when: datetime) -> list[Candidate]:
     """Candidates from one human message. Sentence-split, then match rules per sentence.
 
@@ -271,10 +282,10 @@ def extract(text: str, *, speaker: str, when: datetime) -> list[Candidate]:
     the name the message itself gives ("I'm Priya")."""
     # Typographic quotes become plain ones; the translation is one character for one, so offsets
     # found in the normalised text slice the original verbatim.
-    norm = straighten_apostrophes(text, APOSTROPHE_LIKE).translate(_NORMAL)
+    norm = plain(text)
     lower = not any(ch.isupper() for ch in norm)
     greeted = _GREETING.match(norm) is not None or _NICE_TO_MEET.search(norm) is not None
-    story = _Story(UNNAMED if speaker.strip().casefold() in NOT_A_NAME else speaker)
+    story = _Story(referent(speaker))
     found: list[Candidate] = []
     for s_start, s_end in _sentences(norm):
         for start, end in _clauses(norm, s_start, s_end):
