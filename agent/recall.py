@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from agent.context import note_line
+from memory.graph.db.filters import AsOf
 from memory.graph.flags import INSTRUCTION_LIKE
 from memory.graph.nodes import Hit, Memory
 from memory.secrets import has_secret
@@ -28,18 +29,20 @@ def recall(
     settings: MemorySettings,
     count: Callable[[str], int],
     window: int | None = None,
+    as_of: AsOf | None = None,
 ) -> list[Hit]:
     """The memories worth showing with this message: hybrid search, minus what the prompt
     already shows (pinned ones, notes still visible in the history, memories whose every
     source message is still in the window), within the budget.
 
-    `window` is the prompt's token budget: the notes take at most an eighth of it.
+    `window` is the prompt's token budget: the notes take at most an eighth of it. `as_of`
+    recalls from the memory as it stood before a message (`hearth understanding`).
     """
     if store.count() == 0:
         return []  # nothing to find: skip embedding the query (and loading the embedder)
     # Room for the hits the filters below drop (most often, memories of messages still in the
     # window): without it, a conversation about one subject hides every older memory of it.
-    hits = store.search(text, CANDIDATES * settings.recall_k + len(exclude))
+    hits = store.search(text, CANDIDATES * settings.recall_k + len(exclude), as_of=as_of)
     hits = [
         h
         for h in hits

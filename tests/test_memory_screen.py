@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Sparkline, Static
 
 from agent.startup import Home
 from agent.turn import Agent
@@ -18,7 +18,7 @@ from memory.errors import NotFoundError
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import KINDS
 from memory.graph.store import MemoryStore
-from memory.journal.schemas import ModelInfo
+from memory.journal.schemas import ModelInfo, Surprise
 from tests.scripted_backend import ScriptedBackend, scripted_loader
 from tests.test_tui import _ready, _until
 from tui.app import HearthApp
@@ -127,6 +127,32 @@ async def test_ctrl_g_lists_newest_first_searches_and_hides_sensitive_text(app: 
         assert len(_texts(screen)) <= 3
         await pilot.press("escape")
         await _until(pilot, lambda: not isinstance(app.screen, MemoryScreen))
+
+
+async def test_the_screen_shows_how_much_memory_made_the_person_less_surprising(
+    app: HearthApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        _seed(app)
+        screen = await _open(pilot)
+        assert not screen.query_one("#understanding").display  # nothing measured yet
+        await pilot.press("escape")
+        journal = app.home.journal
+        for alone, with_ in ((6.0, 6.0), (8.5, 7.25)):  # a later session, better understood
+            sid = journal.create_session().id
+            said = journal.append(sid, "user", "Anjali's paper got accepted!")
+            journal.add_surprise(
+                Surprise(
+                    message_id=said.id, model_sha256="m", tokens=10, bits_alone=alone,
+                    bits_with=with_, notes=2, scored_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+        screen = await _open(pilot)
+        line = str(screen.query_one("#understanding-line", Static).render())
+        assert "8.50 → 7.25 bits/token last session (+1.25)" in line
+        assert screen.query_one(Sparkline).data == [0.0, 1.25]
+        assert screen.query_one("#understanding").display
 
 
 async def test_pin_edit_add_and_forget_change_the_store(app: HearthApp) -> None:

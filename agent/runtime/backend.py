@@ -159,11 +159,31 @@ class LlamaBackend:
 
         Consecutive calls whose prompts share a prefix (the variants of one reply) evaluate
         only what differs: the KV cells and logits of the shared tokens are kept."""
+        prompt, _ = self._render(messages)
+        return self._mean_logprob(prompt, reply)
+
+    def message_logprob(
+        self, messages: Sequence[ChatMessage], lead: str, text: str
+    ) -> tuple[float, int]:
+        """The mean log-probability of `text`'s tokens as the person's next message after
+        `messages`, following `lead` in the same message (the notes the chat places there),
+        and how many tokens that is. Needs `logits_all=True`; shares a prefix as above."""
+        marker = "HearthMessageStartsHere"
+        shown = [*messages, ChatMessage(role="user", content=f"{lead}{marker}")]
+        result = self._format(shown)
+        before, found, _ = result.prompt.partition(marker)
+        if not found:
+            raise self._template_error("drops the text of the person's message")
+        prompt = self.llm.tokenize(
+            before.encode("utf-8"), add_bos=not result.added_special, special=True
+        )
+        return self._mean_logprob(prompt, text)
+
+    def _mean_logprob(self, prompt: list[int], text: str) -> tuple[float, int]:
         import numpy as np
         from llama_cpp import Llama
 
-        prompt, _ = self._render(messages)
-        said = self.llm.tokenize(reply.encode("utf-8"), add_bos=False, special=False)
+        said = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         tokens = prompt + said
         if not said:
             return 0.0, 0
@@ -174,9 +194,17 @@ class LlamaBackend:
             )
         llm = self.llm
         kept = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
-        # The logits before the first reply token must be fresh or kept: at least one to eval.
         llm.n_tokens = min(kept, len(prompt) - 1)
-        llm.eval(tokens[llm.n_tokens :])
+        # Logits only where they are read: a row is the vocabulary wide, and computing and
+        # copying one for each prompt token cost most of a scoring run. The prompt's last
+        # token is evaluated again with them on: its row predicts the first scored token.
+        try:
+            llm._logits_all = False
+            llm.eval(tokens[llm.n_tokens : len(prompt) - 1])
+            llm._logits_all = True
+            llm.eval(tokens[len(prompt) - 1 :])
+        finally:
+            llm._logits_all = True
         # Row i holds the logits after token i: they predict token i + 1.
         logits = np.asarray(llm.scores[len(prompt) - 1 : len(tokens) - 1], dtype=np.float64)
         top = logits.max(axis=1, keepdims=True)

@@ -12,7 +12,7 @@ from memory.datadir import DataDirLock, ensure_data_dir
 from memory.errors import NotFoundError, StorageError
 from memory.graph import forgetting, people, rejections
 from memory.graph.db import MemoryDB
-from memory.graph.db.filters import Filters
+from memory.graph.db.filters import AsOf, Filters
 from memory.graph.db.rows import Vectors
 from memory.graph.embedder import Embedder
 from memory.graph.flags import INSTRUCTION_LIKE, SENSITIVE, with_flags
@@ -40,6 +40,9 @@ from memory.graph.retrieval import (
 )
 from memory.journal.journal import Journal
 from memory.settings import MemorySettings, Paths, Settings
+
+AS_OF_WIDER = 8
+"""How many times more nearest vectors a search looking back at a moment (`AsOf`) reads."""
 
 ACCEPTED_IMPORTANCE = 0.8
 """At least this important once the person has said a memory is right (`MemoryStore.accept`)."""
@@ -664,14 +667,17 @@ class MemoryStore:
         count_tokens: Callable[[str], int] = approx_tokens,
         at: datetime | None = None,
         mentions: people.Mentions | None = None,
+        as_of: AsOf | None = None,
     ) -> builtins.list[Hit]:
         """The k best memories for a query, best first, by hybrid rank fusion.
 
         Filters (valid at `at`, default now; kinds; a time range on when the memory was true)
-        run in SQLite. With a token budget, hits are kept in order while their texts fit. A
-        query that names known people is embedded without their names (a name says who, not
-        what), and memories about the people it names rank higher (`weight_person`); pass
-        `mentions` when the caller has already asked `self.mentions(query)`.
+        run in SQLite. `as_of` searches the memory as it stood before a message instead of
+        the memories valid now (`hearth understanding`: nothing learned later may answer).
+        With a token budget, hits are kept in order while their texts fit. A query that names
+        known people is embedded without their names (a name says who, not what), and memories
+        about the people it names rank higher (`weight_person`); pass `mentions` when the
+        caller has already asked `self.mentions(query)`.
         """
         mentions = mentions or self.mentions(query)
         vector = self.embed([mentions.rest or query])[0]
@@ -687,6 +693,7 @@ class MemoryStore:
             count_tokens=count_tokens,
             at=at,
             mentions=mentions,
+            as_of=as_of,
         )
 
     def search_by_vector(
@@ -703,17 +710,25 @@ class MemoryStore:
         count_tokens: Callable[[str], int] = approx_tokens,
         at: datetime | None = None,
         mentions: people.Mentions | None = None,
+        as_of: AsOf | None = None,
     ) -> builtins.list[Hit]:
         """`search` with the query already embedded (the benchmark times both); `mentions`,
         when given, are the people `query` names (none are looked for otherwise)."""
         k = k or self.settings.k
-        at = at or now()
+        at = at or (as_of.at if as_of is not None else None) or now()
         mentions = mentions or people.Mentions(rest=query)
         filters = Filters(
-            valid_at=at if valid_only else None, kinds=kinds, since=since, until=until
+            valid_at=at if valid_only and as_of is None else None,
+            kinds=kinds,
+            since=since,
+            until=until,
+            as_of=as_of,
         )
         fetch = k * self.settings.overfetch
-        dense = dict(self._keeper.query(vector, fetch))
+        # The nearest vectors are most often of memories learned later than the moment looked
+        # back at, which the filter then drops: look wider so the earlier ones still come up.
+        dense_fetch = fetch * AS_OF_WIDER if as_of is not None else fetch
+        dense = dict(self._keeper.query(vector, dense_fetch))
         # Names are matched by the person ranking: counting them again as words would lift
         # every memory that says the name, answer or not.
         lexical = dict(self._db.lexical(mentions.rest or query, fetch, filters))

@@ -25,6 +25,7 @@ from memory.journal.schemas import (
     Session,
     SessionSummary,
     Status,
+    Surprise,
     Usage,
 )
 from memory.journal.signals import ExportRecord, Feedback
@@ -420,6 +421,34 @@ class Journal:
         return MemoryUse(
             memory_id=memory_id, drop=top["drop_"], message_id=top["message_id"], replies=replies
         )
+
+    # -- surprise (`hearth understanding`) -----------------------------------------------
+
+    def add_surprise(self, row: Surprise) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO surprise(message_id, model_sha256, tokens, bits_alone,"
+                " bits_with, notes, scored_at) VALUES (?,?,?,?,?,?,?)",
+                (row.message_id, row.model_sha256, row.tokens, row.bits_alone, row.bits_with,
+                 row.notes, _iso(row.scored_at)),
+            )  # fmt: skip
+
+    def surprises(self, model_sha256: str | None = None) -> list[Surprise]:
+        """Every message's surprise under this model (default: the model that measured last),
+        with its session and time, oldest first."""
+        if model_sha256 is None:
+            last = self._db.execute(
+                "SELECT model_sha256 FROM surprise ORDER BY scored_at DESC LIMIT 1"
+            ).fetchone()
+            if last is None:
+                return []
+            model_sha256 = str(last["model_sha256"])
+        rows = self._db.execute(
+            "SELECT s.*, m.session_id, m.created_at AS at FROM surprise s"
+            " JOIN messages m ON m.id = s.message_id WHERE s.model_sha256 = ? ORDER BY m.id",
+            (model_sha256,),
+        ).fetchall()
+        return [Surprise(**dict(r)) for r in rows]
 
     # -- training signals: versions, choices, feedback, edits ---------------------------
 

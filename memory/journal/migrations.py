@@ -135,6 +135,24 @@ _SCRIPTS: list[tuple[str, str]] = [
         CREATE INDEX scores_variant ON scores(variant);
         """,
     ),
+    (
+        # `hearth understanding`: bits per token of one of the person's messages under one
+        # model, given the recent conversation alone and given it plus the notes recalled
+        # before it. Only numbers: rows go with their message.
+        "0006_surprise",
+        """
+        CREATE TABLE surprise (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            model_sha256 TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            bits_alone REAL NOT NULL,
+            bits_with REAL NOT NULL,
+            notes INTEGER NOT NULL,
+            scored_at TEXT NOT NULL,
+            PRIMARY KEY (message_id, model_sha256)
+        );
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)

@@ -101,6 +101,24 @@ class Score(BaseModel):
     scored_at: datetime
 
 
+class Surprise(BaseModel):
+    """How surprising one of the person's messages was to one model: its bits per token given
+    the recent conversation alone, and given that plus what Hearth recalled before it."""
+
+    message_id: int
+    model_sha256: str
+    tokens: int
+    bits_alone: float
+    bits_with: float
+    notes: int
+    """How many notes (recalled memories, and pinned core ones) the second prompt added."""
+    scored_at: datetime
+    session_id: int = 0
+    """The message's session (filled when read back)."""
+    at: datetime | None = None
+    """When the message was written (filled when read back)."""
+
+
 class MemoryUse(BaseModel):
     """How much the model leans on one memory: the largest drop in a reply's mean
     log-probability when that memory's note was taken out of its prompt."""

@@ -12,7 +12,19 @@ from rich.markup import escape
 from memory.errors import HearthError
 from memory.recovery import corrupt_error, is_corruption
 from memory.settings import resolve_paths
-from tui.cli import bench, chat, config, doctor, importing, logs, memory, models, score, training
+from tui.cli import (
+    bench,
+    chat,
+    config,
+    doctor,
+    importing,
+    logs,
+    memory,
+    models,
+    score,
+    training,
+    understanding,
+)
 from tui.cli.options import ModelOpt, NoMemoryOpt, model_overrides
 from tui.cli.output import err, warn
 from tui.stop_signals import Terminated, exit_code
@@ -31,6 +43,7 @@ app.command()(chat.choose)
 app.command()(chat.edit)
 app.command()(chat.feedback)
 app.command()(score.score)
+app.command()(understanding.understanding)
 app.command()(training.export)
 app.command("import")(importing.import_file)
 app.command()(doctor.doctor)

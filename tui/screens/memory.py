@@ -10,13 +10,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input, Sparkline, Static
 from textual.worker import get_current_worker
 
 from agent.memory_use import use_line
 from agent.recall import shown_line_pattern
+from agent.understanding import per_session
 from memory.controls import inert
 from memory.errors import HearthError, NotFoundError
 from memory.graph.nodes import KINDS, Kind, Memory
@@ -52,6 +53,10 @@ class MemoryScreen(Screen[None]):
     DEFAULT_CSS = """
     MemoryScreen #memory-search { border: round $primary; }
     MemoryScreen #memory-info { height: 1; padding: 0 1; color: $text-muted; }
+    MemoryScreen #understanding { height: 1; padding: 0 1; display: none; }
+    MemoryScreen #understanding.measured { display: block; }
+    MemoryScreen #understanding-line { width: auto; color: $text-muted; }
+    MemoryScreen #understanding-sparkline { width: 1fr; margin-left: 1; }
     MemoryScreen DataTable { height: 1fr; }
     MemoryScreen #memory-pane { height: 45%; border: round $primary-background; padding: 0 1; }
     """
@@ -91,6 +96,9 @@ class MemoryScreen(Screen[None]):
             placeholder="Search memories… (/ searches, down goes to the list)", id="memory-search"
         )
         yield Static(id="memory-info", markup=False)
+        with Horizontal(id="understanding"):
+            yield Static(id="understanding-line", markup=False)
+            yield Sparkline([], id="understanding-sparkline")
         yield DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="memory-pane"):
             yield Static(id="memory-detail", markup=False)
@@ -103,7 +111,22 @@ class MemoryScreen(Screen[None]):
         table.add_column("", key="pin")
         table.add_column("text", key="text")
         self._fill()
+        self._understanding()
         table.focus()
+
+    def _understanding(self) -> None:
+        """What `hearth understanding` measured, if it ran: how much less surprising memory
+        made the person, session by session (one small query: the figures are stored)."""
+        sessions = per_session(self.journal.surprises())
+        if not sessions:
+            return
+        last = sessions[-1]
+        self.query_one("#understanding-line", Static).update(
+            f"understanding: {last.bits_alone:.2f} → {last.bits_with:.2f} bits/token last "
+            f"session ({last.saved:+.2f}); by session:"
+        )
+        self.query_one("#understanding-sparkline", Sparkline).data = [s.saved for s in sessions]
+        self.query_one("#understanding").add_class("measured")
 
     # -- the list -----------------------------------------------------------------------
 
