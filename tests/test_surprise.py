@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from agent.bench.understanding import dataset_moments, later_turns, pick
+from agent.importing.conversations import load_dataset
 from agent.startup import Home
 from agent.turn import Agent
 from agent.understanding import Moment, journal_moments
@@ -98,3 +100,27 @@ def test_as_of_keeps_out_memories_learned_or_cited_later(
     assert typed.id not in {h.memory.id for h in store.search("tomatoes", 10, as_of=before_typed)}
     assert not before_typed.admits(late) and AsOf(message_id=10, at=now()).admits(late)
     home.close()
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "extraction_dataset.json"
+
+
+def test_the_bench_reads_only_later_sessions_and_never_the_message_in_its_query(
+    run_hearth: RunHearth,
+) -> None:
+    conversation = load_dataset(FIXTURE).conversations[0]
+    later = later_turns(conversation)
+    assert [t.text for t in later] == ["I started training for a half marathon in May."]
+    chosen, candidates = pick([conversation], 5, seed=0)
+    assert candidates == 1 and chosen == {conversation.id: {later[0].id}}
+    ids = {t.id: n for n, (_s, _i, t) in enumerate(conversation.turns(), start=1)}
+    (moment,) = dataset_moments(conversation, ids, {later[0].id})
+    assert moment.query == "Pepper knocked my coffee off the table today."
+    assert [m.role for _i, m in moment.before] == ["assistant"]  # Theo, before Mara spoke
+    assert moment.as_of == AsOf(message_id=ids[later[0].id])
+
+    done = run_hearth("bench", "understanding", "--dataset", str(FIXTURE), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["candidates"] == 1 and report["overall"]["messages"] == 1
+    assert report["overall"]["tokens"] > 0 and report["skipped"] == 0
