@@ -5,26 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agent.runtime.backend import LlamaBackend
 from agent.runtime.openai_backend import OpenAIBackend, server_identity
+from agent.runtime.serve_llama import free_port, launch, stop, wait_ready
 from agent.startup import Home, load_agent
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage
 from memory.settings import ModelSettings, SamplingSettings
 from tests.conftest import RunHearth
 
-ROOT = Path(__file__).parents[1]
 KEY = "hk-test-7f3a9c1e5b2d4086"
 N_CTX = 2048
 
@@ -52,55 +47,28 @@ class Server:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The launcher as a real process, one for the module (loading the model takes seconds)."""
     tmp = tmp_path_factory.mktemp("server")
     key_file = tmp / "key"
     key_file.write_text(KEY + "\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
     # Its own empty home: the developer's config.toml must not change the model served.
-    env.update(HEARTH_HOME=str(tmp / "home"), HEARTH_MODEL__N_THREADS="1")
-    log = (tmp / "server.log").open("wb")
-    launch = ["-m", "agent.runtime.serve_llama", "--port", str(port), "--n-ctx", str(N_CTX)]
-    proc = subprocess.Popen(
-        [sys.executable, *launch, "--api-key-file", str(key_file)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    env["HEARTH_HOME"] = str(tmp / "home")
+    flags = ["--n-ctx", str(N_CTX), "--threads", "1", "--api-key-file", str(key_file)]
     running = Server(port, key_file)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (tmp / "server.log").read_text()
-            try:
-                answer = httpx.get(
-                    f"{running.base_url}/models", headers={"Authorization": f"Bearer {KEY}"}
-                )
-                if answer.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the launcher did not answer in 120 s"
-            time.sleep(0.25)
-        yield running
-    finally:
-        proc.terminate()
+    with (tmp / "server.log").open("wb") as log:
+        proc = launch(port, log, args=flags, env=env)
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            try:
+                wait_ready(running.base_url, proc, 120, KEY)
+            except RuntimeError as exc:
+                pytest.fail(f"{exc}: {(tmp / 'server.log').read_text()}")
+            yield running
+        finally:
+            stop(proc)
 
 
 @pytest.fixture
@@ -267,7 +235,7 @@ def test_bad_settings_and_a_missing_server_are_one_line(
         "Hi",
         env={
             "HEARTH_MODEL__BACKEND": "openai",
-            "HEARTH_MODEL__BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
+            "HEARTH_MODEL__BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
         },
     )
     assert down.returncode == 20 and "connection refused" in down.stderr

@@ -265,7 +265,7 @@ class OpenAIBackend:
             with self._http.stream("POST", f"{self.base_url}/chat/completions", json=body) as resp:
                 if resp.status_code != 200:
                     raise self._fail(resp)
-                for event in _events(resp):
+                for event in events(resp):
                     if "error" in event:
                         raise ModelServerError(
                             f"the model server at {self.url} failed mid-reply: "
@@ -329,7 +329,7 @@ def _token_count(response: httpx.Response) -> int | None:
     return len(tokens) if isinstance(tokens, list) else None
 
 
-def _events(response: httpx.Response) -> Generator[dict[str, Any], None, None]:
+def events(response: httpx.Response) -> Generator[dict[str, Any], None, None]:
     """The JSON objects of a server-sent event stream, up to `[DONE]` (comments and pings
     skipped)."""
     for line in response.iter_lines():

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
+
+import httpx
 
 from agent.runtime.factory import make_llama
 from agent.runtime.gguf import read_info
@@ -66,6 +72,62 @@ def make_app(
     return app
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on now."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def launch(
+    port: int,
+    log: IO[bytes],
+    *,
+    args: list[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """This launcher as a process of its own (`args`: more of its flags), its output to `log`."""
+    command = [sys.executable, "-m", "agent.runtime.serve_llama", "--port", str(port)]
+    return subprocess.Popen(
+        [*command, *(args or [])],
+        cwd=cwd or Path(__file__).parents[2],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def wait_ready(
+    base_url: str, process: subprocess.Popen[bytes], timeout_s: float, key: str | None = None
+) -> None:
+    """Until the server answers /v1/models (RuntimeError if it exits or takes too long)."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the model server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/models", headers=headers).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the model server did not answer in {timeout_s:g} s")
+        time.sleep(0.25)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a launched server (SIGTERM, then SIGKILL after 20 s)."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve a GGUF on 127.0.0.1:PORT until stopped; the model settings are Hearth's
     (config.toml, HEARTH_MODEL__*), the flags override them."""
@@ -79,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, help="a GGUF (default: the one Hearth would load)")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--n-ctx", type=int, help="the context window (default: model.n_ctx)")
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: model.n_threads)")
     parser.add_argument("--alias", help="the model's name on /v1/models (default: file stem)")
     parser.add_argument("--api-key-file", type=Path, help="require this key (its first line)")
     args = parser.parse_args(argv)
@@ -87,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings(paths).model
         if args.n_ctx is not None:
             settings = settings.model_copy(update={"n_ctx": args.n_ctx})
+        if args.threads is not None:
+            settings = settings.model_copy(update={"n_threads": args.threads})
         path = resolve_model(args.model or settings.path, paths.models_dir).path
         key = read_key_file(args.api_key_file) if args.api_key_file else None
     except (HearthError, ValueError) as exc:
