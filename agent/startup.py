@@ -236,15 +236,15 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
 
 def _served_agent(home: Home, store: MemoryStore | None) -> Agent:
     """The agent over a model server: replies attributed to the server's model name."""
+    if home.settings.memory.extractor == "model":
+        require_local(home.settings.model, 'memory.extractor = "model"')
+    # Under "auto" the rules extract (the agent's default): the probe needs a local model too.
     backend = connect(home.settings)
     logging.getLogger(__name__).info(
         "model server %s, model %s, token counts: %s", backend.url, backend.name, backend.tokenizer
     )
     agent = Agent(home.settings, home.journal, backend, backend.model_info(), store)
     check_window(agent)
-    setting = home.settings.memory.extractor
-    if setting == "model":
-        require_local(home.settings.model, 'memory.extractor = "model"')
     return agent
 
 

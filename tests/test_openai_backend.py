@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -240,6 +241,20 @@ def test_bad_settings_and_a_missing_server_are_one_line(
     )
     assert down.returncode == 20 and "connection refused" in down.stderr
     assert "Traceback" not in down.stderr and down.stderr.strip().count("\n") == 0
+    # A server that takes the connection and never answers: the timeout, in one line.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        hung = run_hearth(
+            "say",
+            "Hi",
+            env={
+                "HEARTH_MODEL__BACKEND": "openai",
+                "HEARTH_MODEL__BASE_URL": url,
+                "HEARTH_MODEL__TIMEOUT_S": "0.5",
+            },
+        )
+    assert hung.returncode == 20 and f"{url} did not answer within 0.5 s" in hung.stderr
+    assert hung.stderr.strip().count("\n") == 0
 
 
 def test_sampling_settings_map_to_the_request(server: Server) -> None:
@@ -256,3 +271,16 @@ def test_sampling_settings_map_to_the_request(server: Server) -> None:
     assert body["model"] == "any-name" and body["messages"] == [{"role": "user", "content": "hi"}]
     assert (body["temperature"], body["top_p"], body["top_k"], body["seed"]) == (0.3, 0.8, 7, 11)
     assert body["max_tokens"] == 5 and body["stream"] is True and body["ignore_eos"] is True
+
+
+def test_a_model_file_named_on_the_command_line_is_loaded_here(
+    server: Server, run_hearth: RunHearth, embedded_gguf: Path, hearth_home: Path
+) -> None:
+    done = run_hearth("say", "Hi", "--json", "--model", str(embedded_gguf), env=server.env())
+    assert done.returncode == 0, done.stderr
+    journal = Journal(hearth_home / "journal.sqlite3")
+    try:
+        reply = journal.message(json.loads(done.stdout)["turn_id"])
+    finally:
+        journal.close()
+    assert reply.model is not None and reply.model.path == str(embedded_gguf)

@@ -287,12 +287,17 @@ class OpenAIBackend:
         except httpx.HTTPError as exc:
             raise self._fail(exc) from None
         finally:
+            # Here too when the turn loop closes the stream early (a loop): the reply's cost
+            # is journaled whichever way it ended.
             stats.total_ms = (time.perf_counter() - started) * 1000
-        # After the stream: llama-cpp-python's server takes one request at a time.
-        said = "".join(pieces)
-        stats.completion_tokens = (
-            usage_tokens if usage_tokens is not None else self.count_text(said)
-        )
+            if usage_tokens is not None:
+                stats.completion_tokens = usage_tokens
+            else:
+                said = "".join(pieces)
+                try:
+                    stats.completion_tokens = self.count_text(said)
+                except ModelServerError:  # the server went away mid-reply: that error stands
+                    stats.completion_tokens = estimate(said)
 
     def close(self) -> None:
         self._http.close()
