@@ -100,8 +100,6 @@ def require_local(settings: ModelSettings, what: str) -> None:
 class LlamaBackend:
     """One loaded GGUF and its KV cache; calls must not overlap (the turn loop serialises them)."""
 
-    local = True
-
     def __init__(self, path: Path, settings: ModelSettings, *, logits_all: bool = False) -> None:
         """`logits_all`: an instance for `reply_logprob` (scoring), not for chat."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter

@@ -64,9 +64,8 @@ class OpenAIBackend:
     as Hearth builds them (the same list, turn after turn: its prefix cache can reuse it).
 
     It has none of `LlamaBackend`'s optional parts (log-probabilities of a given reply, grammar
-    constrained output with a kept KV cache, llama.cpp's counters): `local_model` says so."""
-
-    local = False
+    constrained output with a kept KV cache, llama.cpp's counters): `require_local` refuses
+    what needs them."""
 
     def __init__(
         self,
@@ -123,7 +122,8 @@ class OpenAIBackend:
                 detail = ""
             return ModelServerError(
                 f"the model server at {url} answered {code} {exc.reason_phrase}: "
-                f"{' '.join(detail.split())}; check model.base_url and model.server_model"
+                f"{' '.join(detail.split())}; check model.base_url, model.server_model and "
+                "model.n_ctx (at most the server's window)"
             )
         if isinstance(exc, httpx.TimeoutException):
             return ModelServerError(
