@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from agent.bench.server import run_server_bench
+from agent.bench.turn import SCRIPT
 from agent.runtime.backend import LlamaBackend
 from agent.runtime.openai_backend import OpenAIBackend, server_identity
 from agent.runtime.serve_llama import free_port, launch, stop, wait_ready
@@ -284,3 +287,22 @@ def test_a_model_file_named_on_the_command_line_is_loaded_here(
     finally:
         journal.close()
     assert reply.model is not None and reply.model.path == str(embedded_gguf)
+
+
+def test_the_server_bench_times_both_arms(server: Server, hearth_home: Path) -> None:
+    result = run_server_bench(
+        server.base_url,
+        model=None,
+        n_ctx=N_CTX,
+        threads=1,
+        reply_tokens=8,
+        progress=lambda _: None,
+        api_key=SecretStr(KEY),
+        script=SCRIPT[:2],
+    )
+    assert not result.launched and result.tokenizer == "llama-cpp-python"
+    assert [t.turn for t in result.turns] == [1, 2]
+    for turn in result.turns:
+        # Hearth's wait holds its request's; the raw arm sent the same messages.
+        assert turn.hearth_ms >= turn.request_ms > 0 and turn.raw_ms > 0
+    assert result.turns[1].prompt_tokens > result.turns[0].prompt_tokens

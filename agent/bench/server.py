@@ -101,6 +101,7 @@ def run_server_bench(
     reply_tokens: int,
     progress: Callable[[str], None],
     api_key: SecretStr | None = None,
+    server_model: str | None = None,
     script: Sequence[str] = SCRIPT,
 ) -> ServerBench:
     """Hearth's turns over the script (memory on, a temporary data dir), then each turn's
@@ -114,7 +115,9 @@ def run_server_bench(
         temperature=0.0, top_k=1, seed=1, max_tokens=reply_tokens, stop_loops=False
     )
     with _served(base_url, model, n_ctx, threads) as (url, launched):
-        model_settings = ModelSettings(backend="openai", base_url=url, n_ctx=n_ctx, api_key=api_key)
+        model_settings = ModelSettings(
+            backend="openai", base_url=url, n_ctx=n_ctx, api_key=api_key, server_model=server_model
+        )
         settings = Settings(model=model_settings, sampling=sampling)
         with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
             paths = resolve_paths().model_copy(

@@ -195,7 +195,9 @@ def bench_server(
     from agent.bench.server import run_server_bench
 
     settings = _model_settings()
-    if base_url is None and settings.backend == "openai":
+    # The configured server, its model and key; a --base-url names another server's.
+    configured = settings.backend == "openai" and base_url in (None, settings.base_url)
+    if configured:
         base_url = settings.base_url
     with _status() as status:
         result = run_server_bench(
@@ -206,6 +208,7 @@ def bench_server(
             reply_tokens=reply_tokens,
             progress=status,
             api_key=settings.secret_key() if base_url is not None else None,
+            server_model=settings.server_model if configured else None,
         )
     if as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
