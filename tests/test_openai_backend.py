@@ -218,6 +218,10 @@ def test_what_needs_a_local_model_says_so(server: Server, run_hearth: RunHearth)
     model = run_hearth("say", "Hi", env=server.env(HEARTH_MEMORY__EXTRACTOR="model"))
     assert model.returncode == 3
     assert 'memory.extractor = "model"' in model.stderr and "openai backend" in model.stderr
+    info = run_hearth("models", "info", "--json", env=server.env())
+    assert info.returncode == 0, info.stderr
+    extractor = json.loads(info.stdout)["memory_extractor"]
+    assert extractor["use"] == "rules" and 'model.backend = "openai"' in extractor["why"]
 
 
 def test_bad_settings_and_a_missing_server_are_one_line(
