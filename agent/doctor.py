@@ -59,7 +59,9 @@ def model(settings: ModelSettings, paths: Paths) -> Check:
     """The GGUF Hearth would load: found and readable, with a GGUF header.
 
     The header only: reading the metadata parses the whole vocabulary (seconds), and loading
-    the model is what `hearth models info` is for."""
+    the model is what `hearth models info` is for. With the openai backend: its server."""
+    if settings.backend == "openai":
+        return server(settings)
     try:
         resolved = resolve_model(settings.path, paths.models_dir)
         check_header(resolved.path.expanduser())
@@ -75,6 +77,28 @@ def model(settings: ModelSettings, paths: Paths) -> Check:
         ok=True,
         detail=f"{resolved.path.name} ({resolved.source}): a GGUF header, "
         f"{resolved.path.expanduser().stat().st_size / 1024**2:,.0f} MB",
+    )
+
+
+def server(settings: ModelSettings) -> Check:
+    """The openai backend's server: it answers /v1/models with the key given."""
+    from agent.runtime.openai_backend import OpenAIBackend
+
+    try:
+        backend = OpenAIBackend(settings)
+    except HearthError as exc:
+        return Check(
+            name="model",
+            ok=False,
+            detail=f"openai backend: {exc}",
+            fix="start the server, or fix model.base_url, model.server_model or the API key",
+        )
+    backend.close()
+    return Check(
+        name="model",
+        ok=True,
+        detail=f"openai backend: {backend.url} answered; model {backend.name}, token counts "
+        f"from {backend.tokenizer}",
     )
 
 

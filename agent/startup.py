@@ -12,7 +12,7 @@ from agent.context import system_prompt
 from agent.learn.choice import ExtractorChoice, choose
 from agent.learn.model_extract import ModelExtractor
 from agent.learn.probe import ProbeRun, save
-from agent.runtime.backend import LlamaBackend
+from agent.runtime.backend import LlamaBackend, require_local
 from agent.runtime.crashes import RunGuard, enable_fault_log, run_name
 from agent.runtime.factory import extra_buffers
 from agent.runtime.gguf import read_info
@@ -35,6 +35,7 @@ from memory.settings import (
 )
 
 if TYPE_CHECKING:
+    from agent.runtime.openai_backend import OpenAIBackend
     from memory.graph.embedder import Embedder
     from memory.graph.store import MemoryStore
 
@@ -189,12 +190,33 @@ def pick_model(home: Home) -> ResolvedModel:
     return resolved
 
 
+def check_model(home: Home) -> None:
+    """What the chat will reply with, checked before its screen opens: the GGUF file, or the
+    server (the openai backend), which must answer."""
+    if home.settings.model.backend == "openai":
+        connect(home.settings).close()
+    else:
+        pick_model(home)
+
+
+def connect(settings: Settings) -> OpenAIBackend:
+    """The openai backend, its server asked for its models (ModelServerError if it cannot be
+    reached, refuses the key, or names no model)."""
+    from agent.runtime.openai_backend import OpenAIBackend
+
+    # httpx logs every request at INFO: one a token count would bury the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return OpenAIBackend(settings.model)
+
+
 def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: bool = True) -> Agent:
     """Load the model (llama.cpp's own chatter goes to the log file) and make the agent.
 
     The memory store opens first, so a refused store (another writer, a changed embedder)
     stops before the slow model load."""
     store = home.open_store() if memory else None
+    if home.settings.model.backend == "openai" and resolved is None:
+        return _served_agent(home, store)
     resolved = resolved or pick_model(home)
     with stderr_to(home.paths.log_file):
         backend = LlamaBackend(resolved.path, home.settings.model)
@@ -209,6 +231,20 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
     agent = Agent(home.settings, home.journal, backend, info, store)
     check_window(agent)
     use_extractor(agent, backend, home.paths)
+    return agent
+
+
+def _served_agent(home: Home, store: MemoryStore | None) -> Agent:
+    """The agent over a model server: replies attributed to the server's model name."""
+    if home.settings.memory.extractor == "model":
+        require_local(home.settings.model, 'memory.extractor = "model"')
+    # Under "auto" the rules extract (the agent's default): the probe needs a local model too.
+    backend = connect(home.settings)
+    logging.getLogger(__name__).info(
+        "model server %s, model %s, token counts: %s", backend.url, backend.name, backend.tokenizer
+    )
+    agent = Agent(home.settings, home.journal, backend, backend.model_info(), store)
+    check_window(agent)
     return agent
 
 

@@ -111,6 +111,12 @@ class BackupError(HearthError):
     exit_code = 19
 
 
+class ModelServerError(HearthError):
+    """The openai backend's server cannot be reached, refused the key, or timed out."""
+
+    exit_code = 20
+
+
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
     return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
 

@@ -14,7 +14,15 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +35,7 @@ from memory.errors import ConfigError
 APP_NAME = "hearth"
 
 ExtraBuffers = Literal["auto", "on", "off"]
+Backend = Literal["llama-cpp", "openai"]
 Extractor = Literal["auto", "rules", "model"]
 
 # Every number has bounds: a value pydantic accepts (1e20 reads as an int) must not crash later.
@@ -63,6 +72,62 @@ class ModelSettings(_Section):
     extra_buffer_types: ExtraBuffers = "auto"
     """llama.cpp's extra CPU buffer types (AMX kernels, weight repacking): `auto` is off on
     CPUs with AMX, whose llama.cpp path crashes, and on elsewhere."""
+    backend: Backend = "llama-cpp"
+    """What runs the model: "llama-cpp" (a GGUF loaded in this process) or "openai" (any
+    OpenAI-compatible server at model.base_url: llama.cpp's server, vLLM, Ollama)."""
+    base_url: str | None = None
+    """The openai backend's server, up to and including /v1 (http://127.0.0.1:8080/v1)."""
+    server_model: str | None = None
+    """The model name sent to the server; unset: the first one its /v1/models lists."""
+    api_key: SecretStr | None = None
+    """The server's API key, from HEARTH_MODEL__API_KEY (never shown, logged or journaled)."""
+    api_key_file: Path | None = None
+    """A file holding the server's API key (its first line), read when api_key is unset."""
+    timeout_s: float = Field(120.0, gt=0.0, le=86_400.0)
+    """How long the openai backend waits for the server to answer (each piece of a reply)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("api_key_file")
+    @classmethod
+    def _readable_key(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            value = value.expanduser()
+            if not read_key_file(value):
+                raise ValueError(f"{value} is empty; put the server's API key in it")
+        return value
+
+    @model_validator(mode="after")
+    def _openai_has_url(self) -> ModelSettings:
+        if self.backend == "openai" and self.base_url is None:
+            raise ValueError(
+                'model.backend = "openai" needs model.base_url, the server\'s address up to /v1 '
+                "(http://127.0.0.1:8080/v1)"
+            )
+        return self
+
+    def secret_key(self) -> SecretStr | None:
+        """The API key: model.api_key, else the first line of model.api_key_file."""
+        if self.api_key is not None:
+            return self.api_key
+        if self.api_key_file is not None:
+            return SecretStr(read_key_file(self.api_key_file))
+        return None
+
+
+def read_key_file(path: Path) -> str:
+    """A key file's first line; a file that cannot be read is a ValueError naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ValueError(f"cannot read the API key file {path}: {why}") from None
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
 
 
 SMALL_MODEL_PARAMS = 1_000_000_000

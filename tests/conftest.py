@@ -172,7 +172,13 @@ def make_agent(
 LONG_RUNS = ("tests/test_soak.py", "tests/test_continuity.py::test_facts_survive_overflow")
 
 
+# Modules that start a process of their own (a model server) for all their tests: one group
+# each, so the process is started once, on one worker.
+OWN_GROUPS = ("tests/test_openai_backend.py",)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         long = item.nodeid.startswith(LONG_RUNS)
-        item.add_marker(pytest.mark.xdist_group("long" if long else "rest"))
+        own = next((m for m in OWN_GROUPS if item.nodeid.startswith(m)), None)
+        item.add_marker(pytest.mark.xdist_group("long" if long else own or "rest"))

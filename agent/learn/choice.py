@@ -53,3 +53,14 @@ def choose(
         why="not probed yet: the probe reads one message between turns, the rules meanwhile",
         pending=True,
     )
+
+
+def served(setting: Extractor) -> ExtractorChoice:
+    """The choice under the openai backend: the rules, since the model extractor needs the
+    model in this process (grammar-constrained output, its KV cache kept between turns);
+    `memory.extractor = "model"` is refused when the chat loads."""
+    return ExtractorChoice(
+        setting=setting,
+        use="rules",
+        why='model.backend = "openai": the model extractor needs a model in this process',
+    )

@@ -66,7 +66,12 @@ class Generation(BaseModel):
 
 
 class ChatBackend(Protocol):
-    """Anything that can stream a chat reply and count tokens the way its model does."""
+    """Anything that can stream a chat reply and count tokens the way its model does.
+
+    That is all a turn needs. The rest are optional parts only `LlamaBackend` (a model in this
+    process) has: `reply_logprob` (`hearth score`), `constrained` with `save_cache`,
+    `load_cache` and `cache_kept` (the model extractor between turns), `perf_evals` and `llm`
+    (benchmarks). What needs them asks `require_local` first; `OpenAIBackend` has none."""
 
     name: str
 
@@ -81,6 +86,15 @@ class ChatBackend(Protocol):
         stats: Generation,
         stop: threading.Event | None = None,
     ) -> Generator[str, None, None]: ...
+
+
+def require_local(settings: ModelSettings, what: str) -> None:
+    """Refuse in one line what only a model loaded in this process can do."""
+    if settings.backend != "llama-cpp":
+        raise ConfigError(
+            f'{what} needs the model loaded in this process (model.backend = "llama-cpp"); '
+            f"the {settings.backend} backend cannot give it"
+        )
 
 
 class LlamaBackend:

@@ -24,8 +24,9 @@ def doctor(
         ),
     ] = False,
 ) -> None:
-    """Check the journal, the memory database and its index, the model file, the embedding
-    model, permissions, the lock and free disk; exit 0 only when all are healthy (else 18)."""
+    """Check the journal, the memory database and its index, the model file (or the model
+    server), the embedding model, permissions, the lock and free disk; exit 0 only when all
+    are healthy (else 18)."""
     from agent.doctor import diagnose, repair
 
     diagnosis = diagnose()

@@ -81,7 +81,7 @@ def chat_callback(
     crashes = _report_crashes()
     if ctx.invoked_subcommand is not None:
         return
-    from agent.startup import open_home, pick_model
+    from agent.startup import check_model, open_home
     from tui.app import run_app
 
     home = open_home(model_overrides(model), write_lock=True)
@@ -90,7 +90,7 @@ def chat_callback(
         # exit code, like every other command, not a notification in a UI that then exits 0.
         if session is not None:
             home.journal.session(session)
-        pick_model(home)
+        check_model(home)
         code = run_app(home, session_id=session, new=new, memory=not no_memory, notices=crashes)
     finally:
         home.close()

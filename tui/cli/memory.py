@@ -790,13 +790,15 @@ def _extractor(home: Home) -> tuple[Extractor, str]:
     from agent.learn.choice import choose
     from agent.learn.extract import extract as rules
     from agent.learn.model_extract import ModelExtractor
-    from agent.runtime.backend import LlamaBackend
+    from agent.runtime.backend import LlamaBackend, require_local
     from agent.runtime.gguf import read_info
     from agent.runtime.native_log import stderr_to
     from agent.startup import pick_model
 
     setting = home.settings.memory.extractor
-    if setting == "rules":
+    if setting == "model":
+        require_local(home.settings.model, 'memory.extractor = "model"')
+    if setting == "rules" or home.settings.model.backend != "llama-cpp":
         return rules, "rules"
     resolved = pick_model(home)
     choice = choose(setting, resolved.path, read_info(resolved.path).parameters, home.paths)

@@ -65,7 +65,7 @@ def models_info(
     """A GGUF's metadata (name, architecture, context length, quantization, template), how
     llama.cpp runs it here (the CPU features it uses, the extra-buffer-types choice) and the
     memory extractor it gets (memory.extractor, and the probe's decision under `auto`)."""
-    from agent.learn.choice import choose
+    from agent.learn.choice import choose, served
     from agent.runtime.model_files import describe_model
     from memory.settings import load_settings
 
@@ -75,7 +75,10 @@ def models_info(
     model = Path(report.info.path)
     if probe:
         _probe(model, settings.model, paths)
-    extractor = choose(settings.memory.extractor, model, report.info.parameters, paths)
+    if settings.model.backend == "llama-cpp" or path is not None:
+        extractor = choose(settings.memory.extractor, model, report.info.parameters, paths)
+    else:  # the chat replies through a server: this file is not what it would load
+        extractor = served(settings.memory.extractor)
     data: dict[str, Any] = {
         **report.info.model_dump(exclude={"chat_template"}),
         "source": report.source,

@@ -27,5 +27,6 @@ NoMemoryOpt = Annotated[
 
 
 def model_overrides(model: Path | None) -> dict[str, Any]:
-    """Settings overrides for a --model option: none when it is not given."""
-    return {"model": {"path": model}} if model is not None else {}
+    """Settings overrides for a --model option: none when it is not given. A GGUF named on the
+    command line is loaded here, whatever model.backend says."""
+    return {"model": {"path": model, "backend": "llama-cpp"}} if model is not None else {}

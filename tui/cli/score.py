@@ -54,7 +54,7 @@ def score(
     where the last stopped. The chat may stay open: this loads its own copy of the model."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from agent.runtime.backend import LlamaBackend
+    from agent.runtime.backend import LlamaBackend, require_local
     from agent.runtime.native_log import stderr_to
     from agent.scoring import ScoreReport, scorable, score_replies, window
     from agent.startup import open_home, pick_model
@@ -63,6 +63,7 @@ def score(
     start = since if since is None or since.tzinfo is not None else since.astimezone()
     home = open_home(write_lock=True, borrow=True)
     try:
+        require_local(home.settings.model, "hearth score (each reply's log-probability)")
         if session is not None:
             home.journal.session(session)
         resolved = pick_model(home)
