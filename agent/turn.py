@@ -270,6 +270,18 @@ class Agent:
                 on_remembered=on_remembered,
             )
 
+    def dream_reply(self, user_message_id: int, meta: MessageMeta) -> TurnResult:
+        """A reply to a dream's scenario (`agent.dream`), its context built exactly as a turn's
+        (persona, pinned core memories, notes recalled for the message), but nothing
+        remembered and no recall counted: a made-up message teaches Hearth nothing about the
+        person. `meta` (the dream's marks) is on the reply from its first write."""
+        with self._busy:
+            self.settle()
+            user = self.journal.message(user_message_id)
+            if not user.meta.synthetic or user.role != "user":
+                raise NotFoundError(f"message {user_message_id} is not a dream's scenario")
+            return self._reply(user, None, None, write_memory=False, reply_meta=meta)
+
     def _reply(
         self,
         user: Message,
@@ -279,6 +291,7 @@ class Agent:
         use_memory: bool = True,
         write_memory: bool = True,
         on_remembered: Remembered | None = None,
+        reply_meta: MessageMeta | None = None,
     ) -> TurnResult:
         sampling = sampling or self.settings.sampling
         store = self.store if use_memory and not user.off_record else None
@@ -318,7 +331,7 @@ class Agent:
                 trimmed=context.trimmed,
                 context_from=context.first_kept or user.id,
                 memory=store is not None,
-            ),
+            ).merged(reply_meta or MessageMeta()),
         )
         stats = Generation()
         text_out, status = self._stream(reply.id, context.messages, stats, on_piece, stop, sampling)

@@ -111,6 +111,12 @@ class BackupError(HearthError):
     exit_code = 19
 
 
+class DreamError(HearthError):
+    """A dream review that cannot apply: the id is not a dream's, or the edit is empty."""
+
+    exit_code = 20
+
+
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
     return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
 

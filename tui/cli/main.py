@@ -12,7 +12,19 @@ from rich.markup import escape
 from memory.errors import HearthError
 from memory.recovery import corrupt_error, is_corruption
 from memory.settings import resolve_paths
-from tui.cli import bench, chat, config, doctor, importing, logs, memory, models, score, training
+from tui.cli import (
+    bench,
+    chat,
+    config,
+    doctor,
+    dream,
+    importing,
+    logs,
+    memory,
+    models,
+    score,
+    training,
+)
 from tui.cli.options import ModelOpt, NoMemoryOpt, model_overrides
 from tui.cli.output import err, warn
 from tui.stop_signals import Terminated, exit_code
@@ -40,6 +52,7 @@ app.add_typer(logs.logs_app, name="logs")
 app.add_typer(models.models_app, name="models")
 app.add_typer(config.config_app, name="config")
 app.add_typer(memory.memory_app, name="memory")
+app.add_typer(dream.dream_app, name="dream")
 app.add_typer(bench.bench_app, name="bench")
 
 
