@@ -270,17 +270,20 @@ class Agent:
                 on_remembered=on_remembered,
             )
 
-    def dream_reply(self, user_message_id: int, meta: MessageMeta) -> TurnResult:
+    def dream_reply(
+        self, user_message_id: int, meta: MessageMeta, hide: frozenset[str] = frozenset()
+    ) -> TurnResult:
         """A reply to a dream's scenario (`agent.dream`), its context built exactly as a turn's
         (persona, pinned core memories, notes recalled for the message), but nothing
         remembered and no recall counted: a made-up message teaches Hearth nothing about the
-        person. `meta` (the dream's marks) is on the reply from its first write."""
+        person. `meta` (the dream's marks) is on the reply from its first write; the memories
+        in `hide` are never recalled for it (secrets: a dream's prompt may be exported)."""
         with self._busy:
             self.settle()
             user = self.journal.message(user_message_id)
             if not user.meta.synthetic or user.role != "user":
                 raise NotFoundError(f"message {user_message_id} is not a dream's scenario")
-            return self._reply(user, None, None, write_memory=False, reply_meta=meta)
+            return self._reply(user, None, None, write_memory=False, reply_meta=meta, hide=hide)
 
     def _reply(
         self,
@@ -292,6 +295,7 @@ class Agent:
         write_memory: bool = True,
         on_remembered: Remembered | None = None,
         reply_meta: MessageMeta | None = None,
+        hide: frozenset[str] = frozenset(),
     ) -> TurnResult:
         sampling = sampling or self.settings.sampling
         store = self.store if use_memory and not user.off_record else None
@@ -308,7 +312,7 @@ class Agent:
         called = self._called(store)
         if store is not None and user.meta.shown_as is None:
             # A regeneration reuses the notes its message was first shown with (same prompt).
-            recalled, user = self._recall(store, user, thread, keep_from, called)
+            recalled, user = self._recall(store, user, thread, keep_from, called, hide)
             thread = [*thread[:-1], user]
         pinned = store.pinned() if store is not None else []
         context = build_context(
@@ -449,6 +453,7 @@ class Agent:
         thread: list[Message],
         keep_from: int | None,
         called: str,
+        hide: frozenset[str] = frozenset(),
     ) -> tuple[list[Hit], Message]:
         """Memories for this message, placed in it (late in the prompt, so the prefix stays
         cached) and saved with it, so later turns show it exactly as this one did."""
@@ -457,7 +462,7 @@ class Agent:
         hits = recall(
             store,
             user.text,
-            exclude=already,
+            exclude=already | hide,
             visible={m.id for m in visible},
             settings=self.settings.memory,
             count=self.backend.count_text,

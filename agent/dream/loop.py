@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agent.dream.pick import pick, pickable
+from agent.dream.pick import pick, pickable, unsafe
 from agent.dream.review import Dream, dream
 from agent.dream.scenarios import scenario
 from agent.turn import Agent
@@ -55,6 +55,7 @@ def run_dreams(
     rng = random.Random(seed)
     pool = pickable(store, agent.journal, at)
     picked = pick(pool, n, rng)
+    hide = frozenset(m.id for m in store.list() if unsafe(m))
     started = time.perf_counter()
     made: list[Dream] = []
     session_id: int | None = None
@@ -78,7 +79,7 @@ def run_dreams(
             meta=meta,
             root=True,  # a dream follows no other: its prompt holds itself alone
         )
-        agent.dream_reply(user.id, meta)
+        agent.dream_reply(user.id, meta, hide)
         made.append(dream(agent.journal, user.id))
         advance()
     seconds = time.perf_counter() - started

@@ -37,17 +37,23 @@ class Pickable(BaseModel):
     weight: float = 0.0
 
 
-def safe(memory: Memory) -> bool:
-    """A memory a dream may quote: never a secret (flagged, or one the detector finds),
-    never a sensitive one (health, feelings, someone's private matters: a dream becomes
-    training data), never one that reads as an order to the model."""
+def unsafe(memory: Memory) -> bool:
+    """A secret (flagged, or one the detector finds) or a sensitive memory (health, feelings,
+    someone's private matters): a dream becomes training data, so such a memory never makes
+    a dream nor is recalled into one's prompt."""
     return (
-        memory.kind in DREAMED_KINDS
-        and "secret" not in memory.flags
-        and not has_secret(memory.text)
-        and not (memory.quote and has_secret(memory.quote))
-        and not memory.sensitive
-        and INSTRUCTION_LIKE not in memory.flags
+        "secret" in memory.flags
+        or has_secret(memory.text)
+        or bool(memory.quote and has_secret(memory.quote))
+        or memory.sensitive
+    )
+
+
+def safe(memory: Memory) -> bool:
+    """A memory a dream may quote: of a kind a person would bring up, not `unsafe`, and not
+    one that reads as an order to the model."""
+    return (
+        memory.kind in DREAMED_KINDS and not unsafe(memory) and INSTRUCTION_LIKE not in memory.flags
     )
 
 
