@@ -166,6 +166,11 @@ def test_the_same_seed_picks_the_same_memories(dreamed: Dreamed) -> None:
     assert order == [d["memory_ids"] for d in dreamed.report["dreams"]]
 
 
+def _in(words: str, jsonl: str) -> bool:
+    """Whether a JSONL file's text holds these words (as its JSON strings spell them)."""
+    return json.dumps(words, ensure_ascii=False)[1:-1] in jsonl
+
+
 def _export(dreamed: Dreamed, tmp: Path, kind: str, *flags: str) -> tuple[dict[str, Any], str]:
     out = tmp / f"{kind}-{len(list(tmp.iterdir()))}.jsonl"
     done = dreamed.hearth("export", kind, "--out", str(out), "--json", *flags)
@@ -236,7 +241,8 @@ def test_exports_take_only_accepted_and_edited_dreams_and_never_a_rejected_one(
     for kind in KINDS:
         for flags in (every, frozen):
             _, text = _export(dreamed, tmp_path, kind, *flags)
-            assert rejected["scenario"] not in text
+            assert not _in(rejected["scenario"], text)
+            assert _in(accepted["scenario"], text) or kind in ("dpo", "kto")
             assert "past_plan" not in text and "memory_ids" not in text
 
 
@@ -249,6 +255,29 @@ def test_review_refuses_an_id_that_is_not_a_dream_and_an_empty_edit(dreamed: Dre
     done = dreamed.hearth("dream", "review", "--edit", first, "--text", " ")
     assert done.returncode == 20 and "needs some text" in done.stderr
     assert dreamed.hearth("dream", "review", "--accept", "999").returncode == 9
+
+
+def test_forgetting_a_memory_deletes_the_dreams_that_drew_on_it_and_their_words(
+    dreamed: Dreamed,
+) -> None:
+    by_kind = {d["kind"]: d for d in dreamed.report["dreams"]}
+    gone, kept = by_kind["past_event"], by_kind["correction"]
+    done = dreamed.hearth("export", "sft", "--include-synthetic", "--json")
+    assert done.returncode == 0, done.stderr
+    written = Path(json.loads(done.stdout)["path"])
+    assert _in(gone["scenario"], written.read_text(encoding="utf-8"))
+
+    done = dreamed.hearth("memory", "forget", dreamed.ids["event"], "--yes", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["journal"]["dream_messages_deleted"] == 2
+    journal = Journal(dreamed.paths.journal)
+    try:
+        left = {d.id for d in dreams(journal)}
+        assert gone["id"] not in left and kept["id"] in left
+    finally:
+        journal.close()
+    text = written.read_text(encoding="utf-8")
+    assert not _in(gone["scenario"], text) and _in(kept["scenario"], text)
 
 
 def real_loader(embedder: SentenceEmbedder) -> Callable[[Home], Agent]:

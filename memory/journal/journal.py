@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -737,6 +738,46 @@ class Journal:
         return cur.rowcount
 
     # -- forgetting ---------------------------------------------------------------------
+
+    def dreams_of(self, memory_ids: Collection[str]) -> list[Message]:
+        """Every message of the dreams that drew on one of these memories (`MessageMeta.dream`:
+        their made-up message quotes it), edits included."""
+        wanted = set(memory_ids)
+        return [
+            m
+            for m in self.dream_messages()
+            if m.meta.dream is not None and wanted & set(m.meta.dream.memory_ids)
+        ]
+
+    def delete_dreams(self, memory_ids: Collection[str]) -> int:
+        """Delete the dreams that drew on these memories, whole (a forgotten memory's words
+        live on in them); a dream session left empty goes too. Returns how many messages went.
+
+        As `delete_session` does, freed bytes are zeroed and the write-ahead log emptied."""
+        doomed = self.dreams_of(memory_ids)
+        if not doomed:
+            return 0
+        ids = [m.id for m in doomed]
+        sessions = {m.session_id for m in doomed}
+        marks = ",".join("?" * len(ids))
+        with self._tx() as db:
+            db.execute("PRAGMA secure_delete=ON")
+            # One statement: a reply and its edits go with the message they answer.
+            cur = db.execute(f"DELETE FROM messages WHERE id IN ({marks})", ids)
+            for sid in sessions:
+                db.execute(
+                    "UPDATE sessions SET head_id=(SELECT max(id) FROM messages WHERE session_id=?)"
+                    " WHERE id=?",
+                    (sid, sid),
+                )
+                db.execute(
+                    "DELETE FROM sessions WHERE id=? AND NOT EXISTS"
+                    " (SELECT 1 FROM messages WHERE session_id=?)",
+                    (sid, sid),
+                )
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cur.rowcount
 
     def set_export_sha256(self, export_id: int, sha256: str) -> None:
         """A ledgered export rewritten by a forget: the ledger keeps the file's new checksum."""
