@@ -151,6 +151,9 @@ def test_each_dream_is_a_synthetic_candidate_with_the_memories_it_drew_on(
         assert since(journal, datetime(2000, 1, 1, tzinfo=UTC)) == []
     finally:
         journal.close()
+    # `hearth logs` says what they are.
+    shown = dreamed.hearth("logs", "show", str(report["dreams"][0]["reply_id"]))
+    assert "synthetic: dream, pending" in shown.stdout
     # The memory store is only read: same memories, same recall counts, no history entry.
     after, history = _memories(dreamed.paths, embedder)
     assert after == dreamed.memories_before
