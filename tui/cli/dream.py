@@ -17,10 +17,7 @@ if TYPE_CHECKING:
     from memory.journal.journal import Journal
     from memory.journal.schemas import Review
 
-dream_app = typer.Typer(
-    help="Dreams: made-up turns over your memories, kept for you to review.",
-    invoke_without_command=True,
-)
+dream_app = typer.Typer(invoke_without_command=True)
 
 ReviewOpt = Annotated[
     str | None,
@@ -39,10 +36,11 @@ def dream_cmd(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Offline: pick memories (recent, important, rarely recalled, corrected ones first), make
-    scenarios of them you might bring, and let the model answer each as the chat would. Each is
-    kept as a synthetic candidate for `hearth dream review`; nothing is remembered, no recall
-    counted, and only accepted dreams are exported (with `hearth export --include-synthetic`)."""
+    """Dreams: made-up turns over your memories, kept for you to review. Offline: pick
+    memories (recent, important, rarely recalled, corrected ones first), make scenarios of
+    them you might bring, and let the model answer each as the chat would. Each is kept as a
+    synthetic candidate for `hearth dream review`; nothing is remembered, no recall counted,
+    and only accepted dreams are exported (with `hearth export --include-synthetic`)."""
     if ctx.invoked_subcommand is not None:
         return
     import random
