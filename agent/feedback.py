@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from agent.turn import Agent, Remembered, TurnResult
-from memory.errors import FeedbackError
+from memory.errors import DreamError, FeedbackError
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message
 from memory.journal.signals import Feedback
@@ -59,6 +59,11 @@ def choose(journal: Journal, turn_id: int) -> Message:
 def edit(journal: Journal, turn_id: int, text: str) -> Message:
     """A corrected version of a message beside the original, which stays (see `Journal.edit`)."""
     original = journal.message(turn_id)
+    if original.meta.synthetic:
+        # A dream's review state goes with its edit: one place makes both.
+        raise DreamError(
+            f"message {turn_id} is a dream's; edit its reply with `hearth dream review --edit`"
+        )
     if not text.strip():
         raise FeedbackError("an edit needs some text; to drop a reply, choose another one")
     if text == original.text:

@@ -26,7 +26,13 @@ from agent.reply_end import LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
 from memory.clock import now
-from memory.errors import ConfigError, MessageTooLongError, NotFoundError, StorageError
+from memory.errors import (
+    ConfigError,
+    DreamError,
+    MessageTooLongError,
+    NotFoundError,
+    StorageError,
+)
 from memory.journal.journal import Journal
 from memory.journal.schemas import (
     ChatMessage,
@@ -256,6 +262,12 @@ class Agent:
                 raise NotFoundError(
                     f"message {user_message_id} is not a user message; "
                     "`hearth logs list` shows which ids are yours"
+                )
+            if user.meta.synthetic:
+                # Answered again here, it would be remembered as if the person had said it.
+                raise DreamError(
+                    f"message {user_message_id} is a dream's; dreams are answered once "
+                    "(`hearth dream review --edit` corrects the reply)"
                 )
             # A message already remembered (when first answered) is not written twice; an
             # edited one, or one whose first reply never finished, is remembered now.

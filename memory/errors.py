@@ -112,7 +112,8 @@ class BackupError(HearthError):
 
 
 class DreamError(HearthError):
-    """A dream review that cannot apply: the id is not a dream's, or the edit is empty."""
+    """A dream review that cannot apply (the id is not a dream's, the edit is empty), or a
+    chat command on a dream's message (regenerate, edit): dreams are reviewed, not chatted."""
 
     exit_code = 20
 

@@ -258,6 +258,11 @@ def test_review_refuses_an_id_that_is_not_a_dream_and_an_empty_edit(dreamed: Dre
     done = dreamed.hearth("dream", "review", "--edit", first, "--text", " ")
     assert done.returncode == 20 and "needs some text" in done.stderr
     assert dreamed.hearth("dream", "review", "--accept", "999").returncode == 9
+    # Dreams are reviewed, not chatted: answered again or edited as a turn, a made-up message
+    # would be remembered as said, or its review state left behind.
+    for command in (("regenerate", str(reply_id)), ("edit", str(reply_id), "Other words.")):
+        done = dreamed.hearth(*command)
+        assert done.returncode == 20 and "is a dream's" in done.stderr, done.stderr
 
 
 def test_forgetting_a_memory_deletes_the_dreams_that_drew_on_it_and_their_words(
