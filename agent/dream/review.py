@@ -77,11 +77,19 @@ def _dream(scenario: Message, replies: list[Message], chosen: int | None) -> Dre
 
 def dream(journal: Journal, dream_id: int) -> Dream:
     """One dream by its scenario's id."""
-    found = [d for d in dreams(journal) if d.id == dream_id]
-    if not found:
-        journal.message(dream_id)  # NotFoundError for an id that is no message at all
+    scenario = journal.message(dream_id)  # NotFoundError for an id that is no message at all
+    if scenario.role != "user" or scenario.meta.dream is None:
         raise DreamError(f"message {dream_id} is not a dream; `hearth dream list` shows dream ids")
-    return found[0]
+    return _dream(scenario, _replies(journal, scenario), journal.choices().get(dream_id))
+
+
+def _replies(journal: Journal, scenario: Message) -> list[Message]:
+    """The replies to a dream's scenario (the model's, and edits of it), oldest first."""
+    return [
+        m
+        for m in journal.messages(scenario.session_id, newest_first=False)
+        if m.parent_id == scenario.id and m.role == "assistant"
+    ]
 
 
 def review(journal: Journal, dream_id: int, action: Action, text: str | None = None) -> Dream:
@@ -112,7 +120,8 @@ def review(journal: Journal, dream_id: int, action: Action, text: str | None = N
 
 
 def _original(journal: Journal, found: Dream) -> Message:
-    for m in journal.siblings(found.reply_id or 0):
+    scenario = journal.message(found.id)
+    for m in _replies(journal, scenario):
         if m.meta.edit_of is None:
             return m
     raise NotFoundError(f"dream {found.id} lost its original reply")
@@ -122,8 +131,7 @@ def _mark(journal: Journal, dream_id: int, state: Review) -> None:
     """The review state on the scenario and every reply to it (edits included): each message
     says on its own whether an export may take it."""
     scenario = journal.message(dream_id)
-    targets = [scenario, *(m for m in journal.dream_messages() if m.parent_id == dream_id)]
-    for m in targets:
+    for m in [scenario, *_replies(journal, scenario)]:
         meta = m.meta.dream
         if meta is None:
             continue
