@@ -4,6 +4,7 @@ model through the chat's context builder, reviewed, and exported only once accep
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,9 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from agent.dream.loop import run_dreams
+from agent.dream.pick import pick, pickable
 from agent.dream.review import dreams
+from agent.dream.scenarios import scenario
 from agent.learn.history import since
 from agent.scoring import scorable
 from agent.startup import Home, load_agent
@@ -160,13 +163,23 @@ def test_each_dream_is_a_synthetic_candidate_with_the_memories_it_drew_on(
     assert history == dreamed.history_before
 
 
-def test_the_same_seed_picks_the_same_memories(dreamed: Dreamed) -> None:
+def test_the_same_seed_picks_the_same_memories_and_makes_the_same_scenarios(
+    dreamed: Dreamed, embedder: SentenceEmbedder
+) -> None:
     journal = Journal(dreamed.paths.journal)
+    store = MemoryStore.open(dreamed.paths, Settings(), write=False, embedder=embedder)
     try:
-        order = [d.memory_ids for d in dreams(journal)]
+        rng, at = random.Random(7), now()
+        pool = pickable(store, journal, at)
+        picked = pick(pool, 3, rng)
+        others = [p for p in pool if p not in picked]
+        again = [scenario(p, others, at, rng) for p in picked]
     finally:
+        store.close()
         journal.close()
-    assert order == [d["memory_ids"] for d in dreamed.report["dreams"]]
+    made = dreamed.report["dreams"]
+    assert [s.memory_ids for s in again] == [d["memory_ids"] for d in made]
+    assert [s.text for s in again] == [d["scenario"] for d in made]
 
 
 def _in(words: str, jsonl: str) -> bool:
