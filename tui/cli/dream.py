@@ -113,10 +113,9 @@ def dream_review(
     An edited dream exports as a DPO pair (your edit chosen, the model's reply rejected)."""
     from agent.dream.review import dreams, review
     from agent.startup import open_home
-    from memory.errors import DreamError
 
     if text is not None and edit is None:
-        raise DreamError("--text goes with --edit ID")
+        raise typer.BadParameter("--text goes with --edit ID", param_hint="--text")
     home = open_home(write_lock=True, borrow=True)
     changed: list[Dream] = []
     try:
