@@ -30,6 +30,7 @@ from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.settings import Paths, Settings, resolve_paths
 from tests.cli_inprocess import Done, run_main
+from tests.test_forgetting import on_a_terminal
 from tests.test_tui import _ready, _until
 from tui.app import HearthApp
 from tui.screens.dreams import DreamsScreen
@@ -299,6 +300,26 @@ def test_forgetting_a_memory_deletes_the_dreams_that_drew_on_it_and_their_words(
         journal.close()
     text = written.read_text(encoding="utf-8")
     assert not _in(gone["scenario"], text) and _in(kept["scenario"], text)
+
+
+def test_review_on_a_terminal_asks_about_each_pending_dream(
+    make_agent: Callable[..., tuple[Home, Agent]], hearth_home: Path
+) -> None:
+    home, agent = make_agent(sampling={"max_tokens": 8})
+    assert agent.store is not None
+    seed_memories(agent.store)
+    made = run_dreams(agent, 3, seed=5).dreams
+    home.close()  # the review opens the data dir for itself
+    done = on_a_terminal(hearth_home, ["dream", "review"], f"a\ne\n{EDITED}\nr")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("[a]ccept, [e]dit, [r]eject") == 3
+    journal = Journal(resolve_paths().journal)
+    try:
+        states = {d.id: d for d in dreams(journal)}
+    finally:
+        journal.close()
+    assert [states[d.id].review for d in made] == ["accepted", "edited", "rejected"]
+    assert states[made[1].id].reply == EDITED
 
 
 def real_loader(embedder: SentenceEmbedder) -> Callable[[Home], Agent]:
