@@ -1,5 +1,4 @@
-"""Which memories a dream draws on: weighted toward recent, important, rarely recalled and
-corrected ones, from those safe to rehearse."""
+"""Which memories a dream draws on: recent, important, rarely recalled and corrected ones."""
 
 from __future__ import annotations
 
