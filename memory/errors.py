@@ -117,6 +117,13 @@ class ModelServerError(HearthError):
     exit_code = 20
 
 
+class DreamError(HearthError):
+    """A dream review that cannot apply (the id is not a dream's, the edit is empty), or a
+    chat command on a dream's message (regenerate, edit): dreams are reviewed, not chatted."""
+
+    exit_code = 21
+
+
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
     return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
 
