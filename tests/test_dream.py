@@ -205,7 +205,7 @@ def test_exports_take_only_accepted_and_edited_dreams_and_never_a_rejected_one(
         by_kind["correction"],
         by_kind["past_plan"],
     )
-    every = ("--include-synthetic",)
+    every: tuple[str, ...] = ("--include-synthetic",)
     frozen = ("--include-synthetic", "--context-frozen")
     # Pending dreams are exported by nothing, flag or not.
     for kind in KINDS:
