@@ -195,13 +195,16 @@ def understand(
                 as_of=moment.as_of,
             )
         pinned = [m for m in store.pinned() if moment.as_of.admits(m)]
+    # The person's turn just before this one (nobody answered it) is the start of the same
+    # message, as the chat would show two turns sent together: the notes go before both.
+    carry = f"{recent.pop().content}\n" if recent and recent[-1].role == "user" else ""
     alone = [ChatMessage(role="system", content=persona), *recent]
-    mean_alone, tokens = scorer.message_logprob(alone, "", moment.text)
+    mean_alone, tokens = scorer.message_logprob(alone, carry, moment.text)
     mean_with = mean_alone
     if hits or pinned:
         block = memory_block([h.memory for h in hits], name)
         system = ChatMessage(role="system", content=system_prompt(persona, pinned, name))
-        lead = f"{block}\n\n" if block else ""
+        lead = f"{block}\n\n{carry}" if block else carry
         mean_with, _ = scorer.message_logprob([system, *recent], lead, moment.text)
     return Surprise(
         message_id=moment.message_id,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
 from pydantic import BaseModel
 
 from agent.runtime.factory import make_llama
@@ -155,6 +155,8 @@ class LlamaBackend:
             return self._formatter(messages=[m.model_dump() for m in messages])  # type: ignore[misc]
         except SecurityError as exc:
             raise self._template_error(f"does what the template sandbox forbids ({exc})") from exc
+        except TemplateError as exc:  # the template's own raise_exception ("roles must alternate")
+            raise self._template_error(f"refuses these messages ({exc})") from exc
 
     def _render(self, messages: Sequence[ChatMessage]) -> tuple[list[int], list[str]]:
         result = self._format(messages)
