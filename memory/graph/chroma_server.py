@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -125,6 +126,8 @@ def connect(where: ServerPlace) -> Any:
     from chromadb.config import Settings as ChromaSettings
     from chromadb.errors import NotFoundError as ChromaNotFound
 
+    # httpx logs every request at INFO: each search would add lines naming the tenant to the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     split = urlsplit(where.url)
     host = split.hostname or "127.0.0.1"
     ssl = split.scheme == "https"
