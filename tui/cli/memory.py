@@ -602,7 +602,8 @@ def memory_reject(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     with _store(write=True) as (home, store):
         memory = store.get(memory_id)
         report = store.reject(memory_id, home.journal, shown_as=shown_line_pattern)
-    _show_report(report, as_json)
+        server = _server(store)
+    _show_report(report, as_json, server=server)
     if not as_json:
         out.print(
             Text(f"rejected {memory.id}: the same words will not be learned again"),
