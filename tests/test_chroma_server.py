@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ import pytest
 from memory import health
 from memory.datadir import ensure_data_dir
 from memory.graph import chroma_server
+from memory.graph.db import MemoryDB
 from memory.graph.embedder import SentenceEmbedder
-from memory.graph.nodes import NewMemory
+from memory.graph.nodes import Memory, NewMemory
 from memory.graph.store import MemoryStore
 from memory.graph.vector_index import COLLECTION
 from memory.settings import MemorySettings, Paths, Settings
@@ -255,3 +257,22 @@ def test_forget_on_a_server_says_its_files_keep_bytes_until_it_compacts(
         assert COLLECTION not in [c.name for c in client.list_collections()]
     finally:
         client.close()
+
+
+def test_a_write_that_reached_sqlite_but_not_the_server_is_replayed_at_open(
+    paths: Paths, embedder: SentenceEmbedder, server: str
+) -> None:
+    with MemoryStore.open(paths, on(server), write=True, embedder=embedder) as store:
+        ids = {m.id for m in store.add_many([NewMemory(text=t) for t in FACTS])}
+    # What a server that went away mid-write leaves: the row and its pending mark, no vector.
+    db = MemoryDB(paths.memory_db)
+    orphan = Memory(
+        id="m_crashed00001", kind="fact", text="I speak Finnish", learned_at=datetime.now(UTC)
+    )
+    with db.tx() as tx:
+        db.insert(tx, orphan, embedder.embed([orphan.text])[0])
+    db.close()
+    assert orphan.id not in server_ids(paths, server)
+    with MemoryStore.open(paths, on(server), write=True, embedder=embedder) as store:
+        assert top_texts(store, "which languages do I speak")[0] == "I speak Finnish"
+    assert server_ids(paths, server) == ids | {orphan.id}

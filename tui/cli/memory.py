@@ -760,7 +760,7 @@ MIGRATE_HELP = "\n\n".join(
         "The index is filled from memory.sqlite3, which keeps every vector (the old index need "
         "not be reachable), then checked: every id, and a sample of vectors equal. Only then "
         "is the old copy deleted.",
-        "config.toml is not edited: set the line it prints under [memory] (or "
+        "config.toml is not edited: set memory.chroma as it prints (or "
         "HEARTH_MEMORY__CHROMA). Until then Hearth keeps using the old place and refills it "
         "from memory.sqlite3 at its next start.",
     ]
@@ -798,7 +798,11 @@ def memory_migrate(
     )  # fmt: skip
     out.print(Text(f"old index: {report.old_index}"), soft_wrap=True)
     out.print(
-        Text(f"now set, under [memory] in {home.paths.config_file}: {report.setting}"),
+        Text(
+            f"now set, under [memory] in {home.paths.config_file}: {report.setting} (or "
+            f"HEARTH_MEMORY__CHROMA={report.target}); until then Hearth refills the old place "
+            "at each start"
+        ),
         soft_wrap=True,
     )
 
