@@ -276,3 +276,24 @@ def test_a_write_that_reached_sqlite_but_not_the_server_is_replayed_at_open(
     with MemoryStore.open(paths, on(server), write=True, embedder=embedder) as store:
         assert top_texts(store, "which languages do I speak")[0] == "I speak Finnish"
     assert server_ids(paths, server) == ids | {orphan.id}
+
+
+def test_a_restore_fills_a_new_tenant_and_leaves_the_original_alone(
+    paths: Paths, embedder: SentenceEmbedder, server: str, run_hearth: RunHearth, tmp_path: Path
+) -> None:
+    with MemoryStore.open(paths, on(server), write=True, embedder=embedder) as store:
+        ids = {m.id for m in store.add_many([NewMemory(text=t) for t in FACTS])}
+    env = {"HEARTH_MEMORY__CHROMA": server}
+    made = run_hearth("backup", str(tmp_path / "backup"), env=env)
+    assert made.returncode == 0, made.stderr
+    other = tmp_path / "other"
+    restored = run_hearth(
+        "restore", str(tmp_path / "backup"), "--json", env={**env, "HEARTH_HOME": str(other)}
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert json.loads(restored.stdout)["ok"]
+    other_paths = make_paths(other)
+    assert server_ids(other_paths, server) == ids
+    assert other_paths.chroma_server_id.read_text() != paths.chroma_server_id.read_text()
+    assert not other_paths.chroma_dir.exists()
+    assert server_ids(paths, server) == ids
