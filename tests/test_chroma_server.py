@@ -230,6 +230,10 @@ def test_an_unreachable_server_is_one_line_and_leaves_sqlite_alone(
     with MemoryStore.open(paths, Settings(), write=False, embedder=embedder) as store:
         assert [m.text for m in store.list()] == ["I live in Lisbon"]
     assert paths.memory_db.read_bytes() == before
+    # `hearth doctor` names the server, and says what to do, instead of failing itself.
+    assert chroma_server.place(paths, MemorySettings(chroma=gone), create=True) is not None
+    check = health.index(paths, MemorySettings(chroma=gone))
+    assert not check.ok and gone in check.detail and "memory.chroma" in check.fix
     bad = run_hearth("memory", "list", env={"HEARTH_MEMORY__CHROMA": "chroma.example:8000"})
     assert bad.returncode == 3 and "memory.chroma" in bad.stderr
 
