@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from agent.turn import Agent, Remembered, TurnResult
-from memory.errors import FeedbackError
+from memory.errors import DreamError, FeedbackError
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message
 from memory.journal.signals import Feedback
@@ -51,6 +51,18 @@ def regenerate(
     return result
 
 
+def not_a_dream(journal: Journal, turn_id: int) -> Message:
+    """The message, unless it is a dream's: dreams are reviewed (`hearth dream review`), never
+    answered again or edited as chat turns (answered again, one would be remembered as said)."""
+    message = journal.message(turn_id)
+    if message.meta.synthetic:
+        raise DreamError(
+            f"message {turn_id} is a dream's; review it with `hearth dream review` "
+            "(--edit corrects its reply)"
+        )
+    return message
+
+
 def choose(journal: Journal, turn_id: int) -> Message:
     """Keep reply `turn_id` over its siblings (the others become alternatives)."""
     return journal.choose(turn_id)
@@ -58,7 +70,8 @@ def choose(journal: Journal, turn_id: int) -> Message:
 
 def edit(journal: Journal, turn_id: int, text: str) -> Message:
     """A corrected version of a message beside the original, which stays (see `Journal.edit`)."""
-    original = journal.message(turn_id)
+    # A dream's review state goes with its edit: `hearth dream review --edit` makes both.
+    original = not_a_dream(journal, turn_id)
     if not text.strip():
         raise FeedbackError("an edit needs some text; to drop a reply, choose another one")
     if text == original.text:

@@ -53,7 +53,8 @@ class ScoreReport(BaseModel):
 def scorable(
     journal: Journal, *, session_id: int | None = None, since: datetime | None = None
 ) -> list[Message]:
-    """Replies with the prompt they saw and some text, on the record, oldest first."""
+    """Replies with the prompt they saw and some text, on the record and said (never a
+    dream's), oldest first."""
     return [
         m
         for m in journal.messages(session_id, newest_first=False)
@@ -62,6 +63,7 @@ def scorable(
         and m.text
         and m.status != "error"
         and not m.off_record
+        and not m.meta.synthetic  # a dream's recall is never counted, nor its reply scored
         and (since is None or m.created_at >= since)
     ]
 

@@ -26,7 +26,13 @@ from agent.reply_end import LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
 from memory.clock import now
-from memory.errors import ConfigError, MessageTooLongError, NotFoundError, StorageError
+from memory.errors import (
+    ConfigError,
+    DreamError,
+    MessageTooLongError,
+    NotFoundError,
+    StorageError,
+)
 from memory.journal.journal import Journal
 from memory.journal.schemas import (
     ChatMessage,
@@ -257,6 +263,12 @@ class Agent:
                     f"message {user_message_id} is not a user message; "
                     "`hearth logs list` shows which ids are yours"
                 )
+            if user.meta.synthetic:
+                # Answered again here, it would be remembered as if the person had said it.
+                raise DreamError(
+                    f"message {user_message_id} is a dream's; dreams are answered once "
+                    "(`hearth dream review --edit` corrects the reply)"
+                )
             # A message already remembered (when first answered) is not written twice; an
             # edited one, or one whose first reply never finished, is remembered now.
             memory, fresh = user.meta.memory, not user.meta.remembered
@@ -270,6 +282,21 @@ class Agent:
                 on_remembered=on_remembered,
             )
 
+    def dream_reply(
+        self, user_message_id: int, meta: MessageMeta, hide: frozenset[str] = frozenset()
+    ) -> TurnResult:
+        """A reply to a dream's scenario (`agent.dream`), its context built exactly as a turn's
+        (persona, pinned core memories, notes recalled for the message), but nothing
+        remembered and no recall counted: a made-up message teaches Hearth nothing about the
+        person. `meta` (the dream's marks) is on the reply from its first write; the memories
+        in `hide` are never recalled for it (secrets: a dream's prompt may be exported)."""
+        with self._busy:
+            self.settle()
+            user = self.journal.message(user_message_id)
+            if not user.meta.synthetic or user.role != "user":
+                raise NotFoundError(f"message {user_message_id} is not a dream's scenario")
+            return self._reply(user, None, None, write_memory=False, reply_meta=meta, hide=hide)
+
     def _reply(
         self,
         user: Message,
@@ -279,6 +306,8 @@ class Agent:
         use_memory: bool = True,
         write_memory: bool = True,
         on_remembered: Remembered | None = None,
+        reply_meta: MessageMeta | None = None,
+        hide: frozenset[str] = frozenset(),
     ) -> TurnResult:
         sampling = sampling or self.settings.sampling
         store = self.store if use_memory and not user.off_record else None
@@ -295,7 +324,7 @@ class Agent:
         called = self._called(store)
         if store is not None and user.meta.shown_as is None:
             # A regeneration reuses the notes its message was first shown with (same prompt).
-            recalled, user = self._recall(store, user, thread, keep_from, called)
+            recalled, user = self._recall(store, user, thread, keep_from, called, hide)
             thread = [*thread[:-1], user]
         pinned = store.pinned() if store is not None else []
         context = build_context(
@@ -318,7 +347,7 @@ class Agent:
                 trimmed=context.trimmed,
                 context_from=context.first_kept or user.id,
                 memory=store is not None,
-            ),
+            ).merged(reply_meta or MessageMeta()),
         )
         stats = Generation()
         text_out, status = self._stream(reply.id, context.messages, stats, on_piece, stop, sampling)
@@ -436,6 +465,7 @@ class Agent:
         thread: list[Message],
         keep_from: int | None,
         called: str,
+        hide: frozenset[str] = frozenset(),
     ) -> tuple[list[Hit], Message]:
         """Memories for this message, placed in it (late in the prompt, so the prefix stays
         cached) and saved with it, so later turns show it exactly as this one did."""
@@ -444,7 +474,7 @@ class Agent:
         hits = recall(
             store,
             user.text,
-            exclude=already,
+            exclude=already | hide,
             visible={m.id for m in visible},
             settings=self.settings.memory,
             count=self.backend.count_text,

@@ -117,10 +117,17 @@ class ModelServerError(HearthError):
     exit_code = 20
 
 
+class DreamError(HearthError):
+    """A dream review that cannot apply (the id is not a dream's, the edit is empty), or a
+    chat command on a dream's message (regenerate, edit): dreams are reviewed, not chatted."""
+
+    exit_code = 21
+
+
 class VectorServerError(HearthError):
     """The Chroma server in memory.chroma cannot be reached or refused Hearth."""
 
-    exit_code = 21
+    exit_code = 22
 
 
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:

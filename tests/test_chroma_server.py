@@ -223,7 +223,7 @@ def test_an_unreachable_server_is_one_line_and_leaves_sqlite_alone(
     gone = f"http://127.0.0.1:{_free_port()}"
     for args in (("memory", "add", "My dog is called Biscuit"), ("memory", "search", "Lisbon")):
         done = run_hearth(*args, env={"HEARTH_MEMORY__CHROMA": gone})
-        assert done.returncode == 21, (args, done.stdout, done.stderr)
+        assert done.returncode == 22, (args, done.stdout, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and gone in lines[0] and 'memory.chroma = "embedded"' in lines[0]
         assert "Traceback" not in done.stderr

@@ -215,6 +215,8 @@ def test_what_needs_a_local_model_says_so(server: Server, run_hearth: RunHearth)
     scored = run_hearth("score", env=server.env())
     assert scored.returncode == 3
     assert "hearth score" in scored.stderr and "the openai backend cannot" in scored.stderr
+    read = run_hearth("understanding", env=server.env())
+    assert read.returncode == 3 and "hearth understanding" in read.stderr
     model = run_hearth("say", "Hi", env=server.env(HEARTH_MEMORY__EXTRACTOR="model"))
     assert model.returncode == 3
     assert 'memory.extractor = "model"' in model.stderr and "openai backend" in model.stderr

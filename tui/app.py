@@ -36,6 +36,7 @@ from memory.lending import Borrower, Lender
 from tui.commands import HearthCommands
 from tui.keys import ACTIONS, bindings, known_ids, with_custom
 from tui.lending import LendingEnded, OnUI, start_lending
+from tui.screens.dreams import DreamsScreen
 from tui.screens.help import HelpScreen, rows
 from tui.screens.memory import MemoryScreen
 from tui.screens.sessions import SessionsScreen
@@ -710,6 +711,10 @@ class HearthApp(App[None]):
         if len(self.screen_stack) == 1:  # not over itself, nor over one of its dialogs
             self.push_screen(SessionsScreen(self, self.home.journal))
 
+    def action_dreams(self) -> None:
+        if len(self.screen_stack) == 1 and not self._lent():  # not over another screen
+            self.push_screen(DreamsScreen(self.home.journal))
+
     def action_memory_screen(self) -> None:
         if len(self.screen_stack) > 1:  # not over itself, nor over another screen
             return
@@ -963,6 +968,7 @@ class HearthApp(App[None]):
         declared = [
             *SessionsScreen.BINDINGS,
             *MemoryScreen.BINDINGS,
+            *DreamsScreen.BINDINGS,
             *HelpScreen.BINDINGS,
             *MessageView.BINDINGS,
         ]

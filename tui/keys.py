@@ -76,6 +76,14 @@ ACTIONS: list[Action] = [
         show=False,
     ),
     Action(
+        "chat.dreams",
+        "f3",
+        "dreams",
+        "Dreams",
+        "Review made-up turns from `hearth dream`: accept, edit or reject each",
+        show=False,
+    ),
+    Action(
         "app.help", "f1", "help", "Keys", "Every Hearth key, and its id for remapping", show=True
     ),
     Action(

@@ -45,7 +45,11 @@ def fold_episode(store: MemoryStore, journal: Journal, message_ids: Sequence[int
     human = [
         m
         for m in messages
-        if m.role == "user" and m.text.strip() and m.meta.memory and not m.off_record
+        if m.role == "user"
+        and m.text.strip()
+        and m.meta.memory
+        and not m.off_record
+        and not m.meta.synthetic  # dreams never write memories about the person
     ]
     if not human:
         return None

@@ -38,7 +38,11 @@ def since(journal: Journal, start: datetime) -> list[Message]:
     return [
         m
         for m in journal.messages(newest_first=False)
-        if m.role == "user" and not m.off_record and m.meta.memory and m.created_at >= start
+        if m.role == "user"
+        and not m.off_record
+        and not m.meta.synthetic  # a dream's scenario is made up: nothing about the person
+        and m.meta.memory
+        and m.created_at >= start
     ]
 
 

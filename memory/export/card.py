@@ -115,6 +115,7 @@ def render_card(
         f"| system prompt | {'stripped' if filters.system_prompt == 'strip' else 'kept'} |",
         f"| context | {'frozen: only the reply is trained' if frozen else 'whole conversations'} |",
         f"| filters | {_filters(filters, min_rating)} |",
+        *([f"| synthetic rows | {_dreams(rows, kind)} |"] if filters.include_synthetic else []),
         f"| rows with scores | {scored} of {len(rows)} |",
         *([f"| candidates | {_candidates(candidates)} |"] if candidates is not None else []),
         "",
@@ -136,6 +137,15 @@ def render_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _dreams(rows: Sequence[Row], kind: ExportKind) -> str:
+    made_up = sum(1 for r in rows if r.synthetic)
+    return (
+        f"{made_up} of {len(rows)} rows are dreams (made-up turns from `hearth dream`, "
+        "accepted or edited by the person; the instructions that made them are not included)"
+        + ("; the `synthetic` column marks them" if kind != "openai" else "")
+    )
 
 
 def _candidates(count: CandidateCount) -> str:

@@ -5,7 +5,9 @@ Which replies a row trains:
 - `min_rating` (default 0, or -1 for KTO): a reply rated below it is not trained;
 - `since` / `until`: the reply was written in that window (earlier messages stay as context);
 - `only_new`: no earlier export of the same kind trained it;
-- synthetic messages (meta {"synthetic": true}) are left out unless asked for;
+- synthetic messages (meta {"synthetic": true}) are left out unless asked for, and a dream's
+  (`MessageMeta.dream`) even then unless the person accepted or edited it in review: a pending
+  or rejected dream never reaches any export;
 - `candidates`: only training candidates (`memory.export.candidates`), never a reply unscored;
 - temporary sessions are never exported, nor is any message said off the record (or a reply
   to one): a session is read as if they were already purged (`memory.journal.offrecord`).
@@ -31,7 +33,7 @@ from memory.errors import ExportError
 from memory.export.candidates import ReplyScore, latest_scores
 from memory.journal.journal import Journal
 from memory.journal.offrecord import on_record
-from memory.journal.schemas import ChatMessage, Message
+from memory.journal.schemas import EXPORTABLE_REVIEWS, ChatMessage, Message
 from memory.journal.signals import ExportKind, Feedback, Rating
 from memory.journal.tree import ConversationTree
 
@@ -76,6 +78,8 @@ class Row(BaseModel):
     """Trained replies the user left a note on."""
     score: ReplyScore | None = None
     """The scores the row carries as columns (None: its reply was never scored)."""
+    synthetic: bool = False
+    """It trains a made-up reply: a dream's (`hearth dream`), accepted or edited in review."""
 
 
 class CandidateCount(BaseModel):
@@ -128,7 +132,14 @@ class _Source:
         return found.rating if found else 0
 
     def synthetic(self, message: Message) -> bool:
-        return message.meta.synthetic and not self.filters.include_synthetic
+        """A made-up message this export leaves out (what it says of a reply, it says of any
+        row holding it)."""
+        if not message.meta.synthetic:
+            return False
+        if not self.filters.include_synthetic:
+            return True
+        dream = message.meta.dream
+        return dream is not None and dream.review not in EXPORTABLE_REVIEWS
 
     def kept_by_person(self, reply: Message) -> bool:
         """The person chose this reply or rated it up (not merely left it the latest)."""
@@ -257,6 +268,7 @@ def _row(
         corrections=sum(1 for m in in_row if m.meta.correction),
         notes=sum(1 for m in trained if (f := source.feedback.get(m.id)) and f.note),
         score=_row_score(source, scored),
+        synthetic=any(m.meta.synthetic for m in trained),
     )
 
 

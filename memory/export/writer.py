@@ -56,6 +56,8 @@ class ExportResult(BaseModel):
     """Rows left out as sensitive (none when `include_sensitive`)."""
     candidates: CandidateCount | None = None
     """With `candidates`: the replies weighed, the candidates among them, the unscored."""
+    synthetic: int = 0
+    """Rows of dreams (only with `include_synthetic`: accepted and edited ones)."""
 
 
 def default_export_path(
@@ -99,6 +101,7 @@ def run_export(
         rows=len(rows),
         sensitive_left_out=left_out,
         candidates=candidates,
+        synthetic=sum(1 for r in rows if r.synthetic),
     )
     if not rows:
         return result
@@ -107,7 +110,9 @@ def run_export(
         out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise StorageError(f"cannot create {out.parent}: {exc.strerror}") from exc
-    sha = _write(out, rows, options.file_format, progress, scored=options.kind != "openai")
+    scored = options.kind != "openai"
+    marked = scored and options.include_synthetic
+    sha = _write(out, rows, options.file_format, progress, scored=scored, synthetic=marked)
     try:
         record = journal.record_export(
             kind=options.kind,
@@ -195,21 +200,32 @@ def private_file(path: Path) -> Iterator[IO[bytes]]:
 
 
 def _write(
-    out: Path, rows: list[Row], file_format: FileFormat, progress: Progress | None, *, scored: bool
+    out: Path,
+    rows: list[Row],
+    file_format: FileFormat,
+    progress: Progress | None,
+    *,
+    scored: bool,
+    synthetic: bool = False,
 ) -> str:
-    """Write the rows, with their score columns when `scored`; returns the file's sha256."""
+    """Write the rows, with their score columns when `scored` and a `synthetic` column when
+    the export may hold dreams (`synthetic`); returns the file's sha256."""
     digest = hashlib.sha256()
     with private_file(out) as fh:
         if file_format == "jsonl":
             for done, row in enumerate(rows, start=1):
-                line = (json.dumps(_record(row, scored), ensure_ascii=False) + "\n").encode()
+                line = (
+                    json.dumps(_record(row, scored, synthetic), ensure_ascii=False) + "\n"
+                ).encode()
                 digest.update(line)
                 fh.write(line)
                 if progress is not None:
                     progress("writing", done, len(rows))
         else:
             columns = SCORE_COLUMNS if scored else ()
-            data = parquet_bytes([_record(r, scored) for r in rows], float_columns=columns)
+            data = parquet_bytes(
+                [_record(r, scored, synthetic) for r in rows], float_columns=columns
+            )
             digest.update(data)
             fh.write(data)
             if progress is not None:
@@ -217,11 +233,15 @@ def _write(
     return digest.hexdigest()
 
 
-def _record(row: Row, scored: bool) -> dict[str, Any]:
-    """A row as written: its data, then its score columns (the same keys on every row). The
-    `openai` kind is uploaded as it is to a service that validates its keys: `messages` only
-    (its candidates are told by the assistant messages' `weight`)."""
-    return {**row.data, **score_columns(row.score)} if scored else dict(row.data)
+def _record(row: Row, scored: bool, synthetic: bool = False) -> dict[str, Any]:
+    """A row as written: its data, then its score columns (the same keys on every row), then
+    whether it is made up when the export may hold dreams. The `openai` kind is uploaded as it
+    is to a service that validates its keys: `messages` only (its candidates are told by the
+    assistant messages' `weight`; its card counts the dreams)."""
+    if not scored:
+        return dict(row.data)
+    marked = {"synthetic": row.synthetic} if synthetic else {}
+    return {**row.data, **score_columns(row.score), **marked}
 
 
 def parquet_bytes(

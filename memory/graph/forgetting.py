@@ -111,6 +111,10 @@ def preview(reach: Reach, memories: Sequence[Memory], phrase: str | None = None)
         else:
             shown = reach.journal.redact_shown(pattern, MARKER, dry_run=True)
             journal = {"prompts_with_note_removed": shown}
+    if reach.journal is not None:
+        dreams = len(reach.journal.dreams_of([m.id for m in memories]))
+        if dreams:
+            journal["dream_messages_deleted"] = dreams
     log_pattern = _log_pattern(memories, phrase)
     lines = sum(count_lines(p, log_pattern) for p in log_files(reach.log_file))
     return ForgetPreview(
@@ -147,9 +151,15 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
         removed["names"] = db.forget_names(tx, [*(m.text for m in memories), phrase])
     # Before the journal is compacted: the figures scored without a memory name it by id.
     ablations = reach.journal.delete_ablations(ids) if reach.journal is not None else 0
+    # A dream quotes the memories it drew on: it goes whole, and its words from the exports.
+    dreamed = reach.journal.dreams_of(ids) if reach.journal is not None and ids else []
+    dreams = reach.journal.delete_dreams(ids) if reach.journal is not None and dreamed else 0
     journal_counts = _redact_journal(reach.journal, pattern, phrase)
     if ablations:
         journal_counts["scores_deleted"] = ablations
+    if dreams:
+        journal_counts["dream_messages_deleted"] = dreams
+    pattern = _with_texts(pattern, [m.text for m in dreamed if m.text.strip()])
     db.compact()
     rebuilt = reach.index.rebuild()
     log_pattern = _log_pattern(memories, phrase)
@@ -170,6 +180,14 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
         exports_elsewhere=[e.model_dump() for e in elsewhere],
         copies_deleted=[str(p) for p in copies],
     )
+
+
+def _with_texts(pattern: re.Pattern[str] | None, texts: Sequence[str]) -> re.Pattern[str] | None:
+    """The pattern, also matching these whole texts (the deleted dreams' messages)."""
+    parts = [re.escape(t) for t in sorted(set(texts), key=len, reverse=True)]
+    if pattern is not None:
+        parts.insert(0, pattern.pattern)
+    return re.compile("|".join(parts)) if parts else None
 
 
 def _texts(db: MemoryDB, memories: Sequence[Memory]) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,13 @@ _SUMMARIES = (
     " (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS n,"
     " (SELECT m.text FROM messages m WHERE m.session_id = s.id AND m.role = 'user'"
     " AND m.off_record = 0 ORDER BY m.id LIMIT 1) AS first"
-    " FROM sessions s WHERE (? OR s.archived = 0){where}"
+    " FROM sessions s WHERE (? OR s.archived = 0) AND NOT {dream}{where}"
     " ORDER BY s.updated_at DESC, s.id DESC"
+)
+# A session of dreams (`hearth dream`): made up, never a chat to go on in or list with the chats.
+_DREAM = (
+    "EXISTS (SELECT 1 FROM messages d WHERE d.session_id = s.id"
+    " AND json_extract(d.meta_json, '$.synthetic') = 1)"
 )
 # One word of a search: in the title, or in something said on the record.
 _WORD = (
@@ -107,10 +113,12 @@ class Journal:
         )
 
     def latest_session(self) -> Session | None:
-        """The session to go on in: the most recent one, never a temporary or archived one."""
+        """The session to go on in: the most recent one, never a temporary, archived or dream
+        one."""
         row = self._db.execute(
-            "SELECT id FROM sessions WHERE temporary=0 AND archived=0"
-            " ORDER BY updated_at DESC, id DESC LIMIT 1"
+            "SELECT id FROM sessions s WHERE temporary=0 AND archived=0 AND NOT "
+            + _DREAM
+            + " ORDER BY updated_at DESC, id DESC LIMIT 1"
         ).fetchone()
         return self.session(row["id"]) if row else None
 
@@ -124,11 +132,12 @@ class Journal:
         return self.search_sessions("", include_archived)
 
     def search_sessions(self, words: str, include_archived: bool = False) -> list[SessionSummary]:
-        """The sessions where every word (case-insensitive, anywhere in a word) is in the title
+        """The chat sessions (never one of dreams: `hearth dream list` shows those) where
+        every word (case-insensitive, anywhere in a word) is in the title
         or in a message said on the record, newest first; no words: every session. The journal
         has no full-text index, and a person's journal is small enough to scan."""
         found = words.casefold().split()
-        sql = _SUMMARIES.format(where=_WORD * len(found))
+        sql = _SUMMARIES.format(dream=_DREAM, where=_WORD * len(found))
         args: list[Any] = [int(include_archived)]
         for word in found:
             args += [word, word]
@@ -203,8 +212,12 @@ class Journal:
         meta: MessageMeta | dict[str, Any] | None = None,
         created_at: datetime | None = None,
         off_record: bool = False,
+        root: bool = False,
     ) -> Message:
         """Write one message and make it the session's head; committed when this returns.
+
+        `parent_id` None follows the session's head, unless `root`: the message then starts a
+        conversation of its own in the session (a dream, which follows no other dream).
 
         `meta`: its turn state (a dict is read as a MessageMeta); only the keys given are stored.
         `off_record`: said with memory off; a message of a temporary session, and a reply to an
@@ -212,7 +225,7 @@ class Journal:
         """
         ts = _iso(created_at or now())
         with self._tx() as db:
-            if parent_id is None:
+            if parent_id is None and not root:
                 head = db.execute("SELECT head_id FROM sessions WHERE id=?", (session_id,))
                 row = head.fetchone()
                 if row is None:
@@ -296,6 +309,14 @@ class Journal:
             sql += " LIMIT ?"
             args.append(limit)
         return [_row_to_message(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def dream_messages(self) -> list[Message]:
+        """Every message of every dream (`MessageMeta.dream`), oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE json_extract(meta_json, '$.dream') IS NOT NULL"
+            " ORDER BY id"
+        ).fetchall()
+        return [_row_to_message(r) for r in rows]
 
     def thread(self, session_id: int, head_id: int | None = None) -> list[Message]:
         """The conversation path ending at head_id (default: the session's head), oldest first."""
@@ -746,6 +767,46 @@ class Journal:
         return cur.rowcount
 
     # -- forgetting ---------------------------------------------------------------------
+
+    def dreams_of(self, memory_ids: Collection[str]) -> list[Message]:
+        """Every message of the dreams that drew on one of these memories (`MessageMeta.dream`:
+        their made-up message quotes it), edits included."""
+        wanted = set(memory_ids)
+        return [
+            m
+            for m in self.dream_messages()
+            if m.meta.dream is not None and wanted & set(m.meta.dream.memory_ids)
+        ]
+
+    def delete_dreams(self, memory_ids: Collection[str]) -> int:
+        """Delete the dreams that drew on these memories, whole (a forgotten memory's words
+        live on in them); a dream session left empty goes too. Returns how many messages went.
+
+        As `delete_session` does, freed bytes are zeroed and the write-ahead log emptied."""
+        doomed = self.dreams_of(memory_ids)
+        if not doomed:
+            return 0
+        ids = [m.id for m in doomed]
+        sessions = {m.session_id for m in doomed}
+        marks = ",".join("?" * len(ids))
+        with self._tx() as db:
+            db.execute("PRAGMA secure_delete=ON")
+            # One statement: a reply and its edits go with the message they answer.
+            cur = db.execute(f"DELETE FROM messages WHERE id IN ({marks})", ids)
+            for sid in sessions:
+                db.execute(
+                    "UPDATE sessions SET head_id=(SELECT max(id) FROM messages WHERE session_id=?)"
+                    " WHERE id=?",
+                    (sid, sid),
+                )
+                db.execute(
+                    "DELETE FROM sessions WHERE id=? AND NOT EXISTS"
+                    " (SELECT 1 FROM messages WHERE session_id=?)",
+                    (sid, sid),
+                )
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cur.rowcount
 
     def set_export_sha256(self, export_id: int, sha256: str) -> None:
         """A ledgered export rewritten by a forget: the ledger keeps the file's new checksum."""

@@ -156,6 +156,29 @@ class RecallNote(BaseModel):
         return {k: v for k, v in data.items() if v is not None}
 
 
+DreamKind = Literal["past_event", "past_plan", "correction", "recall"]
+"""What a dream's scenario rehearses: a question about a past event, a follow-up on a plan
+whose date has passed, the corrected old value said again, or a question about a memory."""
+Review = Literal["pending", "accepted", "edited", "rejected"]
+"""Where a dream stands in review: only accepted and edited ones can be exported."""
+EXPORTABLE_REVIEWS: tuple[Review, ...] = ("accepted", "edited")
+
+
+class DreamMeta(BaseModel):
+    """What a dream (`hearth dream`) keeps with its scenario and its reply: never the template
+    that made the scenario, only what it drew on and how the person judged it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: DreamKind
+    memory_ids: list[str]
+    """The memories the scenario was built from (its provenance), first the one it is about."""
+    review: Review = "pending"
+    """Written on every message of the dream at once (`agent.dream.review`)."""
+    seed: int | None = None
+    """The `--seed` of the run that made it: the same seed on the same memories picks the same."""
+
+
 class MessageMeta(BaseModel):
     """Turn state kept with a message (the journal's `meta_json` column), one field per key.
 
@@ -230,7 +253,13 @@ class MessageMeta(BaseModel):
     memory off are never folded into an episode)."""
     synthetic: bool = False
     """Made up rather than said (the dream loop); never written by Hearth's own turn loop.
-    Read by the training export, which leaves such messages out unless asked."""
+    Read by the training export, which leaves such messages out unless asked, and by every
+    reader that assumes a real conversation (scoring, memory extraction, episodes, the chat's
+    session list), which leaves them out always."""
+    dream: DreamMeta | None = None
+    """On both messages of a dream (and on an edit of its reply): its kind, the memories it drew
+    on and its review state. Written by `agent.dream`; read by its review, by `hearth logs`
+    and by the training export (only accepted and edited dreams, and only when asked)."""
 
     _order: list[str] = PrivateAttr(default_factory=list)
 

@@ -125,11 +125,13 @@ def regenerate(
     as_json: JsonTextOpt = False,
 ) -> None:
     """Write a new reply beside reply TURN (or to your message TURN); the new one is kept."""
+    from agent.feedback import not_a_dream
     from agent.feedback import regenerate as regenerate_reply
     from agent.startup import load_agent, open_home
 
     home = open_home(model_overrides(model), write_lock=True, borrow=True)
     try:
+        not_a_dream(home.journal, turn)  # before seconds of model loading
         agent = load_agent(home)
         result = regenerate_reply(agent, turn, on_piece=None if as_json else _echo)
         versions = [m.id for m in home.journal.siblings(result.turn_id)]

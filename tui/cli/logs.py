@@ -15,11 +15,21 @@ from tui.cli.options import JsonOpt
 from tui.cli.output import confirm, err, out, print_json
 
 if TYPE_CHECKING:
+    from memory.journal.schemas import Message
     from memory.recovery import RecoveryReport
 
 logs_app = typer.Typer(help="Read the conversation journal.", no_args_is_help=True)
 
 OFF_RECORD = "off the record"
+
+
+def _marks(m: Message) -> str:
+    """What a message is besides its status: off the record, or a made-up dream's."""
+    marks = [OFF_RECORD] if m.off_record else []
+    if m.meta.synthetic:
+        dream = m.meta.dream
+        marks.append(f"synthetic: dream, {dream.review}" if dream is not None else "synthetic")
+    return " · ".join(marks)
 
 
 @logs_app.command("list")
@@ -50,7 +60,7 @@ def logs_list(
             str(m.session_id),
             m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             m.role,
-            f"{m.status} · {OFF_RECORD}" if m.off_record else m.status,
+            " · ".join(filter(None, [m.status, _marks(m)])),
             Text(snippet[:70] + ("…" if len(snippet) > 70 else "")),
         )
     out.print(table, soft_wrap=True)
@@ -84,7 +94,7 @@ def logs_show(
         return
     out.print(
         f"[bold]#{msg.id}[/] {msg.role} · {msg.status} · session {msg.session_id} · "
-        + (f"{OFF_RECORD} · " if msg.off_record else "")
+        + (f"{_marks(msg)} · " if _marks(msg) else "")
         + f"{msg.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
         soft_wrap=True,
     )

@@ -17,6 +17,7 @@ from tui.cli import (
     chat,
     config,
     doctor,
+    dream,
     importing,
     logs,
     memory,
@@ -53,6 +54,7 @@ app.add_typer(logs.logs_app, name="logs")
 app.add_typer(models.models_app, name="models")
 app.add_typer(config.config_app, name="config")
 app.add_typer(memory.memory_app, name="memory")
+app.add_typer(dream.dream_app, name="dream")
 app.add_typer(bench.bench_app, name="bench")
 
 

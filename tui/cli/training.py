@@ -91,7 +91,10 @@ def export(
     ] = False,
     include_synthetic: Annotated[
         bool,
-        typer.Option("--include-synthetic", help="Include synthetic (dream loop) messages."),
+        typer.Option(
+            "--include-synthetic",
+            help="Include dreams accepted or edited in review (never pending or rejected ones).",
+        ),
     ] = False,
     redact: Annotated[
         bool,

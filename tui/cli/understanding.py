@@ -68,7 +68,7 @@ def understanding(
 
     from agent.learn.extract.pipeline import UNNAMED
     from agent.learn.person import person_name
-    from agent.runtime.backend import LlamaBackend
+    from agent.runtime.backend import LlamaBackend, require_local
     from agent.runtime.native_log import stderr_to
     from agent.startup import open_home, pick_model
     from agent.understanding import (
@@ -87,6 +87,7 @@ def understanding(
     measured = 0
     seconds = 0.0
     try:
+        require_local(home.settings.model, "hearth understanding (each message's log-probability)")
         if session is not None:
             home.journal.session(session)
         resolved = pick_model(home)

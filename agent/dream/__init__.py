@@ -1,0 +1,1 @@
+"""The dream loop: made-up turns over the person's memories, kept for review, never remembered."""
