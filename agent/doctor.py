@@ -158,9 +158,11 @@ def repair(diagnosis: Diagnosis, paths: Paths | None = None) -> list[str]:
         if "index" in failing and not failing & {"memory", "embedder", "config"}:
             from memory.graph.store import MemoryStore
 
-            # The index is derived: a damaged Chroma may not even open, so it goes first.
-            shutil.rmtree(paths.chroma_dir, ignore_errors=True)
             settings = load_settings(paths)
+            # The index is derived: a damaged Chroma may not even open, so it goes first (on a
+            # server, the rebuild replaces this data dir's collection alone).
+            if settings.memory.chroma == "embedded":
+                shutil.rmtree(paths.chroma_dir, ignore_errors=True)
             with MemoryStore.open(
                 paths, settings, write=True, lock=lock, verify_embedder=False
             ) as store:

@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from memory.errors import StorageError
-from memory.settings import Paths
+from memory.graph import chroma_server
+from memory.settings import MemorySettings, Paths
 
 
 class ErasePlan(BaseModel):
@@ -19,6 +20,8 @@ class ErasePlan(BaseModel):
     remove: list[str]
     """Names inside the data dir (a folder with all it holds)."""
     keep: list[str]
+    server: str | None = None
+    """This data dir's collection on a Chroma server (memory.chroma), deleted too; else None."""
 
 
 def _kept(paths: Paths) -> set[Path]:
@@ -26,8 +29,9 @@ def _kept(paths: Paths) -> set[Path]:
     return {paths.config_file, paths.models_dir, paths.lock_file, paths.runs_dir}
 
 
-def plan(paths: Paths) -> ErasePlan:
-    """Everything in the data dir but config.toml, models/, the lock and live runs' markers."""
+def plan(paths: Paths, settings: MemorySettings | None = None) -> ErasePlan:
+    """Everything in the data dir but config.toml, models/, the lock and live runs' markers,
+    and this data dir's collection on the Chroma server that `settings` names."""
     kept = _kept(paths)
     remove: list[str] = []
     keep: list[str] = []
@@ -37,13 +41,21 @@ def plan(paths: Paths) -> ErasePlan:
     remove += [f"{paths.runs_dir.name}/{m.name}" for m in _dead_markers(paths.runs_dir)]
     # The lock and live runs' markers are Hearth's own bookkeeping, not the person's to keep.
     internal = {paths.lock_file.name, paths.runs_dir.name}
-    return ErasePlan(remove=remove, keep=[k for k in keep if k not in internal])
+    place = chroma_server.place(paths, settings, create=False) if settings else None
+    server = chroma_server.describe(place) if place is not None else None
+    return ErasePlan(remove=remove, keep=[k for k in keep if k not in internal], server=server)
 
 
-def erase(paths: Paths) -> ErasePlan:
+def erase(paths: Paths, settings: MemorySettings | None = None) -> ErasePlan:
     """Remove what `plan` names. The caller holds the data dir lock and has closed every store
-    (the journal, the memory database, the log handler) first."""
-    done = plan(paths)
+    (the journal, the memory database, the log handler) first. The server's collection goes
+    first: a server that cannot be reached stops it (VectorServerError) with nothing removed."""
+    from memory.graph.vector_index import COLLECTION
+
+    done = plan(paths, settings)
+    place = chroma_server.place(paths, settings, create=False) if settings else None
+    if place is not None:
+        chroma_server.drop(place, COLLECTION)
     for name in done.remove:
         target = paths.data_dir / name
         try:

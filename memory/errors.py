@@ -124,6 +124,12 @@ class DreamError(HearthError):
     exit_code = 21
 
 
+class VectorServerError(HearthError):
+    """The Chroma server in memory.chroma cannot be reached or refused Hearth."""
+
+    exit_code = 22
+
+
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
     return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
 

@@ -101,6 +101,8 @@ def _stored(paths: Paths, sample: int) -> tuple[set[str], int, dict[str, np.ndar
 
 def index(paths: Paths, settings: MemorySettings) -> Check:
     """The Chroma index against memory.sqlite3: the same ids, and sampled vectors equal."""
+    from memory.errors import VectorServerError
+    from memory.graph import chroma_server
     from memory.graph.vector_index import VectorIndex
 
     if not paths.memory_db.exists():
@@ -114,7 +116,9 @@ def index(paths: Paths, settings: MemorySettings) -> Check:
             detail=f"memory.sqlite3 cannot be read ({exc}), so the index cannot be checked",
             fix="fix the memory database first",
         )
-    if not paths.chroma_dir.exists():
+    server = chroma_server.place(paths, settings, create=False)
+    exists = server is not None if chroma_server.is_remote(settings) else paths.chroma_dir.exists()
+    if not exists:
         ok = not ids
         detail = "no index yet" if ok else f"the index is missing ({len(ids)} memories)"
         return Check(name="index", ok=ok, detail=detail, fix="" if ok else FIX_INDEX)
@@ -124,12 +128,20 @@ def index(paths: Paths, settings: MemorySettings) -> Check:
             ef_search=settings.ef_search,
             ef_construction=settings.ef_construction,
             write=False,
+            server=server,
         )
         try:
             indexed = vector_index.ids() if vector_index.count() else set()
             found = vector_index.vectors(sorted(set(sample) & indexed))
         finally:
             vector_index.close()
+    except VectorServerError as exc:
+        return Check(
+            name="index",
+            ok=False,
+            detail=str(exc).split(": start it", 1)[0],
+            fix='start the Chroma server, or set memory.chroma = "embedded"',
+        )
     except Exception as exc:  # a damaged Chroma fails in many ways, all of them "rebuild it"
         return Check(
             name="index", ok=False, detail=f"the index cannot be read ({exc})", fix=FIX_INDEX

@@ -258,6 +258,23 @@ class MemorySettings(_Section):
             )
         return str(folder)
 
+    chroma: str = "embedded"
+    """Where the vector index lives: "embedded" (chroma/ in the data dir) or a Chroma server's
+    URL (http://127.0.0.1:8000), where this data dir gets a tenant of its own. The memories
+    themselves stay in memory.sqlite3 either way; `hearth memory migrate --to` moves the index."""
+    chroma_token: SecretStr | None = None
+    """A bearer token for a Chroma server that asks for one, from HEARTH_MEMORY__CHROMA_TOKEN
+    (never shown or logged)."""
+
+    @field_validator("chroma")
+    @classmethod
+    def _embedded_or_url(cls, value: str) -> str:
+        if value == "embedded":
+            return value
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f'{value!r} is neither "embedded" nor an http:// or https:// URL')
+        return value.rstrip("/")
+
     recall_k: int = Field(6, ge=0, le=200)
     """The most memories shown with one message."""
     recall_tokens: int = Field(256, ge=0, le=MAX_CTX)
@@ -352,6 +369,11 @@ class Paths(BaseModel):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def chroma_server_id(self) -> Path:
+        """The random id that names this data dir's tenant on a Chroma server (memory.chroma)."""
+        return self.data_dir / "chroma-server.id"
 
     @property
     def memory_db(self) -> Path:

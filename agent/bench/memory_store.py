@@ -133,6 +133,8 @@ class MemoryBench(BaseModel):
     """`hearth bench memory --json`."""
 
     machine: Machine
+    chroma: str = "embedded"
+    """Where the index was: memory.chroma for the run ("embedded", or a server's URL)."""
     results: list[SizeResult]
 
 
@@ -234,16 +236,21 @@ def _measure_size(
     cache: EmbedCache,
     describe: Callable[[str], None],
     advance: Callable[[int], None],
+    chroma: str = "embedded",
 ) -> SizeResult:
+    from memory.graph import chroma_server
     from memory.graph.store import MemoryStore
-    from memory.settings import Paths, Settings
+    from memory.graph.vector_index import COLLECTION
+    from memory.settings import MemorySettings, Paths, Settings
+
+    settings = Settings(memory=MemorySettings(chroma=chroma))
 
     texts = sentences(n)
     precomputed = n > pool
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         home = Path(tmp)
         paths = Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
-        store = MemoryStore.open(paths, Settings(), write=True, embedder=cache.embedder)
+        store = MemoryStore.open(paths, settings, write=True, embedder=cache.embedder)
         try:
             vectors = None
             if precomputed:
@@ -260,6 +267,9 @@ def _measure_size(
             bare = _latencies(lambda i: store.search_by_vector(asks[i], qvecs[i]), queries)
         finally:
             store.close()
+            # The temporary data dir goes; its collection on a server must not outlive it.
+            if (where := chroma_server.place(paths, settings.memory, create=False)) is not None:
+                chroma_server.drop(where, COLLECTION)
     describe(f"n={n:,}: done")
     return SizeResult(
         n=n,
@@ -284,20 +294,22 @@ def run_memory_bench(
     start: Callable[[str, int], None] = lambda text, total: None,
     describe: Callable[[str], None] = lambda text: None,
     advance: Callable[[int], None] = lambda n: None,
+    chroma: str = "embedded",
 ) -> MemoryBench:
     """Fill a fresh store in a temporary data dir to each size and time adds and searches.
 
     Above `pool` memories only `pool` texts are embedded; the rest get perturbed copies of
-    their vectors. `start` is called as each size begins (what runs, how many memories will be
-    added), `describe` says what runs now, `advance` counts the memories added."""
+    their vectors; `chroma` is memory.chroma for the run. `start` is called as each size begins
+    (what runs, how many memories will be added), `describe` says what runs now, `advance`
+    counts the memories added."""
     results = []
     for n in sizes:
         start(f"n={n:,}: adding", n)
-        results.append(_measure_size(n, pool, queries, cache, describe, advance))
+        results.append(_measure_size(n, pool, queries, cache, describe, advance, chroma))
     machine = Machine(
         cpus=os.cpu_count(),
         machine=platform.machine(),
         python=platform.python_version(),
         date=dt.date.today().isoformat(),
     )
-    return MemoryBench(machine=machine, results=results)
+    return MemoryBench(machine=machine, chroma=chroma, results=results)

@@ -8,7 +8,8 @@ import shutil
 from collections.abc import Callable, Sequence
 
 from memory import faults
-from memory.errors import EmbedderChangedError
+from memory.errors import EmbedderChangedError, VectorServerError
+from memory.graph import chroma_server
 from memory.graph.db import MemoryDB
 from memory.graph.db.rows import Vectors
 from memory.graph.embedder import Embedder, make_embedder
@@ -52,6 +53,8 @@ class IndexKeeper:
         self._embedder_checked = False
         self._index: VectorIndex | None = None
         self._broken = False
+        self.remote = chroma_server.is_remote(settings)
+        """The index is on a Chroma server (memory.chroma), not in chroma/ in the data dir."""
         self.notices: list[str] = []
         """What went wrong with the index and what was done, one line each, for the person."""
 
@@ -130,13 +133,26 @@ class IndexKeeper:
         # means no dense hits (lexical search still works).
         if self._broken:
             return None
-        if self._index is None and (self.write or self.paths.chroma_dir.exists()):
+        if self._index is None and (self.write or self._may_exist()):
             self._index = self._new_index()
         return self._index
+
+    def _may_exist(self) -> bool:
+        if self.remote:
+            return self.paths.chroma_server_id.exists()
+        return self.paths.chroma_dir.exists()
+
+    @property
+    def where(self) -> str:
+        """The index's place, for the person: a folder or a server."""
+        place = chroma_server.place(self.paths, self.settings, create=False)
+        return chroma_server.describe(place) if place is not None else str(self.paths.chroma_dir)
 
     def _new_index(self) -> VectorIndex:
         try:
             return self._open_index()
+        except VectorServerError:
+            raise
         except IndexFailure as exc:
             if not self.write:
                 raise _Unreadable(exc) from exc
@@ -148,35 +164,47 @@ class IndexKeeper:
             ef_search=self.settings.ef_search,
             ef_construction=self.settings.ef_construction,
             write=self.write,
+            server=chroma_server.place(self.paths, self.settings, create=self.write),
         )
+
+    def _drop_folder(self) -> None:
+        # On a server the folder is not the index (it may be a migrated-from copy): `recreate`
+        # replaces only this data dir's collection there.
+        if not self.remote:
+            shutil.rmtree(self.paths.chroma_dir, ignore_errors=True)
 
     def _replace_broken(self, exc: BaseException) -> VectorIndex:
         """Delete the damaged index and make it again from memory.sqlite3's vectors.
 
         Deleted, not kept aside: it holds only ids and vectors that SQLite also has, and a kept
-        copy would keep the vectors of memories forgotten since."""
+        copy would keep the vectors of memories forgotten since. A server that cannot be reached
+        is not a damaged index: that is said (VectorServerError) and nothing is rebuilt."""
+        if isinstance(exc, VectorServerError):
+            raise exc
         log.warning("memory index unreadable, rebuilding it", exc_info=exc)
         if self._index is not None:
             with contextlib.suppress(IndexFailure):
                 self._index.close()
             self._index = None
-        shutil.rmtree(self.paths.chroma_dir, ignore_errors=True)
+        self._drop_folder()
         index = self._open_index()
         added = index.recreate(self._db.iter_vectors(batch=2048))
         self._db.clear_pending(self._db.pending())
         self._index = index
         self._say(
-            f"the memory index in {self.paths.chroma_dir} could not be read ({_short(exc)}); "
+            f"the memory index in {self.where} could not be read ({_short(exc)}); "
             f"rebuilt it from memory.sqlite3 ({added} vectors)"
         )
         return index
 
     def _read_failed(self, exc: BaseException) -> None:
         """A read-only open never repairs (readers write nothing): search by words only."""
+        if isinstance(exc, VectorServerError):
+            raise exc
         if not self._broken:
             log.warning("memory index unreadable", exc_info=exc)
             self._say(
-                f"the memory index in {self.paths.chroma_dir} could not be read ({_short(exc)}); "
+                f"the memory index in {self.where} could not be read ({_short(exc)}); "
                 "searching by words only until the next `hearth say` or `hearth memory rebuild`"
             )
         self._broken = True
@@ -260,10 +288,12 @@ class IndexKeeper:
         if self._index is None:
             try:
                 self._index = self._open_index()
+            except VectorServerError:
+                raise
             except IndexFailure:
                 # `recreate` below deletes the folder anyway: no need to say it was broken.
                 log.warning("memory index unreadable before a rebuild", exc_info=True)
-                shutil.rmtree(self.paths.chroma_dir, ignore_errors=True)
+                self._drop_folder()
                 self._index = self._open_index()
         index = self._index
         added = index.recreate(self._db.iter_vectors(batch=2048))

@@ -554,7 +554,7 @@ def memory_forget(
                 _show_preview(preview, as_json, phrase=False)
                 return
             report = store.forget(memory_id, journal, shown_as=shown)
-            _show_report(report, as_json)
+            _show_report(report, as_json, server=_server(store))
             if not as_json:
                 _say_conversation_kept(memory)
             return
@@ -579,7 +579,8 @@ def memory_forget(
         else:
             assert matching is not None
             report = store.forget_matching(matching, journal, shown_as=shown)
-    _show_report(report, as_json)
+        server = _server(store)
+    _show_report(report, as_json, server=server)
 
 
 REJECT_HELP = "\n\n".join(
@@ -601,7 +602,8 @@ def memory_reject(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     with _store(write=True) as (home, store):
         memory = store.get(memory_id)
         report = store.reject(memory_id, home.journal, shown_as=shown_line_pattern)
-    _show_report(report, as_json)
+        server = _server(store)
+    _show_report(report, as_json, server=server)
     if not as_json:
         out.print(
             Text(f"rejected {memory.id}: the same words will not be learned again"),
@@ -617,11 +619,25 @@ def _show_preview(preview: ForgetPreview, as_json: bool, *, phrase: bool) -> Non
         _print_preview(preview, phrase)
 
 
-def _show_report(report: ForgetReport, as_json: bool) -> None:
+COMPACTION = (
+    "the Chroma server's own files may keep the old vectors' bytes until it compacts them "
+    "(its write-ahead log and index files are the server's to clean)"
+)
+
+
+def _show_report(report: ForgetReport, as_json: bool, *, server: str | None = None) -> None:
+    """`server`: the Chroma server's URL when the index is on one (its compaction note)."""
     if as_json:
-        print_json(report.model_dump(mode="json"))
-    else:
-        _print_report(report)
+        extra = {"chroma_server_note": f"{server}: {COMPACTION}"} if server else {}
+        print_json({**report.model_dump(mode="json"), **extra})
+        return
+    _print_report(report)
+    if server:
+        out.print(Text(f"forgotten on the server at {server} too; {COMPACTION}"), soft_wrap=True)
+
+
+def _server(store: MemoryStore) -> str | None:
+    return None if store.settings.chroma == "embedded" else store.settings.chroma
 
 
 def _say_conversation_kept(memory: Memory) -> None:
@@ -650,7 +666,7 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
     home = open_home(write_lock=True)
     try:
         paths = home.paths
-        planned = erase.plan(paths)
+        planned = erase.plan(paths, home.settings.memory)
         outside = [
             e.model_dump() for e in elsewhere(paths.exports_dir, home.journal.exports(), None)
         ]
@@ -674,6 +690,8 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
                 Text(f"would keep: {', '.join(planned.keep) or 'nothing else'} (settings, models)"),
                 soft_wrap=True,
             )
+            if planned.server:
+                out.print(Text(f"would also delete this data dir's index on {planned.server}"))
             _print_elsewhere(outside)
             if dry_run:
                 return
@@ -683,7 +701,7 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
         for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
             root.removeHandler(handler)  # the log is about to go; nothing more is written to it
             handler.close()
-        done = erase.erase(paths)
+        done = erase.erase(paths, home.settings.memory)
     finally:
         home.close()
     if as_json:
@@ -694,6 +712,8 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
         soft_wrap=True,
     )
     out.print(Text(f"kept: {', '.join(done.keep) or 'nothing'}"), soft_wrap=True)
+    if done.server:
+        out.print(Text(f"deleted this data dir's index on {done.server}; {COMPACTION}"))
     if outside:
         out.print(
             Text("exports written elsewhere were not touched (listed above): delete them yourself"),
@@ -729,6 +749,61 @@ def memory_rebuild(
             f"rebuilt: {report['indexed']} vectors indexed"
             + (f", {report['reembedded']} re-embedded" if reembed else "")
         )
+    )
+
+
+MIGRATE_HELP = "\n\n".join(
+    [
+        "Move the search index to a Chroma server, or back into the data dir.",
+        "--to URL: a Chroma server (`chroma run --path DIR --host 127.0.0.1 --port 8000`), "
+        "where this data dir gets a tenant of its own; --to embedded: chroma/ in the data dir. "
+        "The index is filled from memory.sqlite3, which keeps every vector (the old index need "
+        "not be reachable), then checked: every id, and a sample of vectors equal. Only then "
+        "is the old copy deleted.",
+        "config.toml is not edited: set memory.chroma as it prints (or "
+        "HEARTH_MEMORY__CHROMA). Until then Hearth keeps using the old place and refills it "
+        "from memory.sqlite3 at its next start.",
+    ]
+)
+
+
+@memory_app.command("migrate", help=MIGRATE_HELP)
+def memory_migrate(
+    to: Annotated[
+        str, typer.Option("--to", help='A Chroma server\'s URL (http://HOST:PORT) or "embedded".')
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from agent.startup import open_home
+    from memory.index_migration import migrate
+
+    home = open_home(write_lock=True, borrow=True)
+    try:
+        assert home.lock is not None
+        columns = (SpinnerColumn(), TextColumn(f"copying the index to {to}"))
+        with Progress(*columns, console=err, transient=True) as bar:
+            bar.add_task("copying", total=None)
+            report = migrate(home.paths, home.settings, to, home.lock)
+    finally:
+        home.close()
+    if as_json:
+        print_json(report.model_dump())
+        return
+    out.print(
+        Text(f"moved the index from {report.source} to {report.target}: {report.indexed} vectors "
+             f"for {report.memories} memories; checked: {report.check}"),
+        soft_wrap=True,
+    )  # fmt: skip
+    out.print(Text(f"old index: {report.old_index}"), soft_wrap=True)
+    out.print(
+        Text(
+            f"now set, under [memory] in {home.paths.config_file}: {report.setting} (or "
+            f"HEARTH_MEMORY__CHROMA={report.target}); until then Hearth refills the old place "
+            "at each start"
+        ),
+        soft_wrap=True,
     )
 
 
