@@ -284,9 +284,15 @@ def test_forgetting_a_memory_deletes_the_dreams_that_drew_on_it_and_their_words(
 ) -> None:
     by_kind = {d["kind"]: d for d in dreamed.report["dreams"]}
     gone, kept = by_kind["past_event"], by_kind["correction"]
+    # Accepted here too: this test does not lean on the export test having run first.
+    accept = ("--accept", str(gone["id"]), "--accept", str(kept["id"]))
+    done = dreamed.hearth("dream", "review", *accept, "--json")
+    assert done.returncode == 0, done.stderr
     done = dreamed.hearth("export", "sft", "--include-synthetic", "--json")
     assert done.returncode == 0, done.stderr
-    written = Path(json.loads(done.stdout)["path"])
+    exported = json.loads(done.stdout)
+    assert exported["path"] is not None, exported
+    written = Path(exported["path"])
     assert _in(gone["scenario"], written.read_text(encoding="utf-8"))
 
     done = dreamed.hearth("memory", "forget", dreamed.ids["event"], "--yes", "--json")
