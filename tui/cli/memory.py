@@ -18,7 +18,7 @@ from rich.text import Text
 from memory.graph.nodes import KINDS, Kind
 from memory.secrets import has_secret, secret_kinds
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
-from tui.cli.options import JsonOpt
+from tui.cli.options import DATE_FORMATS, JsonOpt
 from tui.cli.output import confirm, err, out, print_json, warn, write_raw
 
 if TYPE_CHECKING:
@@ -813,7 +813,7 @@ def memory_extract(
         datetime,
         typer.Option(
             "--since",
-            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+            formats=DATE_FORMATS,
             help="Read your messages from this date (local time) on.",
         ),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,15 @@ JsonTextOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of
 """--json for the training-data and import commands."""
 JsonBenchOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 """--json for the bench commands."""
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+"""How a --since date may be typed (local time)."""
+SinceOpt = Annotated[
+    datetime | None,
+    typer.Option("--since", formats=DATE_FORMATS, help="Only from this date (local time) on."),
+]
+"""--since for the commands that measure the journal (score, understanding)."""
+SessionOpt = Annotated[int | None, typer.Option("--session", "-s", help="Only this session.")]
 
 ModelOpt = Annotated[
     Path | None, typer.Option("--model", "-m", help="A GGUF file to chat with.", dir_okay=False)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
 from rich.markup import escape
 from rich.text import Text
 
-from tui.cli.options import JsonOpt
+from tui.cli.options import JsonOpt, SessionOpt, SinceOpt
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
@@ -34,17 +32,8 @@ def _getter(store: MemoryStore) -> Recalled:
 
 
 def score(
-    session: Annotated[
-        int | None, typer.Option("--session", "-s", help="Only the replies of this session.")
-    ] = None,
-    since: Annotated[
-        datetime | None,
-        typer.Option(
-            "--since",
-            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-            help="Only replies from this date (local time) on.",
-        ),
-    ] = None,
+    session: SessionOpt = None,
+    since: SinceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score each reply: its mean log-probability under the current model given the prompt

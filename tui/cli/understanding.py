@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tui.cli.options import JsonOpt
+from tui.cli.options import JsonOpt, SessionOpt, SinceOpt
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
@@ -42,17 +41,8 @@ def plot_sessions(sessions: list[SessionFigures], path: Path, model: str) -> Non
 
 
 def understanding(
-    session: Annotated[
-        int | None, typer.Option("--session", "-s", help="Only the messages of this session.")
-    ] = None,
-    since: Annotated[
-        datetime | None,
-        typer.Option(
-            "--since",
-            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-            help="Only messages from this date (local time) on.",
-        ),
-    ] = None,
+    session: SessionOpt = None,
+    since: SinceOpt = None,
     plot: Annotated[
         Path | None,
         typer.Option("--plot", help="Also draw each session's figures into this PNG file."),

@@ -15,6 +15,7 @@ from memory.controls import inert
 from memory.errors import HearthError
 from memory.journal.journal import Journal
 from tui.widgets.dialogs import TextDialog
+from tui.widgets.tables import cursor_key
 
 
 def _one_line(text: str, width: int) -> str:
@@ -92,10 +93,7 @@ class DreamsScreen(Screen[None]):
         self._show_detail()
 
     def highlighted(self) -> Dream | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one(DataTable))
         return self.rows.get(key) if key is not None else None
 
     @on(DataTable.RowHighlighted)

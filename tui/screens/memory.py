@@ -25,6 +25,7 @@ from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.secrets import secret_kinds
 from tui.widgets.dialogs import ConfirmDialog, TextDialog
+from tui.widgets.tables import cursor_key
 
 HIDDEN = "(sensitive: press v to show)"
 SEARCH_K = 50
@@ -202,10 +203,7 @@ class MemoryScreen(Screen[None]):
         return memory.sensitive and not self.reveal
 
     def _highlighted(self) -> Memory | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one(DataTable))
         return self.rows.get(key) if key is not None else None
 
     # -- the pane -----------------------------------------------------------------------

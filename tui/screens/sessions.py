@@ -18,6 +18,7 @@ from memory.errors import HearthError, NotFoundError
 from memory.journal.journal import Journal
 from memory.journal.schemas import SessionSummary
 from tui.widgets.dialogs import ConfirmDialog, TextDialog
+from tui.widgets.tables import cursor_key
 
 
 class SessionHost(Protocol):
@@ -124,10 +125,7 @@ class SessionsScreen(Screen[None]):
         self.query_one("#sessions-info", Static).update(line)
 
     def _highlighted(self) -> SessionSummary | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one(DataTable))
         return self.rows.get(int(key)) if key is not None else None
 
     def _write(self, change: Callable[[], object]) -> bool:
