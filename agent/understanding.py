@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from itertools import groupby
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -129,15 +128,19 @@ def figures(rows: Sequence[Surprise]) -> Figures:
 
 
 def per_session(rows: Sequence[Surprise]) -> list[SessionFigures]:
-    """Figures for each session, in the order its messages came."""
-    found: list[SessionFigures] = []
-    for session_id, group in groupby(rows, key=lambda r: r.session_id):
-        listed = list(group)
-        started = listed[0].at or listed[0].scored_at
-        found.append(
-            SessionFigures(**figures(listed).model_dump(), session_id=session_id, started=started)
+    """Figures for each session, in the order of their first message (a session resumed
+    after another is still one row)."""
+    by_session: dict[int, list[Surprise]] = {}
+    for row in rows:
+        by_session.setdefault(row.session_id, []).append(row)
+    return [
+        SessionFigures(
+            **figures(listed).model_dump(),
+            session_id=session_id,
+            started=listed[0].at or listed[0].scored_at,
         )
-    return found
+        for session_id, listed in by_session.items()
+    ]
 
 
 def recent_turns(

@@ -11,11 +11,12 @@ from agent.bench.understanding import dataset_moments, later_turns, pick
 from agent.importing.conversations import load_dataset
 from agent.startup import Home
 from agent.turn import Agent
-from agent.understanding import Moment, journal_moments
+from agent.understanding import Moment, journal_moments, per_session
 from memory.clock import now
 from memory.graph.db.filters import AsOf
 from memory.graph.nodes import NewMemory
 from memory.journal.journal import Journal
+from memory.journal.schemas import Surprise
 from memory.settings import Paths
 from tests.conftest import RunHearth
 
@@ -124,3 +125,17 @@ def test_the_bench_reads_only_later_sessions_and_never_the_message_in_its_query(
     report = json.loads(done.stdout)
     assert report["candidates"] == 1 and report["overall"]["messages"] == 1
     assert report["overall"]["tokens"] > 0 and report["skipped"] == 0
+
+
+def test_a_session_resumed_after_another_is_one_row_and_figures_weigh_tokens() -> None:
+    def row(message_id: int, session_id: int, tokens: int, alone: float, with_: float) -> Surprise:
+        return Surprise(
+            message_id=message_id, model_sha256="m", tokens=tokens, bits_alone=alone,
+            bits_with=with_, notes=1, scored_at=now(), session_id=session_id,
+        )  # fmt: skip
+
+    rows = [row(1, 1, 10, 6.0, 5.0), row(2, 2, 5, 4.0, 4.0), row(3, 1, 30, 6.0, 7.0)]
+    first, second = per_session(rows)
+    assert (first.session_id, first.messages, second.session_id) == (1, 2, 2)
+    assert first.bits_alone == 6.0 and first.bits_with == 6.5  # (10 * 5 + 30 * 7) / 40
+    assert first.less_surprising == 0.5 and second.saved == 0.0
