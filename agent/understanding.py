@@ -281,10 +281,9 @@ def journal_moments(
     *,
     session_id: int | None = None,
     since: datetime | None = None,
-    done: frozenset[int] = frozenset(),
 ) -> list[Moment]:
     """A moment for each of the person's messages in the journal (the kept branch of each
-    session) not in `done`, oldest first. A session's first message is looked up with the
+    session), oldest first. A session's first message is looked up with the
     end of the session before it: what Hearth would have had in mind when they came back."""
     moments: list[Moment] = []
     last_turns: list[Message] = []
@@ -295,7 +294,7 @@ def journal_moments(
         said = [(m.id, ChatMessage(role=m.role, content=m.text)) for m in turns]
         wanted = session_id is None or session.id == session_id
         for i, message in enumerate(turns):
-            if not wanted or message.role != "user" or message.id in done:
+            if not wanted or message.role != "user":
                 continue
             if since is not None and message.created_at < since:
                 continue

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from agent.bench.retrieval import open_dataset
 from agent.importing.conversations import import_conversation, turn_time
 from agent.importing.records import Conversation, Turn
-from agent.runtime.backend import LlamaBackend
+from agent.runtime.backend import LlamaBackend, scoring_instance
 from agent.understanding import (
     QUERY_TURNS,
     RECENT_TOKENS,
@@ -199,13 +199,11 @@ def run_understanding_bench(
     wanted = [c for c in conversations if c.id in chosen]
     on_total(sum(len(c.turns()) for c in wanted) + sum(len(t) for t in chosen.values()))
     describe(f"loading {model.name}")
-    window = model_settings.model_copy(update={"n_ctx": WINDOW})
-    scorer = LlamaBackend(model, window, logits_all=True)
     timings = [0.0, 0.0]
     rows: list[Surprise] = []
     per: list[ConversationFigures] = []
     skipped = 0
-    try:
+    with scoring_instance(model, model_settings, WINDOW) as scorer:
         for number, conversation in enumerate(wanted, start=1):
             describe(f"{number}/{len(wanted)} {conversation.id}")
             found, missed = _measure(
@@ -218,8 +216,6 @@ def run_understanding_bench(
                     ConversationFigures(**figures(found).model_dump(), conversation=conversation.id)
                 )
             cached.clear()  # each conversation's texts are its own; keep memory flat
-    finally:
-        scorer.llm.close()
     return UnderstandingBenchReport(
         dataset=dataset.name,
         model=model.name,

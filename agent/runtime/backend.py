@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from agent.runtime.factory import make_llama
 from agent.runtime.gguf import GGUFInfo, read_info
+from agent.runtime.native_log import stderr_to
 from memory.errors import ConfigError, ModelInvalidError
 from memory.journal.schemas import ChatMessage
 from memory.settings import ModelSettings, SamplingSettings
@@ -95,6 +96,22 @@ def require_local(settings: ModelSettings, what: str) -> None:
             f'{what} needs the model loaded in this process (model.backend = "llama-cpp"); '
             f"the {settings.backend} backend cannot give it"
         )
+
+
+@contextlib.contextmanager
+def scoring_instance(
+    path: Path, settings: ModelSettings, n_ctx: int, log_file: Path | None = None
+) -> Iterator[LlamaBackend]:
+    """A copy of the model of its own for log-probabilities (`logits_all`, an `n_ctx` window):
+    the chat's KV cache, if the chat is open, is not touched. llama.cpp's chatter goes to
+    `log_file` while it loads; its logits (n_ctx x vocabulary floats) go when the block ends."""
+    window = settings.model_copy(update={"n_ctx": n_ctx})
+    with stderr_to(log_file) if log_file is not None else contextlib.nullcontext():
+        scorer = LlamaBackend(path, window, logits_all=True)
+    try:
+        yield scorer
+    finally:
+        scorer.llm.close()
 
 
 class LlamaBackend:

@@ -43,8 +43,7 @@ def score(
     where the last stopped. The chat may stay open: this loads its own copy of the model."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from agent.runtime.backend import LlamaBackend, require_local
-    from agent.runtime.native_log import stderr_to
+    from agent.runtime.backend import require_local, scoring_instance
     from agent.scoring import ScoreReport, scorable, score_replies, window
     from agent.startup import open_home, pick_model
     from memory.graph.store import MemoryStore
@@ -68,30 +67,27 @@ def score(
             loading = time.perf_counter()
             settings = home.settings.model
             n_ctx = min(window(pending, settings.n_ctx), settings.n_ctx)
-            with stderr_to(home.paths.log_file):
-                # Its own instance: the chat's KV cache, if the chat is open, is not touched.
-                scorer = LlamaBackend(
-                    resolved.path, settings.model_copy(update={"n_ctx": n_ctx}), logits_all=True
+            with scoring_instance(resolved.path, settings, n_ctx, home.paths.log_file) as scorer:
+                store = MemoryStore.open(
+                    home.paths, home.settings, write=False, verify_embedder=False
                 )
-            store = MemoryStore.open(home.paths, home.settings, write=False, verify_embedder=False)
-            load_s = time.perf_counter() - loading
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-            try:
-                started = time.perf_counter()
-                with Progress(*columns, console=err, transient=True) as bar:
-                    task = bar.add_task(f"scoring ({escape(scorer.name)})", total=len(pending))
-                    scored, skipped, rows = score_replies(
-                        home.journal,
-                        scorer,
-                        pending,
-                        _getter(store),
-                        sha,
-                        advance=lambda: bar.advance(task),
-                    )
-                seconds = time.perf_counter() - started
-            finally:
-                store.close()
-                scorer.llm.close()  # its logits (n_ctx x vocabulary floats) go now
+                load_s = time.perf_counter() - loading
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+                try:
+                    started = time.perf_counter()
+                    with Progress(*columns, console=err, transient=True) as bar:
+                        task = bar.add_task(f"scoring ({escape(scorer.name)})", total=len(pending))
+                        scored, skipped, rows = score_replies(
+                            home.journal,
+                            scorer,
+                            pending,
+                            _getter(store),
+                            sha,
+                            advance=lambda: bar.advance(task),
+                        )
+                    seconds = time.perf_counter() - started
+                finally:
+                    store.close()
     finally:
         home.close()
     by_other = {r.id for r in pending if r.model is None or r.model.sha256 != sha}

@@ -58,8 +58,7 @@ def understanding(
 
     from agent.learn.extract.pipeline import UNNAMED
     from agent.learn.person import person_name
-    from agent.runtime.backend import LlamaBackend, require_local
-    from agent.runtime.native_log import stderr_to
+    from agent.runtime.backend import require_local, scoring_instance
     from agent.startup import open_home, pick_model
     from agent.understanding import (
         WINDOW,
@@ -82,38 +81,37 @@ def understanding(
             home.journal.session(session)
         resolved = pick_model(home)
         sha = home.journal.model_sha256(resolved.path)
-        done = frozenset(r.message_id for r in home.journal.surprises(sha))
-        pending = journal_moments(home.journal, session_id=session, since=start, done=done)
+        done = {r.message_id for r in home.journal.surprises(sha)}
+        # Every message in range, once: those measured before are skipped, the rest read.
+        wanted = {
+            m.message_id: m for m in journal_moments(home.journal, session_id=session, since=start)
+        }
+        pending = [m for i, m in wanted.items() if i not in done]
         if pending:
             settings = home.settings.model
-            window = settings.model_copy(update={"n_ctx": min(WINDOW, settings.n_ctx)})
-            with stderr_to(home.paths.log_file):
-                # Its own instance: the chat's KV cache, if the chat is open, is not touched.
-                scorer = LlamaBackend(resolved.path, window, logits_all=True)
-            store = MemoryStore.open(home.paths, home.settings, write=False)
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-            try:
-                started = time.perf_counter()
-                with Progress(*columns, console=err, transient=True) as bar:
-                    task = bar.add_task(f"reading ({escape(scorer.name)})", total=len(pending))
-                    rows, skipped = understand_all(
-                        scorer,
-                        store,
-                        pending,
-                        persona=home.settings.chat.persona,
-                        name=person_name(store, home.settings.chat.user_name) or UNNAMED,
-                        memory=home.settings.memory,
-                        model_sha256=sha,
-                        keep=home.journal.add_surprise,
-                        advance=lambda: bar.advance(task),
-                    )
-                seconds = time.perf_counter() - started
-                measured = len(rows)
-            finally:
-                store.close()
-                scorer.llm.close()
-        listed = journal_moments(home.journal, session_id=session, since=start)
-        wanted = {m.message_id for m in listed}
+            n_ctx = min(WINDOW, settings.n_ctx)
+            with scoring_instance(resolved.path, settings, n_ctx, home.paths.log_file) as scorer:
+                store = MemoryStore.open(home.paths, home.settings, write=False)
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+                try:
+                    started = time.perf_counter()
+                    with Progress(*columns, console=err, transient=True) as bar:
+                        task = bar.add_task(f"reading ({escape(scorer.name)})", total=len(pending))
+                        rows, skipped = understand_all(
+                            scorer,
+                            store,
+                            pending,
+                            persona=home.settings.chat.persona,
+                            name=person_name(store, home.settings.chat.user_name) or UNNAMED,
+                            memory=home.settings.memory,
+                            model_sha256=sha,
+                            keep=home.journal.add_surprise,
+                            advance=lambda: bar.advance(task),
+                        )
+                    seconds = time.perf_counter() - started
+                    measured = len(rows)
+                finally:
+                    store.close()
         rows_all = [r for r in home.journal.surprises(sha) if r.message_id in wanted]
     finally:
         home.close()
@@ -122,7 +120,7 @@ def understanding(
         model=resolved.path.name,
         model_sha256=sha,
         measured=measured,
-        done_before=len(done & wanted),
+        done_before=len(done & wanted.keys()),
         skipped=skipped,
         seconds=round(seconds, 3),
         overall=figures(rows_all),
