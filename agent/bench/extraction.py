@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from agent.bench.retrieval import evidence_turns, open_dataset
+from agent.bench.retrieval import evidence_turns, open_dataset, scratch_home
 from agent.importing.conversations import CachedEmbedder, turn_time
 from agent.learn.extract import Candidate, extract
 from agent.learn.write_path import MAX_EXTRACT_CHARS, Extractor, WriteAction, remember
 from memory.graph.nodes import KINDS, Memory
-from memory.settings import MemorySettings, ModelSettings, Paths, Settings
+from memory.settings import MemorySettings, ModelSettings
 from memory.text import straighten_apostrophes
 
 if TYPE_CHECKING:
@@ -238,7 +237,6 @@ def _conversation(
 ) -> None:
     """The write path over every turn into a fresh store (turn i is message i + 1), then each
     question's evidence turns checked against the memories that cite them."""
-    from memory.graph.store import MemoryStore
 
     turns = conversation.turns()
     remembered = _Remembered(extractor)
@@ -252,28 +250,23 @@ def _conversation(
     # One batch: the write path then finds every vector cached.
     embedder.embed(texts)
     quotes: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="hearth-extraction-") as tmp:
-        home = Path(tmp)
-        paths = Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
-        # Defaults only: neither the user's config.toml nor HEARTH_* may change a benchmark.
-        settings = Settings.model_construct(memory=memory)
-        with MemoryStore.open(paths, settings, write=True, embedder=embedder) as store:
-            for number, (session, index, turn) in enumerate(turns, start=1):
-                when = turn_time(session, index)
-                actions = remember(
-                    store,
-                    turn.text,
-                    message_id=number,
-                    speaker=turn.speaker,
-                    when=when,
-                    user_speaker=conversation.user,
-                    extract=remembered,
-                )
-                run.actions.update(a.action for a in actions)
-                found = remembered(said[number - 1], speaker=turn.speaker, when=when)
-                quotes.update(_quotes(actions, found))
-                advance(1)
-            made = store.list(valid_only=False)
+    with scratch_home("hearth-extraction-", embedder, memory) as (store, _journal):
+        for number, (session, index, turn) in enumerate(turns, start=1):
+            when = turn_time(session, index)
+            actions = remember(
+                store,
+                turn.text,
+                message_id=number,
+                speaker=turn.speaker,
+                when=when,
+                user_speaker=conversation.user,
+                extract=remembered,
+            )
+            run.actions.update(a.action for a in actions)
+            found = remembered(said[number - 1], speaker=turn.speaker, when=when)
+            quotes.update(_quotes(actions, found))
+            advance(1)
+        made = store.list(valid_only=False)
     run.turns += len(turns)
     run.memories.update(m.kind for m in made)
     citing: dict[int, list[tuple[Memory, str]]] = {}

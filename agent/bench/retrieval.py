@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from memory.settings import MemorySettings, Paths, Settings
 
 if TYPE_CHECKING:
     from memory.graph.embedder import Embedder
+    from memory.graph.store import MemoryStore
+    from memory.journal.journal import Journal
 
 CUTS = (1, 5, 10, 20)
 # MRR looks this deep; a first evidence turn further down scores 0.
@@ -269,32 +272,19 @@ def _hearth(
     run: _Run,
     advance: Callable[[int], None],
 ) -> None:
-    from memory.graph.store import MemoryStore
-    from memory.journal.journal import Journal
-
-    with tempfile.TemporaryDirectory(prefix="hearth-retrieval-") as tmp:
-        home = Path(tmp)
-        paths = Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
-        # Defaults only: neither the user's config.toml nor HEARTH_* may change a benchmark.
-        settings = Settings.model_construct(memory=memory)
-        store = MemoryStore.open(paths, settings, write=True, embedder=embedder)
-        journal = Journal(paths.journal)
-        try:
+    with scratch_home("hearth-retrieval-", embedder, memory) as (store, journal):
+        start = time.perf_counter()
+        imported = import_conversation(
+            journal, store, conversation, source=conversation.id, advance=advance
+        )
+        run.ingest_s += time.perf_counter() - start
+        turn_of = {m: t for t, m in imported.message_ids.items()}
+        for q in questions:
             start = time.perf_counter()
-            imported = import_conversation(
-                journal, store, conversation, source=conversation.id, advance=advance
-            )
-            run.ingest_s += time.perf_counter() - start
-            turn_of = {m: t for t, m in imported.message_ids.items()}
-            for q in questions:
-                start = time.perf_counter()
-                hits = store.search(q.text, SEARCH_K)
-                run.query_ms.append((time.perf_counter() - start) * 1000)
-                turns = ranked_turns((h.memory.provenance for h in hits), turn_of)
-                run.rows["hearth"].append(_Ranked(q.category, q.evidence, turns))
-        finally:
-            journal.close()
-            store.close()
+            hits = store.search(q.text, SEARCH_K)
+            run.query_ms.append((time.perf_counter() - start) * 1000)
+            turns = ranked_turns((h.memory.provenance for h in hits), turn_of)
+            run.rows["hearth"].append(_Ranked(q.category, q.evidence, turns))
 
 
 def _baselines(
@@ -329,6 +319,27 @@ def _percentile(values: Sequence[float], q: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextlib.contextmanager
+def scratch_home(
+    prefix: str, embedder: Embedder, memory: MemorySettings
+) -> Iterator[tuple[MemoryStore, Journal]]:
+    """A temporary data dir's memory store and journal, gone afterwards. Default settings
+    only: neither the user's config.toml nor HEARTH_* may change a benchmark."""
+    from memory.graph.store import MemoryStore
+    from memory.journal.journal import Journal
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        home = Path(tmp)
+        paths = Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
+        settings = Settings.model_construct(memory=memory)
+        with MemoryStore.open(paths, settings, write=True, embedder=embedder) as store:
+            journal = Journal(paths.journal)
+            try:
+                yield store, journal
+            finally:
+                journal.close()
 
 
 def open_dataset(

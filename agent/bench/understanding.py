@@ -15,7 +15,6 @@ turns before it, never of the message.
 from __future__ import annotations
 
 import random
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from agent.bench.retrieval import open_dataset
+from agent.bench.retrieval import open_dataset, scratch_home
 from agent.importing.conversations import import_conversation, turn_time
 from agent.importing.records import Conversation, Turn
 from agent.runtime.backend import LlamaBackend, scoring_instance
@@ -38,7 +37,7 @@ from agent.understanding import (
 )
 from memory.graph.db.filters import AsOf
 from memory.journal.schemas import ChatMessage, Surprise
-from memory.settings import ChatSettings, MemorySettings, ModelSettings, Paths, Settings
+from memory.settings import ChatSettings, MemorySettings, ModelSettings
 
 if TYPE_CHECKING:
     from agent.importing.conversations import CachedEmbedder
@@ -131,40 +130,26 @@ def _measure(
     timings: list[float],
     advance: Callable[[int], None],
 ) -> tuple[list[Surprise], int]:
-    from memory.graph.store import MemoryStore
-    from memory.journal.journal import Journal
-
-    with tempfile.TemporaryDirectory(prefix="hearth-understanding-") as tmp:
-        home = Path(tmp)
-        paths = Paths(config_file=home / "config.toml", data_dir=home, models_dir=home / "models")
-        # Defaults only: neither the user's config.toml nor HEARTH_* may change a benchmark.
-        memory = MemorySettings()
-        store = MemoryStore.open(
-            paths, Settings.model_construct(memory=memory), write=True, embedder=embedder
+    memory = MemorySettings()
+    with scratch_home("hearth-understanding-", embedder, memory) as (store, journal):
+        start = time.perf_counter()
+        imported = import_conversation(
+            journal, store, conversation, source=conversation.id, advance=advance
         )
-        journal = Journal(paths.journal)
-        try:
-            start = time.perf_counter()
-            imported = import_conversation(
-                journal, store, conversation, source=conversation.id, advance=advance
-            )
-            timings[0] += time.perf_counter() - start
-            start = time.perf_counter()
-            moments = dataset_moments(conversation, imported.message_ids, picked)
-            rows, skipped = understand_all(
-                scorer,
-                store,
-                moments,
-                persona=ChatSettings().persona,
-                name=person_of(conversation),
-                memory=memory,
-                model_sha256="",
-                advance=lambda: advance(1),
-            )
-            timings[1] += time.perf_counter() - start
-        finally:
-            journal.close()
-            store.close()
+        timings[0] += time.perf_counter() - start
+        start = time.perf_counter()
+        moments = dataset_moments(conversation, imported.message_ids, picked)
+        rows, skipped = understand_all(
+            scorer,
+            store,
+            moments,
+            persona=ChatSettings().persona,
+            name=person_of(conversation),
+            memory=memory,
+            model_sha256="",
+            advance=lambda: advance(1),
+        )
+        timings[1] += time.perf_counter() - start
     return rows, len(skipped)
 
 
