@@ -105,6 +105,8 @@ class TurnResult(BaseModel):
     ttft_ms: float | None
     total_ms: float | None
     tokens_per_s: float | None
+    finish_reason: str | None = None
+    """Why the reply ended (`Usage.finish_reason`): stop, length, loop or interrupted."""
     memory: bool = True
     """False for a temporary turn: no memory read or written."""
     recalled: list[Recalled] = Field(default_factory=list)
@@ -215,6 +217,7 @@ class Agent:
         stop: threading.Event | None = None,
         use_memory: bool = True,
         on_remembered: Remembered | None = None,
+        sampling: SamplingSettings | None = None,
     ) -> TurnResult:
         """One full turn. The user's message is committed before the model starts.
 
@@ -238,7 +241,12 @@ class Agent:
             )
             flag_correction(self.journal, user)
             return self._reply(
-                user, on_piece, stop, use_memory=use_memory, on_remembered=on_remembered
+                user,
+                on_piece,
+                stop,
+                sampling,
+                use_memory=use_memory,
+                on_remembered=on_remembered,
             )
 
     def reply_to(
@@ -392,6 +400,7 @@ class Agent:
             ttft_ms=usage.ttft_ms,
             total_ms=usage.total_ms,
             tokens_per_s=usage.tokens_per_s,
+            finish_reason=usage.finish_reason,
             memory=store is not None,
             recalled=[
                 Recalled(id=h.memory.id, **h.model_dump(exclude={"memory"})) for h in recalled

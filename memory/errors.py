@@ -130,6 +130,13 @@ class VectorServerError(HearthError):
     exit_code = 22
 
 
+class HearthServerError(HearthError):
+    """A Hearth server (`hearth serve`, `--connect URL`) cannot be reached or refuses this
+    request (no token, a wrong one, a page or host it does not serve)."""
+
+    exit_code = 23
+
+
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
     return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
 
@@ -137,3 +144,9 @@ def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
 # Derived, so a new error class cannot be left out; the README's "Exit codes" table is checked
 # against it (tests/test_exit_codes.py).
 EXIT_CODES: dict[str, int] = {cls.__name__: cls.exit_code for cls in _every_error(HearthError)}
+
+
+def error_named(name: str, message: str) -> HearthError:
+    """The error a Hearth server reported by its class name (the same exit code as here)."""
+    found = {cls.__name__: cls for cls in _every_error(HearthError)}.get(name, HearthError)
+    return found(message)

@@ -287,6 +287,56 @@ class MemorySettings(_Section):
     once it passes a short built-in probe, else the rules; `hearth models info` says which)."""
 
 
+DEFAULT_SERVE_PORT = 8765
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class ServeSettings(_Section):
+    """`hearth serve`: where it listens and who may reach it (agent/serving/)."""
+
+    host: str = "127.0.0.1"
+    """The address to listen on. Anything but loopback lets other machines connect: every
+    request still needs the token (serve.token in the data dir)."""
+    port: int = Field(DEFAULT_SERVE_PORT, ge=0, le=65535)
+    """The port to listen on (0: any free one; `serve.json` in the data dir says which)."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names requests may be addressed to besides the listening address and localhost
+    (a name the server is reached by on the network); any other Host header is refused, so a
+    web page cannot reach it by rebinding a name of its own to 127.0.0.1."""
+    allowed_origins: list[str] = Field(default_factory=list)
+    """Web origins (https://chat.example) whose pages may call it from a browser; a request
+    from any other page (it carries an Origin header) is refused."""
+
+
+class RemoteSettings(_Section):
+    """A Hearth served elsewhere (`hearth serve` on another machine) that the CLI talks to."""
+
+    url: str | None = None
+    """Its address (http://desktop:8765), the same as --connect URL; unset: this machine's."""
+    token: SecretStr | None = None
+    """Its token (the serve.token file in its data dir), from HEARTH_REMOTE__TOKEN (never
+    shown or logged)."""
+    token_file: Path | None = None
+    """A file holding its token (the first line), read when token is unset."""
+    timeout_s: float = Field(600.0, gt=0.0, le=86_400.0)
+    """How long to wait for it to answer (a reply may wait for another one to end)."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    def secret_token(self) -> SecretStr | None:
+        """The token: remote.token, else the first line of remote.token_file."""
+        if self.token is not None:
+            return self.token
+        if self.token_file is not None:
+            return SecretStr(read_key_file(self.token_file.expanduser()))
+        return None
+
+
 FaultPoint = Literal["before-memory-write", "before-index-write", "commit-fsync-error"]
 
 
@@ -310,6 +360,8 @@ class Settings(BaseSettings):
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    remote: RemoteSettings = Field(default_factory=RemoteSettings)
     # Hidden from `config show`: a test's switch, not a person's setting.
     testing: TestingSettings = Field(default_factory=TestingSettings, exclude=True)
 
@@ -388,6 +440,16 @@ class Paths(BaseModel):
     def rejections_key(self) -> Path:
         """The key of the hashes that keep rejected memories from being learned again."""
         return self.data_dir / "rejections.key"
+
+    @property
+    def serve_token(self) -> Path:
+        """The token every request to `hearth serve` carries (created by the first serve)."""
+        return self.data_dir / "serve.token"
+
+    @property
+    def serve_address(self) -> Path:
+        """Where a running `hearth serve` listens (its pid and URL), for the local commands."""
+        return self.data_dir / "serve.json"
 
 
 def resolve_paths() -> Paths:

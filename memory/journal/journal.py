@@ -98,19 +98,30 @@ class Journal:
             sid = cur.lastrowid
         return self.session(sid)
 
+    def client_session(self, client: str) -> Session:
+        """The session a client of `hearth serve` names `client` (created, titled so, the
+        first time it is named)."""
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM sessions WHERE client=?", (client,)).fetchone()
+            if row is None:
+                ts = _iso(now())
+                cur = db.execute(
+                    "INSERT INTO sessions(title, created_at, updated_at, client) VALUES (?,?,?,?)",
+                    (client, ts, ts, client),
+                )
+                assert cur.lastrowid is not None
+                return self._session_in(db, cur.lastrowid)
+        return self.session(int(row["id"]))
+
+    def _session_in(self, db: sqlite3.Connection, session_id: int) -> Session:
+        row = db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
+        return _row_to_session(row)
+
     def session(self, session_id: int) -> Session:
         row = self._db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
         if row is None:
             raise _no_session(session_id)
-        return Session(
-            id=row["id"],
-            title=row["title"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            head_id=row["head_id"],
-            temporary=bool(row["temporary"]),
-            archived=bool(row["archived"]),
-        )
+        return _row_to_session(row)
 
     def latest_session(self) -> Session | None:
         """The session to go on in: the most recent one, never a temporary, archived or dream
@@ -922,6 +933,18 @@ def _redact_meta(raw: str | None, pattern: re.Pattern[str], marker: str) -> str 
         return raw
     # Written back as MessageMeta writes it (ASCII escapes), key order kept.
     return json.dumps({**data, "shown_as": pattern.sub(marker, shown)})
+
+
+def _row_to_session(row: sqlite3.Row) -> Session:
+    return Session(
+        id=row["id"],
+        title=row["title"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        head_id=row["head_id"],
+        temporary=bool(row["temporary"]),
+        archived=bool(row["archived"]),
+    )
 
 
 def _no_session(session_id: int) -> NotFoundError:

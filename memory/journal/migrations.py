@@ -153,6 +153,15 @@ _SCRIPTS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # `hearth serve`: a client names its conversation (the OpenAI `user` field); the
+        # session it names is found again by that name.
+        "0007_client_sessions",
+        """
+        ALTER TABLE sessions ADD COLUMN client TEXT;
+        CREATE UNIQUE INDEX sessions_client ON sessions(client) WHERE client IS NOT NULL;
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)

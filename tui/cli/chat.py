@@ -9,16 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tui.cli.options import (
+    ConnectOpt,
     JsonOpt,
     JsonTextOpt,
     ModelOpt,
     NoMemoryOpt,
     model_overrides,
+    server_for,
 )
 from tui.cli.output import note, out, print_json, warn, write_raw
 from tui.stop_signals import exit_code, raise_on_stop_signals, received, stop_requested
 
 if TYPE_CHECKING:
+    from agent.serving.client import Remote
     from agent.startup import Home
 
 OFF_RECORD_NOTE = "off the record: not remembered, never exported, deleted after this reply"
@@ -69,18 +72,27 @@ def say(
     new: Annotated[bool, typer.Option("--new", help="Start a fresh session.")] = False,
     model: ModelOpt = None,
     no_memory: NoMemoryOpt = False,
+    connect: ConnectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run one turn headless and print the reply (continues the most recent session).
 
     With --no-memory the turn is off the record: nothing is recalled or remembered, it is never
-    exported, and it is deleted from the journal once the reply is printed."""
-    from agent.startup import load_agent, open_home
-    from agent.turn import check_length
+    exported, and it is deleted from the journal once the reply is printed.
 
+    While `hearth serve` runs for this data dir (or with --connect URL), the turn runs there,
+    on its loaded model."""
     text = _message(message)
     # Killed by a service manager or a closed terminal, the reply is kept as a ctrl+c keeps it.
     raise_on_stop_signals()
+    # --model asks for another model than the server's: the data dir is borrowed instead.
+    server = server_for(connect) if model is None or connect is not None else None
+    if server is not None:
+        _say_through(server, text, session=session, new=new, memory=not no_memory, as_json=as_json)
+        return
+    from agent.startup import load_agent, open_home
+    from agent.turn import check_length
+
     home = open_home(model_overrides(model), write_lock=True, borrow=True)
     try:
         check_length(text, home.settings.chat)  # before seconds of model loading
@@ -114,6 +126,27 @@ def say(
     finally:
         home.close()
     if result.status == "interrupted":
+        raise typer.Exit(exit_code(received()))
+
+
+def _say_through(
+    server: Remote, text: str, *, session: int | None, new: bool, memory: bool, as_json: bool
+) -> None:
+    """`hearth say` run by a Hearth server (agent/serving/): the same turn, on its model."""
+    from agent.serving.client import Client
+    from agent.serving.schemas import TurnRequest
+
+    if not memory:
+        note(OFF_RECORD_NOTE)
+    request = TurnRequest(text=text, session=session, new=new, memory=memory)
+    with Client(server) as client:
+        result = client.turn(request, on_piece=None if as_json else _echo)
+    if as_json:
+        print_json(result)
+    else:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    if result.get("status") == "interrupted":
         raise typer.Exit(exit_code(received()))
 
 

@@ -23,6 +23,7 @@ from tui.cli import (
     memory,
     models,
     score,
+    serve,
     training,
     understanding,
 )
@@ -47,6 +48,7 @@ app.command()(score.score)
 app.command()(understanding.understanding)
 app.command()(training.export)
 app.command("import")(importing.import_file)
+app.command()(serve.serve)
 app.command()(doctor.doctor)
 app.command()(doctor.backup)
 app.command()(doctor.restore)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from agent.serving.client import Remote
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 """--json where the text output is a table (or lines of fields)."""
@@ -27,6 +30,14 @@ SessionOpt = Annotated[int | None, typer.Option("--session", "-s", help="Only th
 ModelOpt = Annotated[
     Path | None, typer.Option("--model", "-m", help="A GGUF file to chat with.", dir_okay=False)
 ]
+ConnectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--connect",
+        metavar="URL",
+        help="Use the Hearth served at URL (`hearth serve` there; remote.url), not this data dir.",
+    ),
+]
 NoMemoryOpt = Annotated[
     bool,
     typer.Option(
@@ -40,3 +51,15 @@ def model_overrides(model: Path | None) -> dict[str, Any]:
     """Settings overrides for a --model option: none when it is not given. A GGUF named on the
     command line is loaded here, whatever model.backend says."""
     return {"model": {"path": model, "backend": "llama-cpp"}} if model is not None else {}
+
+
+def server_for(connect: str | None) -> Remote | None:
+    """The Hearth server a command goes through: --connect URL (or remote.url), else the one
+    serving this data dir, if one runs; None: the command opens the data dir itself."""
+    from agent.serving.client import local, remote
+    from memory.settings import load_settings, resolve_paths
+
+    paths = resolve_paths()
+    settings = load_settings(paths)
+    url = connect or settings.remote.url
+    return remote(url, settings.remote) if url else local(paths, settings.remote)

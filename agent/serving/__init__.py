@@ -1,0 +1,1 @@
+"""Hearth over HTTP: `hearth serve`, its OpenAI-compatible API and the client of it."""

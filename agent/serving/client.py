@@ -1,0 +1,154 @@
+"""Talking to a running Hearth (`hearth serve`, here or `--connect URL`): turns and memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from agent.serving.schemas import MemoryIn, TurnRequest
+from memory.errors import HearthServerError, error_named
+from memory.settings import Paths, RemoteSettings
+
+
+class Remote(BaseModel):
+    """Where a Hearth serves and the token it wants."""
+
+    url: str
+    token: str
+    timeout_s: float = 600.0
+
+
+def local(paths: Paths, settings: RemoteSettings) -> Remote | None:
+    """The Hearth serving this machine's data dir, if one runs (its token read from the data
+    dir, which only its owner can)."""
+    from memory.serving import read_token, running
+
+    found = running(paths)
+    if found is None:
+        return None
+    try:
+        token = read_token(paths.serve_token)
+    except OSError:
+        return None
+    return Remote(url=found.url, token=token, timeout_s=settings.timeout_s)
+
+
+def remote(url: str, settings: RemoteSettings) -> Remote:
+    """A Hearth served elsewhere: its token from remote.token or remote.token_file."""
+    token = settings.secret_token()
+    if token is None:
+        raise HearthServerError(
+            f"{url} needs its token: set HEARTH_REMOTE__TOKEN or remote.token_file "
+            "(the token is serve.token in that Hearth's data dir)"
+        )
+    return Remote(url=url.rstrip("/"), token=token.get_secret_value(), timeout_s=settings.timeout_s)
+
+
+class Client:
+    """Hearth's own API (/api/...) on a running server."""
+
+    def __init__(self, remote: Remote) -> None:
+        self.remote = remote
+        self._http = httpx.Client(
+            base_url=remote.url,
+            headers={"Authorization": f"Bearer {remote.token}"},
+            timeout=httpx.Timeout(remote.timeout_s, connect=5.0),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def turn(self, request: TurnRequest, on_piece: Callable[[str], None] | None) -> dict[str, Any]:
+        """One turn as `hearth say` runs it; each piece of the reply as it is made. Returns
+        the turn's `TurnResult` as JSON (read as such it would cost `say` its import)."""
+        for line in self._lines("POST", "/api/turn", json=request.model_dump()):
+            if "piece" in line:
+                if on_piece is not None:
+                    on_piece(line["piece"])
+            elif "result" in line:
+                return dict(line["result"])
+            else:
+                raise _relayed(line, self.remote.url)
+        raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
+
+    def memories(self, kinds: list[str] | None, all: bool, limit: int | None) -> list[Any]:
+        params: dict[str, Any] = {"all": all, "kind": kinds or []}
+        if limit is not None:
+            params["limit"] = limit
+        return list(self._json("GET", "/api/memories", params=params))
+
+    def search(self, query: str, k: int | None, all: bool) -> list[Any]:
+        params: dict[str, Any] = {"q": query, "all": all}
+        if k is not None:
+            params["k"] = k
+        return list(self._json("GET", "/api/memories/search", params=params))
+
+    def show(self, memory_id: str) -> dict[str, Any]:
+        return dict(self._json("GET", f"/api/memories/{memory_id}"))
+
+    def add(self, memory: MemoryIn) -> dict[str, Any]:
+        return dict(self._json("POST", "/api/memories", json=memory.model_dump()))
+
+    def forget(self, memory_id: str) -> dict[str, Any]:
+        return dict(self._json("DELETE", f"/api/memories/{memory_id}"))
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.remote.url, exc) from None
+        if response.is_error:
+            raise _relayed(_body(response), self.remote.url, response.status_code)
+        return response.json()
+
+    def _lines(self, method: str, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        try:
+            with self._http.stream(method, path, **kwargs) as response:
+                if response.is_error:
+                    response.read()
+                    raise _relayed(_body(response), self.remote.url, response.status_code)
+                for raw in response.iter_lines():
+                    if raw.strip():
+                        yield json.loads(raw)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.remote.url, exc) from None
+
+
+def _body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        found = response.json()
+    except ValueError:
+        return {"error": {"message": response.text[:200], "type": "HearthServerError"}}
+    return found if isinstance(found, dict) else {}
+
+
+def _relayed(body: dict[str, Any], url: str, status: int | None = None) -> Exception:
+    """The error the server reported, as the same error here (same message, same exit code)."""
+    error = body.get("error") or {}
+    message = str(error.get("message") or f"{url} answered HTTP {status}")
+    kind = str(error.get("type") or "")
+    if status in (401, 403) or kind == "refused":
+        return HearthServerError(f"{url} refused the request: {message}")
+    found = error_named(kind, message)
+    code = error.get("exit_code")
+    if isinstance(code, int) and code != found.exit_code:
+        found.exit_code = code  # one the server gives without a class of its own (2: usage)
+    return found
+
+
+def _unreachable(url: str, exc: httpx.HTTPError) -> HearthServerError:
+    if isinstance(exc, httpx.TimeoutException):
+        why = "did not answer in time (remote.timeout_s)"
+    else:
+        why = f"cannot be reached ({type(exc).__name__})"
+    return HearthServerError(f"the Hearth at {url} {why}; is `hearth serve` running there?")

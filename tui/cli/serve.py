@@ -1,0 +1,97 @@
+"""`hearth serve`: one Hearth for many clients, over an OpenAI-compatible API (agent/serving/)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated, Any
+
+import typer
+
+from tui.cli.options import ModelOpt, model_overrides
+from tui.cli.output import note, warn
+
+HostOpt = Annotated[
+    str | None,
+    typer.Option("--host", help="Address to listen on (serve.host; default 127.0.0.1 only)."),
+]
+PortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--port", help="Port to listen on (serve.port; 0: any free one).", min=0, max=65535
+    ),
+]
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is announced (a port in use is one line)."""
+    from memory.errors import HearthServerError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise HearthServerError(
+            f"cannot listen on {host}:{port}: {exc.strerror}; pick another --port (serve.port)"
+        ) from None
+    sock.listen(64)
+    return sock
+
+
+def _url(sock: socket.socket, host: str) -> str:
+    port = int(sock.getsockname()[1])
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
+    return (
+        f"http://[{shown}]:{port}"
+        if ":" in shown and not shown.startswith("[")
+        else f"http://{shown}:{port}"
+    )
+
+
+def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) -> None:
+    """Serve this Hearth to other programs: an OpenAI-compatible API at /v1 (chat completions,
+    streaming too, and models) and the memory at /api, every request through the same turn
+    pipeline as the chat. Every request needs the token in serve.token in the data dir.
+
+    While it runs, `hearth say` goes through it, and the memory commands borrow its data dir."""
+    import uvicorn
+
+    from agent.serving.api import Serving, make_app
+    from agent.startup import load_agent, open_home
+    from memory.lending import Lender, socket_path
+    from memory.serving import publish, serve_token, withdraw
+    from memory.settings import LOOPBACK
+
+    overrides: dict[str, Any] = model_overrides(model)
+    listen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if listen:
+        overrides["serve"] = listen
+    home = open_home(overrides, write_lock=True)
+    lender: Lender | None = None
+    try:
+        settings = home.settings.serve
+        sock = _listen(settings.host, settings.port)
+        agent = load_agent(home)
+        serving = Serving.of(home, agent, serve_token(home.paths))
+        lender = Lender(socket_path(home.paths.data_dir), serving.lend).start()
+        url = _url(sock, settings.host)
+        publish(home.paths, url)
+        note(f"serving {agent.model.name} at {url}/v1 (OpenAI-compatible) and {url}/api")
+        note(f"every request needs the token in {home.paths.serve_token}; ctrl+c stops")
+        if settings.host not in LOOPBACK:
+            warn(
+                f"listening on {settings.host}: other machines can connect. Each request still "
+                "needs the token; the traffic is not encrypted (put a TLS proxy in front)"
+            )
+        config = uvicorn.Config(
+            make_app(serving), log_config=None, access_log=False, timeout_graceful_shutdown=5
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+        agent.settle()
+    finally:
+        if lender is not None:
+            lender.close()
+        withdraw(home.paths)
+        home.close()
