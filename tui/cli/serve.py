@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ import typer
 
 from tui.cli.options import ModelOpt, model_overrides
 from tui.cli.output import note, warn
+from tui.stop_signals import raise_on_stop_signals
 
 HostOpt = Annotated[
     str | None,
@@ -88,8 +90,13 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
         config = uvicorn.Config(
             make_app(serving), log_config=None, access_log=False, timeout_graceful_shutdown=5
         )
-        uvicorn.Server(config).run(sockets=[sock])
+        # uvicorn stops on SIGINT/SIGTERM, then raises the signal again with the handler it
+        # found: ours, so the clean-up below runs (the default handler would end the process).
+        raise_on_stop_signals()
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run(sockets=[sock])
         agent.settle()
+        note("stopped")
     finally:
         if lender is not None:
             lender.close()
