@@ -47,9 +47,16 @@ class Placement:
     """How many earlier messages Hearth had never seen were journaled for it."""
 
 
-def _same(a: str, b: str) -> bool:
-    # Clients trim a reply, or rewrap it; the words are what make it the same message.
-    return a.split() == b.split()
+def _same(journaled: Message, sent: Said) -> bool:
+    """The client's message is this journaled one: the same words (clients trim and rewrap).
+    A reply may also run on past the journaled one: the client kept all it was streamed, the
+    journal the reply as it ended (cut back to a sentence's end, or to before a repeat)."""
+    if journaled.role != sent.role:
+        return False
+    ours, theirs = journaled.text.split(), sent.text.split()
+    if journaled.role == "assistant" and ours and len(theirs) > len(ours):
+        return theirs[: len(ours)] == ours
+    return ours == theirs
 
 
 class _Tree:
@@ -69,7 +76,7 @@ class _Tree:
             return []
         best: list[Message] = []
         for child in reversed(self.children.get(parent, [])):
-            if child.role == said[0].role and _same(child.text, said[0].text):
+            if _same(child, said[0]):
                 path = [child, *self.match(child.id, said[1:])]
                 if len(path) > len(best):
                     best = path
@@ -129,7 +136,7 @@ def place(journal: Journal, session: Session, said: list[Said]) -> Placement:
     matched = len(path)
     if added == 0:
         kids = reversed(tree.children.get(parent, []))
-        again = next((u for u in kids if u.role == "user" and _same(u.text, last.text)), None)
+        again = next((u for u in kids if _same(u, last)), None)
         if again is not None:
             return Placement(session, "regenerate", parent, again.id, matched)
         other = tree.latest(parent, "user")
