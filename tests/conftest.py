@@ -174,7 +174,12 @@ LONG_RUNS = ("tests/test_soak.py", "tests/test_continuity.py::test_facts_survive
 
 # Modules that start a process of their own (a model server) for all their tests: one group
 # each, so the process is started once, on one worker.
-OWN_GROUPS = ("tests/test_openai_backend.py", "tests/test_chroma_server.py", "tests/test_serve.py")
+OWN_GROUPS = (
+    "tests/test_openai_backend.py",
+    "tests/test_chroma_server.py",
+    "tests/test_serve.py",
+    "tests/test_serve_connect.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

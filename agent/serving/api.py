@@ -217,6 +217,14 @@ def _hostname(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+def _check_kinds(kinds: list[str] | None) -> None:
+    from memory.graph.nodes import KINDS
+
+    for k in kinds or []:
+        if k not in KINDS:
+            raise ConfigError(f"unknown kind {k!r}; one of {', '.join(KINDS)}")
+
+
 def _status(exc: HearthError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
@@ -443,11 +451,7 @@ def make_app(serving: Serving) -> FastAPI:
         all: bool = False,
         limit: int | None = Query(None, ge=1),
     ) -> list[dict[str, Any]]:
-        from memory.graph.nodes import KINDS
-
-        for k in kind or []:
-            if k not in KINDS:
-                raise ConfigError(f"unknown kind {k!r}; one of {', '.join(KINDS)}")
+        _check_kinds(kind)
 
         def read(store: MemoryStore) -> list[dict[str, Any]]:
             found = store.list(kinds=kind or None, valid_only=not all, limit=limit)  # type: ignore[arg-type]
@@ -457,24 +461,33 @@ def make_app(serving: Serving) -> FastAPI:
 
     @app.get("/api/memories/search")
     async def search(
-        q: str, k: int | None = Query(None, ge=1, le=1000), all: bool = False
+        q: str,
+        k: int | None = Query(None, ge=1, le=1000),
+        kind: list[str] | None = Query(None),
+        all: bool = False,
     ) -> list[dict[str, Any]]:
+        """Hits best first, each a `Hit`: the memory and the signals it ranked by."""
+        _check_kinds(kind)
+
         def read(store: MemoryStore) -> list[dict[str, Any]]:
-            hits = store.search(q, k, valid_only=not all, mentions=store.mentions(q))
-            return [
-                {
-                    **h.memory.model_dump(mode="json"),
-                    **h.model_dump(mode="json", exclude={"memory"}),
-                }
-                for h in hits
-            ]
+            hits = store.search(
+                q,
+                k,
+                kinds=kind or None,  # type: ignore[arg-type]
+                valid_only=not all,
+                mentions=store.mentions(q),
+            )
+            return [h.model_dump(mode="json") for h in hits]
 
         return await run_in_threadpool(serving.memory, read)
 
     @app.get("/api/memories/{memory_id}")
     async def show(memory_id: str) -> dict[str, Any]:
+        """The memory with its sources, edges and use, as `hearth memory show --json`."""
+        from agent.memory_use import details
+
         return await run_in_threadpool(
-            serving.memory, lambda store: store.get(memory_id).model_dump(mode="json")
+            serving.memory, lambda store: details(store, serving.agent.journal, memory_id)
         )
 
     @app.post("/api/memories")

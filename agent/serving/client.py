@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -81,14 +81,16 @@ class Client:
                 raise _relayed(line, self.remote.url)
         raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
 
-    def memories(self, kinds: list[str] | None, all: bool, limit: int | None) -> list[Any]:
-        params: dict[str, Any] = {"all": all, "kind": kinds or []}
+    def memories(self, kinds: Sequence[str] | None, all: bool, limit: int | None) -> list[Any]:
+        params: dict[str, Any] = {"all": all, "kind": list(kinds or [])}
         if limit is not None:
             params["limit"] = limit
         return list(self._json("GET", "/api/memories", params=params))
 
-    def search(self, query: str, k: int | None, all: bool) -> list[Any]:
-        params: dict[str, Any] = {"q": query, "all": all}
+    def search(
+        self, query: str, k: int | None, kinds: Sequence[str] | None, all: bool
+    ) -> list[Any]:
+        params: dict[str, Any] = {"q": query, "all": all, "kind": list(kinds or [])}
         if k is not None:
             params["k"] = k
         return list(self._json("GET", "/api/memories/search", params=params))

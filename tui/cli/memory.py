@@ -15,17 +15,18 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from memory.graph.nodes import KINDS, Kind
+from memory.graph.nodes import KINDS, Edge, ForgetReport, Hit, Kind, Memory
 from memory.secrets import has_secret, secret_kinds
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
-from tui.cli.options import DATE_FORMATS, JsonOpt
+from tui.cli.options import DATE_FORMATS, ConnectOpt, JsonOpt, remote_for
 from tui.cli.output import confirm, err, out, print_json, warn, write_raw
 
 if TYPE_CHECKING:
     from agent.learn.write_path import Extractor
+    from agent.serving.client import Client
     from agent.startup import Home
     from memory.graph.forgetting import ForgetPreview
-    from memory.graph.nodes import Edge, ForgetReport, HistoryEntry, Hit, Memory
+    from memory.graph.nodes import HistoryEntry
     from memory.graph.store import MemoryStore
 
 memory_app = typer.Typer(
@@ -78,6 +79,15 @@ def _store(*, write: bool, verify_embedder: bool = True) -> Iterator[tuple[Home,
             store.close()
     finally:
         home.close()
+
+
+def _remote(connect: str | None) -> Client | None:
+    """The Hearth elsewhere (--connect URL, remote.url) a command goes through; None: this
+    data dir (borrowed from `hearth serve` while one runs here)."""
+    from agent.serving.client import Client
+
+    server = remote_for(connect)
+    return None if server is None else Client(server)
 
 
 # -- rendering --------------------------------------------------------------------------
@@ -170,11 +180,17 @@ def memory_list(
     kind: KindOpt = None,
     show_all: AllOpt = False,
     limit: Annotated[int | None, typer.Option("-n", help="At most this many.")] = None,
+    connect: ConnectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List memories: pinned first, then the most recently learned."""
-    with _store(write=False) as (_home, store):
-        memories = store.list(kinds=_kinds(kind), valid_only=not show_all, limit=limit)
+    kinds = _kinds(kind)
+    if (client := _remote(connect)) is not None:
+        with client:
+            memories = [Memory.model_validate(m) for m in client.memories(kinds, show_all, limit)]
+    else:
+        with _store(write=False) as (_home, store):
+            memories = store.list(kinds=kinds, valid_only=not show_all, limit=limit)
     if as_json:
         print_json([_memory_json(m) for m in memories])
         return
@@ -187,17 +203,24 @@ def memory_search(
     k: Annotated[int | None, typer.Option("-k", help="How many hits.")] = None,
     kind: KindOpt = None,
     show_all: AllOpt = False,
+    connect: ConnectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Hybrid search (meaning, words, recency, importance, links), best first; memories about
     the people a query names rank higher."""
-    with _store(write=False) as (_home, store):
-        named = store.mentions(query)
-        hits = store.search(query, k, kinds=_kinds(kind), valid_only=not show_all, mentions=named)
+    kinds = _kinds(kind)
+    named = None  # remotely: the server ranks by the people named, without saying which
+    if (client := _remote(connect)) is not None:
+        with client:
+            hits = [Hit.model_validate(h) for h in client.search(query, k, kinds, show_all)]
+    else:
+        with _store(write=False) as (_home, store):
+            named = store.mentions(query)
+            hits = store.search(query, k, kinds=kinds, valid_only=not show_all, mentions=named)
     if as_json:
         print_json([_hit_json(h) for h in hits])
         return
-    if named.subjects:
+    if named is not None and named.subjects:
         # Says why memories about someone rank higher than their text alone would.
         about = ", ".join(sorted(named.subjects))
         out.print(
@@ -208,41 +231,27 @@ def memory_search(
 
 
 @memory_app.command("show")
-def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
+def memory_show(memory_id: IdArg, connect: ConnectOpt = None, as_json: JsonOpt = False) -> None:
     """One memory with where it came from (journal messages) and its edges."""
-    from agent.memory_use import MATTERS_AT, never_mattered
-    from memory.errors import NotFoundError
+    from agent.memory_use import details
 
-    with _store(write=False) as (home, store):
-        memory = store.get(memory_id)
-        edges = store.edges(memory_id)
-        sources: list[dict[str, Any]] = []
-        for message_id in memory.provenance:
-            try:
-                msg = home.journal.message(message_id)
-                sources.append({"id": msg.id, "role": msg.role, "text": msg.text})
-            except NotFoundError:
-                sources.append({"id": message_id, "missing": True})
-        use = home.journal.memory_use(memory_id)
-    # Used: the replies scored without it (`hearth score`) were likelier with it.
-    used = (
-        None
-        if use is None
-        else {
-            **use.model_dump(mode="json"),
-            "used": use.drop > 0,
-            "never_mattered": never_mattered(memory, use),
-        }
-    )
-    data = {
-        **_memory_json(memory),
-        "sources": sources,
-        "edges": [e.model_dump(mode="json") for e in edges],
-        "used": used,
-    }
+    if (client := _remote(connect)) is not None:
+        with client:
+            data = client.show(memory_id)
+    else:
+        with _store(write=False) as (home, store):
+            data = details(store, home.journal, memory_id)
     if as_json:
         print_json(data)
         return
+    _print_details(data)
+
+
+def _print_details(data: dict[str, Any]) -> None:
+    """`hearth memory show`'s text, from its JSON (`agent.memory_use.details`)."""
+    from agent.memory_use import MATTERS_AT
+
+    memory = Memory.model_validate(data)
     out.print(Text(f"{memory.id} · {memory.kind} · about {memory.subject}", style="bold"))
     out.print(Text(memory.text))
     if memory.quote is not None:
@@ -250,19 +259,19 @@ def memory_show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     for key in ("importance", "pinned", "flags", "valid_from", "valid_to", "learned_at"):
         out.print(Text(f"{key}: {data[key]}"))
     out.print(Text(f"expired_at: {data['expired_at']}"))
-    for source in sources:
+    for source in data["sources"]:
         out.print(Text(f"from message {source['id']}: {source.get('text', '(missing)')}"))
-    for e in edges:
+    for e in (Edge.model_validate(edge) for edge in data["edges"]):
         out.print(Text(f"edge {e.src} -[{e.type} {e.weight}]-> {e.dst}"))
-    if use is not None:
+    if (use := data["used"]) is not None:
         line = (
-            f"used: without it, reply {use.message_id}'s mean log-probability drops by"
-            f" {use.drop:.3f} (the most over {use.replies} scored reply(ies); `hearth score`)"
-            if use.drop > 0
-            else f"not used: no scored reply was less likely without it ({use.replies} scored)"
+            f"used: without it, reply {use['message_id']}'s mean log-probability drops by"
+            f" {use['drop']:.3f} (the most over {use['replies']} scored reply(ies); `hearth score`)"
+            if use["drop"] > 0
+            else f"not used: no scored reply was less likely without it ({use['replies']} scored)"
         )
         out.print(Text(line), soft_wrap=True)
-        if never_mattered(memory, use):
+        if use["never_mattered"]:
             out.print(
                 Text(
                     f"never mattered: recalled {memory.recalled_count} times, no scored reply"
@@ -370,11 +379,27 @@ def memory_add(
     importance: Annotated[float, typer.Option("--importance", min=0.0, max=1.0)] = 0.5,
     pin: Annotated[bool, typer.Option("--pin", help="Keep it always in view.")] = False,
     secret: SecretOpt = False,
+    connect: ConnectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Remember something. Text holding a password, PIN, card number, key or token is refused
     unless --secret says to keep it."""
-    _refuse_secret(text, secret)
+    _refuse_secret(text, secret)  # before it leaves this machine, too
+    if (client := _remote(connect)) is not None:
+        from agent.serving.schemas import MemoryIn
+
+        asked = MemoryIn(
+            text=text,
+            kind=_kind(kind),
+            subject=subject,
+            importance=importance,
+            pin=pin,
+            secret=secret,
+        )
+        with client:
+            memory = Memory.model_validate(client.add(asked))
+        _print_memory(memory, as_json, "remembered")
+        return
     with _store(write=True) as (_home, store):
         memory = store.add(
             text,
@@ -528,6 +553,7 @@ def memory_forget(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show what would change.")
     ] = False,
+    connect: ConnectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     if sum((memory_id is not None, matching is not None, everything)) != 1:
@@ -536,6 +562,20 @@ def memory_forget(
         )
     if everywhere and memory_id is None:
         raise typer.BadParameter("--everywhere goes with a memory id")
+    if (client := _remote(connect)) is not None:
+        if memory_id is None or everywhere or dry_run:
+            client.close()
+            _usage_error(
+                "through a Hearth elsewhere (--connect, remote.url) only `forget ID` works; "
+                "--matching, --everything, --everywhere and --dry-run run where the data dir is"
+            )
+        with client:
+            memory = Memory.model_validate(client.show(memory_id))
+            report = ForgetReport.model_validate(client.forget(memory_id))
+        _show_report(report, as_json)
+        if not as_json:
+            _say_conversation_kept(memory)
+        return
     if everything:
         _forget_everything(yes=yes, dry_run=dry_run, as_json=as_json)
         return

@@ -63,3 +63,14 @@ def server_for(connect: str | None) -> Remote | None:
     settings = load_settings(paths)
     url = connect or settings.remote.url
     return remote(url, settings.remote) if url else local(paths, settings.remote)
+
+
+def remote_for(connect: str | None) -> Remote | None:
+    """The Hearth elsewhere a memory command goes through: --connect URL, or remote.url. None
+    (this data dir) even while `hearth serve` runs here: the command borrows its data dir."""
+    from agent.serving.client import remote
+    from memory.settings import load_settings, resolve_paths
+
+    settings = load_settings(resolve_paths()).remote
+    url = connect or settings.url
+    return remote(url, settings) if url else None
