@@ -204,7 +204,7 @@ def test_memory_api(served: Served) -> None:
     listed = [m["id"] for m in _api(served, "GET", "/api/memories").json()]
     assert memory["id"] in listed
     found = _api(served, "GET", "/api/memories/search", params={"q": "rowing"}).json()
-    assert found[0]["id"] == memory["id"]
+    assert found[0]["memory"]["id"] == memory["id"]
     secret = _api(served, "POST", "/api/memories", json={"text": "my password is hunter22x"})
     assert secret.status_code == 400 and secret.json()["error"]["exit_code"] == 2
     assert _api(served, "DELETE", f"/api/memories/{memory['id']}").status_code == 200
@@ -227,14 +227,20 @@ def test_local_commands_go_through_the_server(served: Served) -> None:
     assert rows[0]["text"] == "Hello from the command line."
     # It borrowed nothing: the server answered it with the model it holds.
     assert "lending the data dir" not in (served.home / "hearth.log").read_text()
-    # A memory command writing beside it borrows the data dir, which the server then takes back.
-    added = subprocess.run(
-        [str(HEARTH), "memory", "add", "--json", "The person keeps bees."],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert added.returncode == 0, added.stderr
+    # The memory commands its API has go through it too (its embedder is loaded)...
+    added = _hearth_cli(served, "memory", "add", "--json", "The person keeps bees.")
+    mid = json.loads(added)["id"]
+    assert "lending the data dir" not in (served.home / "hearth.log").read_text()
+    # ... and one it has not borrows the data dir, which the server then takes back.
+    assert "pinned" in _hearth_cli(served, "memory", "pin", mid)
+    assert "lending the data dir" in (served.home / "hearth.log").read_text()
     found = _api(served, "GET", "/api/memories/search", params={"q": "bees"}).json()
-    assert found[0]["id"] == json.loads(added.stdout)["id"]
+    assert found[0]["memory"]["id"] == mid and found[0]["memory"]["pinned"]
+
+
+def _hearth_cli(served: Served, *args: str) -> str:
+    done = subprocess.run(
+        [str(HEARTH), *args], env=_env(served.home), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

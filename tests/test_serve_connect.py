@@ -148,7 +148,8 @@ def test_remote_url_in_settings_is_a_connect(run_hearth: RunHearth, served: Serv
 
 
 def test_a_local_server_is_not_a_remote(monkeypatch: pytest.MonkeyPatch, served: Served) -> None:
-    # The memory commands borrow the local server's data dir (memory/lending.py) instead.
+    # Found, it answers what its API can (tests/test_serve.py); it is never taken for a Hearth
+    # elsewhere, whose refusals (`forget --matching` runs there) would then apply here.
     from tui.cli.options import remote_for, server_for
 
     monkeypatch.setenv("HEARTH_HOME", str(served.home))

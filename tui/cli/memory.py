@@ -18,7 +18,7 @@ from rich.text import Text
 from memory.graph.nodes import KINDS, Edge, ForgetReport, Hit, Kind, Memory
 from memory.secrets import has_secret, secret_kinds
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
-from tui.cli.options import DATE_FORMATS, ConnectOpt, JsonOpt, remote_for
+from tui.cli.options import DATE_FORMATS, ConnectOpt, JsonOpt, remote_for, server_for
 from tui.cli.output import confirm, err, out, print_json, warn, write_raw
 
 if TYPE_CHECKING:
@@ -81,12 +81,14 @@ def _store(*, write: bool, verify_embedder: bool = True) -> Iterator[tuple[Home,
         home.close()
 
 
-def _remote(connect: str | None) -> Client | None:
-    """The Hearth elsewhere (--connect URL, remote.url) a command goes through; None: this
-    data dir (borrowed from `hearth serve` while one runs here)."""
+def _remote(connect: str | None, *, served_here: bool = True) -> Client | None:
+    """The Hearth a command goes through: the one elsewhere (--connect URL, remote.url), else
+    the `hearth serve` running for this data dir (its embedder is loaded: seconds saved),
+    unless `served_here` is False; None: the command opens the data dir itself (borrowing it
+    from a chat or server holding it)."""
     from agent.serving.client import Client
 
-    server = remote_for(connect)
+    server = remote_for(connect) or (server_for(None) if served_here else None)
     return None if server is None else Client(server)
 
 
@@ -562,8 +564,9 @@ def memory_forget(
         )
     if everywhere and memory_id is None:
         raise typer.BadParameter("--everywhere goes with a memory id")
-    if (client := _remote(connect)) is not None:
-        if memory_id is None or everywhere or dry_run:
+    plain = memory_id is not None and not (everywhere or dry_run)
+    if (client := _remote(connect, served_here=plain)) is not None:
+        if memory_id is None or not plain:
             client.close()
             _usage_error(
                 "through a Hearth elsewhere (--connect, remote.url) only `forget ID` works; "
@@ -574,7 +577,7 @@ def memory_forget(
             report = ForgetReport.model_validate(client.forget(memory_id))
         _show_report(report, as_json)
         if not as_json:
-            _say_conversation_kept(memory)
+            _say_conversation_kept(memory, remote=remote_for(connect) is not None)
         return
     if everything:
         _forget_everything(yes=yes, dry_run=dry_run, as_json=as_json)
@@ -680,16 +683,18 @@ def _server(store: MemoryStore) -> str | None:
     return None if store.settings.chroma == "embedded" else store.settings.chroma
 
 
-def _say_conversation_kept(memory: Memory) -> None:
+def _say_conversation_kept(memory: Memory, *, remote: bool = False) -> None:
     where = (
         f"message {', '.join(str(i) for i in memory.provenance)} still says it"
         if memory.provenance
         else "messages that say it keep"
     )
+    # --everywhere runs where the data dir is: on that machine, for a Hearth elsewhere.
+    there = " (run there)" if remote else ""
     out.print(
         Text(
             f"the conversation is kept: {where} in its own words; "
-            f"`hearth memory forget {memory.id} --everywhere` would remove those words too"
+            f"`hearth memory forget {memory.id} --everywhere`{there} would remove those words too"
         ),
         soft_wrap=True,
     )

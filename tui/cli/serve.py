@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import socket
 from typing import Annotated, Any
 
@@ -76,6 +77,12 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
         settings = home.settings.serve
         sock = _listen(settings.host, settings.port)
         agent = load_agent(home)
+        if agent.store is not None:
+            # Loading the embedder takes seconds: now, not in the first request's reply.
+            agent.store.embed(["warm up"])
+        # What is loaded now lives as long as the server: frozen, the collector stops
+        # re-scanning it (its full passes paused the chat up to 0.7 s: docs/benchmarks.md).
+        gc.freeze()
         serving = Serving.of(home, agent, serve_token(home.paths))
         lender = Lender(socket_path(home.paths.data_dir), serving.lend).start()
         url = _url(sock, settings.host)
