@@ -58,7 +58,8 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
     streaming too, and models) and the memory at /api, every request through the same turn
     pipeline as the chat. Every request needs the token in serve.token in the data dir.
 
-    While it runs, `hearth say` goes through it, and the memory commands borrow its data dir."""
+    While it runs, `hearth say` and the memory commands its API has (list, search, show, add,
+    forget ID) go through it; the other commands that write borrow its data dir."""
     import uvicorn
 
     from agent.serving.api import Serving, make_app
