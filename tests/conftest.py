@@ -169,7 +169,11 @@ def make_agent(
 
 # The longest runs, as one group: with two workers (scripts/test: `-n 2 --dist loadgroup`) they
 # run on one while everything else runs on the other. The group is a whole module's, or a test's.
-LONG_RUNS = ("tests/test_soak.py", "tests/test_continuity.py::test_facts_survive_overflow")
+LONG_RUNS = (
+    "tests/test_soak.py",
+    "tests/test_continuity.py::test_facts_survive_overflow",
+    "tests/test_say_bench.py",
+)
 
 
 # Modules that start a process of their own (a model server) for all their tests: one group
