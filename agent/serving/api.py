@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Query, Request
@@ -42,6 +42,7 @@ from memory.journal.schemas import Session
 from memory.settings import LOOPBACK, SamplingSettings, ServeSettings
 
 if TYPE_CHECKING:
+    from agent.learn.consolidation import SleepReport
     from agent.startup import Home
     from agent.turn import Agent
     from memory.graph.store import MemoryStore
@@ -54,6 +55,8 @@ SESSION_HEADER = "X-Hearth-Session"
 WILDCARD = frozenset({"0.0.0.0", "::", ""})
 SECRET_FLAG = "secret"
 Piece = Callable[[str], None]
+IDLE_CHECK_S = 30.0
+"""How often the server looks whether it has been idle long enough to consolidate."""
 
 
 @dataclass
@@ -66,10 +69,28 @@ class Serving:
     token: str
     settings: ServeSettings
     turns: threading.Lock
+    last_turn: float = field(default_factory=time.monotonic)
+    """When the last request's turn ended (time.monotonic): the idle time `tend` waits for."""
 
     @classmethod
     def of(cls, home: Home, agent: Agent, token: str) -> Serving:
         return cls(home, agent, token, home.settings.serve, threading.Lock())
+
+    def tend(
+        self,
+        stopping: threading.Event,
+        done: Callable[[SleepReport | None, str | None], None] | None = None,
+        check_s: float = IDLE_CHECK_S,
+    ) -> None:
+        """Until `stopping`: `hearth sleep` once per idle spell (memory.idle_sleep_minutes
+        without a turn), on the memory worker, as the chat does. Run on a thread of its own."""
+        idle_s = self.agent.settings.memory.idle_sleep_minutes * 60
+        slept_after: float | None = None
+        while idle_s > 0 and not stopping.wait(check_s):
+            since = self.last_turn
+            if since != slept_after and time.monotonic() - since >= idle_s:
+                slept_after = since
+                self.agent.sleep_when_idle(done or _slept)
 
     # -- who may ask ---------------------------------------------------------------------
 
@@ -127,7 +148,7 @@ class Serving:
         agent, text = self.agent, said[-1].text
         check_length(text, self.agent.settings.chat)
         later = _remembered if background else None
-        with self.turns:
+        with self.turns, self._turn():
             placed = place(agent.journal, session, said)
             if placed.action == "regenerate":
                 assert placed.user_id is not None
@@ -172,7 +193,7 @@ class Serving:
         """One turn as `hearth say` runs it."""
         agent = self.agent
         check_length(body.text, agent.settings.chat)
-        with self.turns:
+        with self.turns, self._turn():
             new = body.new or (not body.memory and body.session is None)
             session = agent.session(body.session, new=new)
             try:
@@ -182,6 +203,13 @@ class Serving:
             finally:
                 if not body.memory:
                     agent.leave(session.id)
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self.last_turn = time.monotonic()
 
     @contextlib.contextmanager
     def lend(self, borrower: Borrower) -> Iterator[int]:
@@ -204,6 +232,13 @@ class Serving:
     def memory(self, change: Callable[[MemoryStore], Any]) -> Any:
         """A read or change of the memory, between turns (the store takes one writer)."""
         return self.agent.change_memory(change)
+
+
+def _slept(report: SleepReport | None, error: str | None) -> None:
+    if error is not None:
+        log.error("idle consolidation: %s", error)
+    elif report is not None:
+        log.info("idle consolidation: %s", report.model_dump_json())
 
 
 def _remembered(reply_id: int, stored: list[str], error: str | None) -> None:

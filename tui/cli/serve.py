@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import socket
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -74,6 +75,7 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
         overrides["serve"] = listen
     home = open_home(overrides, write_lock=True)
     lender: Lender | None = None
+    stopping = threading.Event()
     try:
         settings = home.settings.serve
         sock = _listen(settings.host, settings.port)
@@ -101,11 +103,15 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
         # uvicorn stops on SIGINT/SIGTERM, then raises the signal again with the handler it
         # found: ours, so the clean-up below runs (the default handler would end the process).
         raise_on_stop_signals()
+        idle = threading.Thread(target=serving.tend, args=(stopping,), daemon=True)
+        idle.start()
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run(sockets=[sock])
+        stopping.set()
         agent.settle()
         note("stopped")
     finally:
+        stopping.set()
         if lender is not None:
             lender.close()
         withdraw(home.paths)
