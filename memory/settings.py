@@ -442,6 +442,12 @@ class Paths(BaseModel):
         return self.data_dir / "rejections.key"
 
     @property
+    def gguf_info(self) -> Path:
+        """What each GGUF's metadata says, by path, size and modification time (a cache: the
+        reading takes seconds for a large vocabulary)."""
+        return self.data_dir / "gguf-info.json"
+
+    @property
     def serve_token(self) -> Path:
         """The token every request to `hearth serve` carries (created by the first serve)."""
         return self.data_dir / "serve.token"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -45,6 +46,31 @@ def test_truncated_gguf(run_hearth: RunHearth, tmp_path: Path, embedded_gguf: Pa
     cut.write_bytes(embedded_gguf.read_bytes()[: 4 * 1024 * 1024])
     result = run_hearth("say", "hi", "--model", str(cut))
     _one_line_error(result, ModelInvalidError.exit_code, "cut.gguf")
+
+
+def test_a_models_metadata_is_read_again_once_its_file_changes(
+    hearth_home: Path, tmp_path: Path, embedded_gguf: Path
+) -> None:
+    from agent.runtime import gguf
+
+    hearth_home.mkdir()
+    model = tmp_path / "model.gguf"
+    model.write_bytes(embedded_gguf.read_bytes())
+    first = gguf.read_info(model)
+    cache = hearth_home / "gguf-info.json"
+    assert cache.stat().st_mode & 0o777 == 0o600
+    # The next process reads the record, not the file (reading it takes seconds).
+    entries = json.loads(cache.read_text())
+    entries[str(model.resolve())]["info"]["name"] = "as recorded"
+    cache.write_text(json.dumps(entries))
+    gguf._read.cache_clear()
+    assert gguf.read_info(model).name == "as recorded" != first.name
+    # A file changed since (here: cut short) is read again, and refused as it would be.
+    with model.open("r+b") as fh:
+        fh.truncate(4 * 1024 * 1024)
+    gguf._read.cache_clear()
+    with pytest.raises(ModelInvalidError, match="damaged or truncated"):
+        gguf.read_info(model)
 
 
 def test_malformed_config_writes_nothing(run_hearth: RunHearth, hearth_home: Path) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 from memory.errors import MessageTooLongError
@@ -145,3 +146,40 @@ def test_say_from_stdin_obeys_the_length_limit_and_refuses_nothing(hearth_home: 
     assert _say_stdin(hearth_home, b"\xff\xfe hi", "-").returncode == 2
     journal = hearth_home / "journal.sqlite3"
     assert not journal.exists() or not Journal(journal).sessions()
+
+
+# What `say` must never import: the UI, the servers, the data and plotting stacks. Torch and
+# sentence-transformers come with the embedder, which a turn loads only to recall or remember.
+_NOT_FOR_SAY = (
+    "textual",
+    "fastapi",
+    "uvicorn",
+    "presidio_analyzer",
+    "matplotlib",
+    "torch",
+    "sentence_transformers",
+    "datasets",
+    "pyarrow",
+)
+_LIST_MODULES = """
+import atexit, sys
+atexit.register(lambda: print(*sorted({m.split(".")[0] for m in sys.modules}), file=sys.stderr))
+from tui.cli.main import main
+main()
+"""
+
+
+def test_a_first_say_imports_nothing_it_does_not_use(hearth_home: Path) -> None:
+    # A greeting on a fresh data dir: nothing to recall, nothing remembered.
+    done = subprocess.run(
+        [sys.executable, "-c", _LIST_MODULES, "say", "hello"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HEARTH_HOME": str(hearth_home), "HEARTH_SAMPLING__MAX_TOKENS": "4"},
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    imported = set(done.stderr.splitlines()[-1].split())
+    assert "llama_cpp" in imported  # the list is real: the turn ran
+    assert imported.isdisjoint(_NOT_FOR_SAY), sorted(imported & set(_NOT_FOR_SAY))
