@@ -10,11 +10,12 @@ import tomllib
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -41,6 +42,16 @@ Extractor = Literal["auto", "rules", "model"]
 # Every number has bounds: a value pydantic accepts (1e20 reads as an int) must not crash later.
 MAX_CTX = 1 << 21
 """The largest context window (2M tokens) any setting that counts tokens may ask for."""
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+HttpURL = Annotated[str, AfterValidator(_http_url)]
+"""A server's address: http:// or https://, without a trailing slash."""
 
 
 class _Section(BaseModel):
@@ -75,7 +86,7 @@ class ModelSettings(_Section):
     backend: Backend = "llama-cpp"
     """What runs the model: "llama-cpp" (a GGUF loaded in this process) or "openai" (any
     OpenAI-compatible server at model.base_url: llama.cpp's server, vLLM, Ollama)."""
-    base_url: str | None = None
+    base_url: HttpURL | None = None
     """The openai backend's server, up to and including /v1 (http://127.0.0.1:8080/v1)."""
     server_model: str | None = None
     """The model name sent to the server; unset: the first one its /v1/models lists."""
@@ -85,13 +96,6 @@ class ModelSettings(_Section):
     """A file holding the server's API key (its first line), read when api_key is unset."""
     timeout_s: float = Field(120.0, gt=0.0, le=86_400.0)
     """How long the openai backend waits for the server to answer (each piece of a reply)."""
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} is not an http:// or https:// URL")
-        return value.rstrip("/") if value else value
 
     @field_validator("api_key_file")
     @classmethod
@@ -311,7 +315,7 @@ class ServeSettings(_Section):
 class RemoteSettings(_Section):
     """A Hearth served elsewhere (`hearth serve` on another machine) that the CLI talks to."""
 
-    url: str | None = None
+    url: HttpURL | None = None
     """Its address (http://desktop:8765), the same as --connect URL; unset: this machine's."""
     token: SecretStr | None = None
     """Its token (the serve.token file in its data dir), from HEARTH_REMOTE__TOKEN (never
@@ -320,13 +324,6 @@ class RemoteSettings(_Section):
     """A file holding its token (the first line), read when token is unset."""
     timeout_s: float = Field(600.0, gt=0.0, le=86_400.0)
     """How long to wait for it to answer (a reply may wait for another one to end)."""
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} is not an http:// or https:// URL")
-        return value.rstrip("/") if value else value
 
     def secret_token(self) -> SecretStr | None:
         """The token: remote.token, else the first line of remote.token_file."""
