@@ -81,6 +81,16 @@ class Client:
                 raise _relayed(line, self.remote.url)
         raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
 
+    def status(self) -> dict[str, Any]:
+        """The server's model and memory: {"model", "memory", "memories"}."""
+        return dict(self._json("GET", "/api/status"))
+
+    def thread(self, session: int | None = None) -> dict[str, Any]:
+        """A session's conversation (None: the latest): {"session_id", "title", "messages"},
+        each message {"id", "role", "text", "status"}, oldest first."""
+        params = {"session": session} if session is not None else {}
+        return dict(self._json("GET", "/api/thread", params=params))
+
     def memories(self, kinds: Sequence[str] | None, all: bool, limit: int | None) -> list[Any]:
         params: dict[str, Any] = {"all": all, "kind": list(kinds or [])}
         if limit is not None:
