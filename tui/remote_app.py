@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from agent.serving.client import Client
+from agent.serving.client import Client, Hangup
 from agent.serving.schemas import TurnRequest
 from memory.controls import inert
 from memory.errors import HearthError
@@ -163,6 +163,7 @@ class RemoteChatApp(App[None]):
         self._stream: MarkdownStream | None = None
         self._reply_view: MessageView | None = None
         self._request: TurnRequest | None = None
+        self._hangup = Hangup()
         self._model_label = "connecting…"
         self._memories: int | None = None
         self._speed_label = ""
@@ -268,15 +269,19 @@ class RemoteChatApp(App[None]):
         self._speed_label = "thinking…"
         self._refresh_status()
         self._request = request
-        self.run_turn(request)
+        self._hangup = Hangup()
+        self.run_turn(request, self._hangup)
 
     @work(thread=True, group="turn", exit_on_error=False)
-    def run_turn(self, request: TurnRequest) -> None:
+    def run_turn(self, request: TurnRequest, hangup: Hangup) -> None:
         try:
-            result = self.client.turn(request, self._post_piece)
+            result = self.client.turn(request, self._post_piece, hangup)
         except _Stopped:
             self.post_message(ReplyDone(None, stopped=True))
         except HearthError as exc:
+            if hangup.called:  # the connection shut by escape, ctrl+c or quitting
+                self.post_message(ReplyDone(None, stopped=True))
+                return
             self.post_message(ReplyDone(None, str(exc)))
         except Exception as exc:
             self.log.error(f"turn failed: {exc!r}")
@@ -373,6 +378,7 @@ class RemoteChatApp(App[None]):
         """Stop the reply; the words so far stay (the server keeps them as interrupted)."""
         if self.generating:
             self.stop_event.set()
+            self._hangup()  # the server stops the reply now, not at its next piece
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":  # in the footer only while there is something to stop
@@ -401,7 +407,8 @@ class RemoteChatApp(App[None]):
             self.push_screen(MemoriesScreen(self.client))
 
     async def action_quit(self) -> None:
-        self.stop_event.set()  # the reply's stream closes at its next piece
+        self.stop_event.set()
+        self._hangup()  # a reply being written is kept there as interrupted
         self.exit()
 
     # -- what the screen says --------------------------------------------------------------
