@@ -183,6 +183,7 @@ OWN_GROUPS = (
     "tests/test_chroma_server.py",
     "tests/test_serve.py",
     "tests/test_serve_connect.py",
+    "tests/test_remote_tui.py",
 )
 
 

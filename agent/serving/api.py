@@ -204,6 +204,28 @@ class Serving:
                 if not body.memory:
                     agent.leave(session.id)
 
+    def thread(self, session_id: int | None) -> dict[str, Any]:
+        """The session's current path for a remote chat (None: the latest session, if any)."""
+        from memory.journal.journal import derived_title
+
+        journal = self.agent.journal
+        found = journal.session(session_id) if session_id is not None else journal.latest_session()
+        if found is None:
+            return {"session_id": None, "title": "", "messages": []}
+        shown = [
+            m
+            for m in journal.thread(found.id)
+            if m.role != "system" and not m.off_record and not m.meta.synthetic
+        ]
+        first = next((m.text for m in shown if m.role == "user"), "")
+        return {
+            "session_id": found.id,
+            "title": found.title or derived_title(first),
+            "messages": [
+                {"id": m.id, "role": m.role, "text": m.text, "status": m.status} for m in shown
+            ],
+        }
+
     @contextlib.contextmanager
     def _turn(self) -> Iterator[None]:
         try:
@@ -479,6 +501,26 @@ def make_app(serving: Serving) -> FastAPI:
                 yield json.dumps(line).encode() + b"\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @app.get("/api/status")
+    async def status() -> dict[str, Any]:
+        """What a remote chat shows: the model and whether the memory is there to use."""
+
+        def read() -> dict[str, Any]:
+            agent = serving.agent
+            try:  # after the running turn's memory write, as the memory routes read
+                count: int | None = agent.change_memory(lambda store: store.count())
+            except ConfigError:  # no memory open (lent to a command run beside the server)
+                count = None
+            return {"model": agent.model.name, "memory": count is not None, "memories": count or 0}
+
+        return await run_in_threadpool(read)
+
+    @app.get("/api/thread")
+    async def thread(session: int | None = None) -> dict[str, Any]:
+        """A session's conversation as the chat shows it (no session: the latest, the one
+        `hearth say` goes on in): its current path, off-record and dream messages left out."""
+        return await run_in_threadpool(serving.thread, session)
 
     @app.get("/api/memories")
     async def memories(

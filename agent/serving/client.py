@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -48,6 +51,35 @@ def remote(url: str, settings: RemoteSettings) -> Remote:
     return Remote(url=url.rstrip("/"), token=token.get_secret_value(), timeout_s=settings.timeout_s)
 
 
+class Hangup:
+    """Ends a streamed turn from another thread, at once: its connection is shut, and the
+    server stops the reply (keeping it as interrupted). Waiting for the next piece instead
+    could take as long as the model takes to make it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.called = False
+
+    def attach(self, response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        found = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._sock = found if isinstance(found, socket.socket) else None
+            if self.called:
+                self._shut()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.called = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+
 class Client:
     """Hearth's own API (/api/...) on a running server."""
 
@@ -68,10 +100,16 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def turn(self, request: TurnRequest, on_piece: Callable[[str], None] | None) -> dict[str, Any]:
+    def turn(
+        self,
+        request: TurnRequest,
+        on_piece: Callable[[str], None] | None,
+        hangup: Hangup | None = None,
+    ) -> dict[str, Any]:
         """One turn as `hearth say` runs it; each piece of the reply as it is made. Returns
-        the turn's `TurnResult` as JSON (read as such it would cost `say` its import)."""
-        for line in self._lines("POST", "/api/turn", json=request.model_dump()):
+        the turn's `TurnResult` as JSON (read as such it would cost `say` its import). Once
+        `hangup` is called the turn ends here with a HearthServerError."""
+        for line in self._lines("POST", "/api/turn", hangup, json=request.model_dump()):
             if "piece" in line:
                 if on_piece is not None:
                     on_piece(line["piece"])
@@ -80,6 +118,16 @@ class Client:
             else:
                 raise _relayed(line, self.remote.url)
         raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
+
+    def status(self) -> dict[str, Any]:
+        """The server's model and memory: {"model", "memory", "memories"}."""
+        return dict(self._json("GET", "/api/status"))
+
+    def thread(self, session: int | None = None) -> dict[str, Any]:
+        """A session's conversation (None: the latest): {"session_id", "title", "messages"},
+        each message {"id", "role", "text", "status"}, oldest first."""
+        params = {"session": session} if session is not None else {}
+        return dict(self._json("GET", "/api/thread", params=params))
 
     def memories(self, kinds: Sequence[str] | None, all: bool, limit: int | None) -> list[Any]:
         params: dict[str, Any] = {"all": all, "kind": list(kinds or [])}
@@ -113,9 +161,13 @@ class Client:
             raise _relayed(_body(response), self.remote.url, response.status_code)
         return response.json()
 
-    def _lines(self, method: str, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def _lines(
+        self, method: str, path: str, hangup: Hangup | None = None, **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
         try:
             with self._http.stream(method, path, **kwargs) as response:
+                if hangup is not None:
+                    hangup.attach(response)
                 if response.is_error:
                     response.read()
                     raise _relayed(_body(response), self.remote.url, response.status_code)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from memory.errors import HearthError
 from memory.recovery import corrupt_error, is_corruption
-from memory.settings import resolve_paths
+from memory.settings import load_settings, resolve_paths
 from tui.cli import (
     bench,
     chat,
@@ -27,9 +27,12 @@ from tui.cli import (
     training,
     understanding,
 )
-from tui.cli.options import ModelOpt, NoMemoryOpt, model_overrides
+from tui.cli.options import ConnectOpt, ModelOpt, NoMemoryOpt, model_overrides, remote_for
 from tui.cli.output import err, warn
 from tui.stop_signals import Terminated, exit_code
+
+if TYPE_CHECKING:
+    from agent.serving.client import Remote
 
 app = typer.Typer(
     help="Hearth: a local companion that remembers you.",
@@ -80,11 +83,23 @@ def chat_callback(
     ] = None,
     model: ModelOpt = None,
     no_memory: NoMemoryOpt = False,
+    connect: ConnectOpt = None,
 ) -> None:
     """Open the chat on the most recent session (or a new one)."""
     crashes = _report_crashes()
     if ctx.invoked_subcommand is not None:
         return
+    if model is not None and (connect or load_settings(resolve_paths()).remote.url):
+        err.print(
+            "[red]hearth:[/] --model does not go with --connect (or remote.url): "
+            "the server there chats with its own model",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    server = remote_for(connect)
+    if server is not None:
+        raise typer.Exit(_chat_remote(server, session, new, not no_memory))
     from agent.startup import check_model, open_home
     from tui.app import run_app
 
@@ -99,6 +114,21 @@ def chat_callback(
     finally:
         home.close()
     raise typer.Exit(code)
+
+
+def _chat_remote(server: Remote, session: int | None, new: bool, memory: bool) -> int:
+    """The chat against a Hearth served elsewhere: no data dir opened here, no model loaded.
+    A server that does not answer (or refuses the token, or has no such session) is one line
+    and an exit code before the screen opens."""
+    from agent.serving.client import Client
+    from tui.remote_app import run_remote_app
+
+    chat = load_settings(resolve_paths()).chat
+    with Client(server) as client:
+        client.status()
+        if session is not None:
+            client.thread(session)
+        return run_remote_app(client, session_id=session, new=new, memory=memory, chat=chat)
 
 
 def command_path(argv: list[str]) -> str:

@@ -1,0 +1,228 @@
+"""`hearth --connect URL`: the chat against a real `hearth serve` (a process of its own, in a data
+dir of its own). The remote chat (Pilot) shows the session's history, streams replies that the
+server journals, starts new sessions; the command refuses a server that does not answer in one
+line, before the screen opens."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.binding import Binding
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from agent.serving.client import Client, Remote
+from tests.conftest import RunHearth
+from tui.remote_app import RemoteChatApp
+from tui.widgets.messages import MessageView
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTS_IN_S = 90.0
+STOPS_IN_S = 30.0
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    token: str
+    home: Path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`hearth serve --port 0` in a data dir of its own, short replies, for this module."""
+    home = tmp_path_factory.mktemp("served")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    env.update(
+        HEARTH_HOME=str(home),
+        HEARTH_SAMPLING__MAX_TOKENS="16",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        ANONYMIZED_TELEMETRY="False",
+    )
+    log = (home.parent / "serve.err").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from tui.cli.main import main; main()", "serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        address = home / "serve.json"
+        deadline = time.monotonic() + STARTS_IN_S
+        while not address.exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"hearth serve did not start: {(home.parent / 'serve.err').read_text()}"
+                )
+            time.sleep(0.2)
+        url = json.loads(address.read_text())["url"]
+        yield Served(url, (home / "serve.token").read_text().strip(), home)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(STOPS_IN_S)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture
+def client(served: Served) -> Iterator[Client]:
+    with Client(Remote(url=served.url, token=served.token)) as found:
+        yield found
+
+
+async def _until(pilot: Pilot[None], check: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for the app: {check.__code__}"
+        await pilot.pause(0.05)
+
+
+def _views(app: RemoteChatApp, role: str | None = None) -> list[MessageView]:
+    return [v for v in app.query(MessageView) if role is None or v.role == role]
+
+
+def _status(app: RemoteChatApp) -> str:
+    return str(app.query_one("#status", Static).render())
+
+
+async def _answered(pilot: Pilot[None], app: RemoteChatApp, text: str) -> MessageView:
+    replies = len(_views(app, "assistant"))
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await _until(pilot, lambda: len(_views(app, "assistant")) > replies and not app.generating)
+    return _views(app, "assistant")[-1]
+
+
+async def test_a_remote_chat_streams_journals_and_reopens(served: Served, client: Client) -> None:
+    app = RemoteChatApp(client, new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.loaded)
+        status = _status(app)
+        assert served.url in status and "new session" in status
+        assert client.status()["model"] in status
+
+        reply = await _answered(pilot, app, "Hello from the laptop")
+        assert reply.text.strip()
+        assert reply.message_id is not None
+        session = app.session_id
+        assert session is not None and f"session {session}" in _status(app)
+        # On screen: the reply's markdown rendered in its view.
+        assert reply.region.height > 2
+        thread = client.thread(session)
+        assert [(m["role"], m["text"]) for m in thread["messages"]] == [
+            ("user", "Hello from the laptop"),
+            ("assistant", reply.text),
+        ]
+        assert thread["messages"][-1]["id"] == reply.message_id
+
+        # The next turn goes on in the same session.
+        await _answered(pilot, app, "And again")
+        assert app.session_id == session
+        assert len(client.thread(session)["messages"]) == 4
+
+    # Reopened (as another machine would): the session's history, then more of it.
+    again = RemoteChatApp(client)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: again.loaded)
+        assert again.session_id == session
+        assert [v.text for v in _views(again, "user")] == ["Hello from the laptop", "And again"]
+        assert len(_views(again, "assistant")) == 2
+
+        # ctrl+n: the screen empties and the next turn makes a new session.
+        await pilot.press("ctrl+n")
+        assert _views(again) == [] and "new session" in _status(again)
+        await _answered(pilot, again, "A fresh start")
+        assert again.session_id is not None and again.session_id != session
+        fresh = client.thread(again.session_id)["messages"]
+        assert fresh[0]["text"] == "A fresh start"
+        assert len(client.thread(session)["messages"]) == 4
+
+
+class _StopsAtOnce(RemoteChatApp):
+    """Escape pressed as the reply starts (a tiny model's reply can end within one poll)."""
+
+    def _next_turn(self) -> None:
+        super()._next_turn()
+        if self.generating:
+            self.action_stop()
+
+
+async def test_escape_stops_the_reply_and_the_server_keeps_it(client: Client) -> None:
+    keys = {(b.key, b.action) for b in RemoteChatApp.BINDINGS if isinstance(b, Binding)}
+    assert {("escape", "stop"), ("ctrl+c", "stop"), ("ctrl+q", "quit")} <= keys
+
+    app = _StopsAtOnce(client, new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.loaded)
+        await pilot.press(*"Tell me a long story")
+        await pilot.press("enter")
+        await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
+        reply = _views(app, "assistant")[-1]
+        assert "(stopped)" in str(reply.border_title)
+        # The new session is looked up, though the stopped turn returned none.
+        await _until(pilot, lambda: app.session_id is not None)
+
+        def kept() -> dict[str, Any]:
+            assert app.session_id is not None
+            return dict(client.thread(app.session_id)["messages"][-1])
+
+        await _until(pilot, lambda: reply.message_id is not None)
+        # As the server keeps it (a piece or so past what had come when the stop did).
+        assert kept() == {
+            "id": reply.message_id,
+            "role": "assistant",
+            "text": reply.text,
+            "status": "interrupted",
+        }
+        assert "(stopped)" in str(reply.border_title)
+
+
+async def test_a_server_error_is_one_line_in_the_chat(client: Client) -> None:
+    app = RemoteChatApp(client, session_id=987654)  # no such session there
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: "not connected" in _status(app))
+        shown = [str(n.message) for n in app._notifications]
+        assert any("no session 987654" in m and "\n" not in m for m in shown), shown
+
+
+def test_the_thread_api_leaves_out_what_is_off_the_record(client: Client) -> None:
+    from agent.serving.schemas import TurnRequest
+
+    said = client.turn(TurnRequest(text="Remember the tea", new=True), None)
+    client.turn(
+        TurnRequest(text="not for the record", session=said["session_id"], memory=False), None
+    )
+    thread = client.thread(said["session_id"])
+    assert [m["text"] for m in thread["messages"] if m["role"] == "user"] == ["Remember the tea"]
+    assert thread["title"] == "Remember the tea"
+    assert client.thread(None)["session_id"] is not None
+    assert client.status()["memory"] is True
+
+
+def test_the_command_refuses_a_server_that_does_not_answer(run_hearth: RunHearth) -> None:
+    done = run_hearth("--connect", "http://127.0.0.1:9", env={"HEARTH_REMOTE__TOKEN": "x"})
+    assert done.returncode == 23
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot be reached" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+    model = run_hearth("--connect", "http://127.0.0.1:9", "--model", "x.gguf", env={})
+    assert model.returncode == 2
+    assert "--model" in model.stderr.strip()
