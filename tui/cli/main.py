@@ -27,7 +27,14 @@ from tui.cli import (
     training,
     understanding,
 )
-from tui.cli.options import ConnectOpt, ModelOpt, NoMemoryOpt, model_overrides, remote_for
+from tui.cli.options import (
+    ConnectOpt,
+    ModelOpt,
+    NoMemoryOpt,
+    model_overrides,
+    remote_for,
+    server_for,
+)
 from tui.cli.output import err, warn
 from tui.stop_signals import Terminated, exit_code
 
@@ -97,7 +104,9 @@ def chat_callback(
             soft_wrap=True,
         )
         raise typer.Exit(2)
-    server = remote_for(connect)
+    # A Hearth served elsewhere, or the `hearth serve` holding this data dir (it has the model
+    # loaded; --model asks for another one, which it refuses as any holder does).
+    server = remote_for(connect) or (server_for(None) if model is None else None)
     if server is not None:
         raise typer.Exit(_chat_remote(server, session, new, not no_memory))
     from agent.startup import check_model, open_home
