@@ -183,3 +183,19 @@ def test_a_first_say_imports_nothing_it_does_not_use(hearth_home: Path) -> None:
     imported = set(done.stderr.splitlines()[-1].split())
     assert "llama_cpp" in imported  # the list is real: the turn ran
     assert imported.isdisjoint(_NOT_FOR_SAY), sorted(imported & set(_NOT_FOR_SAY))
+
+
+def test_the_address_a_killed_server_left_is_passed_over(
+    run_hearth: RunHearth, hearth_home: Path
+) -> None:
+    from agent.runtime.serve_llama import free_port
+
+    # kill -9 leaves serve.json behind, and its pid may since be a live process's (here this
+    # one's): nothing listens at its URL, so `say` runs here as if no server had been.
+    hearth_home.mkdir()
+    url = f"http://127.0.0.1:{free_port()}"
+    (hearth_home / "serve.json").write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    (hearth_home / "serve.token").write_text("a-token\n")
+    done = run_hearth("say", "--json", "hello")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "complete"

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel
@@ -31,13 +32,24 @@ def local(paths: Paths, settings: RemoteSettings) -> Remote | None:
     from memory.serving import read_token, running
 
     found = running(paths)
-    if found is None:
+    if found is None or not _listening(found.url):
         return None
     try:
         token = read_token(paths.serve_token)
     except OSError:
         return None
     return Remote(url=found.url, token=token, timeout_s=settings.timeout_s)
+
+
+def _listening(url: str) -> bool:
+    """Something accepts connections at the URL: a server killed (-9) leaves its serve.json,
+    and its pid may since be another process's; then the command opens the data dir itself."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def remote(url: str, settings: RemoteSettings) -> Remote:
