@@ -12,7 +12,11 @@ pytestmark = pytest.mark.slow  # a server start and three model loads: over a mi
 
 
 def test_bench_say_times_each_arm_and_stops_its_server(run_hearth: RunHearth) -> None:
-    done = run_hearth("bench", "say", "--runs", "1", "--tokens", "8", "--json", short=False)
+    # A process of its own: a child's peak RSS counts the forking process's (Linux keeps the
+    # high-water mark across exec), and this test process holds gigabytes of models.
+    done = run_hearth(
+        "bench", "say", "--runs", "1", "--tokens", "8", "--json", short=False, process=True
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["tokens"] == 8
