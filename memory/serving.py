@@ -13,6 +13,8 @@ from memory.errors import StorageError
 from memory.settings import Paths
 
 TOKEN_BYTES = 32
+MIN_TOKEN_CHARS = 32
+"""A token shorter than this (in serve.token) is not one Hearth made: a new one is."""
 
 
 class ServeAddress(BaseModel):
@@ -23,22 +25,28 @@ class ServeAddress(BaseModel):
 
 
 def serve_token(paths: Paths) -> str:
-    """The token every request to this data dir's server carries; made on first use (0600)."""
+    """The token every request to this data dir's server carries; made on first use (0600).
+    An empty or short one (a file cut short) is made again."""
     path = paths.serve_token
     with contextlib.suppress(FileNotFoundError):
+        path.chmod(0o600)  # copied in by hand, it may be readable by others
         token = read_token(path)
-        if token:
+        if len(token) >= MIN_TOKEN_CHARS:
             return token
+        path.unlink()
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        # O_EXCL: two servers starting at once must not each keep a token of their own.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return read_token(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(token + "\n")
+        # Whole or not at all: a reader never sees an empty token. A second server starting
+        # at the same moment cannot: it would wait for the data dir's lock.
+        tmp.replace(path)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(token + "\n")
     return token
 
 
@@ -50,9 +58,10 @@ def read_token(path: Path) -> str:
 
 def publish(paths: Paths, url: str) -> None:
     """Say where this process serves (the local commands find it here)."""
-    tmp = paths.serve_address.with_suffix(".tmp")
-    tmp.write_text(ServeAddress(url=url, pid=os.getpid()).model_dump_json(), encoding="utf-8")
-    tmp.chmod(0o600)
+    tmp = paths.serve_address.with_name(f"{paths.serve_address.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(ServeAddress(url=url, pid=os.getpid()).model_dump_json())
     tmp.replace(paths.serve_address)
 
 

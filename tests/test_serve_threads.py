@@ -10,7 +10,6 @@ import pytest
 
 from agent.serving.schemas import Said
 from agent.serving.threads import CLIENT_SOURCE, find_session, place
-from memory.errors import NotFoundError
 from memory.journal.journal import Journal
 
 
@@ -105,5 +104,5 @@ def test_a_session_is_found_by_a_reply_it_repeats_never_by_a_greeting(journal: J
 
 def test_a_reply_cannot_be_answered(journal: Journal) -> None:
     session = journal.create_session()
-    with pytest.raises(NotFoundError, match="the person's"):
+    with pytest.raises(ValueError, match="the person's"):
         place(journal, session, [u("hi"), a("Hello.")])

@@ -72,6 +72,15 @@ class ReplyDone(Message):
         self.stopped = stopped
 
 
+class Began(Message):
+    """The session the server put a turn in, known before its reply: a stopped first reply of
+    a new session is then looked for there, and the next turn goes on there."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+
 class Settled(Message):
     """A stopped reply as the server's journal keeps it."""
 
@@ -275,7 +284,7 @@ class RemoteChatApp(App[None]):
     @work(thread=True, group="turn", exit_on_error=False)
     def run_turn(self, request: TurnRequest, hangup: Hangup) -> None:
         try:
-            result = self.client.turn(request, self._post_piece, hangup)
+            result = self.client.turn(request, self._post_piece, hangup, self._post_session)
         except _Stopped:
             self.post_message(ReplyDone(None, stopped=True))
         except HearthError as exc:
@@ -291,6 +300,9 @@ class RemoteChatApp(App[None]):
         finally:
             self.turn_done.set()
 
+    def _post_session(self, session_id: int) -> None:
+        self.post_message(Began(session_id))
+
     def _post_piece(self, piece: str) -> None:
         # On the worker thread: leaving the stream closes it, and the server stops the reply
         # (keeping what was written as interrupted, this piece included).
@@ -303,6 +315,14 @@ class RemoteChatApp(App[None]):
         if self._stream is not None:
             await self._stream.write(event.text)
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
+
+    @on(Began)
+    def _began(self, event: Began) -> None:
+        request = self._request
+        if request is not None and request.memory:
+            # Off the record the server makes (and deletes) a session of its own: not this one.
+            self.session_id, self.new = event.session_id, False
+            self._refresh_status()
 
     @on(ReplyDone)
     async def _done(self, event: ReplyDone) -> None:
@@ -331,7 +351,7 @@ class RemoteChatApp(App[None]):
             if event.stopped and view is not None and request is not None and request.memory:
                 # What the server kept (it may have written a piece more than came here), and
                 # the session a stopped new one went in, for the next turn.
-                self.settle_stopped(view, request)
+                self.settle_stopped(view, request, self.session_id)
                 self.new = False  # a new session was made; the next turn goes on in it
             if event.error:
                 self.notify(event.error, severity="error", timeout=15, markup=False)
@@ -343,11 +363,13 @@ class RemoteChatApp(App[None]):
         self._next_turn()
 
     @work(thread=True, group="settle", exit_on_error=False)
-    def settle_stopped(self, view: MessageView, request: TurnRequest) -> None:
+    def settle_stopped(
+        self, view: MessageView, request: TurnRequest, session_id: int | None
+    ) -> None:
         deadline = time.monotonic() + SETTLE_S
         while time.monotonic() < deadline:
             try:
-                thread = self.client.thread(request.session)
+                thread = self.client.thread(session_id)
             except HearthError:
                 return
             said = thread.get("messages", [])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import logging
 import secrets
 import threading
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 
 SESSION_HEADER = "X-Hearth-Session"
 """A request names the session it continues by its id here; a reply says which it went in."""
-WILDCARD = frozenset({"0.0.0.0", "::", ""})
 SECRET_FLAG = "secret"
 Piece = Callable[[str], None]
 IDLE_CHECK_S = 30.0
@@ -71,6 +71,10 @@ class Serving:
     turns: threading.Lock
     last_turn: float = field(default_factory=time.monotonic)
     """When the last request's turn ended (time.monotonic): the idle time `tend` waits for."""
+    closing: threading.Event = field(default_factory=threading.Event)
+    _stops: set[threading.Event] = field(default_factory=set)
+    """The stop of every request waiting for its turn or in it (`close` sets them)."""
+    _stops_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def of(cls, home: Home, agent: Agent, token: str) -> Serving:
@@ -97,9 +101,12 @@ class Serving:
     def refusal(self, request: Request) -> tuple[int, str] | None:
         """Why a request is refused (HTTP status, one line), or None."""
         host = _hostname(request.headers.get("host", ""))
-        allowed = {*LOOPBACK, self.settings.host, *self.settings.allowed_hosts}
-        if self.settings.host not in WILDCARD and host not in allowed:
-            # A web page that rebinds a name of its own to this address still sends its name.
+        allowed = {
+            _hostname(h) for h in (*LOOPBACK, self.settings.host, *self.settings.allowed_hosts)
+        }
+        # A web page that rebinds a name of its own to this address still sends its name; an
+        # address (what a machine on the network uses for a wildcard bind) names no page.
+        if host not in allowed and not _address(host):
             return (
                 403,
                 f"requests addressed to {host!r} are refused; serve.allowed_hosts lists others",
@@ -111,7 +118,9 @@ class Serving:
                 "serve.allowed_origins lists the pages that may call Hearth"
             )
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), self.token):
+        # As bytes: compare_digest refuses str that is not ASCII (headers arrive as latin-1).
+        sent, token = given.strip().encode("latin-1"), self.token.encode()
+        if scheme.lower() != "bearer" or not token or not hmac.compare_digest(sent, token):
             return 401, (
                 "no valid token: send `Authorization: Bearer TOKEN`, the token in serve.token "
                 "in Hearth's data dir"
@@ -148,7 +157,7 @@ class Serving:
         agent, text = self.agent, said[-1].text
         check_length(text, self.agent.settings.chat)
         later = _remembered if background else None
-        with self.turns, self._turn():
+        with self._turn(stop):
             placed = place(agent.journal, session, said)
             if placed.action == "regenerate":
                 assert placed.user_id is not None
@@ -189,13 +198,21 @@ class Serving:
         )
         return result, placed
 
-    def say(self, body: TurnRequest, on_piece: Piece | None, stop: threading.Event) -> TurnResult:
-        """One turn as `hearth say` runs it."""
+    def say(
+        self,
+        body: TurnRequest,
+        on_piece: Piece | None,
+        stop: threading.Event,
+        on_session: Callable[[int], None] | None = None,
+    ) -> TurnResult:
+        """One turn as `hearth say` runs it; `on_session` is told its session first."""
         agent = self.agent
         check_length(body.text, agent.settings.chat)
-        with self.turns, self._turn():
+        with self._turn(stop):
             new = body.new or (not body.memory and body.session is None)
             session = agent.session(body.session, new=new)
+            if on_session is not None:
+                on_session(session.id)
             try:
                 return agent.run_turn(
                     session.id, body.text, on_piece=on_piece, stop=stop, use_memory=body.memory
@@ -227,11 +244,32 @@ class Serving:
         }
 
     @contextlib.contextmanager
-    def _turn(self) -> Iterator[None]:
+    def _turn(self, stop: threading.Event) -> Iterator[None]:
+        """One request's turn, after the one before it: not begun if its client left while it
+        waited (nothing of it is journaled) or the server is closing; `close` sets its stop."""
+        with self._stops_lock:
+            self._stops.add(stop)
         try:
-            yield
+            with self.turns:
+                if stop.is_set() or self.closing.is_set():
+                    raise Gone
+                try:
+                    yield
+                finally:
+                    self.last_turn = time.monotonic()
         finally:
-            self.last_turn = time.monotonic()
+            with self._stops_lock:
+                self._stops.discard(stop)
+
+    def close(self) -> None:
+        """Stop the running turn (its reply kept as interrupted) and wait for it and its memory
+        write: the stores close next."""
+        self.closing.set()
+        with self._stops_lock:
+            for stop in self._stops:
+                stop.set()
+        with self.turns:
+            self.agent.settle()
 
     @contextlib.contextmanager
     def lend(self, borrower: Borrower) -> Iterator[int]:
@@ -256,6 +294,11 @@ class Serving:
         return self.agent.change_memory(change)
 
 
+class Gone(Exception):
+    """A request's turn did not begin: its client went away while it waited, or the server is
+    closing."""
+
+
 def _slept(report: SleepReport | None, error: str | None) -> None:
     if error is not None:
         log.error("idle consolidation: %s", error)
@@ -269,9 +312,20 @@ def _remembered(reply_id: int, stored: list[str], error: str | None) -> None:
 
 
 def _hostname(host: str) -> str:
+    """The name in a Host header (or a setting), without its port, as DNS compares it."""
     if host.startswith("["):
-        return host[1:].partition("]")[0]
-    return host.rpartition(":")[0] if host.count(":") == 1 else host
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.rpartition(":")[0]
+    return host.lower().rstrip(".")
+
+
+def _address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_kinds(kinds: list[str] | None) -> None:
@@ -328,7 +382,14 @@ class _Done:
         self.outcome = outcome
 
 
-async def _streamed(work: Callable[[Piece, threading.Event], Any]) -> AsyncIterator[Any]:
+class Began(int):
+    """The session a turn of `/api/turn` went in, told before its reply (a stopped reply's
+    client then knows where it was kept)."""
+
+
+async def _streamed(
+    work: Callable[[Callable[[Any], None], threading.Event], Any],
+) -> AsyncIterator[Any]:
     """Run `work` (a turn) on a thread of its own, yielding each piece of the reply as it is
     made and then what `work` returned (or raised). A client that goes away stops the reply
     (kept in the journal as interrupted)."""
@@ -336,8 +397,8 @@ async def _streamed(work: Callable[[Piece, threading.Event], Any]) -> AsyncItera
     queue: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
 
-    def piece(text: str) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, text)
+    def piece(item: Any) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
 
     def run() -> None:
         try:
@@ -390,6 +451,10 @@ def make_app(serving: Serving) -> FastAPI:
     async def hearth_error(_: Request, exc: HearthError) -> JSONResponse:
         return _error(_status(exc), str(exc), type(exc).__name__, exc.exit_code)
 
+    @app.exception_handler(Gone)
+    async def closing(_: Request, exc: Gone) -> JSONResponse:
+        return _error(503, "Hearth is closing; try again once it is back", "closing", 23)
+
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
@@ -417,9 +482,10 @@ def make_app(serving: Serving) -> FastAPI:
     async def chat(body: ChatRequest, request: Request) -> Any:
         said = body.said()
         if not said or said[-1].role != "user":
-            raise NotFoundError(
-                "the last message must be the person's (role user); nothing to answer"
-            )
+            why = "the last message must be the person's (role user); nothing to answer"
+            return _error(400, why, "invalid_request_error", 2)
+        # Before a session is looked for (or made): a refused message leaves nothing behind.
+        check_length(said[-1].text, serving.agent.settings.chat)
         try:
             sampling = serving.agent.settings.sampling.model_copy(update=body.sampling())
             SamplingSettings.model_validate(sampling.model_dump())
@@ -486,14 +552,19 @@ def make_app(serving: Serving) -> FastAPI:
 
     @app.post("/api/turn", response_model=None)
     async def turn(body: TurnRequest) -> StreamingResponse:
-        """One turn as `hearth say` runs it, as lines of JSON: {"piece"} as the reply is made,
-        then {"result"} (a TurnResult) or {"error"}."""
+        """One turn as `hearth say` runs it, as lines of JSON: {"session"} once it begins,
+        {"piece"} as the reply is made, then {"result"} (a TurnResult) or {"error"}."""
         import json
 
         async def lines() -> AsyncIterator[bytes]:
-            async for item in _streamed(lambda on_piece, stop: serving.say(body, on_piece, stop)):
-                if isinstance(item, str):
-                    line: dict[str, Any] = {"piece": item}
+            def work(emit: Callable[[Any], None], stop: threading.Event) -> TurnResult:
+                return serving.say(body, emit, stop, on_session=lambda sid: emit(Began(sid)))
+
+            async for item in _streamed(work):
+                if isinstance(item, Began):
+                    line: dict[str, Any] = {"session": int(item)}
+                elif isinstance(item, str):
+                    line = {"piece": item}
                 elif isinstance(item, BaseException):
                     line = _error_body(item)
                 else:

@@ -117,14 +117,19 @@ class Client:
         request: TurnRequest,
         on_piece: Callable[[str], None] | None,
         hangup: Hangup | None = None,
+        on_session: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """One turn as `hearth say` runs it; each piece of the reply as it is made. Returns
         the turn's `TurnResult` as JSON (read as such it would cost `say` its import). Once
-        `hangup` is called the turn ends here with a HearthServerError."""
+        `hangup` is called the turn ends here with a HearthServerError. `on_session` is told
+        the session it went in before the reply begins."""
         for line in self._lines("POST", "/api/turn", hangup, json=request.model_dump()):
             if "piece" in line:
                 if on_piece is not None:
                     on_piece(line["piece"])
+            elif "session" in line:
+                if on_session is not None:
+                    on_session(int(line["session"]))
             elif "result" in line:
                 return dict(line["result"])
             else:

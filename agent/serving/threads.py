@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agent.serving.schemas import Said
-from memory.errors import NotFoundError
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message, MessageMeta, Session
 
@@ -110,7 +109,7 @@ def place(journal: Journal, session: Session, said: list[Said]) -> Placement:
     """Journal what the client sent that Hearth had not seen, and say what its last message
     asks for (`said` ends with the person's message)."""
     if not said or said[-1].role != "user":
-        raise NotFoundError("the last message must be the person's (role user); nothing to answer")
+        raise ValueError("a request to answer ends with the person's message")
     tree = _Tree(journal, session.id)
     history, last = said[:-1], said[-1]
     path = tree.match(None, history)

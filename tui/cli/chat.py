@@ -15,6 +15,7 @@ from tui.cli.options import (
     ModelOpt,
     NoMemoryOpt,
     model_overrides,
+    no_model_with_remote,
     server_for,
 )
 from tui.cli.output import note, out, print_json, warn, write_raw
@@ -85,8 +86,9 @@ def say(
     text = _message(message)
     # Killed by a service manager or a closed terminal, the reply is kept as a ctrl+c keeps it.
     raise_on_stop_signals()
-    # --model asks for another model than the server's: the data dir is borrowed instead.
-    server = server_for(connect) if model is None or connect is not None else None
+    no_model_with_remote(model, connect)
+    # --model asks for another model than a local server's: the data dir is borrowed instead.
+    server = server_for(connect) if model is None else None
     if server is not None:
         _say_through(server, text, session=session, new=new, memory=not no_memory, as_json=as_json)
         return

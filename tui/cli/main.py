@@ -32,6 +32,7 @@ from tui.cli.options import (
     ModelOpt,
     NoMemoryOpt,
     model_overrides,
+    no_model_with_remote,
     remote_for,
     server_for,
 )
@@ -96,14 +97,7 @@ def chat_callback(
     crashes = _report_crashes()
     if ctx.invoked_subcommand is not None:
         return
-    if model is not None and (connect or load_settings(resolve_paths()).remote.url):
-        err.print(
-            "[red]hearth:[/] --model does not go with --connect (or remote.url): "
-            "the server there chats with its own model",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(2)
+    no_model_with_remote(model, connect)
     # A Hearth served elsewhere, or the `hearth serve` holding this data dir (it has the model
     # loaded; --model asks for another one, which it refuses as any holder does).
     server = remote_for(connect) or (server_for(None) if model is None else None)

@@ -74,3 +74,16 @@ def remote_for(connect: str | None) -> Remote | None:
     settings = load_settings(resolve_paths()).remote
     url = connect or settings.url
     return remote(url, settings) if url else None
+
+
+def no_model_with_remote(model: Path | None, connect: str | None) -> None:
+    """--model names a GGUF here; a Hearth elsewhere chats with its own (usage error, exit 2)."""
+    if model is None:
+        return
+    from memory.settings import load_settings, resolve_paths
+
+    if connect or load_settings(resolve_paths()).remote.url:
+        raise typer.BadParameter(
+            "--model does not go with --connect (or remote.url): the Hearth there chats with "
+            "its own model"
+        )

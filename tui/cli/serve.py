@@ -108,7 +108,7 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run(sockets=[sock])
         stopping.set()
-        agent.settle()
+        serving.close()
         note("stopped")
     finally:
         stopping.set()
