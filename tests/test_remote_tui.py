@@ -5,15 +5,8 @@ line, before the screen opens."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,62 +16,18 @@ from textual.widgets import Static
 
 from agent.serving.client import Client, Remote
 from tests.conftest import RunHearth
+from tests.served import Served, running_server
 from tui.remote_app import RemoteChatApp
 from tui.widgets.messages import MessageView
-
-ROOT = Path(__file__).resolve().parents[1]
-STARTS_IN_S = 90.0
-STOPS_IN_S = 30.0
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    token: str
-    home: Path
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`hearth serve --port 0` in a data dir of its own, short replies, for this module."""
-    home = tmp_path_factory.mktemp("served")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-    env.update(
-        HEARTH_HOME=str(home),
-        HEARTH_SAMPLING__MAX_TOKENS="16",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        ANONYMIZED_TELEMETRY="False",
-    )
-    log = (home.parent / "serve.err").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from tui.cli.main import main; main()", "serve", "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    try:
-        address = home / "serve.json"
-        deadline = time.monotonic() + STARTS_IN_S
-        while not address.exists():
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"hearth serve did not start: {(home.parent / 'serve.err').read_text()}"
-                )
-            time.sleep(0.2)
-        url = json.loads(address.read_text())["url"]
-        yield Served(url, (home / "serve.token").read_text().strip(), home)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(STOPS_IN_S)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    with running_server(
+        tmp_path_factory.mktemp("served") / "home", HEARTH_SAMPLING__MAX_TOKENS="16"
+    ) as served:
+        yield served
 
 
 @pytest.fixture

@@ -5,9 +5,6 @@ the local commands going through it."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,68 +16,21 @@ import openai
 import pytest
 
 from tests.conftest import HEARTH
+from tests.served import Served, running_server, server_env
 
 MAX_TOKENS = 24
 
 
-class Served:
-    """A running `hearth serve`: its data dir, URL and token."""
-
-    def __init__(self, home: Path, url: str, token: str) -> None:
-        self.home, self.url, self.token = home, url, token
-
-    def client(self, token: str | None = None) -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=token or self.token, max_retries=0)
-
-    def rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
-        """The journal, read as another process would (read-only, beside the server)."""
-        db = sqlite3.connect(f"file:{self.home / 'journal.sqlite3'}?mode=ro", uri=True)
-        db.row_factory = sqlite3.Row
-        try:
-            return db.execute(sql, args).fetchall()
-        finally:
-            db.close()
-
-    def session(self, session_id: int) -> list[sqlite3.Row]:
-        return self.rows(
-            "SELECT id, parent_id, role, text, meta_json FROM messages WHERE session_id=? "
-            "ORDER BY id",
-            session_id,
-        )
-
-
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-    return {**env, "HEARTH_HOME": str(home), "HEARTH_SAMPLING__MAX_TOKENS": str(MAX_TOKENS)}
+    return server_env(home, HEARTH_SAMPLING__MAX_TOKENS=str(MAX_TOKENS))
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One server for the module (loading the model takes seconds), on a free port."""
     home = tmp_path_factory.mktemp("served") / "home"
-    log = home.parent / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(HEARTH), "serve", "--port", "0"],
-            env=_env(home),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not (home / "serve.json").exists():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"hearth serve did not start: {log.read_text()}")
-                time.sleep(0.2)
-            url = json.loads((home / "serve.json").read_text())["url"]
-            token = (home / "serve.token").read_text().strip()
-            yield Served(home, url, token)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(30) == 0, log.read_text()
-    # A clean stop takes its address back: the local commands stop going through it.
-    assert not (home / "serve.json").exists()
+    with running_server(home, HEARTH_SAMPLING__MAX_TOKENS=str(MAX_TOKENS)) as served:
+        yield served
 
 
 def _hearth(completion: Any) -> dict[str, Any]:
