@@ -151,6 +151,21 @@ async def test_a_server_error_is_one_line_in_the_chat(client: Client) -> None:
         assert any("no session 987654" in m and "\n" not in m for m in shown), shown
 
 
+async def test_a_message_typed_while_the_server_is_away_says_so(served: Served) -> None:
+    from agent.runtime.serve_llama import free_port
+
+    away = Client(Remote(url=f"http://127.0.0.1:{free_port()}", token=served.token))
+    app = RemoteChatApp(away, new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"hello?", "enter")
+        await _until(pilot, lambda: "not connected" in _status(app) and not app.generating)
+        await _until(pilot, lambda: len(app._notifications) >= 2)  # the load, then the turn
+        shown = [str(n.message) for n in app._notifications]
+        assert all("cannot be reached" in m for m in shown), shown
+        assert not app.pending  # sent, and refused: nothing waits for ever
+    away.close()
+
+
 def test_the_thread_api_leaves_out_what_is_off_the_record(client: Client) -> None:
     from agent.serving.schemas import TurnRequest
 

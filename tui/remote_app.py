@@ -242,6 +242,10 @@ class RemoteChatApp(App[None]):
         self._model_label = "not connected"
         self._refresh_status()
         self.notify(event.error, severity="error", timeout=30, markup=False)
+        # Messages typed meanwhile are still sent (to the session asked for, else the latest,
+        # as `hearth say` goes on): each says for itself if the server is still away.
+        self.loaded = True
+        self._next_turn()
 
     # -- turns ----------------------------------------------------------------------------
 
