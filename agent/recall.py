@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from agent.context import note_line
 from memory.graph.db.filters import AsOf
-from memory.graph.flags import INSTRUCTION_LIKE
+from memory.graph.flags import INSTRUCTION_LIKE, SECRET
 from memory.graph.nodes import Hit, Memory
 from memory.secrets import has_secret
 from memory.settings import MemorySettings
@@ -51,7 +51,7 @@ def recall(
         and not (h.memory.provenance and set(h.memory.provenance) <= visible)
         # A secret stored before secrets were kept out (or by a path that missed it) is not
         # shown to the model, unless the person stored it on purpose (`memory add --secret`).
-        and ("secret" in h.memory.flags or not has_secret(h.memory.text))
+        and (SECRET in h.memory.flags or not has_secret(h.memory.text))
     ]
     hits = [h for h in hits if h.score >= settings.recall_min_score]
     kept: list[Hit] = []

@@ -190,6 +190,17 @@ def pick_model(home: Home) -> ResolvedModel:
     return resolved
 
 
+def measuring_model(home: Home, what: str, session: int | None) -> tuple[ResolvedModel, str]:
+    """The GGUF a command that reads log-probabilities loads (`what` it is, refused under the
+    openai backend), and its sha256, which the journal files its figures under; the session
+    it is limited to, if any, checked first (before the file is read)."""
+    require_local(home.settings.model, what)
+    if session is not None:
+        home.journal.session(session)
+    resolved = pick_model(home)
+    return resolved, home.journal.model_sha256(resolved.path)
+
+
 def check_model(home: Home) -> None:
     """What the chat will reply with, checked before its screen opens: the GGUF file, or the
     server (the openai backend), which must answer."""

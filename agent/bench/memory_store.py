@@ -128,6 +128,15 @@ class Machine(BaseModel):
     python: str
     date: str
 
+    @classmethod
+    def here(cls) -> Machine:
+        return cls(
+            cpus=os.cpu_count(),
+            machine=platform.machine(),
+            python=platform.python_version(),
+            date=dt.date.today().isoformat(),
+        )
+
 
 class MemoryBench(BaseModel):
     """`hearth bench memory --json`."""
@@ -306,10 +315,4 @@ def run_memory_bench(
     for n in sizes:
         start(f"n={n:,}: adding", n)
         results.append(_measure_size(n, pool, queries, cache, describe, advance, chroma))
-    machine = Machine(
-        cpus=os.cpu_count(),
-        machine=platform.machine(),
-        python=platform.python_version(),
-        date=dt.date.today().isoformat(),
-    )
-    return MemoryBench(machine=machine, chroma=chroma, results=results)
+    return MemoryBench(machine=Machine.here(), chroma=chroma, results=results)

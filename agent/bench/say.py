@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import os
-import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -16,9 +12,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agent.bench.memory_store import Machine
+from agent.runtime.serve_llama import stop
+from memory.serving import ServeAddress
 from memory.settings import ChatSettings, ModelSettings
 
 READY_S = 180.0
@@ -181,20 +179,15 @@ def _served(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]
         yield process
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def _published(address: Path, pid: int) -> bool:
+    """The address file names this server: it has loaded its model and listens."""
     try:
-        found = json.loads(address.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return ServeAddress.model_validate_json(address.read_bytes()).pid == pid
+    except (OSError, ValidationError):
         return False
-    return isinstance(found, dict) and found.get("pid") == pid and bool(found.get("url"))
 
 
 def _arm(name: str, command: str, runs: list[Run]) -> Arm:
@@ -252,12 +245,7 @@ def run_say_bench(
     raw_arm = _arm("raw", "python -c <llama-cpp-python chat completion>", figures["raw"])
     cold = _arm("cold", f"{shown} (no server)", figures["cold"])
     return SayBench(
-        machine=Machine(
-            cpus=os.cpu_count(),
-            machine=platform.machine(),
-            python=platform.python_version(),
-            date=dt.date.today().isoformat(),
-        ),
+        machine=Machine.here(),
         model=model.name,
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from memory.graph.flags import INSTRUCTION_LIKE
+from memory.graph.flags import INSTRUCTION_LIKE, SECRET
 from memory.graph.nodes import HistoryEntry, Kind, Memory
 from memory.journal.journal import Journal
 from memory.secrets import has_secret
@@ -41,7 +41,7 @@ def unsafe(memory: Memory) -> bool:
     someone's private matters): a dream becomes training data, so such a memory never makes
     a dream nor is recalled into one's prompt."""
     return (
-        "secret" in memory.flags
+        SECRET in memory.flags
         or has_secret(memory.text)
         or bool(memory.quote and has_secret(memory.quote))
         or memory.sensitive

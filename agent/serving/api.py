@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import json
 import logging
 import secrets
 import threading
@@ -39,6 +40,7 @@ from memory.errors import (
     MessageTooLongError,
     NotFoundError,
 )
+from memory.graph.flags import SECRET
 from memory.journal.schemas import Session
 from memory.settings import LOOPBACK, SamplingSettings, ServeSettings
 
@@ -53,7 +55,6 @@ log = logging.getLogger(__name__)
 
 SESSION_HEADER = "X-Hearth-Session"
 """A request names the session it continues by its id here; a reply says which it went in."""
-SECRET_FLAG = "secret"
 Piece = Callable[[str], None]
 IDLE_CHECK_S = 30.0
 """How often the server looks whether it has been idle long enough to consolidate."""
@@ -420,8 +421,6 @@ async def _streamed(
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
-    import json
-
     return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
 
 
@@ -554,7 +553,6 @@ def make_app(serving: Serving) -> FastAPI:
     async def turn(body: TurnRequest) -> StreamingResponse:
         """One turn as `hearth say` runs it, as lines of JSON: {"session"} once it begins,
         {"piece"} as the reply is made, then {"result"} (a TurnResult) or {"error"}."""
-        import json
 
         async def lines() -> AsyncIterator[bytes]:
             def work(emit: Callable[[Any], None], stop: threading.Event) -> TurnResult:
@@ -655,7 +653,7 @@ def make_app(serving: Serving) -> FastAPI:
                 subject=body.subject,
                 importance=body.importance,
                 pinned=body.pin,
-                flags=[SECRET_FLAG] if body.secret and has_secret(body.text) else [],
+                flags=[SECRET] if body.secret and has_secret(body.text) else [],
             )
             return memory.model_dump(mode="json")
 

@@ -24,6 +24,8 @@ class Remote(BaseModel):
     url: str
     token: str
     timeout_s: float = 600.0
+    here: bool = False
+    """The server of this machine's own data dir (found by its serve.json)."""
 
 
 def local(paths: Paths, settings: RemoteSettings) -> Remote | None:
@@ -38,7 +40,7 @@ def local(paths: Paths, settings: RemoteSettings) -> Remote | None:
         token = read_token(paths.serve_token)
     except OSError:
         return None
-    return Remote(url=found.url, token=token, timeout_s=settings.timeout_s)
+    return Remote(url=found.url, token=token, timeout_s=settings.timeout_s, here=True)
 
 
 def _listening(url: str) -> bool:

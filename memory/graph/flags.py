@@ -8,6 +8,8 @@ import re
 from memory.sensitivity import sensitive
 
 INSTRUCTION_LIKE = "instruction_like"
+SECRET = "secret"
+"""Kept on purpose though it holds a secret (`memory add --secret`): recalled, never dreamt."""
 SENSITIVE = "sensitive"
 """Health, feelings or someone's private matters: marked in lists, left out of exports unless
 asked for, never on a welcome screen."""

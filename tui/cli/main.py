@@ -33,7 +33,6 @@ from tui.cli.options import (
     NoMemoryOpt,
     model_overrides,
     no_model_with_remote,
-    remote_for,
     server_for,
 )
 from tui.cli.output import err, warn
@@ -100,7 +99,7 @@ def chat_callback(
     no_model_with_remote(model, connect)
     # A Hearth served elsewhere, or the `hearth serve` holding this data dir (it has the model
     # loaded; --model asks for another one, which it refuses as any holder does).
-    server = remote_for(connect) or (server_for(None) if model is None else None)
+    server = server_for(connect) if model is None else None
     if server is not None:
         raise typer.Exit(_chat_remote(server, session, new, not no_memory))
     from agent.startup import check_model, open_home

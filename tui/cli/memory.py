@@ -15,10 +15,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from memory.graph.flags import SECRET
 from memory.graph.nodes import KINDS, Edge, ForgetReport, Hit, Kind, Memory
 from memory.secrets import has_secret, secret_kinds
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
-from tui.cli.options import DATE_FORMATS, ConnectOpt, JsonOpt, remote_for, server_for
+from tui.cli.options import DATE_FORMATS, ConnectOpt, JsonOpt, as_local, server_for
 from tui.cli.output import confirm, err, out, print_json, warn, write_raw
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _remote(connect: str | None, *, served_here: bool = True) -> Client | None:
     from a chat or server holding it)."""
     from agent.serving.client import Client
 
-    server = remote_for(connect) or (server_for(None) if served_here else None)
+    server = server_for(connect, here=served_here)
     return None if server is None else Client(server)
 
 
@@ -355,7 +356,6 @@ SecretOpt = Annotated[
         help="Keep it even though it holds a password, PIN, card number, key or token.",
     ),
 ]
-SECRET_FLAG = "secret"
 
 
 def _refuse_secret(text: str, allowed: bool) -> None:
@@ -409,7 +409,7 @@ def memory_add(
             subject=subject,
             importance=importance,
             pinned=pin,
-            flags=[SECRET_FLAG] if secret and has_secret(text) else [],
+            flags=[SECRET] if secret and has_secret(text) else [],
         )
     _print_memory(memory, as_json, "remembered")
 
@@ -577,7 +577,7 @@ def memory_forget(
             report = ForgetReport.model_validate(client.forget(memory_id))
         _show_report(report, as_json)
         if not as_json:
-            _say_conversation_kept(memory, remote=remote_for(connect) is not None)
+            _say_conversation_kept(memory, remote=not client.remote.here)
         return
     if everything:
         _forget_everything(yes=yes, dry_run=dry_run, as_json=as_json)
@@ -873,7 +873,7 @@ def memory_extract(
     from agent.learn.history import HistoryReport, extract_history, todo
     from agent.learn.history import since as messages_since
 
-    start = since if since.tzinfo is not None else since.astimezone()
+    start = as_local(since)
     with _store(write=True) as (home, store):
         messages = messages_since(home.journal, start)
         extract, tag = _extractor(home)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, overload
 
 import typer
 
@@ -25,6 +25,17 @@ SinceOpt = Annotated[
     typer.Option("--since", formats=DATE_FORMATS, help="Only from this date (local time) on."),
 ]
 """--since for the commands that measure the journal (score, understanding)."""
+
+
+@overload
+def as_local(moment: datetime) -> datetime: ...
+@overload
+def as_local(moment: None) -> None: ...
+def as_local(moment: datetime | None) -> datetime | None:
+    """A date typed without a zone (--since), read as this machine's local time."""
+    return moment if moment is None or moment.tzinfo is not None else moment.astimezone()
+
+
 SessionOpt = Annotated[int | None, typer.Option("--session", "-s", help="Only this session.")]
 
 ModelOpt = Annotated[
@@ -53,27 +64,19 @@ def model_overrides(model: Path | None) -> dict[str, Any]:
     return {"model": {"path": model, "backend": "llama-cpp"}} if model is not None else {}
 
 
-def server_for(connect: str | None) -> Remote | None:
-    """The Hearth server a command goes through: --connect URL (or remote.url), else the one
-    serving this data dir, if one runs; None: the command opens the data dir itself."""
+def server_for(connect: str | None, *, here: bool = True) -> Remote | None:
+    """The Hearth server a command goes through: --connect URL (or remote.url), else (with
+    `here`) the one serving this data dir, if one runs; None: the command opens the data dir
+    itself (borrowing it from a chat or server that holds it)."""
     from agent.serving.client import local, remote
     from memory.settings import load_settings, resolve_paths
 
     paths = resolve_paths()
     settings = load_settings(paths)
     url = connect or settings.remote.url
-    return remote(url, settings.remote) if url else local(paths, settings.remote)
-
-
-def remote_for(connect: str | None) -> Remote | None:
-    """The Hearth elsewhere a memory command goes through: --connect URL, or remote.url. None
-    (this data dir) even while `hearth serve` runs here: the command borrows its data dir."""
-    from agent.serving.client import remote
-    from memory.settings import load_settings, resolve_paths
-
-    settings = load_settings(resolve_paths()).remote
-    url = connect or settings.url
-    return remote(url, settings) if url else None
+    if url:
+        return remote(url, settings.remote)
+    return local(paths, settings.remote) if here else None
 
 
 def no_model_with_remote(model: Path | None, connect: str | None) -> None:

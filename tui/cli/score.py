@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.text import Text
 
-from tui.cli.options import JsonOpt, SessionOpt, SinceOpt
+from tui.cli.options import JsonOpt, SessionOpt, SinceOpt, as_local
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
@@ -43,19 +43,16 @@ def score(
     where the last stopped. The chat may stay open: this loads its own copy of the model."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from agent.runtime.backend import require_local, scoring_instance
+    from agent.runtime.backend import scoring_instance
     from agent.scoring import ScoreReport, scorable, score_replies, window
-    from agent.startup import open_home, pick_model
+    from agent.startup import measuring_model, open_home
     from memory.graph.store import MemoryStore
 
-    start = since if since is None or since.tzinfo is not None else since.astimezone()
+    start = as_local(since)
     home = open_home(write_lock=True, borrow=True)
     try:
-        require_local(home.settings.model, "hearth score (each reply's log-probability)")
-        if session is not None:
-            home.journal.session(session)
-        resolved = pick_model(home)
-        sha = home.journal.model_sha256(resolved.path)
+        what = "hearth score (each reply's log-probability)"
+        resolved, sha = measuring_model(home, what, session)
         replies = scorable(home.journal, session_id=session, since=start)
         done = home.journal.scored_ids(sha)
         pending = [r for r in replies if r.id not in done]

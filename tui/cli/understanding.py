@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tui.cli.options import JsonOpt, SessionOpt, SinceOpt
+from tui.cli.options import JsonOpt, SessionOpt, SinceOpt, as_local
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ def understanding(
 
     from agent.learn.extract.pipeline import UNNAMED
     from agent.learn.person import person_name
-    from agent.runtime.backend import require_local, scoring_instance
-    from agent.startup import open_home, pick_model
+    from agent.runtime.backend import scoring_instance
+    from agent.startup import measuring_model, open_home
     from agent.understanding import (
         WINDOW,
         UnderstandingReport,
@@ -70,17 +70,14 @@ def understanding(
     )
     from memory.graph.store import MemoryStore
 
-    start = since if since is None or since.tzinfo is not None else since.astimezone()
+    start = as_local(since)
     home = open_home(write_lock=True, borrow=True)
     skipped: list[int] = []
     measured = 0
     seconds = 0.0
     try:
-        require_local(home.settings.model, "hearth understanding (each message's log-probability)")
-        if session is not None:
-            home.journal.session(session)
-        resolved = pick_model(home)
-        sha = home.journal.model_sha256(resolved.path)
+        what = "hearth understanding (each message's log-probability)"
+        resolved, sha = measuring_model(home, what, session)
         done = {r.message_id for r in home.journal.surprises(sha)}
         # Every message in range, once: those measured before are skipped, the rest read.
         wanted = {
