@@ -273,6 +273,7 @@ def _spoken(thread: Sequence[Message]) -> list[Message]:
         and not m.off_record
         and not m.meta.synthetic
         and m.meta.source is None
+        and m.meta.imported is None
     ]
 
 

@@ -60,6 +60,11 @@ def load_dataset(path: Path, format: str = "neutral") -> Dataset:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{path} is not JSON: {exc}") from exc
+    return dataset_from(raw, str(path), format)
+
+
+def dataset_from(raw: Any, path: str, format: str = "neutral") -> Dataset:
+    """A data set read from a JSON value, checked; `path` names its file in errors."""
     try:
         return Dataset.model_validate(raw)
     except ValidationError as exc:

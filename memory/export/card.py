@@ -116,6 +116,7 @@ def render_card(
         f"| context | {'frozen: only the reply is trained' if frozen else 'whole conversations'} |",
         f"| filters | {_filters(filters, min_rating)} |",
         *([f"| synthetic rows | {_dreams(rows, kind)} |"] if filters.include_synthetic else []),
+        *([f"| imported rows | {_imported(rows, kind)} |"] if filters.include_imported else []),
         f"| rows with scores | {scored} of {len(rows)} |",
         *([f"| candidates | {_candidates(candidates)} |"] if candidates is not None else []),
         "",
@@ -177,6 +178,15 @@ def _sensitive(left_out: int | None) -> str:
     return f"left out: {left_out} rows about health, feelings or private matters"
 
 
+def _imported(rows: Sequence[Row], kind: ExportKind) -> str:
+    brought = sum(1 for r in rows if r.imported)
+    return (
+        f"{brought} of {len(rows)} rows train replies other models wrote, brought in by "
+        "`hearth import` (no prompt Hearth built; the provider's terms may restrict training "
+        "on them)" + ("; the `imported` column marks them" if kind != "openai" else "")
+    )
+
+
 def _filters(filters: ExportFilters, min_rating: int) -> str:
     parts = [f"min rating {min_rating:+d}" if min_rating else "min rating 0"]
     if filters.since is not None:
@@ -188,6 +198,8 @@ def _filters(filters: ExportFilters, min_rating: int) -> str:
     if filters.only_new:
         parts.append("only never-exported replies")
     parts.append("synthetic included" if filters.include_synthetic else "synthetic left out")
+    if filters.include_imported:
+        parts.append("imported replies included")
     if filters.candidates:
         parts.append("only training candidates")
     return "; ".join(parts)

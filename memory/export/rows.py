@@ -8,6 +8,9 @@ Which replies a row trains:
 - synthetic messages (meta {"synthetic": true}) are left out unless asked for, and a dream's
   (`MessageMeta.dream`) even then unless the person accepted or edited it in review: a pending
   or rejected dream never reaches any export;
+- replies another model wrote, brought in by `hearth import` (meta `imported`), are left out
+  unless asked for (`include_imported`): Hearth built no prompt for them, and other
+  providers' terms may restrict training on them;
 - `candidates`: only training candidates (`memory.export.candidates`), never a reply unscored;
 - temporary sessions are never exported, nor is any message said off the record (or a reply
   to one): a session is read as if they were already purged (`memory.journal.offrecord`).
@@ -50,6 +53,8 @@ class ExportFilters(BaseModel):
     """None means 0 (thumbs-down replies are left out), or -1 for KTO (they are its negatives)."""
     only_new: bool = False
     include_synthetic: bool = False
+    include_imported: bool = False
+    """Replies other models wrote, brought in by `hearth import` (left out by default)."""
     context_frozen: bool = False
     system_prompt: Literal["keep", "strip"] = "keep"
     candidates: bool = False
@@ -80,6 +85,8 @@ class Row(BaseModel):
     """The scores the row carries as columns (None: its reply was never scored)."""
     synthetic: bool = False
     """It trains a made-up reply: a dream's (`hearth dream`), accepted or edited in review."""
+    imported: bool = False
+    """It trains a reply another model wrote, brought in by `hearth import`."""
 
 
 class CandidateCount(BaseModel):
@@ -132,8 +139,11 @@ class _Source:
         return found.rating if found else 0
 
     def synthetic(self, message: Message) -> bool:
-        """A made-up message this export leaves out (what it says of a reply, it says of any
-        row holding it)."""
+        """A made-up message, or an imported reply, this export leaves out (what it says of a
+        reply, it says of any row holding it)."""
+        imported = message.meta.imported is not None and message.role == "assistant"
+        if imported and not self.filters.include_imported:
+            return True
         if not message.meta.synthetic:
             return False
         if not self.filters.include_synthetic:
@@ -269,6 +279,7 @@ def _row(
         notes=sum(1 for m in trained if (f := source.feedback.get(m.id)) and f.note),
         score=_row_score(source, scored),
         synthetic=any(m.meta.synthetic for m in trained),
+        imported=any(m.meta.imported is not None for m in trained),
     )
 
 
@@ -388,7 +399,7 @@ def _dpo(source: _Source, tree: ConversationTree) -> Iterator[Row]:
                     pairs.setdefault((kept.id, other), "sibling")
         for (chosen_id, rejected_id), signal in sorted(pairs.items()):
             chosen, rejected = replies[chosen_id], replies[rejected_id]
-            if not _good_pair(source, tree, chosen, rejected):
+            if _parallel(chosen, rejected) or not _good_pair(source, tree, chosen, rejected):
                 continue
             prompt_from = chosen if chosen.prompt is not None else rejected
             data = {
@@ -398,6 +409,13 @@ def _dpo(source: _Source, tree: ConversationTree) -> Iterator[Row]:
             }
             context = source.context_ids(prompt_from, tree)
             yield _row(data, [chosen, rejected], context, signal, source, tree)
+
+
+def _parallel(chosen: Message, rejected: Message) -> bool:
+    """Two models' answers to one message asked of both at once (Open WebUI): not a choice
+    between versions of one reply."""
+    a, b = chosen.meta.imported, rejected.meta.imported
+    return a is not None and b is not None and (a.parallel or b.parallel) and a.model != b.model
 
 
 def _pairable(source: _Source, reply: Message) -> bool:

@@ -58,6 +58,8 @@ class ExportResult(BaseModel):
     """With `candidates`: the replies weighed, the candidates among them, the unscored."""
     synthetic: int = 0
     """Rows of dreams (only with `include_synthetic`: accepted and edited ones)."""
+    imported: int = 0
+    """Rows training replies other models wrote (only with `include_imported`)."""
 
 
 def default_export_path(
@@ -102,6 +104,7 @@ def run_export(
         sensitive_left_out=left_out,
         candidates=candidates,
         synthetic=sum(1 for r in rows if r.synthetic),
+        imported=sum(1 for r in rows if r.imported),
     )
     if not rows:
         return result
@@ -112,7 +115,10 @@ def run_export(
         raise StorageError(f"cannot create {out.parent}: {exc.strerror}") from exc
     scored = options.kind != "openai"
     marked = scored and options.include_synthetic
-    sha = _write(out, rows, options.file_format, progress, scored=scored, synthetic=marked)
+    brought = scored and options.include_imported
+    sha = _write(
+        out, rows, options.file_format, progress, scored=scored, synthetic=marked, imported=brought
+    )
     try:
         record = journal.record_export(
             kind=options.kind,
@@ -207,6 +213,7 @@ def _write(
     *,
     scored: bool,
     synthetic: bool = False,
+    imported: bool = False,
 ) -> str:
     """Write the rows, with their score columns when `scored` and a `synthetic` column when
     the export may hold dreams (`synthetic`); returns the file's sha256."""
@@ -215,7 +222,7 @@ def _write(
         if file_format == "jsonl":
             for done, row in enumerate(rows, start=1):
                 line = (
-                    json.dumps(_record(row, scored, synthetic), ensure_ascii=False) + "\n"
+                    json.dumps(_record(row, scored, synthetic, imported), ensure_ascii=False) + "\n"
                 ).encode()
                 digest.update(line)
                 fh.write(line)
@@ -224,7 +231,7 @@ def _write(
         else:
             columns = SCORE_COLUMNS if scored else ()
             data = parquet_bytes(
-                [_record(r, scored, synthetic) for r in rows], float_columns=columns
+                [_record(r, scored, synthetic, imported) for r in rows], float_columns=columns
             )
             digest.update(data)
             fh.write(data)
@@ -233,7 +240,9 @@ def _write(
     return digest.hexdigest()
 
 
-def _record(row: Row, scored: bool, synthetic: bool = False) -> dict[str, Any]:
+def _record(
+    row: Row, scored: bool, synthetic: bool = False, imported: bool = False
+) -> dict[str, Any]:
     """A row as written: its data, then its score columns (the same keys on every row), then
     whether it is made up when the export may hold dreams. The `openai` kind is uploaded as it
     is to a service that validates its keys: `messages` only (its candidates are told by the
@@ -241,6 +250,8 @@ def _record(row: Row, scored: bool, synthetic: bool = False) -> dict[str, Any]:
     if not scored:
         return dict(row.data)
     marked = {"synthetic": row.synthetic} if synthetic else {}
+    if imported:
+        marked["imported"] = row.imported
     return {**row.data, **score_columns(row.score), **marked}
 
 

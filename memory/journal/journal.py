@@ -63,6 +63,12 @@ _DREAM = (
     "EXISTS (SELECT 1 FROM messages d WHERE d.session_id = s.id"
     " AND json_extract(d.meta_json, '$.synthetic') = 1)"
 )
+# A session brought in by `hearth import` from another app: history, never the chat to go on in.
+# Its first message says so (one indexed lookup a session, not a scan of its messages).
+_IMPORTED = (
+    "(SELECT json_extract(f.meta_json, '$.imported') FROM messages f WHERE f.session_id = s.id"
+    " ORDER BY f.id LIMIT 1) IS NOT NULL"
+)
 # One word of a search: in the title, or in something said on the record.
 _WORD = (
     " AND (instr(hearth_fold(s.title), ?) OR EXISTS (SELECT 1 FROM messages m"
@@ -124,11 +130,13 @@ class Journal:
         return _row_to_session(row)
 
     def latest_session(self) -> Session | None:
-        """The session to go on in: the most recent one, never a temporary, archived or dream
-        one."""
+        """The session to go on in: the most recent one, never a temporary, archived, dream or
+        imported one."""
         row = self._db.execute(
             "SELECT id FROM sessions s WHERE temporary=0 AND archived=0 AND NOT "
             + _DREAM
+            + " AND NOT "
+            + _IMPORTED
             + " ORDER BY updated_at DESC, id DESC LIMIT 1"
         ).fetchone()
         return self.session(row["id"]) if row else None
@@ -320,6 +328,16 @@ class Journal:
             sql += " LIMIT ?"
             args.append(limit)
         return [_row_to_message(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def imported_messages(self, format: str) -> list[Message]:
+        """Every message `hearth import` brought in from an export of this format (its
+        `MessageMeta.imported`), oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE json_extract(meta_json, '$.imported.format') = ?"
+            " ORDER BY id",
+            (format,),
+        ).fetchall()
+        return [_row_to_message(r) for r in rows]
 
     def dream_messages(self) -> list[Message]:
         """Every message of every dream (`MessageMeta.dream`), oldest first."""

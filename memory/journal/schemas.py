@@ -179,6 +179,25 @@ class DreamMeta(BaseModel):
     """The `--seed` of the run that made it: the same seed on the same memories picks the same."""
 
 
+class ImportedFrom(BaseModel):
+    """Where an imported message came from (`hearth import` of another app's export): its
+    identity there, so a second run adds nothing and a newer export adds only what is new."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: str
+    """The import format (`agent.importing.formats`): chatgpt, claude, sillytavern, ..."""
+    conversation: str
+    """The conversation's id in that export."""
+    message: str
+    """The message's id in that conversation."""
+    model: str | None = None
+    """On a reply: the model that wrote it, where the export names one."""
+    parallel: bool = False
+    """On a reply: one of several models' answers to the same message, asked at once (Open
+    WebUI), not a regeneration: the DPO export never pairs it with another model's."""
+
+
 class MessageMeta(BaseModel):
     """Turn state kept with a message (the journal's `meta_json` column), one field per key.
 
@@ -224,6 +243,12 @@ class MessageMeta(BaseModel):
     (README: `meta.source_turn_id`) and the import tests."""
     conversation: str | None = None
     """The imported conversation's id in its data set. Written by `hearth import`."""
+    imported: ImportedFrom | None = None
+    """A message brought in from another app's export. Written by `hearth import`
+    (`agent.importing.history`); read by it (identity), by `Journal.latest_session` (an
+    imported session is never the one `hearth` opens) and, on a reply written by another
+    model, by every reader of Hearth's own replies: scoring, the measures, memory (never
+    quoted) and the training export (left out unless `--include-imported`)."""
     import_complete: bool = False
     """On an imported conversation's last turn: every step of its import finished. Written and
     read by `hearth import`: a conversation without it is resumed, not skipped (each turn's own

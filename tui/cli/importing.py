@@ -2,44 +2,174 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
-from tui.cli.options import JsonTextOpt
+from tui.cli.options import DATE_FORMATS, JsonTextOpt, as_local
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from agent.importing.conversations import ImportReport
+    from agent.importing.history import ThreadsReport
+    from agent.importing.plan import ImportOptions, Summary
+    from agent.importing.records import Dataset
+    from agent.importing.threads import Thread
+    from memory.graph.store import MemoryStore
+    from memory.journal.journal import Journal
+
+R = TypeVar("R")
 
 
 class Format(StrEnum):
+    AUTO = "auto"
     NEUTRAL = "neutral"
+    CHATGPT = "chatgpt"
+    CLAUDE = "claude"
+    SILLYTAVERN = "sillytavern"
+    OPENWEBUI = "openwebui"
+    LLM = "llm"
+
+
+class TurnsPerSecond(ProgressColumn):
+    """How many messages a second the import goes through."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} turns/s" if speed else "- turns/s")
 
 
 def import_file(
-    file: Annotated[Path, typer.Argument(help="A JSON file of conversations.", dir_okay=False)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The export: its .zip, the folder it unpacks to, or its files (a JSON data "
+            "set for the neutral format; logs.db for llm).",
+            show_default=False,
+        ),
+    ],
     format: Annotated[
-        Format, typer.Option("--format", help="The file's format (see the README).")
-    ] = Format.NEUTRAL,
+        Format,
+        typer.Option("--format", help="The export's format; auto tells it from the files."),
+    ] = Format.AUTO,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show the conversations, messages, dates, speakers, what would be skipped and "
+            "how many memories would be made; write nothing.",
+        ),
+    ] = False,
+    journal_only: Annotated[
+        bool,
+        typer.Option("--journal-only", help="Journal the conversations; remember nothing."),
+    ] = False,
+    remember: Annotated[
+        bool,
+        typer.Option(
+            "--remember",
+            help="Remember the person's messages of a SillyTavern chat (journaled only, else).",
+        ),
+    ] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=DATE_FORMATS,
+            help="Only conversations with a message from this date (local time) on.",
+        ),
+    ] = None,
+    conversation: Annotated[
+        list[str] | None,
+        typer.Option("--conversation", help="Only this conversation (its id in the export)."),
+    ] = None,
+    include_instructions: Annotated[
+        bool,
+        typer.Option(
+            "--include-instructions",
+            help="Bring ChatGPT's custom instructions in as one memory to review.",
+        ),
+    ] = False,
     as_json: JsonTextOpt = False,
 ) -> None:
-    """Import conversations as history: every turn becomes a message by its speaker, dated
-    with its session, and goes through the same write path as a chat. Conversations already
-    imported from the same data set are skipped."""
-    from agent.importing.conversations import CachedEmbedder, import_dataset, load_dataset
+    """Import conversations as history. From another app (ChatGPT, Claude, SillyTavern, Open
+    WebUI, llm) the person's messages go through the same write path as a chat and the other
+    model's replies are journaled as its own, never remembered, scored or exported (unless
+    `hearth export --include-imported`); a second run adds only what is new. From a neutral
+    data set every turn becomes a message by its speaker, dated with its session."""
+    from agent.importing.files import export_files
+    from agent.importing.formats import detect, get
+    from agent.importing.records import Dataset
+
+    # The files are read and checked before the data dir is touched: a bad file changes nothing.
+    files = export_files(paths)
+    chosen = detect(files) if format is Format.AUTO else get(format.value)
+    parsed = chosen.read(files)
+    if isinstance(parsed, Dataset):
+        if dry_run or journal_only or since or conversation:
+            raise typer.BadParameter(
+                "--dry-run, --journal-only, --since and --conversation are for other apps' "
+                "exports, not the neutral format",
+                param_hint="--format neutral",
+            )
+        _neutral(parsed, as_json)
+        return
+    from agent.importing.plan import ImportOptions, select, summarize
+    from memory.settings import load_settings, resolve_paths
+
+    options = ImportOptions(
+        since=as_local(since),
+        conversations=conversation or [],
+        remember=not journal_only and (chosen.remembers or remember),
+        include_instructions=include_instructions,
+        user_name=load_settings(resolve_paths()).chat.user_name,
+    )
+    threads = select(parsed, options)
+    summary = summarize(chosen.name, threads, options)
+    if dry_run:
+        _show_summary(summary, as_json)
+        return
+    report = _threads(threads, summary, options, as_json)
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+        return
+    _threads_summary(report)
+
+
+def _progress(as_json: bool) -> Progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    timing = (TurnsPerSecond(), TimeElapsedColumn(), TimeRemainingColumn())
+    return Progress(*columns, *timing, console=err, transient=as_json)
+
+
+def _with_store(work: Callable[[Journal, MemoryStore | None], R], remember: bool) -> R:
+    """Run `work(journal, store)` on the data dir, the store None when nothing is remembered."""
+    from agent.importing.conversations import CachedEmbedder
     from agent.startup import open_home
     from memory.graph.embedder import make_embedder
     from memory.graph.store import MemoryStore
 
-    # The file is checked before the data dir is touched: a bad file changes nothing.
-    dataset = load_dataset(file, format.value)
     home = open_home(write_lock=True, borrow=True)
     try:
+        if not remember:
+            return work(home.journal, None)
         memory = home.settings.memory
         embedder = CachedEmbedder(
             make_embedder(memory.embedder, batch_size=memory.embed_batch_size)
@@ -48,21 +178,83 @@ def import_file(
             home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
         )
         try:
-            total = sum(len(c.turns()) for c in dataset.conversations)
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-            with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as bar:
-                task = bar.add_task(f"importing {escape(dataset.name)}", total=total)
-                report = import_dataset(
-                    home.journal, store, dataset, advance=lambda n: bar.advance(task, n)
-                )
+            return work(home.journal, store)
         finally:
             store.close()
     finally:
         home.close()
+
+
+def _neutral(dataset: Dataset, as_json: bool) -> None:
+    from agent.importing.conversations import import_dataset
+
+    def work(journal: Journal, store: MemoryStore | None) -> ImportReport:
+        assert store is not None
+        total = sum(len(c.turns()) for c in dataset.conversations)
+        with _progress(as_json) as bar:
+            task = bar.add_task(f"importing {escape(dataset.name)}", total=total)
+            return import_dataset(journal, store, dataset, advance=lambda n: bar.advance(task, n))
+
+    report = _with_store(work, remember=True)
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
     _summary(report)
+
+
+def _threads(
+    threads: list[Thread], summary: Summary, options: ImportOptions, as_json: bool
+) -> ThreadsReport:
+    from agent.importing.history import import_threads
+
+    def work(journal: Journal, store: MemoryStore | None) -> ThreadsReport:
+        with _progress(as_json) as bar:
+            task = bar.add_task(f"importing {summary.format}", total=summary.messages)
+            return import_threads(
+                journal, store, threads, summary, options, advance=lambda n: bar.advance(task, n)
+            )
+
+    return _with_store(work, remember=options.remember)
+
+
+def _line(text: str) -> None:
+    out.print(text, markup=False, highlight=False)
+
+
+def _show_summary(summary: Summary, as_json: bool) -> None:
+    if as_json:
+        print_json({**summary.model_dump(mode="json"), "dry_run": True})
+        return
+    span = "no dates"
+    if summary.first and summary.last:
+        span = f"{summary.first:%Y-%m-%d} to {summary.last:%Y-%m-%d}"
+    _line(
+        f"{summary.format}: {summary.conversations} conversations, {summary.messages} messages "
+        f"({summary.person} the person's, {summary.replies} replies by other models), {span}"
+    )
+    _line(f"speakers: {', '.join(summary.speakers) or 'none'}")
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items())
+    _line(f"would skip: {skipped or 'nothing'}")
+    _line(f"would make about {summary.memories} memories")
+    for text in summary.instructions:
+        first = text.splitlines()[0] if text else ""
+        _line(f"custom instructions (left out without --include-instructions): {first}")
+    _line("dry run: nothing was written")
+
+
+def _threads_summary(report: ThreadsReport) -> None:
+    for c in report.imported:
+        if c.added or c.remembered:
+            _line(
+                f"{c.title or c.conversation}: {c.added} messages into session {c.session_id}, "
+                f"{c.remembered} remembered"
+            )
+    skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.items())
+    _line(
+        f"imported {report.added} new messages of {report.messages} in "
+        f"{report.conversations} {report.format} conversations ({report.made} memories); "
+        f"skipped: {skipped or 'nothing'}; `hearth logs list` shows them"
+    )
 
 
 def _summary(report: ImportReport) -> None:

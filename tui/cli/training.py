@@ -96,6 +96,14 @@ def export(
             help="Include dreams accepted or edited in review (never pending or rejected ones).",
         ),
     ] = False,
+    include_imported: Annotated[
+        bool,
+        typer.Option(
+            "--include-imported",
+            help="Include replies other models wrote, brought in by `hearth import` (their "
+            "providers' terms may restrict training on them).",
+        ),
+    ] = False,
     redact: Annotated[
         bool,
         typer.Option(
@@ -181,6 +189,7 @@ def export(
                 "min_rating": min_rating,
                 "only_new": only_new,
                 "include_synthetic": include_synthetic,
+                "include_imported": include_imported,
                 "redact": redact,
                 "include_sensitive": include_sensitive,
                 "context_frozen": context_frozen,
