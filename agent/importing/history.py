@@ -48,8 +48,11 @@ class ThreadsReport(Summary):
 class _Conversation:
     """One conversation's messages in the journal, by their id in the export."""
 
-    def __init__(self, journal: Journal, thread: Thread, known: dict[str, Message]) -> None:
+    def __init__(
+        self, journal: Journal, thread: Thread, known: dict[str, Message], empty: dict[str, int]
+    ) -> None:
         self.journal = journal
+        self.empty = empty
         self.thread = thread
         self.ids = {k: m.id for k, m in known.items()}
         self.session_id = next(iter(known.values())).session_id if known else None
@@ -60,7 +63,10 @@ class _Conversation:
 
     def session(self) -> int:
         if self.session_id is None:
-            self.session_id = _session(self.journal, self.thread.title)
+            # An empty session of its title is where an earlier run stopped before its first
+            # message.
+            found = self.empty.pop(self.thread.title, None) if self.thread.title else None
+            self.session_id = found or self.journal.create_session(title=self.thread.title).id
         return self.session_id
 
     def add(self, node: Node, user_name: str) -> int:
@@ -110,16 +116,6 @@ class _Conversation:
                 self.journal.set_head(self.session_id, leaf)
 
 
-def _session(journal: Journal, title: str) -> int:
-    """A new session for a conversation, titled by its title; an empty one of that title is
-    where an earlier run stopped before its first message."""
-    if title:
-        for s in journal.session_summaries(include_archived=True):
-            if s.title == title and s.messages == 0:
-                return s.id
-    return journal.create_session(title=title).id
-
-
 def import_threads(
     journal: Journal,
     store: MemoryStore | None,
@@ -139,17 +135,24 @@ def import_threads(
             if m.meta.imported is not None:
                 known[(m.meta.imported.conversation, m.meta.imported.message)] = m
     made: Made | None = None
+    empty = {
+        s.title: s.id
+        for s in journal.session_summaries(include_archived=True)
+        if s.messages == 0 and s.title
+    }
+    by_thread: dict[str, dict[str, Message]] = {}
+    for (conversation_id, message_id), m in known.items():
+        by_thread.setdefault(conversation_id, {})[message_id] = m
     for thread in threads:
-        mine = {k[1]: m for k, m in known.items() if k[0] == thread.id}
-        conversation = _Conversation(journal, thread, mine)
+        mine = by_thread.get(thread.id, {})
+        conversation = _Conversation(journal, thread, mine, empty)
         added = 0
         for node in thread.ordered():
             if node.id not in conversation.ids:
                 conversation.add(node, options.user_name)
                 added += 1
             advance(1)
-        if added or conversation.session_id is None:
-            conversation.keep()
+        conversation.keep()  # also after a run killed between its messages and this
         done = 0
         if store is not None and options.remember:
             todo = [n for n in remembered(thread) if not _was_remembered(mine.get(n.id))]

@@ -65,7 +65,8 @@ class Thread:
         by_id = self.by_id
         leaf = by_id.get(self.current or "")
         if leaf is None:
-            leaves = [n for n in self.nodes if not any(c.parent == n.id for c in self.nodes)]
+            parents = {n.parent for n in self.nodes}
+            leaves = [n for n in self.nodes if n.id not in parents]
             if not leaves:
                 return []
             leaf = max(leaves, key=lambda n: n.time or datetime.min.replace(tzinfo=UTC))
