@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -21,6 +20,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from agent.importing.formats import FORMATS
 from tui.cli.options import DATE_FORMATS, JsonTextOpt, as_local
 from tui.cli.output import err, out, print_json
 
@@ -38,14 +38,10 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
-class Format(StrEnum):
-    AUTO = "auto"
-    NEUTRAL = "neutral"
-    CHATGPT = "chatgpt"
-    CLAUDE = "claude"
-    SILLYTAVERN = "sillytavern"
-    OPENWEBUI = "openwebui"
-    LLM = "llm"
+def _known(name: str) -> str:
+    if name != "auto" and name not in FORMATS:
+        raise typer.BadParameter(f"{name!r} is not one of auto, {', '.join(FORMATS)}")
+    return name
 
 
 class TurnsPerSecond(ProgressColumn):
@@ -66,9 +62,14 @@ def import_file(
         ),
     ],
     format: Annotated[
-        Format,
-        typer.Option("--format", help="The export's format; auto tells it from the files."),
-    ] = Format.AUTO,
+        str,
+        typer.Option(
+            "--format",
+            metavar="|".join(("auto", *FORMATS)),
+            callback=_known,
+            help="The export's format; auto tells it from the files.",
+        ),
+    ] = "auto",
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -120,7 +121,7 @@ def import_file(
 
     # The files are read and checked before the data dir is touched: a bad file changes nothing.
     files = export_files(paths)
-    chosen = detect(files) if format is Format.AUTO else get(format.value)
+    chosen = detect(files) if format == "auto" else get(format)
     parsed = chosen.read(files)
     if isinstance(parsed, Dataset):
         if dry_run or journal_only or since or conversation:

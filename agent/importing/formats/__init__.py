@@ -3,6 +3,7 @@ and one line in `FORMATS`."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -30,23 +31,17 @@ class ImportFormat(Protocol):
         ...
 
 
+FORMATS = ("neutral", "chatgpt", "claude", "sillytavern", "openwebui", "llm")
+"""The registry: each name is a module here whose `FORMAT` reads that format, in the order
+`--format` lists them and auto-detection tries them."""
+
+
 def _formats() -> dict[str, ImportFormat]:
-    from agent.importing.formats import chatgpt, claude, llm, neutral, openwebui, sillytavern
-
-    found: list[ImportFormat] = [
-        neutral.FORMAT,
-        chatgpt.FORMAT,
-        claude.FORMAT,
-        sillytavern.FORMAT,
-        openwebui.FORMAT,
-        llm.FORMAT,
-    ]
-    return {f.name: f for f in found}
-
-
-NAMES = ("neutral", "chatgpt", "claude", "sillytavern", "openwebui", "llm")
-"""Every format's name, in the order `--format` lists them (the CLI reads this without
-importing the readers)."""
+    found: dict[str, ImportFormat] = {}
+    for name in FORMATS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        found[name] = module.FORMAT
+    return found
 
 
 def get(name: str) -> ImportFormat:
@@ -70,5 +65,5 @@ def detect(files: Sequence[ExportFile]) -> ImportFormat:
     first = files[0].label if len(files) == 1 else f"{len(files)} files"
     raise DatasetError(
         f"cannot tell the format of {first} ({names} fit); name it with --format "
-        f"({', '.join(NAMES)})"
+        f"({', '.join(FORMATS)})"
     )
