@@ -21,7 +21,9 @@ from agent.importing.history import ThreadsReport, import_threads
 from agent.importing.plan import ImportOptions, select, summarize
 from agent.importing.threads import Thread
 from memory.errors import DatasetError
+from memory.export.card import card_path
 from memory.export.rows import ExportFilters, build_rows
+from memory.export.writer import ExportOptions, run_export
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
@@ -304,3 +306,21 @@ def _memories(home: Path) -> list[tuple[str, str, list[int]]]:
     finally:
         db.close()
     return sorted((text, kind, json.loads(cites)) for text, kind, cites in rows)
+
+
+def test_one_conversation_and_the_card_of_an_export_with_imported_rows(
+    journal: Journal, tmp_path: Path
+) -> None:
+    archive = write_chatgpt_split(tmp_path / "export")
+    report = _import(journal, archive, conversations=["c-bike"])
+    assert [c.conversation for c in report.imported] == ["c-bike"] and report.added == 2
+    _import(journal, _chatgpt(tmp_path))
+    out = tmp_path / "dpo.jsonl"
+    options = ExportOptions(kind="dpo", out=out, include_imported=True)
+    result = run_export(journal, options)
+    assert result.rows == result.imported == 1
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["imported"] is True
+    card = card_path(out).read_text()
+    assert "| imported rows | 1 of 1 rows train replies other models wrote" in card
+    assert "imported replies included" in card
