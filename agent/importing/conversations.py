@@ -121,7 +121,7 @@ class CachedEmbedder:
         self._vectors.clear()
 
 
-def _prime(store: MemoryStore, texts: Sequence[str]) -> None:
+def prime(store: MemoryStore, texts: Sequence[str]) -> None:
     """Embed, in big batches, what the write path is about to embed one by one."""
     embedder = store.embedder
     if not isinstance(embedder, CachedEmbedder):
@@ -191,7 +191,7 @@ def import_conversation(
     session_id, done = resume or (None, {})
     if session_id is None:
         session_id = journal.create_session(title=conversation.id).id
-    made = _made(store) if done else set()
+    made = made_memories(store) if done else set()
     builder = MemoryBuilder(conversation)
     ids: dict[str, int] = {t: m.id for t, m in done.items()}
     remembered = {t for t, m in done.items() if m.meta.remembered}
@@ -213,7 +213,7 @@ def import_conversation(
             ids[turn.id] = message.id
         built = _new(builder.session(session, ids, aware(session.date)), made)
         todo = [(i, t) for i, t in enumerate(session.turns) if t.id not in remembered]
-        _prime(store, [*_extracted_texts(session, todo), *(m.text for m in built.items)])
+        prime(store, [*_extracted_texts(session, todo), *(m.text for m in built.items)])
         advance(len(session.turns) - len(todo))
         for index, turn in todo:
             actions += len(
@@ -231,7 +231,7 @@ def import_conversation(
             advance(1)
         builder.add(store, built)
     built = _new(builder.finish(), made)
-    _prime(store, [m.text for m in built.items])
+    prime(store, [m.text for m in built.items])
     builder.add(store, built)
     last = conversation.turns()
     if last:
@@ -245,7 +245,7 @@ def import_conversation(
     )
 
 
-def _made(store: MemoryStore) -> set[tuple[str, tuple[int, ...]]]:
+def made_memories(store: MemoryStore) -> set[tuple[str, tuple[int, ...]]]:
     """Memories already in the store, as (text, provenance): a resumed import skips these."""
     return {(m.text, tuple(m.provenance)) for m in store.list(valid_only=False)}
 

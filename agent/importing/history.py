@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from agent.importing.conversations import CachedEmbedder, _made, _prime
+from agent.importing.conversations import CachedEmbedder, made_memories, prime
 from agent.importing.plan import ImportOptions, Summary, extracted, remembered, said
 from agent.importing.threads import Node, Thread
 from agent.learn.person import person_name
@@ -84,7 +84,9 @@ class _Conversation:
             # as `hearth edit` makes (the kept one comes last, so it is the current version).
             **({"edit_of": siblings[-1]} if node.role == "user" and siblings else {}),
         )
-        speaker = node.speaker or (user_name if node.role == "user" else node.model)
+        # A reply is signed by the model that wrote it, else by the app (Claude names none).
+        other = node.model or self.thread.format
+        speaker = node.speaker or (user_name if node.role == "user" else other)
         message = self.journal.append(
             self.session(),
             node.role,
@@ -157,7 +159,7 @@ def import_threads(
         if store is not None and options.remember:
             todo = [n for n in remembered(thread) if not _was_remembered(mine.get(n.id))]
             if todo and made is None and mine:
-                made = _made(store)  # a resumed run: skip memories an earlier one made
+                made = made_memories(store)  # a resumed run: skip memories an earlier one made
             done, changed = _remember(journal, store, conversation.ids, todo, options, made)
             report.made += changed
         report.added += added
@@ -199,7 +201,7 @@ def _remember(
     texts = [m.text for v in built.values() for m in v]
     texts += [t for n in nodes for t in extracted(n, speaker)]
     if isinstance(store.embedder, CachedEmbedder):
-        _prime(store, texts)
+        prime(store, texts)
     changed = 0
     for node in nodes:
         actions = remember(

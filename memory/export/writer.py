@@ -58,8 +58,6 @@ class ExportResult(BaseModel):
     """With `candidates`: the replies weighed, the candidates among them, the unscored."""
     synthetic: int = 0
     """Rows of dreams (only with `include_synthetic`: accepted and edited ones)."""
-    imported: int = 0
-    """Rows training replies other models wrote (only with `include_imported`)."""
 
 
 def default_export_path(
@@ -104,7 +102,6 @@ def run_export(
         sensitive_left_out=left_out,
         candidates=candidates,
         synthetic=sum(1 for r in rows if r.synthetic),
-        imported=sum(1 for r in rows if r.imported),
     )
     if not rows:
         return result
