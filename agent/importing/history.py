@@ -56,10 +56,11 @@ class _Conversation:
         self.thread = thread
         self.ids = {k: m.id for k, m in known.items()}
         self.session_id = next(iter(known.values())).session_id if known else None
+        # The versions under each message, as far as this import knows them (messages the
+        # person added in the chat since are no version of the export's).
         self.children: dict[int | None, list[tuple[int, str]]] = {}
-        if self.session_id is not None:
-            for m in journal.messages(self.session_id, newest_first=False):
-                self.children.setdefault(m.parent_id, []).append((m.id, m.role))
+        for m in sorted(known.values(), key=lambda m: m.id):
+            self.children.setdefault(m.parent_id, []).append((m.id, m.role))
 
     def session(self) -> int:
         if self.session_id is None:
