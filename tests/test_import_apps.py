@@ -325,3 +325,18 @@ def test_one_conversation_and_the_card_of_an_export_with_imported_rows(
     card = card_path(out).read_text()
     assert "| imported rows | 1 of 1 rows train replies other models wrote" in card
     assert "imported replies included" in card
+
+
+def test_sillytavern_is_remembered_only_with_remember(
+    tmp_path: Path, run_hearth: RunHearth, hearth_home: Path
+) -> None:
+    path = write_jsonl(tmp_path / "Seraphina - 1.jsonl", sillytavern_chat())
+    first = run_hearth("import", str(path), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["made"] == 0 and not (hearth_home / "memory.sqlite3").exists()
+    later = run_hearth("import", str(path), "--remember", "--json")
+    assert later.returncode == 0, later.stderr
+    report = json.loads(later.stdout)
+    # Nothing journaled again; the person's two kept messages remembered now.
+    assert report["added"] == 0 and [c["remembered"] for c in report["imported"]] == [2]
+    assert report["made"] >= 2

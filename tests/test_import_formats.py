@@ -12,6 +12,7 @@ import pytest
 
 from agent.importing.files import export_files
 from agent.importing.formats import detect, get
+from agent.importing.plan import ImportOptions, summarize
 from agent.importing.threads import Thread
 from memory.errors import DatasetError
 from tests.import_exports import (
@@ -222,3 +223,22 @@ def test_the_format_is_told_from_the_files(tmp_path: Path) -> None:
     other.write_text("hello")
     with pytest.raises(DatasetError, match="cannot tell the format"):
         detect(export_files([other]))
+
+
+def test_an_openwebui_chat_without_history_and_a_group_chat(tmp_path: Path) -> None:
+    chats = openwebui_export()
+    del chats[0]["chat"]["history"]  # older exports: only the linear copy
+    path = tmp_path / "owui.json"
+    path.write_text(json.dumps(chats))
+    name, (thread,) = _read(path)  # its linear messages are one path
+    assert name == "openwebui"
+    assert [n.id for n in thread.kept()] == ["m1", "m3", "m4", "m5"]
+    group = sillytavern_chat()
+    group.insert(4, {"name": "Lilith", "is_user": False, "is_system": False,
+                     "send_date": 1686499100000, "mes": "Biscuit? I want to meet him.",
+                     "extra": {"model": "mixtral"}, "swipe_id": 0, "swipes": []})  # fmt: skip
+    _name, threads = _read(write_jsonl(tmp_path / "group.jsonl", group))
+    summary = summarize("sillytavern", threads, ImportOptions(user_name="Ana", remember=False))
+    assert summary.speakers == ["Seraphina", "Ana", "Lilith"]
+    assert (summary.person, summary.replies, summary.memories) == (2, 4, 0)
+    assert summary.skipped == {"hidden or narrator": 1}

@@ -13,11 +13,13 @@ from memory.errors import DatasetError
 
 
 def _exports(files: Sequence[ExportFile]) -> list[ExportFile]:
-    return [
-        f
-        for f in files
-        if f.basename.endswith(".json") and b'"history"' in f.peek(65536) and b'"chat"' in f.peek()
-    ]
+    return [f for f in files if f.basename.endswith(".json") and _is_export(f.peek(65536))]
+
+
+def _is_export(head: bytes) -> bool:
+    # An array of chats: {"id", "user_id", "title", "chat": {..., "history" (newer)}}.
+    chat = b'"chat"' in head and (b'"history"' in head or b'"user_id"' in head)
+    return head.lstrip().startswith(b"[") and chat
 
 
 class OpenWebUI:
