@@ -55,14 +55,19 @@ class ExportFile:
             raise DatasetError(f"{self.label} is not JSON: {exc}{REFUSED}") from exc
 
     def peek(self, size: int = 4096) -> bytes:
-        """The file's first bytes, to tell formats apart without reading it all."""
-        if self._path is not None and self._archive is None:
-            try:
-                with self._path.open("rb") as f:
+        """The file's first bytes, to tell formats apart without reading it all (an export's
+        folder or .zip holds images and other large files no format reads)."""
+        if "data" in self.__dict__:
+            return self.data[:size]
+        try:
+            if self._archive is not None:
+                with zipfile.ZipFile(self._archive) as archive, archive.open(self.name) as f:
                     return f.read(size)
-            except OSError:
-                return b""
-        return self.data[:size]
+            assert self._path is not None
+            with self._path.open("rb") as f:
+                return f.read(size)
+        except (OSError, zipfile.BadZipFile, KeyError):
+            return b""
 
     @property
     def on_disk(self) -> Path | None:

@@ -25,7 +25,8 @@ class Llm:
     remembers = True
 
     def detect(self, files: Sequence[ExportFile]) -> bool:
-        return any(f.peek(16) == _SQLITE for f in files)
+        named = [f for f in files if f.basename.endswith((".db", ".sqlite", ".sqlite3"))]
+        return any(f.peek(16) == _SQLITE for f in named)
 
     def read(self, files: Sequence[ExportFile]) -> list[Thread]:
         found = [f for f in files if f.peek(16) == _SQLITE]
