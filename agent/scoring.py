@@ -64,6 +64,7 @@ def scorable(
         and m.status != "error"
         and not m.off_record
         and not m.meta.synthetic  # a dream's recall is never counted, nor its reply scored
+        and m.meta.imported is None  # another model's reply, brought in: never scored as Hearth's
         and (since is None or m.created_at >= since)
     ]
 

@@ -20,6 +20,7 @@ from agent.importing.formats import detect
 from agent.importing.history import ThreadsReport, import_threads
 from agent.importing.plan import ImportOptions, select, summarize
 from agent.importing.threads import Thread
+from agent.scoring import scorable
 from memory.errors import DatasetError
 from memory.export.card import card_path
 from memory.export.rows import ExportFilters, build_rows
@@ -104,6 +105,7 @@ def test_chatgpt_versions_branches_and_the_kept_path(journal: Journal, tmp_path:
     assert journal.latest_session() is None
     assert [s.title for s in journal.session_summaries()] == ["Trip to Lisbon"]
     assert report.skipped == {"code": 1, "hidden": 1, "role tool": 1}
+    assert scorable(journal) == []  # another model's replies are never scored as Hearth's
 
 
 def test_a_second_run_adds_nothing_and_a_newer_export_only_its_new_messages(
