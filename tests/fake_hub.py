@@ -22,6 +22,8 @@ class HubFile:
     """Anything else refuses the file with that status (401, 403, 404)."""
     claimed_sha256: str | None = None
     """What the Hub says the sha256 is (the real one by default)."""
+    claimed_size: int | None = None
+    """What the Hub says the size is, in its HEAD answer (the real one by default)."""
 
     @property
     def sha256(self) -> str:
@@ -72,7 +74,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self.send_header("X-Repo-Commit", COMMIT)
             self.send_header("ETag", f'"{found.sha256}"')
             self.send_header("X-Linked-Etag", f'"{found.sha256}"')
-            self.send_header("X-Linked-Size", str(len(found.data)))
+            self.send_header("X-Linked-Size", str(found.claimed_size or len(found.data)))
 
         def do_HEAD(self) -> None:
             hub.requests.append(("HEAD", self.path, None))

@@ -157,3 +157,27 @@ def test_a_bad_checksum_is_exit_24_and_the_download_is_deleted(
 def test_an_unknown_name_without_a_file_is_a_usage_error(hearth_home: Path) -> None:
     done = _pull("http://127.0.0.1:9", hearth_home, "pull", "no-such-model")
     assert done.returncode == 2 and "not in the catalog" in done.stderr
+
+
+def test_a_file_larger_than_the_free_disk_is_refused_before_downloading(
+    hub: FakeHub, hearth_home: Path
+) -> None:
+    hub.files[(REPO, FILE)] = HubFile(DATA, claimed_size=10**18)  # an exabyte
+    done = _pull(hub.url, hearth_home, "pull", REPO, FILE)
+
+    assert done.returncode == 10, done.stderr  # the disk-full code
+    assert "not enough free disk" in done.stderr and done.stderr.count("\n") == 1
+    assert not any(r[0] == "GET" for r in hub.requests) and _ggufs(hearth_home) == []
+
+
+def test_a_run_killed_part_way_leaves_no_partial_file_for_long(
+    hub: FakeHub, hearth_home: Path
+) -> None:
+    records = hearth_home / "models" / ".partial" / ".cache" / "huggingface" / "download"
+    records.mkdir(parents=True)
+    orphan = records / f"{FILE}.{'ab' * 32}.1a2b3c4d.incomplete"  # as huggingface_hub names it
+    orphan.write_bytes(DATA[:CUT])
+    done = _pull(hub.url, hearth_home, "pull", REPO, FILE, "--use")
+
+    assert done.returncode == 0, done.stderr
+    assert not orphan.exists() and _leftovers(hearth_home) == []

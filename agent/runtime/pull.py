@@ -9,6 +9,7 @@ import importlib
 import os
 import re
 import shutil
+from glob import escape as glob_escape
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
@@ -154,6 +155,10 @@ def download(remote: RemoteFile, data_models: Path, progress: type[Any] | None =
 
     staging = data_models / PARTIAL_DIR
     staging.mkdir(parents=True, exist_ok=True)
+    # huggingface_hub resumes a cut connection within a run, but a run killed part-way leaves
+    # its partial file behind under a one-off name that no later run reuses: free that space.
+    for orphan in _records(data_models).glob(f"{glob_escape(remote.file)}.*.incomplete"):
+        orphan.unlink(missing_ok=True)
     try:
         path = hf_hub_download(
             remote.repo, remote.file, revision=remote.commit, local_dir=staging, tqdm_class=progress
@@ -181,8 +186,12 @@ def place(remote: RemoteFile, downloaded: Path, data_models: Path) -> Path:
     return target
 
 
+def _records(data_models: Path) -> Path:
+    """Where huggingface_hub keeps its local_dir downloads' records and partial files."""
+    return data_models / PARTIAL_DIR / ".cache" / "huggingface" / "download"
+
+
 def _forget_download(remote: RemoteFile, data_models: Path) -> None:
     """huggingface_hub's record of the download (its local_dir metadata) goes with the file."""
-    record = data_models / PARTIAL_DIR / ".cache" / "huggingface" / "download"
     for suffix in (".metadata", ".lock"):
-        (record / f"{remote.file}{suffix}").unlink(missing_ok=True)
+        (_records(data_models) / f"{remote.file}{suffix}").unlink(missing_ok=True)
