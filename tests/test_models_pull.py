@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import random
 import re
 import subprocess
@@ -30,7 +31,7 @@ CUT = 11 * 1024 * 1024
 
 
 def _pull(
-    hub_url: str, home: Path, *args: str, offline: bool = False
+    hub_url: str, home: Path, *args: str, offline: bool = False, stdin: int | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -47,7 +48,7 @@ def _pull(
         text=True,
         env=env,
         timeout=180,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else stdin,
     )
 
 
@@ -181,3 +182,18 @@ def test_a_run_killed_part_way_leaves_no_partial_file_for_long(
 
     assert done.returncode == 0, done.stderr
     assert not orphan.exists() and _leftovers(hearth_home) == []
+
+
+@pytest.mark.parametrize("answer", ["y", "n"])
+def test_on_a_terminal_the_command_asks(hub: FakeHub, hearth_home: Path, answer: str) -> None:
+    keyboard, terminal = pty.openpty()  # stdin a terminal: the person is there to answer
+    try:
+        os.write(keyboard, f"{answer}\n".encode())
+        done = _pull(hub.url, hearth_home, "pull", REPO, FILE, "--json", stdin=terminal)
+    finally:
+        os.close(keyboard)
+        os.close(terminal)
+
+    assert done.returncode == 0, done.stderr
+    assert "from now on?" in done.stderr  # the question, beside the output
+    assert json.loads(done.stdout)["in_use"] is (answer == "y")

@@ -107,7 +107,8 @@ def _choose(path: Path, use: bool) -> bool:
     if not use and choice.use == path.name:
         return True  # pulled again: already the chosen one
     if not use and sys.stdin.isatty():
-        use = typer.confirm(f"Chat with {path.stem} from now on?", default=True)
+        # Asked on stderr: stdout stays the command's output (--json).
+        use = typer.confirm(f"Chat with {path.stem} from now on?", default=True, err=True)
     if use:
         choice.use = path.name
         choice.passed_over = [n for n in choice.passed_over if n != path.name]
