@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from huggingface_hub.utils.tqdm import tqdm
 from rich.table import Table
 
 from memory.errors import ModelNotFoundError
@@ -17,16 +16,21 @@ from tui.cli.options import JsonOpt
 from tui.cli.output import err, out, print_json
 
 
-class _Bar(tqdm):
+def _progress_bar() -> type[Any]:
     """huggingface_hub's bar (HF_HUB_DISABLE_PROGRESS_BARS hides it), shown in a log too (tqdm
-    hides itself off a terminal), where it is drawn less often."""
+    hides itself off a terminal), where it is drawn less often. Made on use: every `hearth`
+    command imports this module, and huggingface_hub takes a while to import."""
+    from huggingface_hub.utils.tqdm import tqdm
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["disable"] = False
-        kwargs["file"] = sys.stderr
-        if not sys.stderr.isatty():
-            kwargs["mininterval"] = 5.0
-        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+    class Bar(tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = False
+            kwargs["file"] = sys.stderr
+            if not sys.stderr.isatty():
+                kwargs["mininterval"] = 5.0
+            super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+    return Bar
 
 
 def note(message: str) -> None:
@@ -86,7 +90,7 @@ def pull(
         note(f"{remote.local_name} is already in {models_dir}, whole")
     else:
         check_disk(remote, models_dir)
-        downloaded = download(remote, models_dir, progress=_Bar)
+        downloaded = download(remote, models_dir, progress=_progress_bar())
         with err.status(f"checking the sha256 of {remote.local_name}"):
             here = place(remote, downloaded, models_dir)
     in_use = _choose(here, use)
