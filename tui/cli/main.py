@@ -35,7 +35,7 @@ from tui.cli.options import (
     no_model_with_remote,
     server_for,
 )
-from tui.cli.output import err, warn
+from tui.cli.output import err, guard_closed_pipe, warn
 from tui.stop_signals import Terminated, exit_code
 
 if TYPE_CHECKING:
@@ -164,6 +164,20 @@ def main() -> None:
     logging.getLogger().addHandler(logging.NullHandler())
     logging.getLogger("hearth.notice").addHandler(_NoticeHandler())
     name_runs(command_path(sys.argv[1:]))
+    # `hearth say ... | head -2`: the reader leaving ends the printing, never the turn (README).
+    guard = guard_closed_pipe()
+    try:
+        _run()
+    finally:
+        if guard is not None and guard.reader_left:
+            logging.getLogger("hearth").info(
+                "stdout was closed before the output ended (its reader left): the rest of the "
+                "output was dropped, the command went on"
+            )
+
+
+def _run() -> None:
+    """The command, its errors as one line and an exit code each."""
     try:
         # Not standalone: click would print its own tracebacks; a typer.Exit comes back as a code.
         code = app(standalone_mode=False)

@@ -11,31 +11,57 @@ from rich.text import Text
 
 from memory.errors import HearthError
 from memory.settings import ModelSettings, Paths, resolve_paths
+from tui.cli import models_pull
 from tui.cli.options import JsonOpt
 from tui.cli.output import err, out, print_json
 
-models_app = typer.Typer(help="Find and inspect GGUF models.", no_args_is_help=True)
+models_app = typer.Typer(help="Find, fetch and inspect GGUF models.", no_args_is_help=True)
 
 
 @models_app.command("list")
-def models_list(as_json: JsonOpt = False) -> None:
-    """GGUF files Hearth can find: the data dir's models/, the checkout's models/, the default."""
+def models_list(
+    as_json: JsonOpt = False,
+    catalog: Annotated[
+        bool,
+        typer.Option("--catalog", help="List the models `hearth models pull NAME` knows instead."),
+    ] = False,
+) -> None:
+    """GGUF files Hearth can find: the data dir's models/, the checkout's models/, the default;
+    the one the chat replies with is marked `*` (`in_use` in JSON)."""
     from agent.runtime.gguf import read_info
-    from agent.runtime.model_files import available_models
+    from agent.runtime.model_files import available_models, resolve_model
+    from memory.settings import load_settings
 
+    if catalog:
+        models_pull.catalog_table(as_json)
+        return
+    paths = resolve_paths()
+    settings = load_settings(paths)
+    # Under the openai backend a server replies: no file here is in use.
+    in_use = (
+        resolve_model(settings.model.path, paths.models_dir).path.resolve()
+        if settings.model.backend == "llama-cpp"
+        else None
+    )
     rows: list[dict[str, Any]] = []
-    for found in available_models(resolve_paths().models_dir):
+    for found in available_models(paths.models_dir):
+        used = {"in_use": found.path.resolve() == in_use}
         try:
             info = read_info(found.path)
-            rows.append({"source": found.source, **info.model_dump(exclude={"chat_template"})})
+            rows.append(
+                {"source": found.source, **info.model_dump(exclude={"chat_template"}), **used}
+            )
         except HearthError as exc:
-            rows.append({"source": found.source, "path": str(found.path), "error": str(exc)})
+            rows.append(
+                {"source": found.source, "path": str(found.path), "error": str(exc), **used}
+            )
     if as_json:
         print_json(rows)
         return
-    table = Table("name", "arch", "quant", "ctx", "template", "source", "path", box=None)
+    table = Table("", "name", "arch", "quant", "ctx", "template", "source", "path", box=None)
     for r in rows:
         table.add_row(
+            "*" if r["in_use"] else "",
             Text(r.get("name", "?")),  # from the file: no markup
             r.get("architecture", "?"),
             str(r.get("quantization", "")),
@@ -45,6 +71,10 @@ def models_list(as_json: JsonOpt = False) -> None:
             r["path"],
         )
     out.print(table, soft_wrap=True)
+
+
+models_app.command("pull")(models_pull.pull)
+models_app.command("use")(models_pull.use_model)
 
 
 @models_app.command("info")

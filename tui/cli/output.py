@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO, cast
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.markup import escape
@@ -39,6 +40,56 @@ def new_console(*, stderr: bool = False) -> Console:
     console = Console(stderr=stderr)
     console.push_render_hook(_InertHook())
     return console
+
+
+class ClosedPipeGuard:
+    """Standard output for a run whose reader may leave early (`hearth say ... | head -2`).
+
+    A closed pipe ends the printing, not the command: the write that finds the reader gone, and
+    every write after it, is dropped instead of raising, so a reply goes on being generated and
+    is journaled whole, and the command keeps its own exit code (doctor's 18). The descriptor is
+    pointed at /dev/null, so what Python still buffers for the pipe goes nowhere at exit instead
+    of failing a second time."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.reader_left = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_left:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._drop_the_rest()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop_the_rest()
+
+    def _drop_the_rest(self) -> None:
+        self.reader_left = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)  # fileno, isatty, encoding...: the real stream's
+
+
+def guard_closed_pipe() -> ClosedPipeGuard | None:
+    """Put a ClosedPipeGuard over the process's own stdout when it is not a terminal (a pipe or
+    a file); None when stdout is a terminal or has already been replaced (a test's capture)."""
+    if sys.stdout is not sys.__stdout__ or sys.stdout is None or sys.stdout.isatty():
+        return None
+    guard = ClosedPipeGuard(sys.stdout)
+    sys.stdout = cast(TextIO, guard)  # Rich's consoles look sys.stdout up at each write
+    return guard
 
 
 out = new_console()

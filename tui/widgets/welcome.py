@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from textual.widgets import Static
 
+from agent.runtime.model_files import embedded_model
 from memory.controls import inert
+from memory.errors import ModelNotFoundError
 from memory.graph.nodes import Memory
 
 SHOWN_CORE = 5
@@ -22,13 +26,37 @@ KEYS = [
 """The keys a newcomer needs first, by action id: a remapped key is shown as remapped."""
 
 
+TINY_MODEL_TIP = (
+    "I'm running on a tiny built-in model, so I may mix things up. For a better voice, "
+    "run `hearth models list --catalog`, then `hearth models pull NAME --use`."
+)
+TIP_SHOWN = "tiny-model-tip.shown"
+"""A file in the data dir: the tip has been shown once, and is not shown again."""
+
+
+def tiny_model_tip(model_path: str, data_dir: Path) -> str | None:
+    """The tip, the first time a chat replies with the embedded model; None ever after (or for
+    any other model). Showing it is recorded at once, so a crash cannot show it twice."""
+    with contextlib.suppress(ModelNotFoundError):
+        if Path(model_path).resolve() == embedded_model().resolve():
+            flag = data_dir / TIP_SHOWN
+            if flag.exists():
+                return None
+            with contextlib.suppress(OSError):  # a read-only data dir shows it again: harmless
+                flag.touch()
+            return TINY_MODEL_TIP
+    return None
+
+
 def welcome_text(
     session: int | None,
     pinned: Sequence[Memory] | None,
     count: int | None,
     keys: Mapping[str, str],
+    tip: str | None = None,
 ) -> str:
-    """What the empty chat says. `pinned` and `count` are None until the memory is open."""
+    """What the empty chat says. `pinned` and `count` are None until the memory is open; `tip`
+    is a line for a newcomer (tiny_model_tip)."""
     lines = [f"Session {session}." if session is not None else "A new session."]
     if count is None or pinned is None:
         lines.append("Opening the memory…")
@@ -40,6 +68,8 @@ def welcome_text(
         # Health, feelings and other people's private matters are never put on this screen.
         shown = [m for m in pinned if not m.sensitive][:SHOWN_CORE]
         lines.extend(f"  • {inert(m.text, line_breaks=False)}" for m in shown)
+    if tip is not None:
+        lines.extend(["", tip])
     hints = ["enter send", *(f"{keys[i]} {what}" for i, what in KEYS if keys.get(i))]
     lines.extend(["", " · ".join(hints)])
     return "\n".join(lines)
