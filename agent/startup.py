@@ -19,7 +19,7 @@ from agent.runtime.gguf import read_info
 from agent.runtime.model_files import ResolvedModel, resolve_model
 from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
-from memory import faults
+from memory import faults, restore_swap
 from memory.datadir import DataDirLock, ensure_data_dir
 from memory.errors import ConfigError, StorageError
 from memory.journal.journal import Journal
@@ -143,6 +143,7 @@ def open_home(
     ensure_data_dir(paths.data_dir)
     setup_logging(paths.log_file)
     enable_fault_log(paths.log_file)
+    restore_swap.settle(paths.data_dir, paths.lock_file)
     lock = None
     if write_lock:
         lock = DataDirLock(paths.lock_file).acquire(borrow=run_name() if borrow else None)

@@ -20,6 +20,8 @@ from memory.settings import MemorySettings, Paths
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
 """Below this much free space a turn, a memory write or a backup may fail half-way."""
+FULL_DISK_BYTES = 1024 * 1024
+"""Below this much free space SQLite cannot even open a database it must write beside."""
 VECTOR_SAMPLE = 32
 """How many indexed vectors are compared with the stored ones (enough to catch a stale index)."""
 FIX_INDEX = "`hearth doctor --fix` rebuilds the index from memory.sqlite3"
@@ -50,6 +52,54 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
+def _inspect(
+    path: Path, counts: dict[str, str], *, immutable: bool = False
+) -> tuple[list[str], int, dict[str, int]]:
+    """(quick_check's problems, user_version, the counts), read without writing a byte."""
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+    db = sqlite3.connect(uri, uri=True, timeout=10.0)
+    try:
+        problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            return problems, 0, {}
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        found = {key: int(db.execute(sql).fetchone()[0]) for key, sql in counts.items()}
+    finally:
+        db.close()
+    return problems, version, found
+
+
+def _has_wal(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def _unreadable(name: str, path: Path, exc: sqlite3.DatabaseError, fix_corrupt: str) -> Check:
+    """A file SQLite would not open: damage only when its error says so (a full disk or a
+    permission is not damage, and recovering an intact file would be the wrong fix)."""
+    from memory.recovery import is_corruption
+
+    if is_corruption(exc):
+        return Check(
+            name=name, ok=False, detail=f"{path.name} cannot be read: {exc}", fix=fix_corrupt
+        )
+    free = shutil.disk_usage(path.parent).free
+    if free < FULL_DISK_BYTES:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"{path.name} could not be checked: the disk is full ({free:,} bytes free); "
+            "nothing says it is damaged",
+            fix="free some space, then run `hearth doctor` again",
+        )
+    return Check(
+        name=name,
+        ok=False,
+        detail=f"{path.name} could not be opened ({exc}); nothing says it is damaged",
+        fix="check that the file and its folder are yours and readable (ls -l)",
+    )
+
+
 def database(
     name: str, path: Path, *, known_schema: int, counts: dict[str, str], fix_corrupt: str
 ) -> Check:
@@ -59,21 +109,27 @@ def database(
     if path.stat().st_size == 0:
         # SQLite would take an empty file for a new database, and lose what cites its rows.
         return Check(name=name, ok=False, detail=f"{path.name} is empty (0 bytes)", fix=fix_corrupt)
+    note = ""
     try:
-        with read_only(path) as db:
-            problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
-            if problems != ["ok"]:
-                return Check(
-                    name=name,
-                    ok=False,
-                    detail=f"{path.name} is damaged: {'; '.join(problems)}",
-                    fix=fix_corrupt,
-                )
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            found = {key: int(db.execute(sql).fetchone()[0]) for key, sql in counts.items()}
+        problems, version, found = _inspect(path, counts)
     except sqlite3.DatabaseError as exc:
+        from memory.recovery import is_corruption
+
+        # Reading a database SQLite must make a -shm file for fails on a full disk; without a
+        # write-ahead log to apply, the file alone says everything and needs nothing written.
+        if is_corruption(exc) or _has_wal(path):
+            return _unreadable(name, path, exc, fix_corrupt)
+        try:
+            problems, version, found = _inspect(path, counts, immutable=True)
+        except sqlite3.DatabaseError as again:
+            return _unreadable(name, path, again, fix_corrupt)
+        note = " (read in place: nothing could be written beside it)"
+    if problems != ["ok"]:
         return Check(
-            name=name, ok=False, detail=f"{path.name} cannot be read: {exc}", fix=fix_corrupt
+            name=name,
+            ok=False,
+            detail=f"{path.name} is damaged: {'; '.join(problems)}",
+            fix=fix_corrupt,
         )
     if version > known_schema:
         return Check(
@@ -83,7 +139,7 @@ def database(
             fix="upgrade Hearth",
         )
     shown = ", ".join(f"{n} {key}" for key, n in found.items())
-    return Check(name=name, ok=True, detail=f"{path.name}: intact, schema {version}, {shown}")
+    return Check(name=name, ok=True, detail=f"{path.name}: intact, schema {version}, {shown}{note}")
 
 
 def _stored(paths: Paths, sample: int) -> tuple[set[str], int, dict[str, np.ndarray]]:

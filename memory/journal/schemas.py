@@ -179,6 +179,10 @@ class DreamMeta(BaseModel):
     """The `--seed` of the run that made it: the same seed on the same memories picks the same."""
 
 
+RECOVERED_SOURCE = "recovered"
+"""`meta.source` of a message made again from the memories that quote it (the journal was lost)."""
+
+
 class MessageMeta(BaseModel):
     """Turn state kept with a message (the journal's `meta_json` column), one field per key.
 
@@ -218,7 +222,9 @@ class MessageMeta(BaseModel):
     pairs) and the journal's `edits` view and index (json_extract on `$.edit_of`)."""
     source: str | None = None
     """The data set an imported message came from. Written by `hearth import`
-    (`agent.importing.conversations`); read by it (a conversation is imported once)."""
+    (`agent.importing.conversations`); read by it (a conversation is imported once). Or
+    `RECOVERED_SOURCE`: made again from a memory's quote after the journal was lost
+    (`memory.journal_from_memories`); such a message is never exported, scored or extracted."""
     source_turn_id: str | None = None
     """The imported turn's own id in its data set. Written by `hearth import`; read by people
     (README: `meta.source_turn_id`) and the import tests."""
