@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from memory import faults, restore_swap
+from memory import faults, forget_backups, restore_swap
 from memory.clock import now
 from memory.datadir import DataDirLock, ensure_data_dir, make_private
 from memory.errors import BackupError, DataDirNewerError, EmbedderChangedError, RestoreError
@@ -183,6 +183,8 @@ def backup(paths: Paths, dest: Path) -> Manifest:
         manifest.checksums = {f: sha256_of(dest / f) for f in copied}
         (dest / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
         (dest / MANIFEST).chmod(0o600)
+        # Where it went, so a forget can find it (`forget --matching` lists or rewrites it).
+        forget_backups.record(paths.data_dir, dest, manifest.created_at)
     except OSError as exc:
         raise BackupError(f"could not write the backup to {dest}: {exc.strerror or exc}") from exc
     except sqlite3.Error as exc:
@@ -190,6 +192,21 @@ def backup(paths: Paths, dest: Path) -> Manifest:
             f"could not copy the databases into {dest}: {exc}; `hearth doctor` checks them"
         ) from exc
     return manifest
+
+
+def refresh_manifest(folder: Path) -> Manifest:
+    """The manifest of a backup made again after its files were changed (a forget rewrote
+    them): counts, schemas and checksums from the files as they are now; its date kept."""
+    old = read_manifest(folder)
+    new = _describe(folder, old.config)
+    new.created_at, new.hearth_version = old.created_at, old.hearth_version
+    copied = [f for f in (JOURNAL, MEMORY, CONFIG) if (folder / f).exists()]
+    new.checksums = {f: sha256_of(folder / f) for f in copied}
+    partial = folder / f"{MANIFEST}.partial"
+    partial.write_text(new.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    partial.chmod(0o600)
+    os.replace(partial, folder / MANIFEST)
+    return new
 
 
 def sha256_of(path: Path) -> str:
