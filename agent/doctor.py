@@ -15,7 +15,7 @@ from memory.graph.db.migrations import MIGRATIONS as MEMORY_MIGRATIONS
 from memory.health import Check
 from memory.journal.migrations import MIGRATIONS as JOURNAL_MIGRATIONS
 from memory.journal_from_memories import recreate
-from memory.recovery import FIX_MISMATCH, integrity_ok, mismatch, recover
+from memory.recovery import FIX_MISMATCH, FULL_DISK_BYTES, integrity_ok, mismatch, recover
 from memory.settings import (
     MemorySettings,
     ModelSettings,
@@ -205,7 +205,7 @@ def _repair_journal(paths: Paths) -> list[str]:
         made = recreate(paths.journal, paths.memory_db, lambda p: Journal(p).close())
         return [f"journal: {made.line()}"]
     # On a full disk an intact file may not open: nothing is recovered until there is room.
-    room = shutil.disk_usage(paths.data_dir).free >= health.FULL_DISK_BYTES
+    room = shutil.disk_usage(paths.data_dir).free >= FULL_DISK_BYTES
     if room and paths.journal.exists() and not integrity_ok(paths.journal):
         program = shutil.which("sqlite3")
         report = recover(paths.journal, "journal", lambda p: Journal(p).close(), program=program)

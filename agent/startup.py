@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.catch_up import remember_missed
 from agent.context import system_prompt
 from agent.learn.choice import ExtractorChoice, choose
 from agent.learn.model_extract import ModelExtractor
@@ -33,6 +34,7 @@ from memory.settings import (
     load_settings,
     resolve_paths,
 )
+from memory.sqlite import full_disk
 
 if TYPE_CHECKING:
     from agent.runtime.openai_backend import OpenAIBackend
@@ -174,6 +176,8 @@ def open_home(
 
 
 def _purge_leftovers(journal: Journal) -> int:
+    if full_disk(journal.path) is not None:
+        return 0  # nothing can be written; the next start with room purges them
     try:
         purged = journal.purge_off_record()
     except StorageError as exc:
@@ -243,7 +247,14 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
     agent = Agent(home.settings, home.journal, backend, info, store)
     check_window(agent)
     use_extractor(agent, backend, home.paths)
+    _catch_up(home, agent)
     return agent
+
+
+def _catch_up(home: Home, agent: Agent) -> None:
+    """A writing run first makes the memories earlier turns missed (agent/catch_up.py)."""
+    if home.lock is not None and agent.store is not None:
+        remember_missed(agent, home.paths.data_dir)
 
 
 def _served_agent(home: Home, store: MemoryStore | None) -> Agent:
@@ -257,6 +268,7 @@ def _served_agent(home: Home, store: MemoryStore | None) -> Agent:
     )
     agent = Agent(home.settings, home.journal, backend, backend.model_info(), store)
     check_window(agent)
+    _catch_up(home, agent)
     return agent
 
 

@@ -16,12 +16,12 @@ import numpy as np
 from pydantic import BaseModel
 
 from memory.graph.db.rows import stack
+from memory.recovery import FULL_DISK_BYTES
+from memory.recovery import connect_ro as recovery_connect_ro
 from memory.settings import MemorySettings, Paths
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
 """Below this much free space a turn, a memory write or a backup may fail half-way."""
-FULL_DISK_BYTES = 1024 * 1024
-"""Below this much free space SQLite cannot even open a database it must write beside."""
 VECTOR_SAMPLE = 32
 """How many indexed vectors are compared with the stored ones (enough to catch a stale index)."""
 FIX_INDEX = "`hearth doctor --fix` rebuilds the index from memory.sqlite3"
@@ -39,8 +39,10 @@ class Check(BaseModel):
 
 
 def connect_ro(path: Path) -> sqlite3.Connection:
-    """A read-only connection: a check never changes a byte, and works beside a running chat."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+    """A read-only connection: a check never changes a byte, and works beside a running chat.
+    On a full disk, without a write-ahead log to apply, the file is read as it stands: SQLite
+    would otherwise try to make its -shm file there, fail, and call an intact file unreadable."""
+    return recovery_connect_ro(path, timeout=10.0)
 
 
 @contextlib.contextmanager
@@ -56,8 +58,10 @@ def _inspect(
     path: Path, counts: dict[str, str], *, immutable: bool = False
 ) -> tuple[list[str], int, dict[str, int]]:
     """(quick_check's problems, user_version, the counts), read without writing a byte."""
-    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
-    db = sqlite3.connect(uri, uri=True, timeout=10.0)
+    if immutable:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    else:
+        db = connect_ro(path)
     try:
         problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
@@ -163,6 +167,16 @@ def index(paths: Paths, settings: MemorySettings) -> Check:
 
     if not paths.memory_db.exists():
         return Check(name="index", ok=True, detail="no memories yet")
+    free = shutil.disk_usage(paths.data_dir).free
+    if free < FULL_DISK_BYTES and not chroma_server.is_remote(settings):
+        # Chroma writes to its files as it opens them: on a full disk that fails, and the
+        # index would be called damaged. The disk check says what to do.
+        return Check(
+            name="index",
+            ok=True,
+            detail=f"not checked: the disk is full ({free:,} bytes free), and Chroma writes as "
+            "it opens",
+        )
     try:
         ids, pending, sample = _stored(paths, VECTOR_SAMPLE)
     except sqlite3.DatabaseError as exc:

@@ -62,10 +62,32 @@ def quick_check(conn: sqlite3.Connection, path: Path, what: str) -> None:
         raise corrupt_error(path, what, " ".join(first.split()))
 
 
+# Below this much free space SQLite cannot make the -shm file a read of a WAL database needs
+# (it leaves a partial one, up to 32 KB: the last bytes the disk had).
+FULL_DISK_BYTES = 1 << 20
+
+
+def _has_wal(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def connect_ro(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    """A read-only connection that writes nothing beside the file: on a nearly full disk,
+    without a write-ahead log to apply, the file is read as it stands (`immutable`)."""
+    try:
+        full = shutil.disk_usage(path.parent).free < FULL_DISK_BYTES
+    except OSError:
+        full = False
+    immutable = full and not _has_wal(path)
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+    return sqlite3.connect(uri, uri=True, timeout=timeout)
+
+
 def integrity_ok(path: Path) -> bool:
     """`PRAGMA integrity_check` on a file, opened read-only."""
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = connect_ro(path)
         try:
             return [r[0] for r in db.execute("PRAGMA integrity_check(1)")] == ["ok"]
         finally:
@@ -321,7 +343,7 @@ def _journal_messages(journal: Path) -> tuple[int, int] | None:
     if not journal.exists() or journal.stat().st_size == 0:
         return 0, 0
     try:
-        db = sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
+        db = connect_ro(journal)
         try:
             count = int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name='messages'").fetchone()
@@ -338,7 +360,7 @@ def _cited(memory_db: Path) -> tuple[int, int, int]:
     if not memory_db.exists() or memory_db.stat().st_size == 0:
         return 0, 0, 0
     try:
-        db = sqlite3.connect(f"{memory_db.resolve().as_uri()}?mode=ro", uri=True)
+        db = connect_ro(memory_db)
         try:
             row = db.execute(
                 "SELECT count(DISTINCT memories.id), count(DISTINCT cited.value),"

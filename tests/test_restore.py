@@ -86,12 +86,25 @@ def _changed_byte(folder: Path) -> None:
     (folder / "journal.sqlite3").write_bytes(data[:at] + b"B" + data[at + 1 :])
 
 
+def _unsummed(folder: Path, file: str) -> None:
+    """As a backup made before checksums were kept: SQLite's own check must catch it."""
+    manifest = json.loads((folder / MANIFEST).read_text())
+    del manifest["checksums"][file]
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
 def _spoil_memory(folder: Path) -> None:
     _damage_pages(folder / "memory.sqlite3")
+    _unsummed(folder, "memory.sqlite3")
 
 
 def _spoil_journal(folder: Path) -> None:
     _damage_pages(folder / "journal.sqlite3")
+    _unsummed(folder, "journal.sqlite3")
+
+
+def _spoil_summed(folder: Path) -> None:
+    _damage_pages(folder / "memory.sqlite3")
 
 
 def _not_json(folder: Path) -> None:
@@ -104,6 +117,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "count mismatch": (_count_wrong, "messages 6 (manifest: 7)"),
     "non-JSON manifest": (_not_json, "is not a backup manifest"),
     "a changed byte": (_changed_byte, "differs from its checksum"),
+    "damaged, with checksums": (_spoil_summed, "memory.sqlite3 differs from its checksum"),
 }
 
 
