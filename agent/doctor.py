@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 from pydantic import BaseModel
@@ -157,9 +158,25 @@ def diagnose(paths: Paths | None = None) -> Diagnosis:
         model(model_settings, paths),
         health.permissions(paths.data_dir),
         health.lock(paths.lock_file),
+        health.leftovers(paths),
         health.disk(paths.data_dir),
     ]
+    if settings is not None:
+        checks += _prompt(settings, paths)
     return Diagnosis(checks=checks)
+
+
+def _prompt(settings: Settings, paths: Paths) -> list[Check]:
+    """The chat template set and the persona against the window (a local model's tokenizer)."""
+    from agent import prompt_check
+
+    found = [c for c in [prompt_check.template(settings)] if c is not None]
+    model_path = None
+    if settings.model.backend != "openai":
+        with contextlib.suppress(HearthError):
+            model_path = resolve_model(settings.model.path, paths.models_dir).path.expanduser()
+    found.append(prompt_check.persona(settings, model_path, paths.log_file))
+    return found
 
 
 def repair(diagnosis: Diagnosis, paths: Paths | None = None) -> list[str]:
@@ -177,6 +194,8 @@ def repair(diagnosis: Diagnosis, paths: Paths | None = None) -> list[str]:
         if tightened:
             done.append(f"tightened the modes of {tightened} file(s) and folder(s)")
         failing = diagnosis.failing()
+        if "leftovers" in failing:
+            done += _remove_leftovers(paths)
         if "journal" in failing:
             done += _repair_journal(paths)
         # A damaged memory database or another embedder's vectors cannot make a good index.
@@ -215,3 +234,20 @@ def _repair_journal(paths: Paths) -> list[str]:
             f"{report.kept}"
         ]
     return []
+
+
+def _remove_leftovers(paths: Paths) -> list[str]:
+    """serve.json of a process that is gone, and hearth.sock: under the lock this process
+    holds, no other Hearth answers that socket."""
+    from memory.lending import socket_path
+    from memory.serving import running
+
+    stale = [socket_path(paths.data_dir)]
+    if running(paths) is None:
+        stale.append(paths.serve_address)
+    gone = [p for p in stale if p.exists()]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    if not gone:
+        return []
+    return [f"removed {', '.join(p.name for p in gone)} left by a Hearth that was killed"]

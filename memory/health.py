@@ -374,3 +374,31 @@ def disk(data_dir: Path, minimum: int = MIN_FREE_BYTES) -> Check:
             fix="free some space: a full disk stops saving turns and memories",
         )
     return Check(name="disk", ok=True, detail=shown)
+
+
+def stale_files(paths: Paths) -> list[Path]:
+    """What a killed `hearth serve` or chat left: serve.json naming a process that is gone,
+    and hearth.sock while no Hearth holds the data dir (the holder is the one who answers it)."""
+    from memory.lending import socket_path
+    from memory.serving import running
+
+    found = []
+    if paths.serve_address.exists() and running(paths) is None:
+        found.append(paths.serve_address)
+    sock = socket_path(paths.data_dir)
+    if sock.exists() and lock_holder(paths.lock_file) is None:
+        found.append(sock)
+    return found
+
+
+def leftovers(paths: Paths) -> Check:
+    stale = stale_files(paths)
+    if not stale:
+        return Check(name="leftovers", ok=True, detail="no files of a stopped server or chat")
+    named = ", ".join(p.name for p in stale)
+    return Check(
+        name="leftovers",
+        ok=False,
+        detail=f"{named} left by a Hearth that was killed (no process serves them now)",
+        fix="`hearth doctor --fix` removes them (or delete them yourself)",
+    )

@@ -91,7 +91,9 @@ def test_healthy_data_dir_exits_0_and_json_parses(paths: Paths, tmp_path: Path) 
         "model",
         "permissions",
         "lock",
+        "leftovers",
         "disk",
+        "persona",
     }
     assert all(c["ok"] and set(c) == {"name", "ok", "detail", "fix"} for c in checks)
     found = {c["name"]: c["detail"] for c in checks}
@@ -307,3 +309,40 @@ def test_a_backup_made_while_a_chat_writes_is_consistent(paths: Paths, tmp_path:
     finally:
         copy.close()
     assert manifest.counts["messages"] == stored > 2 + 20 and heads[0] == 2
+
+
+def test_a_killed_servers_leftovers_are_named_and_removed(paths: Paths) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
+                          capture_output=True, check=True)  # fmt: skip
+    paths.serve_address.write_text(
+        json.dumps({"url": "http://127.0.0.1:9", "pid": int(gone.stdout)})
+    )
+    (paths.data_dir / "hearth.sock").touch()
+    ok, detail, fix = by_name(diagnose(paths))["leftovers"]
+    assert not ok and "serve.json, hearth.sock left by a Hearth that was killed" in detail
+    assert "doctor --fix" in fix
+    assert any("removed hearth.sock, serve.json" in line for line in repair(diagnose(paths), paths))
+    assert not paths.serve_address.exists() and not (paths.data_dir / "hearth.sock").exists()
+    assert by_name(diagnose(paths))["leftovers"][0]
+
+
+def test_a_broken_chat_template_and_a_persona_past_the_window_are_found(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEARTH_MODEL__CHAT_TEMPLATE", "{% for m in messages %}{{ m.content }")
+    ok, detail, fix = by_name(diagnose(paths))["template"]
+    assert not ok and "not valid Jinja" in detail and "model.chat_template" in fix
+    monkeypatch.setenv(
+        "HEARTH_MODEL__CHAT_TEMPLATE",
+        "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}",
+    )
+    assert by_name(diagnose(paths))["template"][0]
+
+    monkeypatch.setenv("HEARTH_MODEL__N_CTX", "512")
+    monkeypatch.setenv("HEARTH_CHAT__PERSONA", "You are kind and patient. " * 120)
+    ok, detail, fix = by_name(diagnose(paths))["persona"]
+    assert not ok and "by the model's tokenizer" in detail and "shorten chat.persona" in fix
+    # More bytes than the room, fewer tokens: counted, and it fits.
+    monkeypatch.setenv("HEARTH_CHAT__PERSONA", "You are kind. " * 15)
+    ok, detail, _ = by_name(diagnose(paths))["persona"]
+    assert ok and "tokens of" in detail
