@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from memory import faults, forget_backups, restore_swap
+from memory import backup_ledger, faults, restore_swap
 from memory.clock import now
 from memory.datadir import DataDirLock, ensure_data_dir, make_private
 from memory.errors import BackupError, DataDirNewerError, EmbedderChangedError, RestoreError
@@ -184,7 +184,7 @@ def backup(paths: Paths, dest: Path) -> Manifest:
         (dest / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
         (dest / MANIFEST).chmod(0o600)
         # Where it went, so a forget can find it (`forget --matching` lists or rewrites it).
-        forget_backups.record(paths.data_dir, dest, manifest.created_at)
+        backup_ledger.record(paths.data_dir, dest, manifest.created_at)
     except OSError as exc:
         raise BackupError(f"could not write the backup to {dest}: {exc.strerror or exc}") from exc
     except sqlite3.Error as exc:

@@ -1,122 +1,26 @@
-"""Backups `hearth backup` wrote outside the data dir, recorded in a ledger so that a forget
-reaches them: listed, rewritten without the words (their manifest made again), or deleted."""
+"""A forget reaching the backups outside the data dir (memory/backup_ledger.py lists them):
+rewritten without the words (their manifest made again), or deleted."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from memory.backup_ledger import (
+    BACKUP_FILES,
+    MARKER,
+    OutsideBackup,
+    holds,
+    outside,
+    phrase_pattern,
+    recorded,
+    write_ledger,
+)
+from memory.text import straighten_apostrophes
 
-from memory.text import APOSTROPHE, CURLY_APOSTROPHE, straighten_apostrophes
-
-LEDGER = "backup-ledger.json"
-MARKER = "[forgotten]"
-BACKUP_FILES = ("journal.sqlite3", "memory.sqlite3", "config.toml", "manifest.json")
-"""What `hearth backup` writes in its folder: a delete removes these, and the folder if empty."""
 Action = Literal["list", "rewrite", "delete"]
-
-
-class BackupRecord(BaseModel):
-    """One backup made from this data dir: where, and when."""
-
-    path: str
-    created_at: datetime
-
-
-class OutsideBackup(BaseModel):
-    """A recorded backup outside the data dir, as a forget found (and left) it."""
-
-    path: str
-    exists: bool
-    """False: not there now (moved, deleted, or on a disk not mounted): unreachable."""
-    holds_phrase: bool | None
-    """Whether one of its files holds the words (None: not looked for, or unreadable)."""
-    done: Literal["listed", "rewritten", "deleted"] = "listed"
-
-    def line(self) -> str:
-        if not self.exists:
-            return f"backup elsewhere, unreachable (not there now): {self.path}"
-        if self.done == "rewritten":
-            return f"backup elsewhere, rewritten without it: {self.path}"
-        if self.done == "deleted":
-            return f"backup elsewhere, deleted: {self.path}"
-        if self.holds_phrase is False:
-            return f"backup elsewhere, not touched (does not hold it): {self.path}"
-        return (
-            f"backup elsewhere, NOT touched, still holds it: {self.path} "
-            "(--backups rewrite or --backups delete reaches it)"
-        )
-
-
-_RECORDS = TypeAdapter(list[BackupRecord])
-
-
-def recorded(data_dir: Path) -> list[BackupRecord]:
-    """Every backup recorded in the ledger (none when there is no ledger, or it is unreadable)."""
-    try:
-        return _RECORDS.validate_json((data_dir / LEDGER).read_bytes())
-    except (OSError, ValidationError):
-        return []
-
-
-def record(data_dir: Path, dest: Path, created_at: datetime) -> None:
-    """Add a backup to the ledger; a new file renamed over the old one, so a crash leaves one
-    or the other. Written beside a running chat too: it is no database, and nothing else
-    writes it but a backup or a forget."""
-    if not data_dir.exists():
-        return
-    kept = [r for r in recorded(data_dir) if Path(r.path) != dest]
-    _write(data_dir, [*kept, BackupRecord(path=str(dest), created_at=created_at)])
-
-
-def _write(data_dir: Path, records: list[BackupRecord]) -> None:
-    partial = data_dir / f"{LEDGER}.partial"
-    partial.write_bytes(_RECORDS.dump_json(records, indent=2))
-    partial.chmod(0o600)
-    os.replace(partial, data_dir / LEDGER)
-
-
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """The phrase in any case, with either apostrophe (as the forget itself matches it)."""
-    forms = dict.fromkeys(
-        [phrase, straighten_apostrophes(phrase), phrase.replace(APOSTROPHE, CURLY_APOSTROPHE)]
-    )
-    return re.compile("|".join(re.escape(f) for f in forms), re.IGNORECASE)
-
-
-def _holds(folder: Path, pattern: re.Pattern[str]) -> bool | None:
-    """A byte scan of each file (SQLite keeps text as plain UTF-8, in live rows and free pages)."""
-    found = False
-    for name in BACKUP_FILES[:3]:
-        path = folder / name
-        if not path.exists():
-            continue
-        try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            return None
-        found = found or pattern.search(text) is not None
-    return found
-
-
-def outside(data_dir: Path, phrase: str | None) -> list[OutsideBackup]:
-    """The recorded backups outside the data dir, each once, with whether it holds the phrase."""
-    root = data_dir.resolve()
-    pattern = phrase_pattern(phrase) if phrase else None
-    found = []
-    for path in dict.fromkeys(Path(r.path) for r in recorded(data_dir)):
-        if path.resolve().is_relative_to(root):
-            continue
-        exists = (path / "manifest.json").is_file()
-        holds = _holds(path, pattern) if exists and pattern is not None else None
-        found.append(OutsideBackup(path=str(path), exists=exists, holds_phrase=holds))
-    return found
 
 
 def reach(data_dir: Path, phrase: str | None, action: Action) -> list[OutsideBackup]:
@@ -128,7 +32,7 @@ def reach(data_dir: Path, phrase: str | None, action: Action) -> list[OutsideBac
     if action == "delete" or phrase is None:
         done = delete_listed(listed)
         gone = {b.path for b in done if b.done == "deleted"}
-        _write(data_dir, [r for r in recorded(data_dir) if r.path not in gone])
+        write_ledger(data_dir, [r for r in recorded(data_dir) if r.path not in gone])
         return done
     done = []
     for backup in listed:
@@ -136,8 +40,8 @@ def reach(data_dir: Path, phrase: str | None, action: Action) -> list[OutsideBac
             done.append(backup)
             continue
         rewrite(Path(backup.path), phrase)
-        holds = _holds(Path(backup.path), phrase_pattern(phrase))
-        done.append(backup.model_copy(update={"done": "rewritten", "holds_phrase": holds}))
+        held = holds(Path(backup.path), phrase_pattern(phrase))
+        done.append(backup.model_copy(update={"done": "rewritten", "holds_phrase": held}))
     return done
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from memory.backup_ledger import OutsideBackup, outside
 from memory.copies import holding, safety_copies
 from memory.export import forgetting as exports
-from memory.forget_backups import OutsideBackup, outside
 from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory

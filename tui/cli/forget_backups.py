@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from memory.forget_backups import Action, OutsideBackup, reach
+from memory.backup_ledger import OutsideBackup
+from memory.forget_backups import Action, reach
 from tui.cli.output import out
 
 BackupsOpt = Annotated[

@@ -15,8 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from memory.forget_backups import Action, OutsideBackup, delete_listed
-from memory.forget_backups import outside as outside_backups
+from memory.backup_ledger import OutsideBackup
+from memory.backup_ledger import outside as outside_backups
+from memory.forget_backups import Action, delete_listed
 from memory.graph.flags import SECRET
 from memory.graph.nodes import KINDS, Edge, ForgetReport, Hit, Kind, Memory
 from memory.secrets import has_secret, secret_kinds
