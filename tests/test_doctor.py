@@ -346,3 +346,21 @@ def test_a_broken_chat_template_and_a_persona_past_the_window_are_found(
     monkeypatch.setenv("HEARTH_CHAT__PERSONA", "You are kind. " * 15)
     ok, detail, _ = by_name(diagnose(paths))["persona"]
     assert ok and "tokens of" in detail
+
+
+def test_config_show_refuses_a_broken_chat_template_without_llama_cpp(tmp_path: Path) -> None:
+    modules = tmp_path / "modules.txt"
+    code = (
+        "import sys; sys.argv = ['hearth', 'config', 'show']\n"
+        "from tui.cli import main as cli\n"
+        "try:\n    cli.main()\nfinally:\n"
+        f"    open({str(modules)!r}, 'w').write('\\n'.join(sys.modules))"
+    )
+    env = {**os.environ, "HEARTH_MODEL__CHAT_TEMPLATE": "{% if %}", "HEARTH_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert done.returncode == 3, done.stderr
+    assert "model.chat_template is not valid Jinja" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "llama_cpp" not in modules.read_text().split()
