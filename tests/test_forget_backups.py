@@ -43,6 +43,10 @@ def test_forget_lists_a_backup_outside_the_data_dir_and_an_unreachable_one(
     backups: tuple[Path, Path], run_hearth: RunHearth
 ) -> None:
     kept, gone = backups
+    dry = run_hearth("memory", "forget", "--matching", "Ziggy", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    seen = {b["path"]: b for b in json.loads(dry.stdout)["backups"]}
+    assert seen[str(kept)]["holds_phrase"] is True and seen[str(gone)]["exists"] is False
     done = run_hearth("memory", "forget", "--matching", "Ziggy", "--yes")
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
