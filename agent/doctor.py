@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 from pydantic import BaseModel
@@ -14,6 +15,8 @@ from memory.errors import ConfigError, HearthError
 from memory.graph.db.migrations import MIGRATIONS as MEMORY_MIGRATIONS
 from memory.health import Check
 from memory.journal.migrations import MIGRATIONS as JOURNAL_MIGRATIONS
+from memory.journal_from_memories import recreate
+from memory.recovery import FIX_MISMATCH, FULL_DISK_BYTES, integrity_ok, mismatch, recover
 from memory.settings import (
     MemorySettings,
     ModelSettings,
@@ -24,7 +27,7 @@ from memory.settings import (
 )
 
 FIX_JOURNAL = (
-    "copy the data dir aside before anything else, then `hearth logs recover` "
+    "`hearth doctor --fix` (or `hearth logs recover`) keeps a copy of the damaged file and "
     "salvages every readable row"
 )
 FIX_MEMORY = (
@@ -102,6 +105,36 @@ def server(settings: ModelSettings) -> Check:
     )
 
 
+def journal(paths: Paths) -> Check:
+    """The journal's integrity, and the one state `say` refuses that the file alone does not
+    show: empty or missing while memories cite its messages (exit 17)."""
+    problem = mismatch(paths.journal, paths.memory_db)
+    if problem is not None:
+        return Check(
+            name="journal",
+            ok=False,
+            detail=problem,
+            fix=FIX_MISMATCH.format(memory=paths.memory_db.name),
+        )
+    if paths.journal.exists() and paths.journal.stat().st_size == 0:
+        return Check(
+            name="journal",
+            ok=True,
+            detail="journal.sqlite3: empty (0 bytes) and no memory cites it; the next chat "
+            "starts it afresh",
+        )
+    return health.database(
+        "journal",
+        paths.journal,
+        known_schema=len(JOURNAL_MIGRATIONS),
+        counts={
+            "sessions": "SELECT count(*) FROM sessions",
+            "messages": "SELECT count(*) FROM messages",
+        },
+        fix_corrupt=FIX_JOURNAL,
+    )
+
+
 def diagnose(paths: Paths | None = None) -> Diagnosis:
     """Run every check read-only: nothing is locked or written (SQLite may leave its empty
     -wal and -shm files beside a database it reads), so it works beside a running chat."""
@@ -112,16 +145,7 @@ def diagnose(paths: Paths | None = None) -> Diagnosis:
     memory_settings = settings.memory if settings else MemorySettings()
     checks = [
         config,
-        health.database(
-            "journal",
-            paths.journal,
-            known_schema=len(JOURNAL_MIGRATIONS),
-            counts={
-                "sessions": "SELECT count(*) FROM sessions",
-                "messages": "SELECT count(*) FROM messages",
-            },
-            fix_corrupt=FIX_JOURNAL,
-        ),
+        journal(paths),
         health.database(
             "memory",
             paths.memory_db,
@@ -134,9 +158,25 @@ def diagnose(paths: Paths | None = None) -> Diagnosis:
         model(model_settings, paths),
         health.permissions(paths.data_dir),
         health.lock(paths.lock_file),
+        health.leftovers(paths),
         health.disk(paths.data_dir),
     ]
+    if settings is not None:
+        checks += _prompt(settings, paths)
     return Diagnosis(checks=checks)
+
+
+def _prompt(settings: Settings, paths: Paths) -> list[Check]:
+    """The chat template set and the persona against the window (a local model's tokenizer)."""
+    from agent import prompt_check
+
+    found = [c for c in [prompt_check.template(settings)] if c is not None]
+    model_path = None
+    if settings.model.backend != "openai":
+        with contextlib.suppress(HearthError):
+            model_path = resolve_model(settings.model.path, paths.models_dir).path.expanduser()
+    found.append(prompt_check.persona(settings, model_path, paths.log_file))
+    return found
 
 
 def repair(diagnosis: Diagnosis, paths: Paths | None = None) -> list[str]:
@@ -154,6 +194,10 @@ def repair(diagnosis: Diagnosis, paths: Paths | None = None) -> list[str]:
         if tightened:
             done.append(f"tightened the modes of {tightened} file(s) and folder(s)")
         failing = diagnosis.failing()
+        if "leftovers" in failing:
+            done += _remove_leftovers(paths)
+        if "journal" in failing:
+            done += _repair_journal(paths)
         # A damaged memory database or another embedder's vectors cannot make a good index.
         if "index" in failing and not failing & {"memory", "embedder", "config"}:
             from memory.graph.store import MemoryStore
@@ -169,3 +213,41 @@ def repair(diagnosis: Diagnosis, paths: Paths | None = None) -> list[str]:
                 report = store.rebuild()
             done.append(f"rebuilt the index from memory.sqlite3: {report['indexed']} vectors")
     return done
+
+
+def _repair_journal(paths: Paths) -> list[str]:
+    """A lost journal made again from the memories' quotes; a damaged one salvaged row by row
+    (a copy of it kept). Called under the data dir lock."""
+    from memory.journal.journal import Journal
+
+    if mismatch(paths.journal, paths.memory_db) is not None:
+        made = recreate(paths.journal, paths.memory_db, lambda p: Journal(p).close())
+        return [f"journal: {made.line()}"]
+    # On a full disk an intact file may not open: nothing is recovered until there is room.
+    room = shutil.disk_usage(paths.data_dir).free >= FULL_DISK_BYTES
+    if room and paths.journal.exists() and not integrity_ok(paths.journal):
+        program = shutil.which("sqlite3")
+        report = recover(paths.journal, "journal", lambda p: Journal(p).close(), program=program)
+        rows = ", ".join(f"{n} {table}" for table, n in report.rows.items())
+        return [
+            f"journal: recovered with {report.method}: {rows}; the damaged file is kept as "
+            f"{report.kept}"
+        ]
+    return []
+
+
+def _remove_leftovers(paths: Paths) -> list[str]:
+    """serve.json of a process that is gone, and hearth.sock: under the lock this process
+    holds, no other Hearth answers that socket."""
+    from memory.lending import socket_path
+    from memory.serving import running
+
+    stale = [socket_path(paths.data_dir)]
+    if running(paths) is None:
+        stale.append(paths.serve_address)
+    gone = [p for p in stale if p.exists()]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    if not gone:
+        return []
+    return [f"removed {', '.join(p.name for p in gone)} left by a Hearth that was killed"]

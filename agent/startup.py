@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.catch_up import remember_missed
 from agent.context import system_prompt
 from agent.learn.choice import ExtractorChoice, choose
 from agent.learn.model_extract import ModelExtractor
@@ -19,7 +20,7 @@ from agent.runtime.gguf import read_info
 from agent.runtime.model_files import ResolvedModel, resolve_model
 from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
-from memory import faults
+from memory import faults, restore_swap
 from memory.datadir import DataDirLock, ensure_data_dir
 from memory.errors import ConfigError, StorageError
 from memory.journal.journal import Journal
@@ -33,6 +34,7 @@ from memory.settings import (
     load_settings,
     resolve_paths,
 )
+from memory.sqlite import full_disk
 
 if TYPE_CHECKING:
     from agent.runtime.openai_backend import OpenAIBackend
@@ -143,6 +145,7 @@ def open_home(
     ensure_data_dir(paths.data_dir)
     setup_logging(paths.log_file)
     enable_fault_log(paths.log_file)
+    restore_swap.settle(paths.data_dir, paths.lock_file)
     lock = None
     if write_lock:
         lock = DataDirLock(paths.lock_file).acquire(borrow=run_name() if borrow else None)
@@ -173,6 +176,8 @@ def open_home(
 
 
 def _purge_leftovers(journal: Journal) -> int:
+    if full_disk(journal.path) is not None:
+        return 0  # nothing can be written; the next start with room purges them
     try:
         purged = journal.purge_off_record()
     except StorageError as exc:
@@ -242,7 +247,14 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
     agent = Agent(home.settings, home.journal, backend, info, store)
     check_window(agent)
     use_extractor(agent, backend, home.paths)
+    _catch_up(home, agent)
     return agent
+
+
+def _catch_up(home: Home, agent: Agent) -> None:
+    """A writing run first makes the memories earlier turns missed (agent/catch_up.py)."""
+    if home.lock is not None and agent.store is not None:
+        remember_missed(agent, home.paths.data_dir)
 
 
 def _served_agent(home: Home, store: MemoryStore | None) -> Agent:
@@ -256,6 +268,7 @@ def _served_agent(home: Home, store: MemoryStore | None) -> Agent:
     )
     agent = Agent(home.settings, home.journal, backend, backend.model_info(), store)
     check_window(agent)
+    _catch_up(home, agent)
     return agent
 
 

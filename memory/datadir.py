@@ -78,10 +78,11 @@ class DataDirLock:
         except BlockingIOError:
             fh.close()
             return False
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        # Unbuffered: on a full disk the pid is not written (the flock is the lock; the pid only
+        # names its holder), and nothing is left in a buffer to fail again at close.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fh.fileno(), 0)
+            os.pwrite(fh.fileno(), str(os.getpid()).encode(), 0)
         self._fh = fh
         return True
 

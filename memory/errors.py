@@ -111,6 +111,13 @@ class BackupError(HearthError):
     exit_code = 19
 
 
+class RestoreError(BackupError):
+    """A restore that failed its checks or its swap (a damaged backup, a count or checksum that
+    differs, an unreadable manifest, a full disk): the data dir was left exactly as it was."""
+
+    exit_code = 25
+
+
 class ModelServerError(HearthError):
     """The openai backend's server cannot be reached, refused the key, or timed out."""
 

@@ -12,7 +12,9 @@ from memory.settings import FaultPoint
 _armed: FaultPoint | None = None
 
 # Where the process kills itself (as kill -9 would); the others raise the error they name.
-_KILLS: frozenset[FaultPoint] = frozenset({"before-memory-write", "before-index-write"})
+_KILLS: frozenset[FaultPoint] = frozenset(
+    {"before-memory-write", "before-index-write", "mid-restore-swap"}
+)
 
 
 def arm(point: FaultPoint | None) -> None:

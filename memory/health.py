@@ -16,6 +16,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from memory.graph.db.rows import stack
+from memory.recovery import FULL_DISK_BYTES
+from memory.recovery import connect_ro as recovery_connect_ro
 from memory.settings import MemorySettings, Paths
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
@@ -37,8 +39,10 @@ class Check(BaseModel):
 
 
 def connect_ro(path: Path) -> sqlite3.Connection:
-    """A read-only connection: a check never changes a byte, and works beside a running chat."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+    """A read-only connection: a check never changes a byte, and works beside a running chat.
+    On a full disk, without a write-ahead log to apply, the file is read as it stands: SQLite
+    would otherwise try to make its -shm file there, fail, and call an intact file unreadable."""
+    return recovery_connect_ro(path, timeout=10.0)
 
 
 @contextlib.contextmanager
@@ -50,6 +54,56 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
+def _inspect(
+    path: Path, counts: dict[str, str], *, immutable: bool = False
+) -> tuple[list[str], int, dict[str, int]]:
+    """(quick_check's problems, user_version, the counts), read without writing a byte."""
+    if immutable:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    else:
+        db = connect_ro(path)
+    try:
+        problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            return problems, 0, {}
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        found = {key: int(db.execute(sql).fetchone()[0]) for key, sql in counts.items()}
+    finally:
+        db.close()
+    return problems, version, found
+
+
+def _has_wal(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def _unreadable(name: str, path: Path, exc: sqlite3.DatabaseError, fix_corrupt: str) -> Check:
+    """A file SQLite would not open: damage only when its error says so (a full disk or a
+    permission is not damage, and recovering an intact file would be the wrong fix)."""
+    from memory.recovery import is_corruption
+
+    if is_corruption(exc):
+        return Check(
+            name=name, ok=False, detail=f"{path.name} cannot be read: {exc}", fix=fix_corrupt
+        )
+    free = shutil.disk_usage(path.parent).free
+    if free < FULL_DISK_BYTES:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"{path.name} could not be checked: the disk is full ({free:,} bytes free); "
+            "nothing says it is damaged",
+            fix="free some space, then run `hearth doctor` again",
+        )
+    return Check(
+        name=name,
+        ok=False,
+        detail=f"{path.name} could not be opened ({exc}); nothing says it is damaged",
+        fix="check that the file and its folder are yours and readable (ls -l)",
+    )
+
+
 def database(
     name: str, path: Path, *, known_schema: int, counts: dict[str, str], fix_corrupt: str
 ) -> Check:
@@ -59,21 +113,27 @@ def database(
     if path.stat().st_size == 0:
         # SQLite would take an empty file for a new database, and lose what cites its rows.
         return Check(name=name, ok=False, detail=f"{path.name} is empty (0 bytes)", fix=fix_corrupt)
+    note = ""
     try:
-        with read_only(path) as db:
-            problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
-            if problems != ["ok"]:
-                return Check(
-                    name=name,
-                    ok=False,
-                    detail=f"{path.name} is damaged: {'; '.join(problems)}",
-                    fix=fix_corrupt,
-                )
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            found = {key: int(db.execute(sql).fetchone()[0]) for key, sql in counts.items()}
+        problems, version, found = _inspect(path, counts)
     except sqlite3.DatabaseError as exc:
+        from memory.recovery import is_corruption
+
+        # Reading a database SQLite must make a -shm file for fails on a full disk; without a
+        # write-ahead log to apply, the file alone says everything and needs nothing written.
+        if is_corruption(exc) or _has_wal(path):
+            return _unreadable(name, path, exc, fix_corrupt)
+        try:
+            problems, version, found = _inspect(path, counts, immutable=True)
+        except sqlite3.DatabaseError as again:
+            return _unreadable(name, path, again, fix_corrupt)
+        note = " (read in place: nothing could be written beside it)"
+    if problems != ["ok"]:
         return Check(
-            name=name, ok=False, detail=f"{path.name} cannot be read: {exc}", fix=fix_corrupt
+            name=name,
+            ok=False,
+            detail=f"{path.name} is damaged: {'; '.join(problems)}",
+            fix=fix_corrupt,
         )
     if version > known_schema:
         return Check(
@@ -83,7 +143,7 @@ def database(
             fix="upgrade Hearth",
         )
     shown = ", ".join(f"{n} {key}" for key, n in found.items())
-    return Check(name=name, ok=True, detail=f"{path.name}: intact, schema {version}, {shown}")
+    return Check(name=name, ok=True, detail=f"{path.name}: intact, schema {version}, {shown}{note}")
 
 
 def _stored(paths: Paths, sample: int) -> tuple[set[str], int, dict[str, np.ndarray]]:
@@ -107,6 +167,16 @@ def index(paths: Paths, settings: MemorySettings) -> Check:
 
     if not paths.memory_db.exists():
         return Check(name="index", ok=True, detail="no memories yet")
+    free = shutil.disk_usage(paths.data_dir).free
+    if free < FULL_DISK_BYTES and not chroma_server.is_remote(settings):
+        # Chroma writes to its files as it opens them: on a full disk that fails, and the
+        # index would be called damaged. The disk check says what to do.
+        return Check(
+            name="index",
+            ok=True,
+            detail=f"not checked: the disk is full ({free:,} bytes free), and Chroma writes as "
+            "it opens",
+        )
     try:
         ids, pending, sample = _stored(paths, VECTOR_SAMPLE)
     except sqlite3.DatabaseError as exc:
@@ -304,3 +374,31 @@ def disk(data_dir: Path, minimum: int = MIN_FREE_BYTES) -> Check:
             fix="free some space: a full disk stops saving turns and memories",
         )
     return Check(name="disk", ok=True, detail=shown)
+
+
+def stale_files(paths: Paths) -> list[Path]:
+    """What a killed `hearth serve` or chat left: serve.json naming a process that is gone,
+    and hearth.sock while no Hearth holds the data dir (the holder is the one who answers it)."""
+    from memory.lending import socket_path
+    from memory.serving import running
+
+    found = []
+    if paths.serve_address.exists() and running(paths) is None:
+        found.append(paths.serve_address)
+    sock = socket_path(paths.data_dir)
+    if sock.exists() and lock_holder(paths.lock_file) is None:
+        found.append(sock)
+    return found
+
+
+def leftovers(paths: Paths) -> Check:
+    stale = stale_files(paths)
+    if not stale:
+        return Check(name="leftovers", ok=True, detail="no files of a stopped server or chat")
+    named = ", ".join(p.name for p in stale)
+    return Check(
+        name="leftovers",
+        ok=False,
+        detail=f"{named} left by a Hearth that was killed (no process serves them now)",
+        fix="`hearth doctor --fix` removes them (or delete them yourself)",
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from memory import sqlite_header
 from memory.clock import now
 from memory.errors import DataDirCorruptError, DataDirMismatchError
 
@@ -61,10 +62,32 @@ def quick_check(conn: sqlite3.Connection, path: Path, what: str) -> None:
         raise corrupt_error(path, what, " ".join(first.split()))
 
 
+# Below this much free space SQLite cannot make the -shm file a read of a WAL database needs
+# (it leaves a partial one, up to 32 KB: the last bytes the disk had).
+FULL_DISK_BYTES = 1 << 20
+
+
+def _has_wal(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def connect_ro(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    """A read-only connection that writes nothing beside the file: on a nearly full disk,
+    without a write-ahead log to apply, the file is read as it stands (`immutable`)."""
+    try:
+        full = shutil.disk_usage(path.parent).free < FULL_DISK_BYTES
+    except OSError:
+        full = False
+    immutable = full and not _has_wal(path)
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+    return sqlite3.connect(uri, uri=True, timeout=timeout)
+
+
 def integrity_ok(path: Path) -> bool:
     """`PRAGMA integrity_check` on a file, opened read-only."""
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = connect_ro(path)
         try:
             return [r[0] for r in db.execute("PRAGMA integrity_check(1)")] == ["ok"]
         finally:
@@ -80,7 +103,8 @@ class RecoveryReport(BaseModel):
     kept: str
     """The damaged file, copied byte for byte before anything else was done."""
     method: str
-    """`sqlite3 .recover` (the sqlite3 program) or `salvage` (row by row, in Python)."""
+    """`sqlite3 .recover` (the sqlite3 program) or `salvage` (row by row, in Python), after
+    `header repaired, ` when SQLite's file header had to be written back first."""
     rows: dict[str, int]
     """Rows recovered, by table."""
     intact: bool
@@ -137,12 +161,15 @@ def recover(
     # A working copy: reading a WAL database may checkpoint it, and the kept copy stays as found.
     keep_copy(kept, work)
     try:
-        method = "salvage"
+        # A damaged header hides every page behind it: written back first, the rows are read.
+        header = sqlite_header.repair(work)
+        method = "header repaired, salvage" if header else "salvage"
         source = work
         if program is not None:
             recovered = path.with_name(f"{path.name}.sql-recover-{stamp}")
             if _run_recover(program, work, recovered):
-                method, source = "sqlite3 .recover", recovered
+                method = "header repaired, sqlite3 .recover" if header else "sqlite3 .recover"
+                source = recovered
         make_fresh(fresh)
         rows = copy_rows(source, fresh)
         _remove(path)
@@ -310,50 +337,69 @@ def _next_readable(db: sqlite3.Connection, table: str, after: int) -> int | None
     return None
 
 
-def _journal_messages(journal: Path) -> int | None:
-    """Messages in the journal: 0 when it is missing or empty, None when it cannot be read (its
-    own open then says why)."""
+def _journal_messages(journal: Path) -> tuple[int, int] | None:
+    """(messages in the journal, the last message id it handed out): (0, 0) when it is missing
+    or empty, None when it cannot be read (its own open then says why)."""
     if not journal.exists() or journal.stat().st_size == 0:
-        return 0
+        return 0, 0
     try:
-        db = sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
+        db = connect_ro(journal)
         try:
-            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+            count = int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name='messages'").fetchone()
+            return count, int(row[0]) if row else 0
         finally:
             db.close()
     except sqlite3.DatabaseError:
         return None
 
 
-def _cited(memory_db: Path) -> tuple[int, int]:
-    """(memories citing a message, distinct messages cited) in memory.sqlite3."""
+def _cited(memory_db: Path) -> tuple[int, int, int]:
+    """(memories citing a message, distinct messages cited, the highest id cited) in
+    memory.sqlite3."""
     if not memory_db.exists() or memory_db.stat().st_size == 0:
-        return 0, 0
+        return 0, 0, 0
     try:
-        db = sqlite3.connect(f"{memory_db.resolve().as_uri()}?mode=ro", uri=True)
+        db = connect_ro(memory_db)
         try:
             row = db.execute(
-                "SELECT count(DISTINCT memories.id), count(DISTINCT cited.value)"
+                "SELECT count(DISTINCT memories.id), count(DISTINCT cited.value),"
+                " max(CAST(cited.value AS INTEGER))"
                 " FROM memories, json_each(memories.provenance_json) AS cited"
             ).fetchone()
         finally:
             db.close()
     except sqlite3.DatabaseError:
-        return 0, 0
-    return int(row[0]), int(row[1])
+        return 0, 0, 0
+    return int(row[0]), int(row[1]), int(row[2] or 0)
+
+
+def mismatch(journal: Path, memory_db: Path) -> str | None:
+    """Why writing to this journal is unsafe, or None: it is empty or missing while memories
+    cite its messages, and its id counter is below the ids they cite (new messages would take
+    the old ids, and the memories would point at words never said)."""
+    found = _journal_messages(journal)
+    if found is None or found[0] != 0:
+        return None
+    memories, messages, top = _cited(memory_db)
+    if not messages or found[1] >= top:
+        return None
+    state = "missing" if not journal.exists() else "empty"
+    return (
+        f"the journal {journal} is {state} but {memories} memories in {memory_db.name} cite "
+        f"{messages} of its messages"
+    )
+
+
+FIX_MISMATCH = (
+    "`hearth doctor --fix` recreates the messages the memories quote (the rest cannot come "
+    "back), or restore journal.sqlite3 from a backup, or move {memory} and chroma/ aside to "
+    "start fresh"
+)
 
 
 def refuse_mismatch(journal: Path, memory_db: Path) -> None:
-    """Refuse to write to an empty or missing journal while memories cite its messages: new
-    messages would take the old ids, and the memories would point at words never said."""
-    if _journal_messages(journal) != 0:
-        return
-    memories, messages = _cited(memory_db)
-    if not messages:
-        return
-    state = "missing" if not journal.exists() else "empty"
-    raise DataDirMismatchError(
-        f"the journal {journal} is {state} but {memories} memories in {memory_db.name} cite "
-        f"{messages} of its messages; restore journal.sqlite3 from a backup, or move "
-        f"{memory_db.name} and chroma/ aside to start fresh"
-    )
+    """Refuse to write to an empty or missing journal while memories cite its messages."""
+    problem = mismatch(journal, memory_db)
+    if problem is not None:
+        raise DataDirMismatchError(f"{problem}; {FIX_MISMATCH.format(memory=memory_db.name)}")

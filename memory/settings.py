@@ -334,7 +334,9 @@ class RemoteSettings(_Section):
         return None
 
 
-FaultPoint = Literal["before-memory-write", "before-index-write", "commit-fsync-error"]
+FaultPoint = Literal[
+    "before-memory-write", "before-index-write", "commit-fsync-error", "mid-restore-swap"
+]
 
 
 class TestingSettings(_Section):

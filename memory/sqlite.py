@@ -84,6 +84,11 @@ def full_disk(path: Path) -> str | None:
     )
 
 
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
 def _user_version(path: Path, mode: str) -> int:
     db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
     try:
@@ -114,6 +119,10 @@ class Database:
         if path.exists():
             self._refuse_newer()
         try:
+            # On a full disk the first open would leave a partial -shm file (32 KB a file, the
+            # last bytes a full disk has): the file is read as it stands from the start.
+            if path.exists() and full_disk(path) is not None and not _has_wal(path):
+                raise sqlite3.OperationalError("the disk is full")
             self.conn = self._open(secure_delete)
         except sqlite3.Error as exc:
             if is_corruption(exc):
@@ -172,8 +181,10 @@ class Database:
 
     def _refuse_newer(self) -> None:
         # Read-only, so a file from a newer Hearth is refused without a byte changed.
+        # On a full disk, read in place from the start: a read-only open would leave a -shm.
+        full_now = full_disk(self.path) is not None and not _has_wal(self.path)
         try:
-            version = _user_version(self.path, "mode=ro")
+            version = _user_version(self.path, "immutable=1" if full_now else "mode=ro")
         except sqlite3.DatabaseError as exc:
             if is_corruption(exc):
                 raise corrupt_error(self.path, self.what, exc) from exc

@@ -16,7 +16,7 @@ from agent.doctor import Diagnosis, diagnose, repair
 from memory import health
 from memory.backup import MANIFEST, backup, restore
 from memory.datadir import ensure_data_dir
-from memory.errors import BackupError, DataDirLockedError
+from memory.errors import BackupError, DataDirLockedError, RestoreError
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.store import MemoryStore
 from memory.graph.vector_index import VectorIndex
@@ -91,7 +91,9 @@ def test_healthy_data_dir_exits_0_and_json_parses(paths: Paths, tmp_path: Path) 
         "model",
         "permissions",
         "lock",
+        "leftovers",
         "disk",
+        "persona",
     }
     assert all(c["ok"] and set(c) == {"name", "ok", "detail", "fix"} for c in checks)
     found = {c["name"]: c["detail"] for c in checks}
@@ -146,7 +148,12 @@ def test_garbage_pages_in_the_journal_are_found(paths: Paths) -> None:
         fh.write(os.urandom(size - 4096))
     ok, detail, fix = by_name(diagnose(paths))["journal"]
     assert not ok and "journal.sqlite3" in detail and "logs recover" in fix
-    assert "copy the data dir aside" in fix
+    assert "keeps a copy of the damaged file" in fix
+    # --fix acts on it: the damaged file kept, what can be read salvaged.
+    done = repair(diagnose(paths), paths)
+    assert any(line.startswith("journal: recovered with") for line in done), done
+    assert list(paths.data_dir.glob("journal.sqlite3.damaged-*"))
+    assert by_name(diagnose(paths))["journal"][0]
 
 
 def test_doctor_reads_under_a_held_lock_and_fix_is_refused(
@@ -236,9 +243,9 @@ def test_restore_says_which_count_differs(paths: Paths, tmp_path: Path) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest))
     other = tmp_path / "other"
     target = Paths(config_file=other / "config.toml", data_dir=other, models_dir=other / "m")
-    report = restore(target, Settings(), folder, force=False)
-    assert not report.ok
-    assert [c.line() for c in report.counts if not c.ok] == ["messages: 2 (backup: 3) MISMATCH"]
+    with pytest.raises(RestoreError, match=r"holds messages 2 \(manifest: 3\)"):
+        restore(target, Settings(), folder, force=False)
+    assert sorted(p.name for p in other.iterdir()) == ["hearth.lock"]  # nothing restored
 
 
 def test_a_damaged_index_is_found_and_rebuilt(paths: Paths) -> None:
@@ -253,9 +260,10 @@ def test_a_damaged_index_is_found_and_rebuilt(paths: Paths) -> None:
 def test_low_disk_and_an_empty_journal_are_problems(paths: Paths) -> None:
     low = health.disk(paths.data_dir, minimum=1 << 62)
     assert not low.ok and "MB free" in low.detail and "free some space" in low.fix
+    # Empty while no memory cites it: `say` starts it afresh, and doctor agrees.
     paths.journal.write_bytes(b"")
-    ok, detail, fix = by_name(diagnose(paths))["journal"]
-    assert not ok and "empty (0 bytes)" in detail and fix
+    ok, detail, _ = by_name(diagnose(paths))["journal"]
+    assert ok and "empty (0 bytes) and no memory cites it" in detail
 
 
 def test_backup_and_restore_refuse_what_they_cannot_do(tmp_path: Path, hearth_home: Path) -> None:
@@ -301,3 +309,58 @@ def test_a_backup_made_while_a_chat_writes_is_consistent(paths: Paths, tmp_path:
     finally:
         copy.close()
     assert manifest.counts["messages"] == stored > 2 + 20 and heads[0] == 2
+
+
+def test_a_killed_servers_leftovers_are_named_and_removed(paths: Paths) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
+                          capture_output=True, check=True)  # fmt: skip
+    paths.serve_address.write_text(
+        json.dumps({"url": "http://127.0.0.1:9", "pid": int(gone.stdout)})
+    )
+    (paths.data_dir / "hearth.sock").touch()
+    ok, detail, fix = by_name(diagnose(paths))["leftovers"]
+    assert not ok and "serve.json, hearth.sock left by a Hearth that was killed" in detail
+    assert "doctor --fix" in fix
+    assert any("removed hearth.sock, serve.json" in line for line in repair(diagnose(paths), paths))
+    assert not paths.serve_address.exists() and not (paths.data_dir / "hearth.sock").exists()
+    assert by_name(diagnose(paths))["leftovers"][0]
+
+
+def test_a_broken_chat_template_and_a_persona_past_the_window_are_found(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEARTH_MODEL__CHAT_TEMPLATE", "{% for m in messages %}{{ m.content }")
+    ok, detail, fix = by_name(diagnose(paths))["template"]
+    assert not ok and "not valid Jinja" in detail and "model.chat_template" in fix
+    monkeypatch.setenv(
+        "HEARTH_MODEL__CHAT_TEMPLATE",
+        "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}",
+    )
+    assert by_name(diagnose(paths))["template"][0]
+
+    monkeypatch.setenv("HEARTH_MODEL__N_CTX", "512")
+    monkeypatch.setenv("HEARTH_CHAT__PERSONA", "You are kind and patient. " * 120)
+    ok, detail, fix = by_name(diagnose(paths))["persona"]
+    assert not ok and "by the model's tokenizer" in detail and "shorten chat.persona" in fix
+    # More bytes than the room, fewer tokens: counted, and it fits.
+    monkeypatch.setenv("HEARTH_CHAT__PERSONA", "You are kind. " * 15)
+    ok, detail, _ = by_name(diagnose(paths))["persona"]
+    assert ok and "tokens of" in detail
+
+
+def test_config_show_refuses_a_broken_chat_template_without_llama_cpp(tmp_path: Path) -> None:
+    modules = tmp_path / "modules.txt"
+    code = (
+        "import sys; sys.argv = ['hearth', 'config', 'show']\n"
+        "from tui.cli import main as cli\n"
+        "try:\n    cli.main()\nfinally:\n"
+        f"    open({str(modules)!r}, 'w').write('\\n'.join(sys.modules))"
+    )
+    env = {**os.environ, "HEARTH_MODEL__CHAT_TEMPLATE": "{% if %}", "HEARTH_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert done.returncode == 3, done.stderr
+    assert "model.chat_template is not valid Jinja" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "llama_cpp" not in modules.read_text().split()

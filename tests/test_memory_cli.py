@@ -174,9 +174,11 @@ def test_forget_by_id_reports_each_store(
         "log",
         "exports",
         "exports_elsewhere",
+        "backups_elsewhere",
         "copies_deleted",
     }
     assert report["memory_db"]["memories"] == 1
+    assert report["backups_elsewhere"] == []  # forgetting one memory by id: no phrase to seek
     human = run_hearth("memory", "show", gone)
     assert human.returncode == 9
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from memory.graph.embedder import SentenceEmbedder
+from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 from memory.recovery import recover
@@ -176,3 +177,99 @@ def test_a_damaged_memory_database_is_recovered_and_searchable(
     # Both indexes were made again: the vectors' and the words'.
     found = json.loads(run_hearth("memory", "search", "Lisbon", "--json").stdout)
     assert found[0]["id"] == lisbon and found[0]["dense"] > 0 and found[0]["lexical"] > 0
+
+
+def _journal_of(path: Path, count: int) -> list[str]:
+    journal = Journal(path)
+    session = journal.create_session(title="kept")
+    texts = [f"message {n}: " + "words " * 40 for n in range(count)]
+    for text in texts:
+        journal.append(session.id, "user", text)
+    journal.close()
+    return texts
+
+
+def test_a_journal_whose_header_was_overwritten_keeps_every_message(
+    run_hearth: RunHearth, paths: Paths
+) -> None:
+    texts = _journal_of(paths.journal, 300)
+    with paths.journal.open("r+b") as fh:
+        fh.write(b"\x00garbage-garbage-garbage-gar")  # the first 28 bytes
+    damaged = paths.journal.read_bytes()
+
+    done = run_hearth("logs", "recover", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["method"].startswith("header repaired")
+    assert report["rows"]["messages"] == len(texts) and report["rows"]["sessions"] == 1
+    assert Path(report["kept"]).read_bytes() == damaged
+    journal = Journal(paths.journal)
+    try:
+        assert [m.text for m in journal.messages(newest_first=False, limit=1000)] == texts
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize("page_size", [1024, 8192])
+def test_the_salvage_finds_a_page_size_the_header_lost(tmp_path: Path, page_size: int) -> None:
+    path = tmp_path / "journal.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA page_size = {page_size}")
+    db.close()
+    texts = _journal_of(path, 120)
+    with path.open("r+b") as fh:
+        fh.write(b"\xff" * 28)
+    report = recover(path, "journal", lambda p: Journal(p).close(), program=None)
+    assert report.method == "header repaired, salvage"
+    assert report.rows["messages"] == len(texts)
+
+
+def test_a_zero_byte_journal_is_named_by_doctor_and_fix_recreates_what_memories_quote(
+    run_hearth: RunHearth, paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    journal = Journal(paths.journal)
+    session = journal.create_session()
+    words = ["I moved to Porto last year.", "Nice!", "My dog is called Rex.", "Hi Rex!", "Tea."]
+    ids = [
+        journal.append(session.id, "user" if n % 2 == 0 else "assistant", text).id
+        for n, text in enumerate(words)
+    ]
+    journal.close()
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        store.add_many(
+            [
+                NewMemory(text="Lives in Porto", provenance=[ids[0]], quote=words[0]),
+                NewMemory(text="Has a dog named Rex", provenance=[ids[2]], quote=words[2]),
+                NewMemory(text="Likes tea", provenance=[ids[4]]),  # no quote: cannot come back
+            ]
+        )
+    for part in (paths.journal, Path(f"{paths.journal}-wal"), Path(f"{paths.journal}-shm")):
+        part.unlink(missing_ok=True)
+    paths.journal.touch()
+
+    # doctor and say agree: both name the state.
+    doctor = run_hearth("doctor")
+    assert doctor.returncode == 18
+    line = next(ln for ln in doctor.stdout.splitlines() if "journal:" in ln)
+    assert line.startswith("FAIL") and "is empty but 3 memories" in line
+    assert "hearth doctor --fix" in line
+    assert run_hearth("say", "hello", env=SHORT).returncode == 17
+
+    fixed = run_hearth("doctor", "--fix")
+    told = " ".join(fixed.stderr.split())
+    assert "recreated 2 message(s)" in told, fixed.stderr
+    assert f"1 cited message(s) cannot come back (no memory quotes them: ids {ids[4]})" in told
+    line = next(ln for ln in fixed.stdout.splitlines() if "journal:" in ln)
+    assert line.startswith("ok"), fixed.stdout
+
+    said = run_hearth("say", "--json", "hello", env=SHORT)
+    assert said.returncode == 0, said.stderr
+    journal = Journal(paths.journal)
+    try:
+        back = {m.id: m for m in journal.messages(newest_first=False, limit=100)}
+        assert back[ids[0]].text == words[0] and back[ids[2]].text == words[2]
+        assert back[ids[0]].meta.source == "recovered"
+        assert ids[4] not in back and ids[1] not in back
+        assert min(i for i in back if i not in (ids[0], ids[2])) > ids[4]  # no old id reused
+    finally:
+        journal.close()

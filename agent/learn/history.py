@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from agent.learn.write_path import Extractor, remember
 from memory.journal.journal import Journal
-from memory.journal.schemas import Message
+from memory.journal.schemas import RECOVERED_SOURCE, Message
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
@@ -41,6 +41,7 @@ def since(journal: Journal, start: datetime) -> list[Message]:
         if m.role == "user"
         and not m.off_record
         and not m.meta.synthetic  # a dream's scenario is made up: nothing about the person
+        and m.meta.source != RECOVERED_SOURCE  # made from memories: learned from already
         and m.meta.memory
         and m.created_at >= start
     ]

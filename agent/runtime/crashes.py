@@ -16,6 +16,7 @@ from typing import IO
 from pydantic import BaseModel, ValidationError
 
 from memory.clock import now
+from memory.sqlite import full_disk
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,9 @@ class RunGuard:
             log_offset=_size(log_file),
             extra_buffers=extra_buffers,
         )
+        if full_disk(runs_dir) is not None:
+            # The run's own error says the disk is full; a marker would take its last bytes.
+            return cls(path, None)
         try:
             runs_dir.mkdir(mode=0o700, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -36,7 +36,7 @@ from memory.errors import ExportError
 from memory.export.candidates import ReplyScore, latest_scores
 from memory.journal.journal import Journal
 from memory.journal.offrecord import on_record
-from memory.journal.schemas import EXPORTABLE_REVIEWS, ChatMessage, Message
+from memory.journal.schemas import EXPORTABLE_REVIEWS, RECOVERED_SOURCE, ChatMessage, Message
 from memory.journal.signals import ExportKind, Feedback, Rating
 from memory.journal.tree import ConversationTree
 
@@ -140,7 +140,10 @@ class _Source:
 
     def synthetic(self, message: Message) -> bool:
         """A made-up message, or an imported reply, this export leaves out (what it says of a
-        reply, it says of any row holding it)."""
+        reply, it says of any row holding it). A message recovered from a memory's quote is left
+        out always: its words are a fragment and its reply is lost."""
+        if message.meta.source == RECOVERED_SOURCE:
+            return True
         imported = message.meta.imported is not None and message.role == "assistant"
         if imported and not self.filters.include_imported:
             return True

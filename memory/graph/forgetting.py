@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from memory.backup_ledger import OutsideBackup, outside
 from memory.copies import holding, safety_copies
 from memory.export import forgetting as exports
 from memory.graph.db import MemoryDB
@@ -76,6 +77,9 @@ class ForgetPreview(BaseModel):
     exports: exports.ExportScan
     copies: list[str] = Field(default_factory=list)
     """Safety copies in the data dir holding the words: deleted by the forget."""
+    backups: list[OutsideBackup] = Field(default_factory=list)
+    """Backups `hearth backup` wrote outside the data dir (its ledger's), with whether they
+    hold the phrase: listed, or rewritten or deleted as `forget --backups` says."""
 
 
 def phrase_problem(phrase: str) -> str | None:
@@ -124,6 +128,7 @@ def preview(reach: Reach, memories: Sequence[Memory], phrase: str | None = None)
         log_lines=lines,
         exports=_scan_exports(reach, pattern),
         copies=[str(p) for p in _copies(reach, memories, phrase)],
+        backups=outside(reach.data_dir, phrase) if reach.data_dir is not None and phrase else [],
     )
 
 
@@ -179,6 +184,11 @@ def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) 
         exports=export_counts,
         exports_elsewhere=[e.model_dump() for e in elsewhere],
         copies_deleted=[str(p) for p in copies],
+        backups_elsewhere=[
+            b.model_dump() for b in (outside(reach.data_dir, phrase) if reach.data_dir else [])
+        ]
+        if phrase
+        else [],
     )
 
 

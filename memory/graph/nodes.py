@@ -197,6 +197,9 @@ class ForgetReport(BaseModel):
     """Files under the data dir's exports/ rewritten without what was forgotten."""
     exports_elsewhere: list[dict[str, Any]] = Field(default_factory=list)
     """Exports the ledger lists outside the data dir, never touched: path, exists, holds_phrase."""
+    backups_elsewhere: list[dict[str, Any]] = Field(default_factory=list)
+    """Backups `hearth backup` wrote outside the data dir: path, exists, holds_phrase, done
+    (listed, rewritten or deleted)."""
     copies_deleted: list[str] = Field(default_factory=list)
     """Safety copies in the data dir (migration backups, damaged or restored-over files) that
     held the words, deleted."""

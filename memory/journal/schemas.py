@@ -197,6 +197,9 @@ class ImportedFrom(BaseModel):
     """On a reply: one of several models' answers to the same message, asked at once (Open
     WebUI), not a regeneration: the DPO export never pairs it with another model's."""
 
+RECOVERED_SOURCE = "recovered"
+"""`meta.source` of a message made again from the memories that quote it (the journal was lost)."""
+
 
 class MessageMeta(BaseModel):
     """Turn state kept with a message (the journal's `meta_json` column), one field per key.
@@ -237,7 +240,9 @@ class MessageMeta(BaseModel):
     pairs) and the journal's `edits` view and index (json_extract on `$.edit_of`)."""
     source: str | None = None
     """The data set an imported message came from. Written by `hearth import`
-    (`agent.importing.conversations`); read by it (a conversation is imported once)."""
+    (`agent.importing.conversations`); read by it (a conversation is imported once). Or
+    `RECOVERED_SOURCE`: made again from a memory's quote after the journal was lost
+    (`memory.journal_from_memories`); such a message is never exported, scored or extracted."""
     source_turn_id: str | None = None
     """The imported turn's own id in its data set. Written by `hearth import`; read by people
     (README: `meta.source_turn_id`) and the import tests."""

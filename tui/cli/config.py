@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -30,8 +31,26 @@ def config_show(as_json: JsonOpt = False) -> None:
     data = settings.model_dump(mode="json")
     if as_json:
         print_json(data)
-        return
+    else:
+        _print_sections(data)
+    _check_template(settings.model.chat_template)
+
+
+def _print_sections(data: dict[str, Any]) -> None:
     for section, values in data.items():
         out.print(f"[bold]\\[{section}][/]", soft_wrap=True)
         for key, value in values.items():
             out.print(f"{key} = {json.dumps(value)}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _check_template(source: str | None) -> None:
+    """A template a turn would refuse is said here too (exit 3), rendered in the Jinja sandbox
+    without loading llama.cpp."""
+    from agent.runtime.template_check import template_problem
+    from memory.errors import ConfigError
+
+    problem = template_problem(source) if source is not None else None
+    if problem is not None:
+        raise ConfigError(
+            f"model.chat_template {problem}; fix it, or remove it to use the model's own"
+        )

@@ -81,13 +81,17 @@ def restore(
     ] = False,
     as_json: JsonTextOpt = False,
 ) -> None:
-    """Bring a backup into this data dir: copy the databases, rebuild the search index and
-    check every count against the backup's manifest (exit 19 if one differs)."""
+    """Bring a backup into this data dir, all or nothing: the databases are copied into a
+    folder in the data dir and checked there (checksums, integrity, counts against the
+    manifest) before they replace anything; then the search index is rebuilt. Any failure
+    leaves the data dir as it was (exit 25)."""
     from memory.backup import restore as restore_backup
     from memory.settings import load_settings, resolve_paths
 
     paths = resolve_paths()
     report = restore_backup(paths, load_settings(paths), path.expanduser().resolve(), force=force)
+    if report.warning:
+        note(report.warning)
     if as_json:
         print_json(report.model_dump(mode="json") | {"ok": report.ok})
     else:

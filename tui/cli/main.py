@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -9,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from memory.errors import HearthError
+from memory.errors import HearthError, StorageError
 from memory.recovery import corrupt_error, is_corruption
 from memory.settings import load_settings, resolve_paths
+from memory.sqlite import full_disk
 from tui.cli import (
     bench,
     chat,
@@ -182,7 +184,10 @@ def _run() -> None:
         # Not standalone: click would print its own tracebacks; a typer.Exit comes back as a code.
         code = app(standalone_mode=False)
     except HearthError as exc:
-        logging.getLogger("hearth").error("%s", exc, exc_info=True)
+        # A full disk (or a folder that cannot be written) is said in one line, here too: a
+        # traceback would take the last bytes the disk has, run after run.
+        trace = not isinstance(exc, StorageError)
+        logging.getLogger("hearth").error("%s", exc, exc_info=trace)
         err.print(f"[red]hearth:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
@@ -195,8 +200,14 @@ def _run() -> None:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     except Exception as exc:  # the traceback goes to the log, not the screen
-        logging.getLogger("hearth").error("unexpected error", exc_info=True)
         where = resolve_paths().log_file
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            reason = full_disk(where) or "the disk is full; free some space and try again"
+            full = StorageError(f"could not save to {where.parent}: {reason}")
+            logging.getLogger("hearth").error("%s", full)
+            err.print(f"[red]hearth:[/] {escape(str(full))}", highlight=False, soft_wrap=True)
+            sys.exit(full.exit_code)
+        logging.getLogger("hearth").error("unexpected error", exc_info=True)
         if is_corruption(exc):
             # Damage past what the check at open reads (large files): still one line and a fix.
             damaged = corrupt_error(where.parent, "data dir", exc)

@@ -15,9 +15,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from memory.backup_ledger import OutsideBackup
+from memory.backup_ledger import outside as outside_backups
+from memory.forget_backups import Action, delete_listed
 from memory.graph.flags import SECRET
 from memory.graph.nodes import KINDS, Edge, ForgetReport, Hit, Kind, Memory
 from memory.secrets import has_secret, secret_kinds
+from tui.cli.forget_backups import BackupsOpt
+from tui.cli.forget_backups import action as backups_action
+from tui.cli.forget_backups import apply as apply_backups
+from tui.cli.forget_backups import show as show_backups
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
 from tui.cli.options import DATE_FORMATS, ConnectOpt, JsonOpt, as_local, server_for
 from tui.cli.output import confirm, err, out, print_json, warn, write_raw
@@ -478,6 +485,7 @@ def _print_preview(preview: ForgetPreview, phrase: bool, to: Console = out) -> N
     for snippet in preview.snippets:
         to.print(Text(f"  {snippet}"))
     _print_elsewhere([e.model_dump() for e in preview.exports.elsewhere], to)
+    show_backups(preview.backups, "list", done=False, to=to)
     for path in preview.copies:
         to.print(Text(f"would delete a safety copy that holds it: {path}"), soft_wrap=True)
 
@@ -505,6 +513,7 @@ def _print_report(report: ForgetReport) -> None:
         warn(f"{unreadable} export files in exports/ could not be read, so still hold it "
              "(named in hearth.log): remove them yourself")  # fmt: skip
     _print_elsewhere(report.exports_elsewhere)
+    show_backups([OutsideBackup(**b) for b in report.backups_elsewhere], "list", done=True)
     for path in report.copies_deleted:
         out.print(Text(f"deleted a safety copy that held it: {path}"), soft_wrap=True)
 
@@ -522,7 +531,9 @@ FORGET_HELP = "\n\n".join(
         "touched). Shows what would change and asks first (--yes: go ahead without asking).",
         "Either way, safety copies in the data dir that hold the words (backups/ made before an "
         "upgrade, *.damaged-* files kept by a recover, replaced-*/ kept by a restore) are "
-        "deleted.",
+        "deleted. Backups `hearth backup` wrote outside the data dir are listed (one not there "
+        "now as unreachable); --backups rewrite takes the words out of them (their manifest "
+        "made again), --backups delete deletes them.",
         "--everything: every store, log and export in the data dir is removed; config.toml and "
         "models/ stay. Asks first.",
     ]
@@ -557,7 +568,11 @@ def memory_forget(
     ] = False,
     connect: ConnectOpt = None,
     as_json: JsonOpt = False,
+    backups: BackupsOpt = "list",
 ) -> None:
+    chosen = backups_action(backups)
+    if everything and chosen == "rewrite":
+        raise typer.BadParameter("--everything takes --backups delete (or list), not rewrite")
     if sum((memory_id is not None, matching is not None, everything)) != 1:
         raise typer.BadParameter(
             "give a memory id, --matching PHRASE or --everything (one of them)"
@@ -580,7 +595,7 @@ def memory_forget(
             _say_conversation_kept(memory, remote=not client.remote.here)
         return
     if everything:
-        _forget_everything(yes=yes, dry_run=dry_run, as_json=as_json)
+        _forget_everything(yes=yes, dry_run=dry_run, as_json=as_json, backups=chosen)
         return
     from agent.recall import shown_line_pattern
     from memory.graph.forgetting import phrase_problem
@@ -618,10 +633,15 @@ def memory_forget(
             _print_preview(preview, phrase=True, to=err if as_json else out)
         confirm(yes, "Forget all of this, for good?", "this forget")
         if memory_id is not None:
+            phrase = store.get(memory_id).text
             report = store.forget(memory_id, journal, shown_as=shown, everywhere=True)
         else:
             assert matching is not None
+            phrase = matching
             report = store.forget_matching(matching, journal, shown_as=shown)
+        if chosen != "list":
+            reached = apply_backups(home.paths.data_dir, phrase, chosen)
+            report = report.model_copy(update={"backups_elsewhere": reached})
         server = _server(store)
     _show_report(report, as_json, server=server)
 
@@ -700,7 +720,7 @@ def _say_conversation_kept(memory: Memory, *, remote: bool = False) -> None:
     )
 
 
-def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
+def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool, backups: Action) -> None:
     """Every store, log and export in the data dir removed, under the data dir lock."""
     import logging
 
@@ -715,10 +735,12 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
         outside = [
             e.model_dump() for e in elsewhere(paths.exports_dir, home.journal.exports(), None)
         ]
+        backed_up = outside_backups(paths.data_dir, None)
         data = {
             "data_dir": str(paths.data_dir),
             **planned.model_dump(),
             "exports_elsewhere": outside,
+            "backups_elsewhere": [b.model_dump() for b in backed_up],
         }
         if as_json and (dry_run or yes):
             if dry_run:
@@ -738,6 +760,7 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
             if planned.server:
                 out.print(Text(f"would also delete this data dir's index on {planned.server}"))
             _print_elsewhere(outside)
+            show_backups(backed_up, backups, done=False)
             if dry_run:
                 return
         confirm(yes, "Remove all of this, for good?", "this forget")
@@ -747,6 +770,9 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
             root.removeHandler(handler)  # the log is about to go; nothing more is written to it
             handler.close()
         done = erase.erase(paths, home.settings.memory)
+        if backups == "delete":
+            backed_up = delete_listed(backed_up)
+            data["backups_elsewhere"] = [b.model_dump() for b in backed_up]
     finally:
         home.close()
     if as_json:
@@ -757,6 +783,8 @@ def _forget_everything(*, yes: bool, dry_run: bool, as_json: bool) -> None:
         soft_wrap=True,
     )
     out.print(Text(f"kept: {', '.join(done.keep) or 'nothing'}"), soft_wrap=True)
+    if backups == "delete":
+        show_backups(backed_up, backups, done=True)
     if done.server:
         out.print(Text(f"deleted this data dir's index on {done.server}; {COMPACTION}"))
     if outside:
