@@ -26,13 +26,15 @@ caught up: an older data dir's history (from before turns marked `remembered`) n
 log = logging.getLogger(__name__)
 
 # On-record person messages with memory on, not made up (a dream), not sent by a client as
-# history, imported or recovered (each has a `source`), and not remembered yet.
+# history, imported (a `source`, or another app's `imported`: `--journal-only` means it) or
+# recovered, and not remembered yet.
 _MISSED = (
     "SELECT id FROM messages WHERE id > ? AND role = 'user' AND off_record = 0"
     " AND coalesce(json_extract(meta_json, '$.remembered'), 0) = 0"
     " AND coalesce(json_extract(meta_json, '$.memory'), 1) = 1"
     " AND coalesce(json_extract(meta_json, '$.synthetic'), 0) = 0"
-    " AND json_extract(meta_json, '$.source') IS NULL ORDER BY id"
+    " AND json_extract(meta_json, '$.source') IS NULL"
+    " AND json_extract(meta_json, '$.imported') IS NULL ORDER BY id"
 )
 
 
@@ -74,6 +76,7 @@ def _wanted(message: Message) -> bool:
         and meta.memory
         and not meta.synthetic
         and meta.source is None
+        and meta.imported is None
         and not meta.remembered
     )
 

@@ -197,6 +197,7 @@ class ImportedFrom(BaseModel):
     """On a reply: one of several models' answers to the same message, asked at once (Open
     WebUI), not a regeneration: the DPO export never pairs it with another model's."""
 
+
 RECOVERED_SOURCE = "recovered"
 """`meta.source` of a message made again from the memories that quote it (the journal was lost)."""
 
