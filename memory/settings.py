@@ -310,6 +310,13 @@ class ServeSettings(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
     """Web origins (https://chat.example) whose pages may call it from a browser; a request
     from any other page (it carries an Origin header) is refused."""
+    max_new_messages: int = Field(2000, ge=1)
+    """Messages Hearth has not seen that one request may bring (the conversation a client
+    resends is never counted); more is refused (413) before anything is journaled."""
+    max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    """The largest request body (413 past it)."""
+    max_request_windows: int = Field(4, ge=1)
+    """The new text of one request may be at most this many times model.n_ctx in tokens."""
 
 
 class RemoteSettings(_Section):
