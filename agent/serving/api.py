@@ -168,21 +168,17 @@ def make_app(serving: Serving) -> FastAPI:
     """The app, every route behind `Serving.refusal`."""
     app = FastAPI(title="Hearth", docs_url=None, redoc_url=None, openapi_url=None)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Any:
-        refused = serving.refusal(request)
-        if refused is not None:
-            status, why = refused
-            log.warning("refused %s %s: %s", request.method, request.url.path, why)
-            return _error(status, why, "refused")
-        return await call_next(request)
-
     @app.exception_handler(HearthError)
     async def hearth_error(_: Request, exc: HearthError) -> JSONResponse:
         return _error(_status(exc), str(exc), type(exc).__name__, exc.exit_code)
 
     @app.exception_handler(Gone)
-    async def closing(_: Request, exc: Gone) -> JSONResponse:
+    async def closing(request: Request, exc: Gone) -> JSONResponse:
+        log.info(
+            "%s %s stopped before its turn: nothing more of it journaled",
+            request.method,
+            request.url.path,
+        )
         why = "the request was stopped: its client left, or Hearth is closing (try again)"
         return _error(503, why, "closing", 23)
 
@@ -419,5 +415,25 @@ def make_app(serving: Serving) -> FastAPI:
 
         return await _until_gone(request, lambda stop: serving.memory(write, stop))
 
+    app.add_middleware(_Guard, serving=serving)
     app.add_middleware(BodyLimit, limit=serving.settings.max_request_bytes)
     return app
+
+
+class _Guard:
+    """Every request through `Serving.refusal` first. Plain ASGI, not Starlette's
+    BaseHTTPMiddleware: behind that, a route never hears that its client left."""
+
+    def __init__(self, app: Any, serving: Serving) -> None:
+        self.app, self.serving = app, serving
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            refused = self.serving.refusal(request)
+            if refused is not None:
+                status, why = refused
+                log.warning("refused %s %s: %s", request.method, request.url.path, why)
+                await _error(status, why, "refused")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
