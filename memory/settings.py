@@ -331,6 +331,9 @@ class RemoteSettings(_Section):
     """A file holding its token (the first line), read when token is unset."""
     timeout_s: float = Field(600.0, gt=0.0, le=86_400.0)
     """How long to wait for it to answer (a reply may wait for another one to end)."""
+    busy_wait_s: float = Field(60.0, gt=0.0, le=86_400.0)
+    """How long a write (a turn, a memory added or forgotten) waits for a server busy with
+    other turns to take it; then it is given up (exit 23), nothing of it made there."""
 
     def secret_token(self) -> SecretStr | None:
         """The token: remote.token, else the first line of remote.token_file."""

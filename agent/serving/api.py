@@ -104,10 +104,12 @@ class Began(int):
 
 async def _streamed(
     work: Callable[[Callable[[Any], None], threading.Event], Any],
+    request: Request,
 ) -> AsyncIterator[Any]:
     """Run `work` (a turn) on a thread of its own, yielding each piece of the reply as it is
     made and then what `work` returned (or raised). A client that goes away stops the reply
-    (kept in the journal as interrupted)."""
+    (kept in the journal as interrupted), or, while nothing is sent yet (its turn waits for
+    another), the turn before it begins."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
@@ -123,15 +125,26 @@ async def _streamed(
         loop.call_soon_threadsafe(queue.put_nowait, _Done(outcome))
 
     threading.Thread(target=run, name="hearth-serve-turn", daemon=True).start()
+    # One get at a time, kept across the waits (cancelling a get could lose its item).
+    getter: asyncio.Future[Any] | None = None
     try:
         while True:
-            item = await queue.get()
+            getter = getter or asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({getter}, timeout=POLL_S)
+            if not done:
+                if not stop.is_set() and await request.is_disconnected():
+                    log.info("%s: the client left; its turn stops", request.url.path)
+                    stop.set()
+                continue
+            item, getter = getter.result(), None
             if isinstance(item, _Done):
                 yield item.outcome
                 return
             yield item
     finally:
         stop.set()
+        if getter is not None:
+            getter.cancel()
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
@@ -280,7 +293,7 @@ def make_app(serving: Serving) -> FastAPI:
 
         async def events() -> AsyncIterator[bytes]:
             yield chunk({"role": "assistant", "content": ""})
-            async for item in _streamed(work):
+            async for item in _streamed(work, request):
                 if isinstance(item, str):
                     yield chunk({"content": item})
                 elif isinstance(item, BaseException):
@@ -296,7 +309,7 @@ def make_app(serving: Serving) -> FastAPI:
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
     @app.post("/api/turn", response_model=None)
-    async def turn(body: TurnRequest) -> StreamingResponse:
+    async def turn(body: TurnRequest, request: Request) -> StreamingResponse:
         """One turn as `hearth say` runs it, as lines of JSON: {"session"} once it begins,
         {"piece"} as the reply is made, then {"result"} (a TurnResult) or {"error"}."""
 
@@ -304,7 +317,7 @@ def make_app(serving: Serving) -> FastAPI:
             def work(emit: Callable[[Any], None], stop: threading.Event) -> TurnResult:
                 return serving.say(body, emit, stop, on_session=lambda sid: emit(Began(sid)))
 
-            async for item in _streamed(work):
+            async for item in _streamed(work, request):
                 if isinstance(item, Began):
                     line: dict[str, Any] = {"session": int(item)}
                 elif isinstance(item, str):

@@ -17,6 +17,13 @@ from agent.serving.schemas import MemoryIn, TurnRequest
 from memory.errors import HearthServerError, error_named
 from memory.settings import Paths, RemoteSettings
 
+READ_WAIT_S = 2.0
+"""How long a read waits for this machine's server before the command answers it here."""
+NOTE_AFTER_S = 2.0
+"""How long a write waits before the command says it is waiting."""
+WRITE_WAIT_S = 60.0
+"""How long a write (a turn, a memory added or forgotten) waits for a busy server to take it."""
+
 
 class Remote(BaseModel):
     """Where a Hearth serves and the token it wants."""
@@ -24,6 +31,8 @@ class Remote(BaseModel):
     url: str
     token: str
     timeout_s: float = 600.0
+    busy_wait_s: float = WRITE_WAIT_S
+    """How long a write waits for a busy server to take it (remote.busy_wait_s)."""
     here: bool = False
     """The server of this machine's own data dir (found by its serve.json)."""
 
@@ -40,7 +49,13 @@ def local(paths: Paths, settings: RemoteSettings) -> Remote | None:
         token = read_token(paths.serve_token)
     except OSError:
         return None
-    return Remote(url=found.url, token=token, timeout_s=settings.timeout_s, here=True)
+    return Remote(
+        url=found.url,
+        token=token,
+        timeout_s=settings.timeout_s,
+        busy_wait_s=settings.busy_wait_s,
+        here=True,
+    )
 
 
 def _listening(url: str) -> bool:
@@ -62,7 +77,12 @@ def remote(url: str, settings: RemoteSettings) -> Remote:
             f"{url} needs its token: set HEARTH_REMOTE__TOKEN or remote.token_file "
             "(the token is serve.token in that Hearth's data dir)"
         )
-    return Remote(url=url.rstrip("/"), token=token.get_secret_value(), timeout_s=settings.timeout_s)
+    return Remote(
+        url=url.rstrip("/"),
+        token=token.get_secret_value(),
+        timeout_s=settings.timeout_s,
+        busy_wait_s=settings.busy_wait_s,
+    )
 
 
 class Hangup:
@@ -92,14 +112,6 @@ class Hangup:
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
-
-
-READ_WAIT_S = 2.0
-"""How long a read waits for this machine's server before the command answers it here."""
-NOTE_AFTER_S = 2.0
-"""How long a write waits before the command says it is waiting."""
-WRITE_WAIT_S = 60.0
-"""How long a write (a turn, a memory added or forgotten) waits for a busy server to take it."""
 
 
 class Busy(Exception):
@@ -140,7 +152,7 @@ class Client:
         the turn's `TurnResult` as JSON (read as such it would cost `say` its import). Once
         `hangup` is called the turn ends here with a HearthServerError. `on_session` is told
         the session it went in before the reply begins. A turn the server has not begun in
-        WRITE_WAIT_S (busy with others) is given up: nothing of it is journaled there."""
+        remote.busy_wait_s (busy with others) is given up: nothing of it is journaled there."""
         hangup = hangup or Hangup()
         with self._waiting(hangup) as began:
             for line in self._lines("POST", "/api/turn", hangup, json=request.model_dump()):
@@ -160,14 +172,14 @@ class Client:
     @contextlib.contextmanager
     def _waiting(self, hangup: Hangup) -> Iterator[threading.Event]:
         """A write's wait for a busy server: a note after NOTE_AFTER_S, given up (`hangup`)
-        after WRITE_WAIT_S unless the returned event says the server took it."""
+        after remote.busy_wait_s unless the returned event says the server took it."""
         began = threading.Event()
 
         def note() -> None:
             if not began.is_set() and self.on_wait is not None:
                 self.on_wait(
                     f"waiting for the Hearth at {self.remote.url} (busy with another turn; "
-                    f"at most {WRITE_WAIT_S:.0f} s)…"
+                    f"at most {self.remote.busy_wait_s:.0f} s)…"
                 )
 
         gave_up = threading.Event()
@@ -177,7 +189,10 @@ class Client:
                 gave_up.set()
                 hangup()
 
-        timers = [threading.Timer(NOTE_AFTER_S, note), threading.Timer(WRITE_WAIT_S, give_up)]
+        timers = [
+            threading.Timer(NOTE_AFTER_S, note),
+            threading.Timer(self.remote.busy_wait_s, give_up),
+        ]
         for timer in timers:
             timer.daemon = True
             timer.start()
@@ -185,7 +200,7 @@ class Client:
             yield began
         except HearthServerError:
             if gave_up.is_set():
-                raise _busy(self.remote.url) from None
+                raise _busy(self.remote) from None
             raise
         finally:
             for timer in timers:
@@ -225,10 +240,10 @@ class Client:
         return dict(self._write("DELETE", f"/api/memories/{memory_id}"))
 
     def _write(self, method: str, path: str, **kwargs: Any) -> Any:
-        """A change the server makes between turns: waited for at most WRITE_WAIT_S."""
+        """A change the server makes between turns: waited for at most remote.busy_wait_s."""
         with self._waiting(Hangup()) as began:
             try:
-                return self._json(method, path, wait=WRITE_WAIT_S, **kwargs)
+                return self._json(method, path, wait=self.remote.busy_wait_s, **kwargs)
             finally:
                 began.set()
 
@@ -246,7 +261,7 @@ class Client:
             if read_here:
                 raise Busy(self.remote.url) from None
             if wait is not None:
-                raise _busy(self.remote.url) from None
+                raise _busy(self.remote) from None
             raise _unreachable(self.remote.url, exc) from None
         except httpx.HTTPError as exc:
             raise _unreachable(self.remote.url, exc) from None
@@ -293,10 +308,10 @@ def _relayed(body: dict[str, Any], url: str, status: int | None = None) -> Excep
     return found
 
 
-def _busy(url: str) -> HearthServerError:
+def _busy(remote: Remote) -> HearthServerError:
     return HearthServerError(
-        f"the Hearth at {url} stayed busy for {WRITE_WAIT_S:.0f} s and did not take this; "
-        "nothing was changed there: try again once its turns end"
+        f"the Hearth at {remote.url} stayed busy for {remote.busy_wait_s:.0f} s and did not "
+        "take this; nothing was changed there: try again once its turns end"
     )
 
 
