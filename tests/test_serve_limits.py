@@ -322,9 +322,10 @@ def test_a_write_behind_a_busy_server_waits_then_gives_up_in_one_line(served: Se
     for args in (("memory", "add", "The person keeps bees."), ("say", "Are you there?")):
         gave_up = _cli(served, *args, HEARTH_REMOTE__BUSY_WAIT_S="4")
         assert gave_up.returncode == 23, gave_up.stderr
-        lines = gave_up.stderr.strip().splitlines()
-        assert "waiting for the Hearth" in lines[0]
-        assert len(lines) == 2 and "stayed busy for 4 s" in lines[1], lines
+        # The note (wrapped to the terminal's width), then the one line of the error.
+        note, _, error = gave_up.stderr.strip().rpartition("\n")
+        assert note.startswith("waiting for the Hearth") and "stayed busy" not in note
+        assert "stayed busy for 4 s" in error and "nothing was changed" in error
     assert not done.is_set(), "the turn ended before the writes gave up"
     done.wait(300)
     time.sleep(1.0)
@@ -343,3 +344,14 @@ def test_say_through_serve_sends_its_own_sampling(served: Served) -> None:
     assert 0 < result["completion_tokens"] <= 3 < MAX_TOKENS
     row = served.rows("SELECT sampling_json FROM messages WHERE id=?", result["turn_id"])[0]
     assert json.loads(row["sampling_json"])["max_tokens"] == 3
+
+
+def test_a_message_past_the_window_is_refused_before_journaling(served: Served) -> None:
+    before = _count(served)
+    long = "The garden in spring is full of green light and small birds. " * 2400
+    refused = _post(served, {"messages": [{"role": "user", "content": long}]})
+    assert refused.status_code == 413
+    error = refused.json()["error"]
+    assert error["type"] == "TooManyTokensError" and error["exit_code"] == 26
+    assert "tokens" in error["message"]
+    assert _count(served) == before

@@ -154,6 +154,10 @@ def _sse(data: dict[str, Any] | str) -> bytes:
 def _error_body(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, HearthError):
         body = ErrorBody(message=str(exc), type=type(exc).__name__, exit_code=exc.exit_code)
+    elif isinstance(exc, Refused):
+        body = ErrorBody(message=str(exc), type="request_too_large", exit_code=2)
+    elif isinstance(exc, Gone):
+        body = ErrorBody(message="the request was stopped", type="closing", exit_code=23)
     else:
         log.error("a served turn failed", exc_info=exc)
         body = ErrorBody(message=f"the turn failed: {exc!r}", type="InternalError")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request
 
+from agent.context import check_fits
 from agent.serving.limits import Gone, Limits
 from agent.serving.schemas import Said, TurnRequest
 from agent.serving.threads import Placement, find_session, matched, place
@@ -145,6 +146,11 @@ class Serving:
                 found = find_session(journal, said)
             new = said[matched(journal, found, said[:-1]) :]
             self.limits.check(new, self.agent.backend.count_text, stop)
+            # The message to answer must fit the window alone (else 413, exit 26), never cut.
+            agent = self.agent
+            check_fits(
+                agent.settings.chat.persona, said[-1].text, agent.budget, agent.backend.count_tokens
+            )
             if stop.is_set():
                 raise Gone
             if found is not None:
