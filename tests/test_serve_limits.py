@@ -73,12 +73,12 @@ def test_many_identical_regenerations_are_each_looked_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every reply regenerated with the same words, and the conversation going on from each:
-    a tree of 2^12 paths that all repeat the request. Each message is compared once."""
+    a tree of 2^10 paths that all repeat the request. Each message is compared once."""
     journal = Journal(tmp_path / "journal.sqlite3")
     sid = journal.create_session().id
     level = [journal.append(sid, "user", "hi").id]
     nodes = 1
-    for depth in range(12):
+    for depth in range(10):
         role: Role = "assistant" if depth % 2 == 0 else "user"
         nxt = []
         for parent in level:
@@ -95,9 +95,9 @@ def test_many_identical_regenerations_are_each_looked_at_once(
         return same(journaled, sent)
 
     monkeypatch.setattr(threads, "_same", counting)
-    said = [u("hi"), *(a(f"words {d}") if d % 2 == 0 else u(f"words {d}") for d in range(12))]
+    said = [u("hi"), *(a(f"words {d}") if d % 2 == 0 else u(f"words {d}") for d in range(10))]
     path = _Tree(journal, sid).match(None, said)
-    assert len(path) == 13
+    assert len(path) == 11
     assert path[-1].id == max(level)  # among equal paths, the newest
     assert compared <= nodes
 
