@@ -6,6 +6,8 @@ needed, else on a real `hearth serve` (tests/served.py)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -355,3 +357,21 @@ def test_a_message_past_the_window_is_refused_before_journaling(served: Served) 
     assert error["type"] == "TooManyTokensError" and error["exit_code"] == 26
     assert "tokens" in error["message"]
     assert _count(served) == before
+
+
+def test_a_read_answers_here_when_the_server_does_not_in_2_s(served: Served) -> None:
+    """The server stopped (SIGSTOP: it accepts connections, answers nothing): `memory list`
+    reads the data dir itself after 2 s, with one note."""
+    pid = json.loads((served.home / "serve.json").read_text())["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        listed = _cli(served, "memory", "list", "--json")
+        took = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert listed.returncode == 0, listed.stderr
+    assert isinstance(json.loads(listed.stdout), list)
+    assert "did not answer in 2 s" in listed.stderr
+    assert len(listed.stderr.strip().splitlines()) <= 2  # one note (wrapped at most once)
+    assert took < 60
