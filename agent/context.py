@@ -155,20 +155,22 @@ def build_context(
         return [system] + [ChatMessage(role=m.role, content=shown(m)) for m in history[first:]]
 
     # The prefix kept by the last turn stays while it fits; past the budget, one large cut.
-    if sizes.fits(start, budget):
-        first = start
-    else:
-        first = _trim_point(history, sizes, start, int(budget * TRIM_TO))
+    target = int(budget * TRIM_TO)
+    first = start if sizes.fits(start, budget) else _trim_point(history, sizes, start, target)
     messages = render(first)
     tokens = count(messages)
-    slack = 0
-    # The estimate is a sum of parts; the template's joins may add a little: cut again, once
-    # per overshoot, by what the estimate missed (each pass a single count of the prompt).
-    while tokens > budget and first < len(history) - 1:
-        slack += max(1, tokens - sizes.total(first))
-        first = _trim_point(history, sizes, first, int(budget * TRIM_TO) - slack)
+    # The estimate is a sum of parts; the template's joins may add a little. Past the budget
+    # (or, after a cut, past its target: twice at most), cut again by at least twice what the
+    # estimate missed before: a few passes, each a single count of the prompt.
+    slack, passes = 0, 0
+    while first < len(history) - 1 and (
+        tokens > budget or (first != start and tokens > target and passes < 2)
+    ):
+        slack = max(2 * slack, slack + max(1, tokens - sizes.total(first)))
+        first = _trim_point(history, sizes, first, target - slack)
         messages = render(first)
         tokens = count(messages)
+        passes += 1
     if tokens > budget:
         messages, tokens = _shorten_last(messages, history[-1], budget, count)
     first_kept = history[first].id
