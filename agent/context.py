@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 
+from memory.errors import TooManyTokensError
 from memory.graph.flags import INSTRUCTION_LIKE
 from memory.graph.nodes import Memory
 from memory.graph.quoting import quoted
@@ -129,36 +130,51 @@ def build_context(
     budget: int,
     count: Callable[[Sequence[ChatMessage]], int],
     keep_from: int | None = None,
+    count_text: Callable[[str], int] | None = None,
 ) -> Context:
     """System prompt + as much recent history as fits; the newest message is always kept.
 
     `keep_from` is the oldest message id the previous turn showed, so a trim point stays put
     from turn to turn (a stable prefix) until the budget forces a new, larger trim.
-    """
+
+    Each message is counted once (`count_text`, or `count` of it after the system prompt),
+    newest first and only as far back as the budget reaches; the rendered prompt is counted
+    as a whole once (a few more times only when the template adds more than each message's
+    estimate). A newest message that cannot fit even alone is refused (`TooManyTokensError`),
+    never cut."""
     system = ChatMessage(role="system", content=persona)
     history = _history(thread)
+    if not history:
+        return Context(messages=[system], prompt_tokens=count([system]), budget=budget)
     start = 0
     if keep_from is not None:
         start = next((i for i, m in enumerate(history) if m.id >= keep_from), len(history) - 1)
+    sizes = _Sizes(system, history, count, count_text)
 
     def render(first: int) -> list[ChatMessage]:
         return [system] + [ChatMessage(role=m.role, content=shown(m)) for m in history[first:]]
 
-    messages = render(start)
+    # The prefix kept by the last turn stays while it fits; past the budget, one large cut.
+    target = int(budget * TRIM_TO)
+    first = start if sizes.fits(start, budget) else _trim_point(history, sizes, start, target)
+    messages = render(first)
     tokens = count(messages)
+    # The estimate is a sum of parts; the template's joins may add a little. Past the budget
+    # (or, after a cut, past its target: twice at most), cut again by at least twice what the
+    # estimate missed before: a few passes, each a single count of the prompt.
+    slack, passes = 0, 0
+    while first < len(history) - 1 and (
+        tokens > budget or (first != start and tokens > target and passes < 2)
+    ):
+        slack = max(2 * slack, slack + max(1, tokens - sizes.total(first)))
+        first = _trim_point(history, sizes, first, target - slack)
+        messages = render(first)
+        tokens = count(messages)
+        passes += 1
     if tokens > budget:
-        target = int(budget * TRIM_TO)
-        while start < len(history) - 1 and tokens > target:
-            start += 1
-            # A conversation resumes with the user speaking, as chat templates expect.
-            while start < len(history) - 1 and history[start].role != "user":
-                start += 1
-            messages = render(start)
-            tokens = count(messages)
-    if tokens > budget:
-        messages, tokens = _shorten_last(messages, budget, count)
-    first_kept = history[start].id if history else None
-    trimmed = [m.id for m in thread if first_kept is not None and m.id < first_kept]
+        messages, tokens = _shorten_last(messages, history[-1], budget, count)
+    first_kept = history[first].id
+    trimmed = [m.id for m in thread if m.id < first_kept]
     return Context(
         messages=messages,
         prompt_tokens=tokens,
@@ -168,17 +184,121 @@ def build_context(
     )
 
 
+class _Sizes:
+    """Each history message's tokens, counted once and only when asked for (newest first)."""
+
+    def __init__(
+        self,
+        system: ChatMessage,
+        history: list[Message],
+        count: Callable[[Sequence[ChatMessage]], int],
+        count_text: Callable[[str], int] | None,
+    ) -> None:
+        self.history, self.count, self.count_text = history, count, count_text
+        self.system = system
+        self.base = count([system])
+        self._each: dict[int, int] = {}
+        self._overhead: int | None = None
+
+    def of(self, i: int) -> int:
+        """Message i's share of a prompt: its text's tokens and its template's framing."""
+        known = self._each.get(i)
+        if known is not None:
+            return known
+        m = self.history[i]
+        as_shown = ChatMessage(role=m.role, content=shown(m))
+        if self.count_text is None:
+            size = self.count([self.system, as_shown]) - self.base
+        else:
+            if self._overhead is None:
+                # What the template adds around one message, measured once on a tiny one.
+                probe = ChatMessage(role="user", content="x")
+                framed = self.count([self.system, probe]) - self.base
+                self._overhead = max(0, framed - self.count_text("x"))
+            size = self.count_text(as_shown.content) + self._overhead
+        self._each[i] = size
+        return size
+
+    def total(self, first: int) -> int:
+        """The estimated prompt from message `first` on (every message from there counted)."""
+        return self.base + sum(self.of(i) for i in range(first, len(self.history)))
+
+    def fits(self, first: int, budget: int) -> bool:
+        """Whether messages `first`.. fit `budget`, counting newest first and stopping at the
+        first that does not: a long history costs what fits, not its whole length."""
+        used = self.base
+        for i in range(len(self.history) - 1, first - 1, -1):
+            used += self.of(i)
+            if used > budget:
+                return False
+        return True
+
+
+def _trim_point(history: list[Message], sizes: _Sizes, start: int, target: int) -> int:
+    """The first message to keep when the prompt must come down to `target`: the oldest after
+    `start` from which the rest fits, moved on to a user message (a conversation resumes with
+    the person speaking, as chat templates expect); the newest message at worst."""
+    last = len(history) - 1
+    used = sizes.base + sizes.of(last)
+    first = last
+    # Newest first: the suffix that fits the target, every message in it counted once.
+    for i in range(last - 1, start, -1):
+        if used + sizes.of(i) > target:
+            break
+        used += sizes.of(i)
+        first = i
+    while first < last and history[first].role != "user":
+        first += 1
+    return first
+
+
 def _shorten_last(
-    messages: list[ChatMessage], budget: int, count: Callable[[Sequence[ChatMessage]], int]
+    messages: list[ChatMessage],
+    newest: Message,
+    budget: int,
+    count: Callable[[Sequence[ChatMessage]], int],
 ) -> tuple[list[ChatMessage], int]:
-    """One message alone overflows the window: the model sees its start and end, not a crash."""
-    last = messages[-1].content
-    keep = len(last)
-    while True:
-        keep = keep * 3 // 4
+    """The newest message alone overflows the window. The notes recalled for it are Hearth's
+    own and may be cut (their middle left out); the person's words never are: when they alone
+    do not fit, the message is refused before anything is sent to the model."""
+    content = messages[-1].content
+    words = newest.text
+    notes = content[: -len(words)] if words and content.endswith(words) else ""
+    head = messages[:-1]
+    while notes:
+        keep = len(notes) * 3 // 4
+        if keep < 16:
+            notes = ""
+            break
         half = keep // 2
-        cut = f"{last[:half]}\n[… {len(last) - keep} characters left out …]\n{last[-half:]}"
-        shortened = [*messages[:-1], ChatMessage(role=messages[-1].role, content=cut)]
+        notes = f"{notes[:half]}\n[… {len(notes) - keep} characters left out …]\n{notes[-half:]}"
+        shortened = [*head, ChatMessage(role=messages[-1].role, content=notes + words)]
         tokens = count(shortened)
-        if tokens <= budget or keep < 16:
+        if tokens <= budget:
             return shortened, tokens
+    bare = [*head, ChatMessage(role=messages[-1].role, content=words)]
+    tokens = count(bare)
+    if tokens <= budget:
+        return bare, tokens
+    raise TooManyTokensError(too_many_tokens(tokens, budget))
+
+
+def too_many_tokens(tokens: int, budget: int) -> str:
+    """The one line a message past the context budget is refused with."""
+    return (
+        f"that message needs {tokens:,} tokens with the system prompt, more than the "
+        f"{budget:,} the model's window leaves for the prompt; send a shorter one, or raise "
+        "model.n_ctx (or lower sampling.max_tokens)"
+    )
+
+
+def check_fits(
+    persona: str, text: str, budget: int, count: Callable[[Sequence[ChatMessage]], int]
+) -> None:
+    """Refuse, before it is journaled, a message that cannot fit the budget even with every
+    earlier message trimmed (`TooManyTokensError`, exit 26)."""
+    tokens = count(
+        [ChatMessage(role="system", content=persona), ChatMessage(role="user", content=text)]
+    )
+    if tokens > budget:
+        raise TooManyTokensError(too_many_tokens(tokens, budget))

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, Field
 
-from agent.context import build_context, memory_block, system_prompt, with_memories
+from agent.context import (
+    build_context,
+    check_fits,
+    memory_block,
+    system_prompt,
+    with_memories,
+)
 from agent.learn.consolidation import SleepReport, sleep
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
@@ -231,6 +237,8 @@ class Agent:
         check_length(text, self.settings.chat)
         with self._busy:
             self.settle()
+            # Before it is journaled: a message that cannot fit the window is refused, not cut.
+            check_fits(self.settings.chat.persona, text, self.budget, self.backend.count_tokens)
             user = self.journal.append(
                 session_id,
                 "user",
@@ -341,6 +349,7 @@ class Agent:
             budget=self.budget,
             count=self.backend.count_tokens,
             keep_from=keep_from,
+            count_text=self.backend.count_text,
         )
         reply = self.journal.append(
             user.session_id,

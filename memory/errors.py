@@ -151,6 +151,13 @@ class ModelDownloadError(HearthError):
     exit_code = 24
 
 
+class TooManyTokensError(MessageTooLongError):
+    """A message that does not fit the model's window even with all history trimmed: refused
+    before the turn (nothing sent to the model), never cut."""
+
+    exit_code = 26
+
+
 def _every_error(cls: type[HearthError]) -> list[type[HearthError]]:
     return [c for sub in cls.__subclasses__() for c in (sub, *_every_error(sub))]
 

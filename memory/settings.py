@@ -310,6 +310,13 @@ class ServeSettings(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
     """Web origins (https://chat.example) whose pages may call it from a browser; a request
     from any other page (it carries an Origin header) is refused."""
+    max_new_messages: int = Field(2000, ge=1)
+    """Messages Hearth has not seen that one request may bring (the conversation a client
+    resends is never counted); more is refused (413) before anything is journaled."""
+    max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    """The largest request body (413 past it)."""
+    max_request_windows: int = Field(4, ge=1)
+    """The new text of one request may be at most this many times model.n_ctx in tokens."""
 
 
 class RemoteSettings(_Section):
@@ -324,6 +331,9 @@ class RemoteSettings(_Section):
     """A file holding its token (the first line), read when token is unset."""
     timeout_s: float = Field(600.0, gt=0.0, le=86_400.0)
     """How long to wait for it to answer (a reply may wait for another one to end)."""
+    busy_wait_s: float = Field(60.0, gt=0.0, le=86_400.0)
+    """How long a write (a turn, a memory added or forgotten) waits for a server busy with
+    other turns to take it; then it is given up (exit 23), nothing of it made there."""
 
     def secret_token(self) -> SecretStr | None:
         """The token: remote.token, else the first line of remote.token_file."""

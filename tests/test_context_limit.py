@@ -1,4 +1,5 @@
-"""History plus memories at and past the window: the turn completes and its prompt fits."""
+"""History plus memories at and past the window: the turn completes and its prompt fits; a
+message past the window alone is refused before the turn."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from agent.startup import Home, load_agent, open_home
+from memory.errors import TooManyTokensError
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.store import MemoryStore
+from memory.journal.journal import Journal
+from tests.conftest import RunHearth
 
 N_CTX = 512
 PINNED = ["I am allergic to hazelnuts.", "My sister Ana is a doctor in Porto."]
@@ -70,3 +74,22 @@ def test_history_and_memories_at_and_past_the_window_are_trimmed_to_fit(
     assert all(text.rstrip(".") in prompt[0].content for text in PINNED)
     assert prompt[-1].role == "user" and NEWEST in prompt[-1].content
     assert result.recalled, "recalled memories are shown with the newest message"
+
+
+def test_a_message_past_the_window_is_refused_before_the_turn_exit_26(
+    run_hearth: RunHearth, hearth_home: Path
+) -> None:
+    """150,000 characters: under chat.max_message_chars (the paste guard), far past the
+    model's window. Refused in one line naming the limit in tokens, nothing journaled, never
+    an empty reply marked complete."""
+    said = run_hearth("say", "--json", "Hello there.")
+    assert said.returncode == 0, said.stderr
+    before = Journal(hearth_home / "journal.sqlite3").counts()
+    long = "The garden in spring is full of green light and small birds. " * 2400
+    assert 140_000 < len(long) < 200_000
+    refused = run_hearth("say", "--json", long)
+    assert refused.returncode == TooManyTokensError.exit_code == 26
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "tokens" in lines[0] and "model.n_ctx" in lines[0], lines
+    assert refused.stdout == ""
+    assert Journal(hearth_home / "journal.sqlite3").counts() == before

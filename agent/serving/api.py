@@ -5,17 +5,13 @@ chat, behind the data dir's token."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hmac
-import ipaddress
 import json
 import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,15 +19,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from agent.serving.schemas import (
-    SERVED_MODEL,
-    ChatRequest,
-    ErrorBody,
-    MemoryIn,
-    Said,
-    TurnRequest,
-)
-from agent.serving.threads import Placement, find_session, place
+from agent.serving.limits import BodyLimit, Gone, Refused
+from agent.serving.schemas import SERVED_MODEL, ChatRequest, ErrorBody, MemoryIn, TurnRequest
+from agent.serving.serving import POLL_S, SESSION_HEADER, Piece, Serving
+from agent.serving.threads import Placement
 from agent.turn import TurnResult, check_length
 from memory.errors import (
     ConfigError,
@@ -41,292 +32,15 @@ from memory.errors import (
     NotFoundError,
 )
 from memory.graph.flags import SECRET
-from memory.journal.schemas import Session
-from memory.settings import LOOPBACK, SamplingSettings, ServeSettings
+from memory.settings import SamplingSettings
 
 if TYPE_CHECKING:
-    from agent.learn.consolidation import SleepReport
-    from agent.startup import Home
-    from agent.turn import Agent
     from memory.graph.store import MemoryStore
-    from memory.lending import Borrower
 
 log = logging.getLogger(__name__)
 
-SESSION_HEADER = "X-Hearth-Session"
-"""A request names the session it continues by its id here; a reply says which it went in."""
-Piece = Callable[[str], None]
-IDLE_CHECK_S = 30.0
-"""How often the server looks whether it has been idle long enough to consolidate."""
-
-
-@dataclass
-class Serving:
-    """What the app serves: one opened data dir and its agent, one request's turn at a time
-    (a request is placed in the journal and answered before the next is placed)."""
-
-    home: Home
-    agent: Agent
-    token: str
-    settings: ServeSettings
-    turns: threading.Lock
-    last_turn: float = field(default_factory=time.monotonic)
-    """When the last request's turn ended (time.monotonic): the idle time `tend` waits for."""
-    closing: threading.Event = field(default_factory=threading.Event)
-    _stops: set[threading.Event] = field(default_factory=set)
-    """The stop of every request waiting for its turn or in it (`close` sets them)."""
-    _stops_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @classmethod
-    def of(cls, home: Home, agent: Agent, token: str) -> Serving:
-        return cls(home, agent, token, home.settings.serve, threading.Lock())
-
-    def tend(
-        self,
-        stopping: threading.Event,
-        done: Callable[[SleepReport | None, str | None], None] | None = None,
-        check_s: float = IDLE_CHECK_S,
-    ) -> None:
-        """Until `stopping`: `hearth sleep` once per idle spell (memory.idle_sleep_minutes
-        without a turn), on the memory worker, as the chat does. Run on a thread of its own."""
-        idle_s = self.agent.settings.memory.idle_sleep_minutes * 60
-        slept_after: float | None = None
-        while idle_s > 0 and not stopping.wait(check_s):
-            since = self.last_turn
-            if since != slept_after and time.monotonic() - since >= idle_s:
-                slept_after = since
-                self.agent.sleep_when_idle(done or _slept)
-
-    # -- who may ask ---------------------------------------------------------------------
-
-    def refusal(self, request: Request) -> tuple[int, str] | None:
-        """Why a request is refused (HTTP status, one line), or None."""
-        host = _hostname(request.headers.get("host", ""))
-        allowed = {
-            _hostname(h) for h in (*LOOPBACK, self.settings.host, *self.settings.allowed_hosts)
-        }
-        # A web page that rebinds a name of its own to this address still sends its name; an
-        # address (what a machine on the network uses for a wildcard bind) names no page.
-        if host not in allowed and not _address(host):
-            return (
-                403,
-                f"requests addressed to {host!r} are refused; serve.allowed_hosts lists others",
-            )
-        origin = request.headers.get("origin")
-        if origin is not None and origin not in self.settings.allowed_origins:
-            return 403, (
-                f"requests from the web page at {origin} are refused; "
-                "serve.allowed_origins lists the pages that may call Hearth"
-            )
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        # As bytes: compare_digest refuses str that is not ASCII (headers arrive as latin-1).
-        sent, token = given.strip().encode("latin-1"), self.token.encode()
-        if scheme.lower() != "bearer" or not token or not hmac.compare_digest(sent, token):
-            return 401, (
-                "no valid token: send `Authorization: Bearer TOKEN`, the token in serve.token "
-                "in Hearth's data dir"
-            )
-        return None
-
-    # -- conversations -------------------------------------------------------------------
-
-    def session_for(self, named: str | None, user: str | None, said: list[Said]) -> Session:
-        """The session a request goes in: the one it names by id, the one its `user` names,
-        the recent one it continues, or a new one."""
-        journal = self.agent.journal
-        if named:
-            try:
-                return journal.session(int(named))
-            except ValueError:
-                raise NotFoundError(
-                    f"{SESSION_HEADER} must be a session id, not {named!r}"
-                ) from None
-        if user:
-            return journal.client_session(user)
-        return find_session(journal, said) or journal.create_session()
-
-    def answer(
-        self,
-        session: Session,
-        said: list[Said],
-        sampling: SamplingSettings,
-        on_piece: Piece | None,
-        stop: threading.Event,
-        background: bool,
-    ) -> tuple[TurnResult, Placement]:
-        """The request's last message answered where it belongs in the journal."""
-        agent, text = self.agent, said[-1].text
-        check_length(text, self.agent.settings.chat)
-        later = _remembered if background else None
-        with self._turn(stop):
-            placed = place(agent.journal, session, said)
-            if placed.action == "regenerate":
-                assert placed.user_id is not None
-                if "seed" not in sampling.model_fields_set:
-                    sampling = sampling.model_copy(update={"seed": secrets.randbits(31)})
-                result = agent.reply_to(
-                    placed.user_id,
-                    on_piece=on_piece,
-                    stop=stop,
-                    sampling=sampling,
-                    on_remembered=later,
-                )
-                agent.journal.choose(result.turn_id)
-            elif placed.action == "edit":
-                assert placed.user_id is not None
-                edited = agent.journal.edit(placed.user_id, text)
-                result = agent.reply_to(
-                    edited.id, on_piece=on_piece, stop=stop, sampling=sampling, on_remembered=later
-                )
-            else:
-                if placed.parent_id is not None:
-                    agent.journal.set_head(session.id, placed.parent_id)
-                result = agent.run_turn(
-                    session.id,
-                    text,
-                    on_piece=on_piece,
-                    stop=stop,
-                    sampling=sampling,
-                    on_remembered=later,
-                )
-        log.info(
-            "served %s in session %s: reply %s (%d journaled before, %d added)",
-            placed.action,
-            session.id,
-            result.turn_id,
-            placed.matched,
-            placed.added,
-        )
-        return result, placed
-
-    def say(
-        self,
-        body: TurnRequest,
-        on_piece: Piece | None,
-        stop: threading.Event,
-        on_session: Callable[[int], None] | None = None,
-    ) -> TurnResult:
-        """One turn as `hearth say` runs it; `on_session` is told its session first."""
-        agent = self.agent
-        check_length(body.text, agent.settings.chat)
-        with self._turn(stop):
-            new = body.new or (not body.memory and body.session is None)
-            session = agent.session(body.session, new=new)
-            if on_session is not None:
-                on_session(session.id)
-            try:
-                return agent.run_turn(
-                    session.id, body.text, on_piece=on_piece, stop=stop, use_memory=body.memory
-                )
-            finally:
-                if not body.memory:
-                    agent.leave(session.id)
-
-    def thread(self, session_id: int | None) -> dict[str, Any]:
-        """The session's current path for a remote chat (None: the latest session, if any)."""
-        from memory.journal.journal import derived_title
-
-        journal = self.agent.journal
-        found = journal.session(session_id) if session_id is not None else journal.latest_session()
-        if found is None:
-            return {"session_id": None, "title": "", "messages": []}
-        shown = [
-            m
-            for m in journal.thread(found.id)
-            if m.role != "system" and not m.off_record and not m.meta.synthetic
-        ]
-        first = next((m.text for m in shown if m.role == "user"), "")
-        return {
-            "session_id": found.id,
-            "title": found.title or derived_title(first),
-            "messages": [
-                {"id": m.id, "role": m.role, "text": m.text, "status": m.status} for m in shown
-            ],
-        }
-
-    @contextlib.contextmanager
-    def _turn(self, stop: threading.Event) -> Iterator[None]:
-        """One request's turn, after the one before it: not begun if its client left while it
-        waited (nothing of it is journaled) or the server is closing; `close` sets its stop."""
-        with self._stops_lock:
-            self._stops.add(stop)
-        try:
-            with self.turns:
-                if stop.is_set() or self.closing.is_set():
-                    raise Gone
-                try:
-                    yield
-                finally:
-                    self.last_turn = time.monotonic()
-        finally:
-            with self._stops_lock:
-                self._stops.discard(stop)
-
-    def close(self) -> None:
-        """Stop the running turn (its reply kept as interrupted) and wait for it and its memory
-        write: the stores close next."""
-        self.closing.set()
-        with self._stops_lock:
-            for stop in self._stops:
-                stop.set()
-        with self.turns:
-            self.agent.settle()
-
-    @contextlib.contextmanager
-    def lend(self, borrower: Borrower) -> Iterator[int]:
-        """The data dir handed to a command run beside the server (memory/lending.py): after
-        the running request's turn and memory write, the store closed until it is back."""
-        with self.turns, self.agent.paused():
-            fd = self.home.lend()
-            self.agent.store = None
-            try:
-                yield fd
-            finally:
-                try:
-                    self.home.take_back()
-                finally:
-                    self.agent.store = self.home.store
-                log.info("data dir back from %s (pid %s)", borrower.command, borrower.pid)
-
-    # -- memory --------------------------------------------------------------------------
-
-    def memory(self, change: Callable[[MemoryStore], Any]) -> Any:
-        """A read or change of the memory, between turns (the store takes one writer)."""
-        return self.agent.change_memory(change)
-
-
-class Gone(Exception):
-    """A request's turn did not begin: its client went away while it waited, or the server is
-    closing."""
-
-
-def _slept(report: SleepReport | None, error: str | None) -> None:
-    if error is not None:
-        log.error("idle consolidation: %s", error)
-    elif report is not None:
-        log.info("idle consolidation: %s", report.model_dump_json())
-
-
-def _remembered(reply_id: int, stored: list[str], error: str | None) -> None:
-    if error is not None:
-        log.error("remembering for reply %s failed: %s", reply_id, error)
-
-
-def _hostname(host: str) -> str:
-    """The name in a Host header (or a setting), without its port, as DNS compares it."""
-    if host.startswith("["):
-        host = host[1:].partition("]")[0]
-    elif host.count(":") == 1:
-        host = host.rpartition(":")[0]
-    return host.lower().rstrip(".")
-
-
-def _address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+T = TypeVar("T")
+__all__ = ["SESSION_HEADER", "Gone", "Serving", "make_app"]
 
 
 def _check_kinds(kinds: list[str] | None) -> None:
@@ -390,10 +104,12 @@ class Began(int):
 
 async def _streamed(
     work: Callable[[Callable[[Any], None], threading.Event], Any],
+    request: Request,
 ) -> AsyncIterator[Any]:
     """Run `work` (a turn) on a thread of its own, yielding each piece of the reply as it is
     made and then what `work` returned (or raised). A client that goes away stops the reply
-    (kept in the journal as interrupted)."""
+    (kept in the journal as interrupted), or, while nothing is sent yet (its turn waits for
+    another), the turn before it begins."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
@@ -409,15 +125,26 @@ async def _streamed(
         loop.call_soon_threadsafe(queue.put_nowait, _Done(outcome))
 
     threading.Thread(target=run, name="hearth-serve-turn", daemon=True).start()
+    # One get at a time, kept across the waits (cancelling a get could lose its item).
+    getter: asyncio.Future[Any] | None = None
     try:
         while True:
-            item = await queue.get()
+            getter = getter or asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({getter}, timeout=POLL_S)
+            if not done:
+                if not stop.is_set() and await request.is_disconnected():
+                    log.info("%s: the client left; its turn stops", request.url.path)
+                    stop.set()
+                continue
+            item, getter = getter.result(), None
             if isinstance(item, _Done):
                 yield item.outcome
                 return
             yield item
     finally:
         stop.set()
+        if getter is not None:
+            getter.cancel()
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
@@ -427,32 +154,66 @@ def _sse(data: dict[str, Any] | str) -> bytes:
 def _error_body(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, HearthError):
         body = ErrorBody(message=str(exc), type=type(exc).__name__, exit_code=exc.exit_code)
+    elif isinstance(exc, Refused):
+        body = ErrorBody(message=str(exc), type="request_too_large", exit_code=2)
+    elif isinstance(exc, Gone):
+        body = ErrorBody(message="the request was stopped", type="closing", exit_code=23)
     else:
         log.error("a served turn failed", exc_info=exc)
         body = ErrorBody(message=f"the turn failed: {exc!r}", type="InternalError")
     return {"error": body.model_dump()}
 
 
+async def _until_gone(request: Request, work: Callable[[threading.Event], T]) -> T:
+    """`work` on a thread of its own, its stop set once the client hangs up (or the request
+    is cancelled, as the server stops): then it ends at its next check, journaling no more."""
+    stop = threading.Event()
+    task = asyncio.ensure_future(run_in_threadpool(work, stop))
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=POLL_S)
+            if done:
+                return task.result()
+            if not stop.is_set() and await request.is_disconnected():
+                log.info("%s %s: the client left; its work stops", request.method, request.url.path)
+                stop.set()
+    finally:
+        stop.set()
+
+
 def make_app(serving: Serving) -> FastAPI:
     """The app, every route behind `Serving.refusal`."""
     app = FastAPI(title="Hearth", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Any:
-        refused = serving.refusal(request)
-        if refused is not None:
-            status, why = refused
-            log.warning("refused %s %s: %s", request.method, request.url.path, why)
-            return _error(status, why, "refused")
-        return await call_next(request)
 
     @app.exception_handler(HearthError)
     async def hearth_error(_: Request, exc: HearthError) -> JSONResponse:
         return _error(_status(exc), str(exc), type(exc).__name__, exc.exit_code)
 
     @app.exception_handler(Gone)
-    async def closing(_: Request, exc: Gone) -> JSONResponse:
-        return _error(503, "Hearth is closing; try again once it is back", "closing", 23)
+    async def closing(request: Request, exc: Gone) -> JSONResponse:
+        log.info(
+            "%s %s stopped before its turn: nothing more of it journaled",
+            request.method,
+            request.url.path,
+        )
+        why = "the request was stopped: its client left, or Hearth is closing (try again)"
+        return _error(503, why, "closing", 23)
+
+    @app.exception_handler(Refused)
+    async def refused(_: Request, exc: Refused) -> JSONResponse:
+        log.warning("refused a request: %s", exc)
+        return _error(exc.status, str(exc), "request_too_large", 2)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> JSONResponse:
+        # Every error is the JSON body clients read, a bug's included; the traceback goes
+        # to the log only.
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _error(
+            500,
+            f"Hearth failed on this request ({type(exc).__name__}); see hearth.log",
+            "InternalError",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -491,7 +252,9 @@ def make_app(serving: Serving) -> FastAPI:
         except ValidationError as exc:
             raise ConfigError(f"bad sampling in the request: {exc.errors()[0]['msg']}") from None
         named = request.headers.get(SESSION_HEADER)
-        session = await run_in_threadpool(serving.session_for, named, body.user, said)
+        session = await _until_gone(
+            request, lambda stop: serving.session_for(named, body.user, said, stop)
+        )
         headers = {SESSION_HEADER: str(session.id)}
         created, ident = int(time.time()), f"chatcmpl-{secrets.token_hex(12)}"
 
@@ -499,7 +262,7 @@ def make_app(serving: Serving) -> FastAPI:
             return serving.answer(session, said, sampling, on_piece, stop, background=True)
 
         if not body.stream:
-            result, placed = await run_in_threadpool(work, None, threading.Event())
+            result, placed = await _until_gone(request, lambda stop: work(None, stop))
             return JSONResponse(
                 {
                     "id": ident,
@@ -534,7 +297,7 @@ def make_app(serving: Serving) -> FastAPI:
 
         async def events() -> AsyncIterator[bytes]:
             yield chunk({"role": "assistant", "content": ""})
-            async for item in _streamed(work):
+            async for item in _streamed(work, request):
                 if isinstance(item, str):
                     yield chunk({"content": item})
                 elif isinstance(item, BaseException):
@@ -550,7 +313,7 @@ def make_app(serving: Serving) -> FastAPI:
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
     @app.post("/api/turn", response_model=None)
-    async def turn(body: TurnRequest) -> StreamingResponse:
+    async def turn(body: TurnRequest, request: Request) -> StreamingResponse:
         """One turn as `hearth say` runs it, as lines of JSON: {"session"} once it begins,
         {"piece"} as the reply is made, then {"result"} (a TurnResult) or {"error"}."""
 
@@ -558,7 +321,7 @@ def make_app(serving: Serving) -> FastAPI:
             def work(emit: Callable[[Any], None], stop: threading.Event) -> TurnResult:
                 return serving.say(body, emit, stop, on_session=lambda sid: emit(Began(sid)))
 
-            async for item in _streamed(work):
+            async for item in _streamed(work, request):
                 if isinstance(item, Began):
                     line: dict[str, Any] = {"session": int(item)}
                 elif isinstance(item, str):
@@ -577,8 +340,8 @@ def make_app(serving: Serving) -> FastAPI:
 
         def read() -> dict[str, Any]:
             agent = serving.agent
-            try:  # after the running turn's memory write, as the memory routes read
-                count: int | None = agent.change_memory(lambda store: store.count())
+            try:  # beside the running turn, as the memory routes read
+                count: int | None = serving.read(lambda store: store.count())
             except ConfigError:  # no memory open (lent to a command run beside the server)
                 count = None
             return {"model": agent.model.name, "memory": count is not None, "memories": count or 0}
@@ -603,7 +366,7 @@ def make_app(serving: Serving) -> FastAPI:
             found = store.list(kinds=kind or None, valid_only=not all, limit=limit)  # type: ignore[arg-type]
             return [m.model_dump(mode="json") for m in found]
 
-        return await run_in_threadpool(serving.memory, read)
+        return await run_in_threadpool(serving.read, read)
 
     @app.get("/api/memories/search")
     async def search(
@@ -625,7 +388,7 @@ def make_app(serving: Serving) -> FastAPI:
             )
             return [h.model_dump(mode="json") for h in hits]
 
-        return await run_in_threadpool(serving.memory, read)
+        return await run_in_threadpool(serving.read, read)
 
     @app.get("/api/memories/{memory_id}")
     async def show(memory_id: str) -> dict[str, Any]:
@@ -633,11 +396,11 @@ def make_app(serving: Serving) -> FastAPI:
         from agent.memory_use import details
 
         return await run_in_threadpool(
-            serving.memory, lambda store: details(store, serving.agent.journal, memory_id)
+            serving.read, lambda store: details(store, serving.agent.journal, memory_id)
         )
 
     @app.post("/api/memories")
-    async def add(body: MemoryIn) -> Any:
+    async def add(body: MemoryIn, request: Request) -> Any:
         from memory.secrets import has_secret, secret_kinds
 
         found = secret_kinds(body.text)
@@ -657,16 +420,37 @@ def make_app(serving: Serving) -> FastAPI:
             )
             return memory.model_dump(mode="json")
 
-        return await run_in_threadpool(serving.memory, write)
+        return await _until_gone(request, lambda stop: serving.memory(write, stop))
 
     @app.delete("/api/memories/{memory_id}")
-    async def forget(memory_id: str) -> dict[str, Any]:
+    async def forget(memory_id: str, request: Request) -> dict[str, Any]:
         from agent.recall import shown_line_pattern
 
         def write(store: MemoryStore) -> dict[str, Any]:
             report = store.forget(memory_id, serving.agent.journal, shown_as=shown_line_pattern)
             return report.model_dump(mode="json")
 
-        return await run_in_threadpool(serving.memory, write)
+        return await _until_gone(request, lambda stop: serving.memory(write, stop))
 
+    app.add_middleware(_Guard, serving=serving)
+    app.add_middleware(BodyLimit, limit=serving.settings.max_request_bytes)
     return app
+
+
+class _Guard:
+    """Every request through `Serving.refusal` first. Plain ASGI, not Starlette's
+    BaseHTTPMiddleware: behind that, a route never hears that its client left."""
+
+    def __init__(self, app: Any, serving: Serving) -> None:
+        self.app, self.serving = app, serving
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            refused = self.serving.refusal(request)
+            if refused is not None:
+                status, why = refused
+                log.warning("refused %s %s: %s", request.method, request.url.path, why)
+                await _error(status, why, "refused")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -17,6 +17,13 @@ from agent.serving.schemas import MemoryIn, TurnRequest
 from memory.errors import HearthServerError, error_named
 from memory.settings import Paths, RemoteSettings
 
+READ_WAIT_S = 2.0
+"""How long a read waits for this machine's server before the command answers it here."""
+NOTE_AFTER_S = 2.0
+"""How long a write waits before the command says it is waiting."""
+WRITE_WAIT_S = 60.0
+"""How long a write (a turn, a memory added or forgotten) waits for a busy server to take it."""
+
 
 class Remote(BaseModel):
     """Where a Hearth serves and the token it wants."""
@@ -24,6 +31,8 @@ class Remote(BaseModel):
     url: str
     token: str
     timeout_s: float = 600.0
+    busy_wait_s: float = WRITE_WAIT_S
+    """How long a write waits for a busy server to take it (remote.busy_wait_s)."""
     here: bool = False
     """The server of this machine's own data dir (found by its serve.json)."""
 
@@ -40,7 +49,13 @@ def local(paths: Paths, settings: RemoteSettings) -> Remote | None:
         token = read_token(paths.serve_token)
     except OSError:
         return None
-    return Remote(url=found.url, token=token, timeout_s=settings.timeout_s, here=True)
+    return Remote(
+        url=found.url,
+        token=token,
+        timeout_s=settings.timeout_s,
+        busy_wait_s=settings.busy_wait_s,
+        here=True,
+    )
 
 
 def _listening(url: str) -> bool:
@@ -62,7 +77,12 @@ def remote(url: str, settings: RemoteSettings) -> Remote:
             f"{url} needs its token: set HEARTH_REMOTE__TOKEN or remote.token_file "
             "(the token is serve.token in that Hearth's data dir)"
         )
-    return Remote(url=url.rstrip("/"), token=token.get_secret_value(), timeout_s=settings.timeout_s)
+    return Remote(
+        url=url.rstrip("/"),
+        token=token.get_secret_value(),
+        timeout_s=settings.timeout_s,
+        busy_wait_s=settings.busy_wait_s,
+    )
 
 
 class Hangup:
@@ -94,11 +114,18 @@ class Hangup:
                 self._sock.shutdown(socket.SHUT_RDWR)
 
 
-class Client:
-    """Hearth's own API (/api/...) on a running server."""
+class Busy(Exception):
+    """This machine's server did not answer a read in READ_WAIT_S: the command reads the data
+    dir itself."""
 
-    def __init__(self, remote: Remote) -> None:
+
+class Client:
+    """Hearth's own API (/api/...) on a running server. `on_wait` is told, once, when a write
+    has waited NOTE_AFTER_S for the server (busy with another turn)."""
+
+    def __init__(self, remote: Remote, on_wait: Callable[[str], None] | None = None) -> None:
         self.remote = remote
+        self.on_wait = on_wait
         self._http = httpx.Client(
             base_url=remote.url,
             headers={"Authorization": f"Bearer {remote.token}"},
@@ -124,19 +151,60 @@ class Client:
         """One turn as `hearth say` runs it; each piece of the reply as it is made. Returns
         the turn's `TurnResult` as JSON (read as such it would cost `say` its import). Once
         `hangup` is called the turn ends here with a HearthServerError. `on_session` is told
-        the session it went in before the reply begins."""
-        for line in self._lines("POST", "/api/turn", hangup, json=request.model_dump()):
-            if "piece" in line:
-                if on_piece is not None:
-                    on_piece(line["piece"])
-            elif "session" in line:
-                if on_session is not None:
-                    on_session(int(line["session"]))
-            elif "result" in line:
-                return dict(line["result"])
-            else:
-                raise _relayed(line, self.remote.url)
-        raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
+        the session it went in before the reply begins. A turn the server has not begun in
+        remote.busy_wait_s (busy with others) is given up: nothing of it is journaled there."""
+        hangup = hangup or Hangup()
+        with self._waiting(hangup) as began:
+            for line in self._lines("POST", "/api/turn", hangup, json=request.model_dump()):
+                if "piece" in line:
+                    if on_piece is not None:
+                        on_piece(line["piece"])
+                elif "session" in line:
+                    began.set()
+                    if on_session is not None:
+                        on_session(int(line["session"]))
+                elif "result" in line:
+                    return dict(line["result"])
+                else:
+                    raise _relayed(line, self.remote.url)
+            raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
+
+    @contextlib.contextmanager
+    def _waiting(self, hangup: Hangup) -> Iterator[threading.Event]:
+        """A write's wait for a busy server: a note after NOTE_AFTER_S, given up (`hangup`)
+        after remote.busy_wait_s unless the returned event says the server took it."""
+        began = threading.Event()
+
+        def note() -> None:
+            if not began.is_set() and self.on_wait is not None:
+                self.on_wait(
+                    f"waiting for the Hearth at {self.remote.url} (busy with another turn; "
+                    f"at most {self.remote.busy_wait_s:.0f} s)…"
+                )
+
+        gave_up = threading.Event()
+
+        def give_up() -> None:
+            if not began.is_set():
+                gave_up.set()
+                hangup()
+
+        timers = [
+            threading.Timer(NOTE_AFTER_S, note),
+            threading.Timer(self.remote.busy_wait_s, give_up),
+        ]
+        for timer in timers:
+            timer.daemon = True
+            timer.start()
+        try:
+            yield began
+        except HearthServerError:
+            if gave_up.is_set():
+                raise _busy(self.remote) from None
+            raise
+        finally:
+            for timer in timers:
+                timer.cancel()
 
     def status(self) -> dict[str, Any]:
         """The server's model and memory: {"model", "memory", "memories"}."""
@@ -166,14 +234,35 @@ class Client:
         return dict(self._json("GET", f"/api/memories/{memory_id}"))
 
     def add(self, memory: MemoryIn) -> dict[str, Any]:
-        return dict(self._json("POST", "/api/memories", json=memory.model_dump()))
+        return dict(self._write("POST", "/api/memories", json=memory.model_dump()))
 
     def forget(self, memory_id: str) -> dict[str, Any]:
-        return dict(self._json("DELETE", f"/api/memories/{memory_id}"))
+        return dict(self._write("DELETE", f"/api/memories/{memory_id}"))
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _write(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A change the server makes between turns: waited for at most remote.busy_wait_s."""
+        with self._waiting(Hangup()) as began:
+            try:
+                return self._json(method, path, wait=self.remote.busy_wait_s, **kwargs)
+            finally:
+                began.set()
+
+    def _json(self, method: str, path: str, wait: float | None = None, **kwargs: Any) -> Any:
+        # A read of this machine's own server waits READ_WAIT_S, then the command reads the
+        # data dir itself (`Busy`); a write waits `wait`, then is given up (exit 23).
+        read_here = method == "GET" and self.remote.here
+        if read_here:
+            kwargs["timeout"] = httpx.Timeout(READ_WAIT_S, connect=READ_WAIT_S)
+        elif wait is not None:
+            kwargs["timeout"] = httpx.Timeout(wait, connect=5.0)
         try:
             response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            if read_here:
+                raise Busy(self.remote.url) from None
+            if wait is not None:
+                raise _busy(self.remote) from None
+            raise _unreachable(self.remote.url, exc) from None
         except httpx.HTTPError as exc:
             raise _unreachable(self.remote.url, exc) from None
         if response.is_error:
@@ -217,6 +306,13 @@ def _relayed(body: dict[str, Any], url: str, status: int | None = None) -> Excep
     if isinstance(code, int) and code != found.exit_code:
         found.exit_code = code  # one the server gives without a class of its own (2: usage)
     return found
+
+
+def _busy(remote: Remote) -> HearthServerError:
+    return HearthServerError(
+        f"the Hearth at {remote.url} stayed busy for {remote.busy_wait_s:.0f} s and did not "
+        "take this; nothing was changed there: try again once its turns end"
+    )
 
 
 def _unreachable(url: str, exc: httpx.HTTPError) -> HearthServerError:

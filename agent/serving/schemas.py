@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from memory.graph.nodes import Kind
+from memory.settings import SamplingSettings
 
 SERVED_MODEL = "hearth"
 """The one model `/v1/models` lists: Hearth itself (whatever GGUF or server it replies with)."""
@@ -91,6 +92,8 @@ class TurnRequest(BaseModel):
     new: bool = False
     memory: bool = True
     """False: off the record (nothing recalled or remembered, deleted after the reply)."""
+    sampling: SamplingSettings | None = None
+    """The command's own sampling settings (None: the server's apply)."""
 
 
 class MemoryIn(BaseModel):

@@ -13,6 +13,7 @@ journaled as the client gave it, marked with its source, before the turn.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -64,26 +65,48 @@ class _Tree:
 
     def __init__(self, journal: Journal, session_id: int) -> None:
         self.children: dict[int | None, list[Message]] = defaultdict(list)
+        self.by_id: dict[int | None, Message] = {}
         for m in journal.messages(session_id, newest_first=False):
             if not m.off_record and not m.meta.synthetic and m.role != "system":
                 self.children[m.parent_id].append(m)
+                self.by_id[m.id] = m
 
     def match(self, parent: int | None, said: list[Said]) -> list[Message]:
         """The longest journaled path under `parent` that repeats the start of `said` (among
-        equal ones, the newest)."""
-        if not said:
-            return []
-        best: list[Message] = []
-        for child in reversed(self.children.get(parent, [])):
-            if _same(child, said[0]):
-                path = [child, *self.match(child.id, said[1:])]
-                if len(path) > len(best):
-                    best = path
-        return best
+        equal ones, the newest: the first found going newest child first).
+
+        Depth first without recursion (a conversation of any length), each node visited at
+        most once: many regenerations with the same words cost one visit each, not a search
+        of every combination."""
+        best: Message | None = None
+        depth: dict[int, int] = {}  # a matched message's depth: the number of messages on its path
+        # Oldest pushed first, so the newest child is taken first.
+        stack = [(child, 0) for child in self.children.get(parent, [])]
+        while stack:
+            node, at = stack.pop()
+            if at >= len(said) or not _same(node, said[at]):
+                continue
+            depth[node.id] = at + 1
+            if best is None or at + 1 > depth[best.id]:
+                best = node
+            stack.extend((child, at + 1) for child in self.children.get(node.id, []))
+        path: list[Message] = []
+        while best is not None:
+            path.append(best)
+            best = self.by_id.get(best.parent_id) if best.parent_id != parent else None
+        return path[::-1]
 
     def latest(self, parent: int | None, role: str) -> Message | None:
         kids = [m for m in self.children.get(parent, []) if m.role == role]
         return kids[-1] if kids else None
+
+
+def matched(journal: Journal, session: Session | None, history: list[Said]) -> int:
+    """How many of `history`'s first messages `session` has journaled (a resent
+    conversation's part Hearth already has)."""
+    if session is None or not history:
+        return 0
+    return len(_Tree(journal, session.id).match(None, history))
 
 
 def find_session(journal: Journal, said: list[Said]) -> Session | None:
@@ -105,14 +128,22 @@ def find_session(journal: Journal, said: list[Said]) -> Session | None:
     return best[1] if best else None
 
 
-def place(journal: Journal, session: Session, said: list[Said]) -> Placement:
+def place(
+    journal: Journal,
+    session: Session,
+    said: list[Said],
+    check: Callable[[list[Said]], None] | None = None,
+) -> Placement:
     """Journal what the client sent that Hearth had not seen, and say what its last message
-    asks for (`said` ends with the person's message)."""
+    asks for (`said` ends with the person's message). `check` is shown the messages that are
+    new (never the resent, matched ones) before anything is written: it may refuse them."""
     if not said or said[-1].role != "user":
         raise ValueError("a request to answer ends with the person's message")
     tree = _Tree(journal, session.id)
     history, last = said[:-1], said[-1]
     path = tree.match(None, history)
+    if check is not None:
+        check([*history[len(path) :], last])
     parent = path[-1].id if path else None
     for m in path:
         if m.role == "assistant" and tree.latest(m.parent_id, "assistant") != m:

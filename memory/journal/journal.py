@@ -119,6 +119,12 @@ class Journal:
                 return self._session_in(db, cur.lastrowid)
         return self.session(int(row["id"]))
 
+    def named_session(self, client: str) -> Session | None:
+        """The session a client of `hearth serve` names `client`, if it named one before."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM sessions WHERE client=?", (client,)).fetchone()
+        return None if row is None else self.session(int(row["id"]))
+
     def _session_in(self, db: sqlite3.Connection, session_id: int) -> Session:
         row = db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
         return _row_to_session(row)

@@ -140,8 +140,12 @@ def _say_through(
 
     if not memory:
         note(OFF_RECORD_NOTE)
-    request = TurnRequest(text=text, session=session, new=new, memory=memory)
-    with Client(server) as client:
+    from memory.settings import load_settings, resolve_paths
+
+    # This command's own sampling settings apply there too (config.toml, HEARTH_SAMPLING__*).
+    sampling = load_settings(resolve_paths()).sampling
+    request = TurnRequest(text=text, session=session, new=new, memory=memory, sampling=sampling)
+    with Client(server, on_wait=note) as client:
         result = client.turn(request, on_piece=None if as_json else _echo)
     if as_json:
         print_json(result)

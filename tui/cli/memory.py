@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,7 +27,9 @@ from tui.cli.forget_backups import apply as apply_backups
 from tui.cli.forget_backups import show as show_backups
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
 from tui.cli.options import DATE_FORMATS, ConnectOpt, JsonOpt, as_local, server_for
-from tui.cli.output import confirm, err, out, print_json, warn, write_raw
+from tui.cli.output import confirm, err, note, out, print_json, warn, write_raw
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from agent.learn.write_path import Extractor
@@ -97,7 +99,22 @@ def _remote(connect: str | None, *, served_here: bool = True) -> Client | None:
     from agent.serving.client import Client
 
     server = server_for(connect, here=served_here)
-    return None if server is None else Client(server)
+    return None if server is None else Client(server, on_wait=note)
+
+
+def _read_through(connect: str | None, read: Callable[[Client], T]) -> T | None:
+    """A read through the Hearth a command goes through (`_remote`); None: read here, with
+    no server, or when this machine's server has not answered in 2 s (one note says so)."""
+    from agent.serving.client import Busy
+
+    if (client := _remote(connect)) is None:
+        return None
+    with client:
+        try:
+            return read(client)
+        except Busy:
+            note("hearth serve is busy and did not answer in 2 s; read from the data dir here")
+            return None
 
 
 # -- rendering --------------------------------------------------------------------------
@@ -195,9 +212,9 @@ def memory_list(
 ) -> None:
     """List memories: pinned first, then the most recently learned."""
     kinds = _kinds(kind)
-    if (client := _remote(connect)) is not None:
-        with client:
-            memories = [Memory.model_validate(m) for m in client.memories(kinds, show_all, limit)]
+    found = _read_through(connect, lambda client: client.memories(kinds, show_all, limit))
+    if found is not None:
+        memories = [Memory.model_validate(m) for m in found]
     else:
         with _store(write=False) as (_home, store):
             memories = store.list(kinds=kinds, valid_only=not show_all, limit=limit)
@@ -220,9 +237,9 @@ def memory_search(
     the people a query names rank higher."""
     kinds = _kinds(kind)
     named = None  # remotely: the server ranks by the people named, without saying which
-    if (client := _remote(connect)) is not None:
-        with client:
-            hits = [Hit.model_validate(h) for h in client.search(query, k, kinds, show_all)]
+    found = _read_through(connect, lambda client: client.search(query, k, kinds, show_all))
+    if found is not None:
+        hits = [Hit.model_validate(h) for h in found]
     else:
         with _store(write=False) as (_home, store):
             named = store.mentions(query)
@@ -245,9 +262,9 @@ def memory_show(memory_id: IdArg, connect: ConnectOpt = None, as_json: JsonOpt =
     """One memory with where it came from (journal messages) and its edges."""
     from agent.memory_use import details
 
-    if (client := _remote(connect)) is not None:
-        with client:
-            data = client.show(memory_id)
+    shown = _read_through(connect, lambda client: client.show(memory_id))
+    if shown is not None:
+        data = shown
     else:
         with _store(write=False) as (home, store):
             data = details(store, home.journal, memory_id)

@@ -54,6 +54,29 @@ def _url(sock: socket.socket, host: str) -> str:
     )
 
 
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, telling every request's work to stop the moment a stop signal
+        comes: uvicorn itself would wait for them (up to its graceful timeout), and a turn
+        still counting tokens or waiting for the one before it would not notice."""
+
+        def __init__(self, config: uvicorn.Config, stop_all: Any) -> None:
+            super().__init__(config)
+            self.stop_all = stop_all
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.stop_all()
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
+def _stopping_server(config: Any, stop_all: Any) -> Any:
+    return _server_class()(config, stop_all)
+
+
 def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) -> None:
     """Serve this Hearth to other programs: an OpenAI-compatible API at /v1 (chat completions,
     streaming too, and models) and the memory at /api, every request through the same turn
@@ -106,7 +129,7 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
         idle = threading.Thread(target=serving.tend, args=(stopping,), daemon=True)
         idle.start()
         with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.Server(config).run(sockets=[sock])
+            _stopping_server(config, serving.stop_all).run(sockets=[sock])
         stopping.set()
         serving.close()
         note("stopped")
