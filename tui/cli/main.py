@@ -14,6 +14,7 @@ from memory.recovery import corrupt_error, is_corruption
 from memory.settings import load_settings, resolve_paths
 from tui.cli import (
     bench,
+    bench_embedder,  # noqa: F401 (it adds `bench embedder` to bench_app)
     chat,
     config,
     doctor,
