@@ -124,6 +124,7 @@ def test_one_model_for_the_identity_check(
     paths: Paths, embedder: SentenceEmbedder, onnx_embedder: OnnxEmbedder
 ) -> None:
     assert onnx_embedder.identity == embedder.identity
+
     # A data dir whose vectors torch made is searched and written through ONNX, and back.
     def cosine(a: str, b: str) -> float:
         return float(np.prod(embedder.embed([a, b]), axis=0).sum())
@@ -203,3 +204,15 @@ def test_say_with_memories_recalls_and_remembers_without_torch(
     assert any("Lisbon" in t for t in texts), texts
     assert {"llama_cpp", "onnxruntime", "tokenizers"} <= imported  # the list is real
     assert imported.isdisjoint(_TORCH), sorted(imported & set(_TORCH))
+
+
+def test_long_texts_come_in_shorter_batches() -> None:
+    from memory.graph.onnx_runtime import TOKENS_PER_BATCH, _batches
+
+    lengths = [256] * 5 + [20] * 3 + [3] * 100
+    batches = _batches(list(range(len(lengths))), lengths, batch_size=64)
+    assert [i for b in batches for i in b] == list(range(len(lengths)))  # order kept
+    assert all(len(b) <= 64 and len(b) * lengths[b[0]] <= TOKENS_PER_BATCH for b in batches)
+    assert len(batches[0]) == TOKENS_PER_BATCH // 256 < 64  # long texts: fewer a batch
+    assert max(len(b) for b in batches) == 64  # short ones: the full batch
+    assert _batches([0], [5000], batch_size=64) == [[0]]  # one text always makes a batch
