@@ -216,3 +216,34 @@ def test_long_texts_come_in_shorter_batches() -> None:
     assert len(batches[0]) == TOKENS_PER_BATCH // 256 < 64  # long texts: fewer a batch
     assert max(len(b) for b in batches) == 64  # short ones: the full batch
     assert _batches([0], [5000], batch_size=64) == [[0]]  # one text always makes a batch
+
+
+def test_the_embedder_bench_compares_both_in_processes_of_their_own(tmp_path: Path) -> None:
+    import json
+
+    from agent.bench.embedder import run_embedder_bench
+
+    turns = [{"id": f"D1:{i}", "speaker": "Sam", "text": t} for i, t in enumerate(SENTENCES)]
+    questions = [{"id": f"q{i}", "question": q} for i, q in enumerate(QUERIES)]
+    dataset = tmp_path / "tiny.json"
+    dataset.write_text(
+        json.dumps(
+            {
+                "name": "tiny",
+                "conversations": [
+                    {
+                        "id": "c1",
+                        "speakers": ["Sam"],
+                        "sessions": [{"id": "s1", "date": "2026-01-02T10:00:00", "turns": turns}],
+                        "questions": questions,
+                    }
+                ],
+            }
+        )
+    )
+    report = run_embedder_bench(dataset, limit=None)
+    assert report.texts == len(set(SENTENCES) | set(QUERIES)) and report.questions == len(QUERIES)
+    assert report.min_cosine >= 0.9999 and report.same_top10 == 1.0
+    arms = {a.name: a for a in report.arms}
+    assert arms["torch"].imported_torch and not arms["onnx"].imported_torch
+    assert arms["onnx"].load_rss_mib < arms["torch"].load_rss_mib
