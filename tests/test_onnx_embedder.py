@@ -247,3 +247,23 @@ def test_the_embedder_bench_compares_both_in_processes_of_their_own(tmp_path: Pa
     arms = {a.name: a for a in report.arms}
     assert arms["torch"].imported_torch and not arms["onnx"].imported_torch
     assert arms["onnx"].load_rss_mib < arms["torch"].load_rss_mib
+
+
+def test_the_import_bench_sets_an_import_against_its_embedders_own_time(tmp_path: Path) -> None:
+    import json
+
+    from agent.bench.import_speed import run_import_bench
+
+    turns = [{"id": f"D1:{i}", "speaker": "Sam", "text": t} for i, t in enumerate(SENTENCES[:12])]
+    dataset = tmp_path / "tiny.json"
+    session = {"id": "s1", "date": "2026-01-02T10:00:00", "turns": turns}
+    dataset.write_text(
+        json.dumps({"name": "tiny", "conversations": [{"id": "c1", "sessions": [session]}]})
+    )
+    advanced: list[int] = []
+    report = run_import_bench(dataset, limit=None, advance=advanced.append)
+    assert report.turns == sum(advanced) == 12
+    assert report.texts_embedded >= 12  # each turn's memories, at least
+    assert 0 < report.embed_s < report.import_s  # the import embeds, and does more
+    assert 0 < report.share_of_ceiling < 1
+    assert report.ceiling_turns_per_s == pytest.approx(12 / report.embed_s)
