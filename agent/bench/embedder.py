@@ -23,11 +23,23 @@ ARM = """
 import json, resource, sys, time
 started = time.perf_counter()
 arm, texts_file, out_file = sys.argv[1:]
+
+def peak_kib():
+    # VmHWM is this process's own peak; ru_maxrss also counts the parent's size at the fork.
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib // 1024 if sys.platform == "darwin" else kib
+
 from memory.graph.embedder import OnnxEmbedder, SentenceEmbedder
 model = OnnxEmbedder() if arm == "onnx" else SentenceEmbedder()
 model.embed(["warm up"])
 load_s = time.perf_counter() - started
-load_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+load_rss = peak_kib()
 texts = json.loads(open(texts_file, encoding="utf-8").read())
 started = time.perf_counter()
 vectors = model.embed(texts)
@@ -35,8 +47,8 @@ embed_s = time.perf_counter() - started
 import numpy as np
 np.save(out_file, vectors)
 torch = "torch" in sys.modules or "sentence_transformers" in sys.modules
-print(json.dumps({"load_s": load_s, "load_rss_kib": load_rss, "embed_s": embed_s,
-                  "torch": torch}))
+print(json.dumps({"load_s": load_s, "load_rss_kib": load_rss, "peak_rss_kib": peak_kib(),
+                  "embed_s": embed_s, "torch": torch}))
 """
 """One arm in a process of its own: load (imports included) and a first embed, timed from the
 script's first line; its peak RSS then; every text embedded (64 a batch, one thread)."""
@@ -51,7 +63,7 @@ class EmbedderArm(BaseModel):
     load_rss_mib: float
     """Peak resident memory once loaded."""
     peak_rss_mib: float
-    """Peak resident memory of the whole run (os.wait4's ru_maxrss)."""
+    """Peak resident memory of the whole run."""
     texts_per_s: float
     imported_torch: bool
 
@@ -85,21 +97,20 @@ def _run_arm(name: str, texts_file: Path, out: Path) -> tuple[EmbedderArm, Vecto
             stdin=subprocess.DEVNULL,
             env=env,
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        returncode = process.wait()
         stdout.seek(0)
         stderr.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
+        if returncode != 0:
             tail = stderr.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"the {name} arm failed:\n{tail}")
         figures = json.loads(stdout.read().decode().strip().splitlines()[-1])
     vectors = np.load(out).astype(np.float32)
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes vs KiB
     return (
         EmbedderArm(
             name=name,
             load_s=figures["load_s"],
-            load_rss_mib=figures["load_rss_kib"] / scale,
-            peak_rss_mib=usage.ru_maxrss / scale,
+            load_rss_mib=figures["load_rss_kib"] / 1024,
+            peak_rss_mib=figures["peak_rss_kib"] / 1024,
             texts_per_s=len(vectors) / figures["embed_s"] if figures["embed_s"] else 0.0,
             imported_torch=figures["torch"],
         ),
