@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 
+from agent.learn.extract.pipeline import UNNAMED
 from memory.graph.flags import INSTRUCTION_LIKE
 from memory.graph.nodes import Memory
 from memory.graph.quoting import quoted
@@ -96,10 +97,35 @@ def core_block(memories: Sequence[Memory], user_name: str) -> str:
     return "\n".join(lines)
 
 
+def whom(user_name: str) -> str:
+    """Who is who, said once after the persona: whom Hearth talks with, and whose the notes are.
+
+    A small model shown "Marta keeps bees" next to "You are Hearth" otherwise takes the notes
+    as its own life or the name as its own. Named only when the name is known (UNNAMED is how
+    the notes call a person whose name is not), so the prompt changes only when the name does.
+    """
+    if user_name == UNNAMED:
+        return (
+            "The notes are what the person you are talking with told you about their own life,"
+            " not about you. You are Hearth and keep that name."
+        )
+    return (
+        f"You are talking with {user_name}. The notes are what {user_name} told you about"
+        f" {user_name}'s own life, not about you. You are Hearth and keep that name."
+    )
+
+
+def instructions(persona: str, user_name: str) -> str:
+    """The system prompt's own words, no memory among them: the persona and who is who."""
+    return f"{persona}\n{whom(user_name)}"
+
+
 def system_prompt(persona: str, pinned: Sequence[Memory], user_name: str) -> str:
-    """Persona, then pinned core memories as a quoted block: stable until a core one changes."""
+    """Instructions, then pinned core memories as a quoted block: stable until the person's
+    name or a core memory changes."""
     block = core_block(pinned, user_name)
-    return f"{persona}\n\n{block}" if block else persona
+    head = instructions(persona, user_name)
+    return f"{head}\n\n{block}" if block else head
 
 
 def with_memories(text: str, block: str) -> str:

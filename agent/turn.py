@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, Field
 
-from agent.context import build_context, memory_block, system_prompt, with_memories
+from agent.context import (
+    ECHO,
+    build_context,
+    instructions,
+    memory_block,
+    system_prompt,
+    with_memories,
+)
 from agent.learn.consolidation import SleepReport, sleep
 from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
@@ -22,7 +29,7 @@ from agent.learn.extract.pipeline import UNNAMED
 from agent.learn.person import person_name
 from agent.learn.write_path import Extractor, remember
 from agent.recall import recall
-from agent.reply_end import LoopGuard, end_at_sentence
+from agent.reply_end import EchoGuard, LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
 from memory.clock import now
@@ -106,7 +113,7 @@ class TurnResult(BaseModel):
     total_ms: float | None
     tokens_per_s: float | None
     finish_reason: str | None = None
-    """Why the reply ended (`Usage.finish_reason`): stop, length, loop or interrupted."""
+    """Why the reply ended (`Usage.finish_reason`): stop, length, loop, echo or interrupted."""
     memory: bool = True
     """False for a temporary turn: no memory read or written."""
     recalled: list[Recalled] = Field(default_factory=list)
@@ -358,7 +365,10 @@ class Agent:
             ).merged(reply_meta or MessageMeta()),
         )
         stats = Generation()
-        text_out, status = self._stream(reply.id, context.messages, stats, on_piece, stop, sampling)
+        own = instructions(self.settings.chat.persona, called)
+        text_out, status = self._stream(
+            reply.id, context.messages, stats, on_piece, stop, sampling, own
+        )
         usage = Usage(
             prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,
@@ -529,12 +539,18 @@ class Agent:
         on_piece: Callable[[str], None] | None,
         stop: threading.Event | None,
         sampling: SamplingSettings | None = None,
+        own: str = "",
     ) -> tuple[str, Status]:
+        """Stream the reply, journaling it as it comes; `own` is the instructions' text, which
+        the reply must not print back."""
         pieces: list[str] = []
         last_flush, unflushed = time.monotonic(), 0
         status: Status = "complete"
         sampling = sampling or self.settings.sampling
         guard = LoopGuard() if sampling.stop_loops else None
+        # Always on: a reply printing the notes or the instructions back is never what the
+        # person asked for, however it was sampled.
+        echo = EchoGuard(ECHO, own)
         try:
             # Closed on leaving the loop early (a loop), so llama.cpp stops at once.
             with contextlib.closing(self.backend.stream(messages, sampling, stats, stop=stop)) as s:
@@ -545,6 +561,9 @@ class Agent:
                         on_piece(piece)
                     if guard is not None and guard.feed(piece):
                         stats.finish_reason = "loop"
+                        break
+                    if echo.feed(piece):
+                        stats.finish_reason = "echo"
                         break
                     if unflushed >= FLUSH_TOKENS or time.monotonic() - last_flush >= FLUSH_SECONDS:
                         self.journal.update(reply_id, text="".join(pieces))
@@ -559,7 +578,9 @@ class Agent:
             self.journal.update(reply_id, text="".join(pieces), status="error")
             raise
         text = "".join(pieces)
-        if guard is not None and guard.repeat_from is not None:
+        if echo.echo_from is not None:
+            text = text[: echo.echo_from].rstrip()  # the reply as it was before the echo
+        elif guard is not None and guard.repeat_from is not None:
             text = text[: guard.repeat_from].rstrip()  # the reply as it was before it repeated
         elif stats.finish_reason == "length" and status == "complete" and not sampling.ignore_eos:
             text = end_at_sentence(text)  # (ignore_eos asks for the reply to run to its end)

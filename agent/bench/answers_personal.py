@@ -62,7 +62,8 @@ PERSONAL: tuple[Fact, ...] = (
     ),
     Fact(
         "pet", "I have a grey parrot called Pickle.", "What is my parrot called?",
-        ("pickle",), (r"\bmy\s+" + _A_FEW + r"parrot\b", r"\bi\s+have\s+an?\s+" + _A_FEW + "parrot"),
+        ("pickle",),
+        (r"\bmy\s+" + _A_FEW + r"parrot\b", r"\bi\s+have\s+an?\s+" + _A_FEW + r"parrot\b"),
     ),
     Fact(
         "family", "My brother Anders flies planes for a living, out of Oslo.",
@@ -103,8 +104,11 @@ PERSONAL: tuple[Fact, ...] = (
 # is capitalised, "I'm glad" is not). Hearth is its own name; the person's is a name claim.
 _SELF_NAME = re.compile(r"\b(?:I'm|I am|[Mm]y name is|[Cc]all me)\s+(?P<name>[A-Z][a-z]+)\b")
 _NOT_NAMES = frozenset(
-    "Hearth Sorry Glad Happy Here Not So Just Always Really Still Also The An A Your Yours "
-    "Fine Good Doing Well Afraid Sure Curious Excited Ready Interested Unable Only Always".split()
+    re.findall(
+        r"\w+",
+        "Hearth Sorry Glad Happy Here Not So Just Always Really Still Also The An A Your Yours "
+        "Fine Good Doing Well Afraid Sure Curious Excited Ready Interested Unable Only",
+    )
 )
 _QUOTED = re.compile(r"\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d")
 
@@ -211,17 +215,24 @@ def _arm(
         memory=memory,
         answered=sum(answered(r.reply, f) for f, r in asked),
         remembered=remembered,
-        echoed=sum(r.finish_reason == "echo" or echoes(r.reply, ECHO, settings.chat.persona) for r in results),
+        echoed=sum(
+            r.finish_reason == "echo" or echoes(r.reply, ECHO, settings.chat.persona)
+            for r in results
+        ),
         borrowed=sum(bool(borrowed(r.reply)) for r in results),
         borrowings=borrowings,
         seconds=round(time.monotonic() - started, 1),
         replies=[
             PersonalReply(
-                topic=f.topic, question=f.question, reply=r.reply, answered=answered(r.reply, f),
-                finish_reason=r.finish_reason, notes=len(r.recalled),
+                topic=f.topic,
+                question=f.question,
+                reply=r.reply,
+                answered=answered(r.reply, f),
+                finish_reason=r.finish_reason,
+                notes=len(r.recalled),
             )
             for f, r in asked
-        ],  # fmt: skip
+        ],
         said_replies=[r.reply for r in said],
     )
 

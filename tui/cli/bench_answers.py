@@ -28,6 +28,9 @@ def bench_answers(
         Path | None, typer.Option("--model", "-m", help="A GGUF (default: the embedded model).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed, the same in both arms.")] = 1,
+    facts: Annotated[
+        int, typer.Option(help="Only the first N of the twelve (a quick check).", min=1, max=12)
+    ] = 12,
     as_json: JsonBenchOpt = False,
 ) -> None:
     """Questions about what the person said, asked in later sessions through the chat's own
@@ -38,13 +41,17 @@ def bench_answers(
             highlight=False,
         )
         raise typer.Exit(2)
-    from agent.bench.answers_personal import run_personal_bench
+    from agent.bench.answers_personal import PERSONAL, run_personal_bench
     from agent.runtime.model_files import embedded_model
     from tui.cli.bench import _model_settings, _status
 
     with _status() as status:
         result = run_personal_bench(
-            model or embedded_model(), model_settings=_model_settings(), seed=seed, progress=status
+            model or embedded_model(),
+            model_settings=_model_settings(),
+            seed=seed,
+            progress=status,
+            facts=PERSONAL[:facts],
         )
     if as_json:
         print_json(result.model_dump())
