@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -32,7 +33,11 @@ CORE_START = (
 )
 # What only the notes' own form has: a reply holding it is printing the notes back (the turn
 # loop's echo guard cuts it there). A note's words alone are not enough: they are the answer.
-ECHO = re.compile(r"\[(?:Notes you keep|End of notes|What you know about)|\[\d{4}-\d\d-\d\d\]")
+ECHO = re.compile(
+    r"\[(?:Notes you keep|End of notes|What you know about)|\[\d{4}-\d\d-\d\d\]"
+    r"|^\W*\[(?:today|yesterday|tomorrow|in \d+ days|\d+ \w+s ago)\] (?:about|\S+ said:)",
+    re.MULTILINE,
+)
 # Memories stored before memory text was written about the person, and those typed in, may
 # be in their own voice: shown as what they said, never as a bare first-person sentence.
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|me|my|mine|myself)\b|\b(?:i|im)\b")
@@ -55,12 +60,30 @@ def in_their_words(text: str) -> bool:
     return _FIRST_PERSON.search(text) is not None
 
 
-def note_line(memory: Memory, user_name: str, *, said: bool | None = None) -> str:
+def ago(moment: datetime, now: datetime) -> str:
+    """How long before `now` a day was, as a person says it ("yesterday", "3 weeks ago"): a
+    small model cannot count the days between two dates."""
+    if now.tzinfo is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(now.tzinfo)
+    days = (now.date() - moment.date()).days
+    if days < 0:
+        return "tomorrow" if days == -1 else f"in {-days} days"
+    if days < 2:
+        return ("today", "yesterday")[days]
+    for unit, size, below in (("day", 1, 14), ("week", 7, 60), ("month", 30, 730)):
+        if days < below:
+            return f"{days // size} {unit}s ago"
+    return f"{days // 365} years ago"
+
+
+def note_line(
+    memory: Memory, user_name: str, *, said: bool | None = None, when: str | None = None
+) -> str:
     """One memory as the notes block shows it (forgetting finds it in stored prompts by this).
 
     `said` forces the form for first-person text ("Priya said: ...") on or off; by default it
-    is chosen by the text."""
-    when = (memory.valid_from or memory.learned_at).date().isoformat()
+    is chosen by the text. `when` replaces the date (a note with a message: "3 days ago")."""
+    when = when or (memory.valid_from or memory.learned_at).date().isoformat()
     who = quoted(user_name if memory.subject == "user" else memory.subject)
     # One line without brackets or double quotes (`quoted`): stored text can neither close
     # the quote nor forge the block's markers, and forgetting the memory finds this very form
@@ -76,12 +99,19 @@ def note_line(memory: Memory, user_name: str, *, said: bool | None = None) -> st
     return f'- [{when}] about {who}: "{text}"{warning}'
 
 
-def memory_block(memories: Sequence[Memory], user_name: str) -> str:
-    """The recalled-memories block placed next to the newest user message ('' when none)."""
+def memory_block(memories: Sequence[Memory], user_name: str, now: datetime | None = None) -> str:
+    """The recalled-memories block placed next to the newest user message ('' when none), in
+    the order given (the turn puts the most relevant last, nearest the message). With `now`,
+    each note is dated relative to it ("yesterday"): the block is frozen with its message, so
+    "yesterday" stays true of the message it was shown with."""
     if not memories:
         return ""
-    lines = [BLOCK_START, *(note_line(m, user_name) for m in memories), BLOCK_END]
-    return "\n".join(lines)
+
+    def line(m: Memory) -> str:
+        when = None if now is None else ago(m.valid_from or m.learned_at, now)
+        return note_line(m, user_name, when=when)
+
+    return "\n".join([BLOCK_START, *(line(m) for m in memories), BLOCK_END])
 
 
 def core_block(memories: Sequence[Memory], user_name: str) -> str:

@@ -499,7 +499,11 @@ class Agent:
             count=self.backend.count_text,
             window=self.budget,
         )
-        block = memory_block([h.memory for h in hits], called)
+        # The most relevant note last, nearest the message: a small model heeds what is near.
+        nearest_last = [h.memory for h in reversed(hits)]
+        block = memory_block(
+            nearest_last, called, now=self.settings.chat.local_time(user.created_at)
+        )
         meta = MessageMeta(
             shown_as=with_memories(user.text, block),
             recalled_ids=[h.memory.id for h in hits],

@@ -201,11 +201,13 @@ def understand(
     # The person's turn just before this one (nobody answered it) is the start of the same
     # message, as the chat would show two turns sent together: the notes go before both.
     carry = f"{recent.pop().content}\n" if recent and recent[-1].role == "user" else ""
-    alone = [ChatMessage(role="system", content=persona), *recent]
+    # The same instructions in both arms (who is who included): only the notes differ.
+    alone = [ChatMessage(role="system", content=system_prompt(persona, [], name)), *recent]
     mean_alone, tokens = scorer.message_logprob(alone, carry, moment.text)
     mean_with = mean_alone
     if hits or pinned:
-        block = memory_block([h.memory for h in hits], name)
+        # As the chat shows them: the most relevant last, dated relative to the message.
+        block = memory_block([h.memory for h in reversed(hits)], name, now=moment.at)
         system = ChatMessage(role="system", content=system_prompt(persona, pinned, name))
         lead = f"{block}\n\n{carry}" if block else carry
         mean_with, _ = scorer.message_logprob([system, *recent], lead, moment.text)

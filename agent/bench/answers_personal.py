@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from agent.context import ECHO
+from agent.context import ECHO, instructions
 from agent.reply_end import echoes
 from agent.runtime.backend import LlamaBackend
 from agent.startup import short_replies_for_small_models
@@ -216,7 +216,8 @@ def _arm(
         answered=sum(answered(r.reply, f) for f, r in asked),
         remembered=remembered,
         echoed=sum(
-            r.finish_reason == "echo" or echoes(r.reply, ECHO, settings.chat.persona)
+            r.finish_reason == "echo"
+            or echoes(r.reply, ECHO, instructions(settings.chat.persona, NAME))
             for r in results
         ),
         borrowed=sum(bool(borrowed(r.reply)) for r in results),
