@@ -109,6 +109,19 @@ class EchoGuard:
                 return True
         return False
 
+    def shown_upto(self) -> int:
+        """How much of the reply may be shown as it streams: all but a tail that may still turn
+        out to be an echo (from a recent "[", which every mark of the notes begins with)."""
+        if self.echo_from is not None:
+            return self.echo_from
+        start = self._text.rfind("[", max(0, len(self._text) - HOLD_CHARS))
+        return len(self._text) if start == -1 else _line_start(self._text, start)
+
+
+HOLD_CHARS = 48
+"""Text after a "[" held back this long at most while it may become a mark of the notes (the
+longest, "[What you know about", and a note's "[13 days ago] about Name:", are shorter)."""
+
 
 def _line_start(text: str, at: int) -> int:
     """Where an echoed note begins: back over the list dash and spaces that lead its line."""

@@ -552,6 +552,14 @@ class Agent:
         status: Status = "complete"
         sampling = sampling or self.settings.sampling
         guard = LoopGuard() if sampling.stop_loops else None
+        shown = 0
+
+        def show(upto: int) -> int:
+            """Pass on the reply up to here (what may yet be an echo is held back)."""
+            if on_piece is not None and upto > shown:
+                on_piece("".join(pieces)[shown:upto])
+            return max(upto, shown)
+
         # Always on: a reply printing the notes or the instructions back is never what the
         # person asked for, however it was sampled.
         echo = EchoGuard(ECHO, own)
@@ -561,13 +569,12 @@ class Agent:
                 for piece in s:
                     pieces.append(piece)
                     unflushed += 1
-                    if on_piece is not None:
-                        on_piece(piece)
-                    if guard is not None and guard.feed(piece):
-                        stats.finish_reason = "loop"
-                        break
                     if echo.feed(piece):
                         stats.finish_reason = "echo"
+                        break
+                    shown = show(echo.shown_upto())
+                    if guard is not None and guard.feed(piece):
+                        stats.finish_reason = "loop"
                         break
                     if unflushed >= FLUSH_TOKENS or time.monotonic() - last_flush >= FLUSH_SECONDS:
                         self.journal.update(reply_id, text="".join(pieces))
@@ -588,4 +595,5 @@ class Agent:
             text = text[: guard.repeat_from].rstrip()  # the reply as it was before it repeated
         elif stats.finish_reason == "length" and status == "complete" and not sampling.ignore_eos:
             text = end_at_sentence(text)  # (ignore_eos asks for the reply to run to its end)
+        show(len(text))  # the rest of what is kept (an echo's start was never shown)
         return text, status

@@ -46,6 +46,15 @@ def test_a_note_line_a_marker_or_the_persona_is_caught_where_it_began() -> None:
             assert text[: guard.echo_from].rstrip() == answer.rstrip(), (echoed, size)
 
 
+def test_a_bracket_holds_back_only_what_may_become_a_mark() -> None:
+    guard = EchoGuard(ECHO, PERSONA)
+    guard.feed("Lupo [he is 4")
+    assert guard.shown_upto() == len("Lupo")  # may yet become a note's date
+    rest = " years old] and loves walks all day long by the river, truly he does."
+    guard.feed(rest)
+    assert guard.echo_from is None and guard.shown_upto() == len("Lupo [he is 4" + rest)
+
+
 def test_the_notes_words_in_a_reply_are_the_answer_not_an_echo() -> None:
     text = (
         "You told me Marta has a dog called Lupo, and you keep bees in Asturias. I am Hearth, "
@@ -84,11 +93,12 @@ def test_a_reply_that_repeats_the_notes_is_cut_and_journaled_as_an_echo(
     result = agent.run_turn(agent.session().id, "What's my dog called?", on_piece=streamed.append)
     user = agent.journal.message(result.user_turn_id)
     assert user.meta.recalled_ids  # the notes were shown, and the reply began to print them
+    reply = agent.journal.message(result.turn_id)
     shown = user.meta.shown_as or ""
     assert shown.startswith(BLOCK_START)
-    printed = "".join(streamed)  # stopped as soon as the echo began, not run to its end
-    assert printed.startswith("Your dog is Lupo. [Notes") and len(printed) < len(shown)
-    reply = agent.journal.message(result.turn_id)
+    # Stopped as soon as the echo began, and nothing of it reached the screen or the client.
+    assert "".join(streamed) == "Your dog is Lupo."
+    assert reply.usage.completion_tokens < len(shown.split())
     assert reply.usage.finish_reason == result.finish_reason == "echo"
     assert reply.text == result.reply == "Your dog is Lupo."
     assert reply.status == "complete"
