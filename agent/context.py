@@ -133,16 +133,13 @@ def whom(user_name: str) -> str:
     A small model shown "Marta keeps bees" next to "You are Hearth" otherwise takes the notes
     as its own life or the name as its own. Named only when the name is known (UNNAMED is how
     the notes call a person whose name is not), so the prompt changes only when the name does.
+    Short: a longer version ("... told you about their own life ... keep that name") answered
+    fewer of the personal set's questions (docs/benchmarks.md), and its words came back in
+    replies.
     """
     if user_name == UNNAMED:
-        return (
-            "The notes are what the person you are talking with told you about their own life,"
-            " not about you. You are Hearth and keep that name."
-        )
-    return (
-        f"You are talking with {user_name}. The notes are what {user_name} told you about"
-        f" {user_name}'s own life, not about you. You are Hearth and keep that name."
-    )
+        return "The notes are about the person you are talking with, not about you."
+    return f"You are talking with {user_name}. The notes are about {user_name}, not about you."
 
 
 def instructions(persona: str, user_name: str) -> str:

@@ -33,13 +33,13 @@ def test_with_a_name_memory_the_system_prompt_names_the_person(
     session = agent.session().id
 
     unnamed = _system(agent, agent.run_turn(session, "Hello there.").turn_id)
-    assert "Hearth" in unnamed and "not about you" in unnamed
-    assert "the person you are talking with told you" in unnamed  # before the name is known
+    assert "Hearth" in unnamed  # the persona
+    assert "The notes are about the person you are talking with, not about you." in unnamed
 
     agent.run_turn(session, "Hi, I'm Ingrid.")  # the write path keeps the name
     assert any("Ingrid" in m.text for m in store.in_slot("user", "name"))
     named = [_system(agent, agent.run_turn(session, t).turn_id) for t in ("Hm.", "Ok.")]
     assert "You are talking with Ingrid." in named[0]
-    assert "Ingrid's own life, not about you" in named[0]
+    assert "The notes are about Ingrid, not about you." in named[0]
     assert named[0] == named[1]  # byte-stable while the name stays
     assert named[0].startswith(home.settings.chat.persona)
