@@ -102,3 +102,17 @@ def test_a_reply_that_repeats_the_notes_is_cut_and_journaled_as_an_echo(
     assert reply.usage.finish_reason == result.finish_reason == "echo"
     assert reply.text == result.reply == "Your dog is Lupo."
     assert reply.status == "complete"
+
+
+def test_a_served_client_is_told_the_reply_was_cut_for_an_echo() -> None:
+    from agent.serving.api import _finish
+    from agent.turn import TurnResult
+
+    fields = dict(
+        reply="Your dog is Lupo.", status="complete", session_id=1, turn_id=2, user_turn_id=1,
+        model="scripted", prompt_tokens=9, completion_tokens=5, tokens_evaluated=9,
+        tokens_reused=0, trimmed=[], context_budget=512, ttft_ms=None, total_ms=None,
+        tokens_per_s=None,
+    )  # fmt: skip
+    said = {r: _finish(TurnResult(**fields, finish_reason=r)) for r in ("echo", "loop", "length")}
+    assert said == {"echo": "echo", "loop": "stop", "length": "length"}

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tui.cli.options import JsonBenchOpt
@@ -43,14 +44,18 @@ def bench_answers(
         raise typer.Exit(2)
     from agent.bench.answers_personal import PERSONAL, run_personal_bench
     from agent.runtime.model_files import embedded_model
-    from tui.cli.bench import _model_settings, _status
+    from memory.settings import load_settings, resolve_paths
 
-    with _status() as status:
+    # The user's model settings (the CPU path), from config and HEARTH_*; nothing else of theirs.
+    model_settings = load_settings(resolve_paths()).model
+    columns = (TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=as_json) as bar:
+        task = bar.add_task("starting")
         result = run_personal_bench(
             model or embedded_model(),
-            model_settings=_model_settings(),
+            model_settings=model_settings,
             seed=seed,
-            progress=status,
+            progress=lambda text: bar.update(task, description=text),
             facts=PERSONAL[:facts],
         )
     if as_json:
