@@ -36,13 +36,17 @@ def recall(
     count: Callable[[str], int],
     window: int | None = None,
     as_of: AsOf | None = None,
+    floor: bool = True,
 ) -> list[Hit]:
     """The memories worth showing with this message: hybrid search, minus what the prompt
     already shows (pinned ones, notes still visible in the history, memories whose every
     source message is still in the window), within the budget.
 
     `window` is the prompt's token budget: the notes take at most an eighth of it. `as_of`
-    recalls from the memory as it stood before a message (`hearth understanding`).
+    recalls from the memory as it stood before a message (`hearth understanding`). `floor`
+    drops hits far from the text in meaning (RELEVANCE_FLOOR): off where the text is not the
+    message itself but the turns before it (understanding), whose closeness says little of
+    what the message will be about.
     """
     if store.count() == 0:
         return []  # nothing to find: skip embedding the query (and loading the embedder)
@@ -60,7 +64,8 @@ def recall(
         and (SECRET in h.memory.flags or not has_secret(h.memory.text))
     ]
     hits = [h for h in hits if h.score >= settings.recall_min_score]
-    hits = relevant(hits)
+    if floor:
+        hits = relevant(hits)
     kept: list[Hit] = []
     used = 0
     # Notes stay in the history with their message (a stable prefix), so in a small window a

@@ -196,6 +196,9 @@ def understand(
                 count=scorer.count_text,
                 window=scorer.n_ctx,
                 as_of=moment.as_of,
+                # Recalled by the turns before the message, not by the message: no floor
+                # (with one, the person was more surprising with memory in tests/test_surprise).
+                floor=False,
             )
         pinned = [m for m in store.pinned() if moment.as_of.admits(m)]
     # The person's turn just before this one (nobody answered it) is the start of the same
