@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 CANDIDATES = 4
 """Hits searched for each one shown."""
 
+RELEVANCE_FLOOR = 0.5
+"""A hit whose meaning is less than this share as close to the message as the closest hit's is
+not shown: it ranked on recency or importance alone, and a small model answers with whatever
+note it is shown. A share, not a fixed similarity: an embedder's scale is its own."""
+
 
 def recall(
     store: MemoryStore,
@@ -30,13 +36,17 @@ def recall(
     count: Callable[[str], int],
     window: int | None = None,
     as_of: AsOf | None = None,
+    floor: bool = True,
 ) -> list[Hit]:
     """The memories worth showing with this message: hybrid search, minus what the prompt
     already shows (pinned ones, notes still visible in the history, memories whose every
     source message is still in the window), within the budget.
 
     `window` is the prompt's token budget: the notes take at most an eighth of it. `as_of`
-    recalls from the memory as it stood before a message (`hearth understanding`).
+    recalls from the memory as it stood before a message (`hearth understanding`). `floor`
+    drops hits far from the text in meaning (RELEVANCE_FLOOR): off where the text is not the
+    message itself but the turns before it (understanding), whose closeness says little of
+    what the message will be about.
     """
     if store.count() == 0:
         return []  # nothing to find: skip embedding the query (and loading the embedder)
@@ -54,6 +64,8 @@ def recall(
         and (SECRET in h.memory.flags or not has_secret(h.memory.text))
     ]
     hits = [h for h in hits if h.score >= settings.recall_min_score]
+    if floor:
+        hits = relevant(hits)
     kept: list[Hit] = []
     used = 0
     # Notes stay in the history with their message (a stable prefix), so in a small window a
@@ -68,21 +80,37 @@ def recall(
     return kept
 
 
-# Stands for the person's name while a line is built: the name in force when a prompt was
-# stored may not be today's.
+def relevant(hits: list[Hit]) -> list[Hit]:
+    """The hits close enough in meaning to the message (RELEVANCE_FLOOR); one found by its
+    words alone (no dense score) stays."""
+    best = max((h.dense for h in hits if h.dense is not None), default=0.0)
+    if best <= 0:
+        return hits
+    return [
+        h
+        for h in hits
+        if (h.dense is None and h.lexical is not None)
+        or (h.dense is not None and h.dense >= RELEVANCE_FLOOR * best)
+    ]
+
+
+# Stand for the person's name and a note's relative date while a line is built: the name in
+# force when a prompt was stored may not be today's, and "3 days ago" was said of that day.
 _ANY_NAME = "HearthAnyName0"
+_ANY_WHEN = "HearthAnyWhen0"
 
 
 def shown_line_pattern(memory: Memory, texts: Sequence[str]) -> str:
     """A regular expression for every line by which the model may have been shown this memory
     with any of these texts (flagged as an order or not, under any name for the person, as
-    what they said or as a note about them): built
+    what they said or as a note about them, dated or "3 days ago"): built
     with the function that writes the notes, so forgetting finds exactly what was shown."""
     lines: list[str] = []
     for text in texts:
         for flags in ([INSTRUCTION_LIKE], []):  # the longer line first: it ends later
-            for said in (False, True):
+            for said, when in itertools.product((False, True), (None, _ANY_WHEN)):
                 shown = memory.model_copy(update={"text": text, "flags": flags})
-                line = note_line(shown, _ANY_NAME, said=said)
-                lines.append(re.escape(line).replace(_ANY_NAME, r"[^\n]*?"))
+                line = re.escape(note_line(shown, _ANY_NAME, said=said, when=when))
+                line = line.replace(_ANY_NAME, r"[^\n]*?").replace(_ANY_WHEN, r"[\w ]+")
+                lines.append(line)
     return "|".join(dict.fromkeys(lines))

@@ -60,3 +60,76 @@ def end_at_sentence(text: str) -> str:
         return text
     kept = text[: ends[-1]].rstrip()
     return kept if len(kept) >= len(text) / 2 else text
+
+
+ECHO_WORDS = 6
+"""A run of this many words of the system prompt's own instructions in a reply is an echo:
+"You are Hearth, a warm and attentive companion" is seven."""
+
+_TOKEN = re.compile(r"[\w']+")
+
+
+class EchoGuard:
+    """Fed a reply piece by piece; says when it starts to print its prompt back: a mark of the
+    notes (`shows`: their markers, a note line's header) or a run of ECHO_WORDS words of the
+    instructions (the persona). A note's words alone are not an echo: "your dog is called
+    Lupo" is the answer the notes are there for."""
+
+    def __init__(self, shows: re.Pattern[str], instructions: str, words: int = ECHO_WORDS) -> None:
+        self.shows = shows
+        self.words = words
+        self.echo_from: int | None = None
+        """Where, in the reply's text, the echo began."""
+        self._text = ""
+        self._scanned = 0
+        self._words: list[str] = []
+        self._starts: list[int] = []
+        said = [w.casefold() for w in _TOKEN.findall(instructions)]
+        self._grams = {tuple(said[i : i + words]) for i in range(len(said) - words + 1)}
+
+    def feed(self, piece: str) -> bool:
+        """Add a piece; True once the reply has printed part of its prompt."""
+        if self.echo_from is not None:
+            return True
+        before = len(self._text)
+        self._text += piece
+        # A mark is short: looked for where it may end in the new piece, not in the whole reply.
+        found = self.shows.search(self._text, max(0, before - 80))
+        if found is not None:
+            self.echo_from = _line_start(self._text, found.start())
+            return True
+        for match in _TOKEN.finditer(self._text, self._scanned):
+            if match.end() == len(self._text):
+                break  # still being written
+            self._scanned = match.end()
+            self._words.append(match.group().casefold())
+            self._starts.append(match.start())
+            if len(self._words) >= self.words and tuple(self._words[-self.words :]) in self._grams:
+                self.echo_from = self._starts[-self.words]
+                return True
+        return False
+
+    def shown_upto(self) -> int:
+        """How much of the reply may be shown as it streams: all but a tail that may still turn
+        out to be an echo (from a recent "[", which every mark of the notes begins with)."""
+        if self.echo_from is not None:
+            return self.echo_from
+        start = self._text.rfind("[", max(0, len(self._text) - HOLD_CHARS))
+        return len(self._text) if start == -1 else _line_start(self._text, start)
+
+
+HOLD_CHARS = 48
+"""Text after a "[" held back this long at most while it may become a mark of the notes (the
+longest, "[What you know about", and a note's "[13 days ago] about Name:", are shorter)."""
+
+
+def _line_start(text: str, at: int) -> int:
+    """Where an echoed note begins: back over the list dash and spaces that lead its line."""
+    while at > 0 and text[at - 1] in " \t-*•":
+        at -= 1
+    return at
+
+
+def echoes(text: str, shows: re.Pattern[str], instructions: str) -> bool:
+    """The finished text prints part of its prompt (EchoGuard)."""
+    return EchoGuard(shows, instructions).feed(text + " ")

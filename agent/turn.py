@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, Field
 
 from agent.context import (
+    ECHO,
     build_context,
     check_fits,
+    instructions,
     memory_block,
     system_prompt,
     with_memories,
@@ -28,7 +30,7 @@ from agent.learn.extract.pipeline import UNNAMED
 from agent.learn.person import person_name
 from agent.learn.write_path import Extractor, remember
 from agent.recall import recall
-from agent.reply_end import LoopGuard, end_at_sentence
+from agent.reply_end import EchoGuard, LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
 from memory import faults
 from memory.clock import now
@@ -112,7 +114,7 @@ class TurnResult(BaseModel):
     total_ms: float | None
     tokens_per_s: float | None
     finish_reason: str | None = None
-    """Why the reply ended (`Usage.finish_reason`): stop, length, loop or interrupted."""
+    """Why the reply ended (`Usage.finish_reason`): stop, length, loop, echo or interrupted."""
     memory: bool = True
     """False for a temporary turn: no memory read or written."""
     recalled: list[Recalled] = Field(default_factory=list)
@@ -367,7 +369,10 @@ class Agent:
             ).merged(reply_meta or MessageMeta()),
         )
         stats = Generation()
-        text_out, status = self._stream(reply.id, context.messages, stats, on_piece, stop, sampling)
+        own = instructions(self.settings.chat.persona, called)
+        text_out, status = self._stream(
+            reply.id, context.messages, stats, on_piece, stop, sampling, own
+        )
         usage = Usage(
             prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,
@@ -498,7 +503,11 @@ class Agent:
             count=self.backend.count_text,
             window=self.budget,
         )
-        block = memory_block([h.memory for h in hits], called)
+        # The most relevant note last, nearest the message: a small model heeds what is near.
+        nearest_last = [h.memory for h in reversed(hits)]
+        block = memory_block(
+            nearest_last, called, now=self.settings.chat.local_time(user.created_at)
+        )
         meta = MessageMeta(
             shown_as=with_memories(user.text, block),
             recalled_ids=[h.memory.id for h in hits],
@@ -538,20 +547,36 @@ class Agent:
         on_piece: Callable[[str], None] | None,
         stop: threading.Event | None,
         sampling: SamplingSettings | None = None,
+        own: str = "",
     ) -> tuple[str, Status]:
+        """Stream the reply, journaling it as it comes; `own` is the instructions' text, which
+        the reply must not print back."""
         pieces: list[str] = []
         last_flush, unflushed = time.monotonic(), 0
         status: Status = "complete"
         sampling = sampling or self.settings.sampling
         guard = LoopGuard() if sampling.stop_loops else None
+        shown = 0
+
+        def show(upto: int) -> int:
+            """Pass on the reply up to here (what may yet be an echo is held back)."""
+            if on_piece is not None and upto > shown:
+                on_piece("".join(pieces)[shown:upto])
+            return max(upto, shown)
+
+        # Always on: a reply printing the notes or the instructions back is never what the
+        # person asked for, however it was sampled.
+        echo = EchoGuard(ECHO, own)
         try:
             # Closed on leaving the loop early (a loop), so llama.cpp stops at once.
             with contextlib.closing(self.backend.stream(messages, sampling, stats, stop=stop)) as s:
                 for piece in s:
                     pieces.append(piece)
                     unflushed += 1
-                    if on_piece is not None:
-                        on_piece(piece)
+                    if echo.feed(piece):
+                        stats.finish_reason = "echo"
+                        break
+                    shown = show(echo.shown_upto())
                     if guard is not None and guard.feed(piece):
                         stats.finish_reason = "loop"
                         break
@@ -568,8 +593,11 @@ class Agent:
             self.journal.update(reply_id, text="".join(pieces), status="error")
             raise
         text = "".join(pieces)
-        if guard is not None and guard.repeat_from is not None:
+        if echo.echo_from is not None:
+            text = text[: echo.echo_from].rstrip()  # the reply as it was before the echo
+        elif guard is not None and guard.repeat_from is not None:
             text = text[: guard.repeat_from].rstrip()  # the reply as it was before it repeated
         elif stats.finish_reason == "length" and status == "complete" and not sampling.ignore_eos:
             text = end_at_sentence(text)  # (ignore_eos asks for the reply to run to its end)
+        show(len(text))  # the rest of what is kept (an echo's start was never shown)
         return text, status

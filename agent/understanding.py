@@ -196,16 +196,21 @@ def understand(
                 count=scorer.count_text,
                 window=scorer.n_ctx,
                 as_of=moment.as_of,
+                # Recalled by the turns before the message, not by the message: no floor
+                # (with one, the person was more surprising with memory in tests/test_surprise).
+                floor=False,
             )
         pinned = [m for m in store.pinned() if moment.as_of.admits(m)]
     # The person's turn just before this one (nobody answered it) is the start of the same
     # message, as the chat would show two turns sent together: the notes go before both.
     carry = f"{recent.pop().content}\n" if recent and recent[-1].role == "user" else ""
-    alone = [ChatMessage(role="system", content=persona), *recent]
+    # The same instructions in both arms (who is who included): only the notes differ.
+    alone = [ChatMessage(role="system", content=system_prompt(persona, [], name)), *recent]
     mean_alone, tokens = scorer.message_logprob(alone, carry, moment.text)
     mean_with = mean_alone
     if hits or pinned:
-        block = memory_block([h.memory for h in hits], name)
+        # As the chat shows them: the most relevant last, dated relative to the message.
+        block = memory_block([h.memory for h in reversed(hits)], name, now=moment.at)
         system = ChatMessage(role="system", content=system_prompt(persona, pinned, name))
         lead = f"{block}\n\n{carry}" if block else carry
         mean_with, _ = scorer.message_logprob([system, *recent], lead, moment.text)

@@ -46,3 +46,24 @@ def test_a_small_window_gets_a_smaller_share_of_notes(
 
         assert shown(None) > 200  # the setting alone allows them all
         assert 0 < shown(1024) <= 1024 // 8  # an eighth of the window, however large the setting
+
+
+def test_a_note_far_from_the_message_in_meaning_is_not_shown(
+    paths: Paths, embedder: SentenceEmbedder
+) -> None:
+    # Six slots, four memories: only the one about the parrot is near the question; the
+    # others would be shown only for being recent, and a small model answers with them.
+    texts = [
+        "Ingrid's parrot Pickle is a grey",
+        "Ingrid drives an old red Saab",
+        "Ingrid's favourite food is mushroom risotto",
+        "Ingrid works as a carpenter",
+    ]
+    with MemoryStore.open(paths, Settings(), write=True, embedder=embedder) as store:
+        store.add_many([NewMemory(text=t) for t in texts])
+        assert len(store.search("What is my parrot called?", 6)) == 4  # all found, ranked
+        hits = recall(
+            store, "What is my parrot called?", exclude=set(), visible=set(),
+            settings=MemorySettings(recall_k=6), count=len,
+        )  # fmt: skip
+        assert [h.memory.text for h in hits] == [texts[0]]

@@ -75,9 +75,10 @@ def _usage(result: TurnResult) -> dict[str, int]:
 
 
 def _finish(result: TurnResult) -> str:
-    # A reply cut at max_tokens is "length"; one ended by the model, a loop guard or a client
-    # that went away is "stop" (the journal keeps the precise reason).
-    return "length" if result.finish_reason == "length" else "stop"
+    # A reply cut at max_tokens is "length", one cut where it began to print its prompt back
+    # "echo"; one ended by the model, a loop guard or a client that went away is "stop" (the
+    # journal keeps the precise reason).
+    return result.finish_reason if result.finish_reason in ("length", "echo") else "stop"
 
 
 def _hearth(result: TurnResult, placed: Placement) -> dict[str, Any]:

@@ -67,7 +67,8 @@ class Usage(BaseModel):
     total_ms: float | None = None
     finish_reason: str | None = None
     """Why the reply ended: `stop` (the model ended it), `length` (sampling.max_tokens),
-    `loop` (it began repeating itself: agent/reply_end.py), `interrupted`; None before."""
+    `loop` (it began repeating itself: agent/reply_end.py), `echo` (it began printing its prompt
+    back: cut there), `interrupted`; None before."""
 
     @property
     def tokens_per_s(self) -> float | None:

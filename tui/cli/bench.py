@@ -694,3 +694,9 @@ def bench_voice(
                 markup=False,
                 highlight=False,
             )
+
+
+# Its own module: this one is long enough.
+from tui.cli.bench_answers import bench_answers  # noqa: E402
+
+bench_app.command("answers")(bench_answers)

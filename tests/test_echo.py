@@ -1,0 +1,118 @@
+"""No echo: a reply that starts to print the notes, their markers or the instructions back is
+cut where it began, and journaled with finish_reason `echo`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator, Sequence
+
+from agent.context import BLOCK_START, ECHO
+from agent.reply_end import EchoGuard
+from agent.runtime.backend import Generation
+from agent.startup import Home
+from agent.turn import Agent
+from memory.graph.embedder import SentenceEmbedder
+from memory.graph.store import MemoryStore
+from memory.journal.schemas import ChatMessage, ModelInfo
+from memory.settings import SamplingSettings
+from tests.scripted_backend import ScriptedBackend
+
+PERSONA = (
+    "You are Hearth, a warm and attentive companion who remembers the person you talk to. "
+    "Reply briefly and kindly."
+)
+
+
+def _feed(text: str, size: int) -> EchoGuard:
+    guard = EchoGuard(ECHO, PERSONA)
+    for i in range(0, len(text), size):
+        if guard.feed(text[i : i + size]):
+            break
+    return guard
+
+
+def test_a_note_line_a_marker_or_the_persona_is_caught_where_it_began() -> None:
+    answer = "Your dog is called Lupo. "
+    for echoed in (
+        '- [2026-12-07] about Marta: "Marta has a dog called Lupo"',
+        "[Notes you keep about the person you are talking with",
+        "[End of notes]",
+        "You are Hearth, a warm and attentive companion.",
+    ):
+        for size in (1, 3, 8, 200):  # however the tokens split it
+            text = answer + echoed + " and more"
+            guard = _feed(text, size)
+            assert guard.echo_from is not None, (echoed, size)
+            assert text[: guard.echo_from].rstrip() == answer.rstrip(), (echoed, size)
+
+
+def test_a_bracket_holds_back_only_what_may_become_a_mark() -> None:
+    guard = EchoGuard(ECHO, PERSONA)
+    guard.feed("Lupo [he is 4")
+    assert guard.shown_upto() == len("Lupo")  # may yet become a note's date
+    rest = " years old] and loves walks all day long by the river, truly he does."
+    guard.feed(rest)
+    assert guard.echo_from is None and guard.shown_upto() == len("Lupo [he is 4" + rest)
+
+
+def test_the_notes_words_in_a_reply_are_the_answer_not_an_echo() -> None:
+    text = (
+        "You told me Marta has a dog called Lupo, and you keep bees in Asturias. I am Hearth, "
+        "your companion, and I remember the person I talk to. [1] A warm welcome back! "
+    )
+    assert _feed(text, 4).echo_from is None
+
+
+class EchoingBackend(ScriptedBackend):
+    """Answers, then prints back the person's message as the model was shown it (the notes)."""
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        sampling: SamplingSettings,
+        stats: Generation,
+        stop: threading.Event | None = None,
+    ) -> Generator[str, None, None]:
+        self.replies = [f"Your dog is Lupo. {messages[-1].content}"]
+        yield from super().stream(messages, sampling, stats, stop)
+
+
+def test_a_reply_that_repeats_the_notes_is_cut_and_journaled_as_an_echo(
+    make_home: Callable[..., Home], embedder: SentenceEmbedder
+) -> None:
+    home = make_home()
+    store = MemoryStore.open(
+        home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
+    )
+    home.store = store
+    store.add("Marta has a dog called Lupo.")
+    backend = EchoingBackend()
+    info = ModelInfo(name=backend.name, path=str(backend.path), sha256="0" * 64)
+    agent = Agent(home.settings, home.journal, backend, info, store)
+    streamed: list[str] = []
+    result = agent.run_turn(agent.session().id, "What's my dog called?", on_piece=streamed.append)
+    user = agent.journal.message(result.user_turn_id)
+    assert user.meta.recalled_ids  # the notes were shown, and the reply began to print them
+    reply = agent.journal.message(result.turn_id)
+    shown = user.meta.shown_as or ""
+    assert shown.startswith(BLOCK_START)
+    # Stopped as soon as the echo began, and nothing of it reached the screen or the client.
+    assert "".join(streamed) == "Your dog is Lupo."
+    assert reply.usage.completion_tokens < len(shown.split())
+    assert reply.usage.finish_reason == result.finish_reason == "echo"
+    assert reply.text == result.reply == "Your dog is Lupo."
+    assert reply.status == "complete"
+
+
+def test_a_served_client_is_told_the_reply_was_cut_for_an_echo() -> None:
+    from agent.serving.api import _finish
+    from agent.turn import TurnResult
+
+    fields = dict(
+        reply="Your dog is Lupo.", status="complete", session_id=1, turn_id=2, user_turn_id=1,
+        model="scripted", prompt_tokens=9, completion_tokens=5, tokens_evaluated=9,
+        tokens_reused=0, trimmed=[], context_budget=512, ttft_ms=None, total_ms=None,
+        tokens_per_s=None,
+    )  # fmt: skip
+    said = {r: _finish(TurnResult(**fields, finish_reason=r)) for r in ("echo", "loop", "length")}
+    assert said == {"echo": "echo", "loop": "stop", "length": "length"}
