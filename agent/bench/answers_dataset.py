@@ -354,6 +354,7 @@ def run_answers_bench(
     seed: int = 0,
     first: bool = False,
     keep_dir: Path | None = None,
+    limit: int | None = None,
     embedder: Embedder | None = None,
     on_total: Callable[[int], None] = lambda n: None,
     advance: Callable[[int], None] = lambda n: None,
@@ -361,9 +362,10 @@ def run_answers_bench(
 ) -> AnswersReport:
     """Import each conversation with a sampled question (or reuse it from `keep_dir`) and ask
     its sampled questions four ways. `settings` are the chat's (model, sampling); memory and
-    chat settings are the defaults. `advance` is called once a turn imported and a reply."""
+    chat settings are the defaults; `limit` keeps the first N conversations (a quick run).
+    `advance` is called once a turn imported and a reply."""
     started = time.perf_counter()
-    dataset, conversations, cached = open_dataset(path, None, embedder, lambda n: None, describe)
+    dataset, conversations, cached = open_dataset(path, limit, embedder, lambda n: None, describe)
     asked, candidates = pick(conversations, sample, seed)
     wanted = [c for c in conversations if any(a.conversation == c.id for a in asked)]
     forms: tuple[Form, ...] = ("as given", "first person") if first else ("as given",)

@@ -49,6 +49,12 @@ def bench_answers(
             file_okay=False,
         ),
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", min=1, help="Only the first N conversations (--dataset; quick runs)."
+        ),
+    ] = None,
     model: Annotated[
         Path | None, typer.Option("--model", "-m", help="A GGUF (default: the embedded model).")
     ] = None,
@@ -66,7 +72,7 @@ def bench_answers(
         if personal:
             err.print("choose one: --personal or --dataset FILE", highlight=False)
             raise typer.Exit(2)
-        _dataset(dataset, model, seed, sample, first_person, keep_dir, as_json)
+        _dataset(dataset, model, seed, sample, first_person, keep_dir, limit, as_json)
         return
     if not personal:
         err.print(
@@ -114,6 +120,7 @@ def _dataset(
     sample: int,
     first: bool,
     keep_dir: Path | None,
+    limit: int | None,
     as_json: bool,
 ) -> None:
     from agent.bench.answers_dataset import WAYS, run_answers_bench
@@ -136,7 +143,7 @@ def _dataset(
             info = ModelInfo(name=backend.name, path=str(backend.path), sha256="")
             report = run_answers_bench(
                 path, backend, info, settings, sample=sample, seed=seed, first=first,
-                keep_dir=keep_dir, **bar,
+                keep_dir=keep_dir, limit=limit, **bar,
             )  # fmt: skip
         finally:
             backend.llm.close()
