@@ -82,14 +82,14 @@ def bench_answers(
         raise typer.Exit(2)
     from agent.bench.answers_personal import PERSONAL, run_personal_bench
     from agent.runtime.model_files import embedded_model
-    from tui.cli.bench import _model_settings, _status
+    from tui.cli.bench_common import model_settings, status
 
-    with _status() as status:
+    with status() as say:
         result = run_personal_bench(
             model or embedded_model(),
-            model_settings=_model_settings(),
+            model_settings=model_settings(),
             seed=seed,
-            progress=status,
+            progress=say,
             facts=PERSONAL[:facts],
         )
     if as_json:
@@ -129,13 +129,13 @@ def _dataset(
     from agent.startup import short_replies_for_small_models
     from memory.journal.schemas import ModelInfo
     from memory.settings import SamplingSettings, Settings
-    from tui.cli.bench import _model_settings, _turns_bar
+    from tui.cli.bench_common import model_settings, turns_bar
 
     gguf = model or embedded_model()
     settings = Settings.model_construct(
-        model=_model_settings(), sampling=SamplingSettings(seed=seed)
+        model=model_settings(), sampling=SamplingSettings(seed=seed)
     )
-    with _turns_bar(as_json) as bar:
+    with turns_bar(as_json) as bar:
         bar["describe"](f"loading {gguf.name}")
         backend = LlamaBackend(gguf, settings.model)
         try:
