@@ -58,6 +58,8 @@ WAYS: tuple[Way, ...] = ("none", "hearth", "oracle", "recent")
 Form = Literal["as given", "first person"]
 SAMPLE = 60
 """Questions asked by default, drawn at random over every conversation."""
+QUESTION_ROOM = 64
+"""Tokens the recent block leaves for the question (and the prompt's own overhead)."""
 IMPORTED = "imported"
 """The file a kept data dir holds once its conversation is wholly imported."""
 
@@ -277,19 +279,19 @@ def _questions(
 ) -> None:
     system = ChatMessage(role="system", content=instructions(agent.settings.chat.persona, person))
     at = timedelta(days=1)
-    for q in asked:
-        for form in forms:
-            text = first_person(q.question, person) if form == "first person" else q.question
-            gold = second_person(q.gold, person) if form == "first person" else q.gold
-            frame = ChatMessage(role="user", content=with_memories(text, block(["-"])))
-            room = agent.budget - agent.backend.count_tokens([system, frame]) - 8
-            shown: dict[Way, str] = {
-                "none": "",
-                "hearth": "",
-                "oracle": block(transcript(conversation, q.evidence)),
-                "recent": block(recent_lines(conversation, room, agent.backend.count_text)),
-            }
-            for way in WAYS:
+    # One recent block for every question of the conversation, with room for a question of
+    # QUESTION_ROOM tokens: the prompt up to the question is then the same each time, and the
+    # model re-reads only the question (its KV cache keeps the rest between replies).
+    frame = ChatMessage(role="user", content=with_memories("", block(["-"])))
+    room = agent.budget - agent.backend.count_tokens([system, frame]) - QUESTION_ROOM
+    recent = block(recent_lines(conversation, room, agent.backend.count_text))
+    # Way by way, so each way's prompts follow one another (the cache serves the next one).
+    for way in WAYS:
+        for q in asked:
+            shown = {"oracle": block(transcript(conversation, q.evidence)), "recent": recent}
+            for form in forms:
+                text = first_person(q.question, person) if form == "first person" else q.question
+                gold = second_person(q.gold, person) if form == "first person" else q.gold
                 same = next(
                     (
                         r
@@ -304,7 +306,7 @@ def _questions(
                     reply, finish, notes = same.reply, same.finish_reason, same.notes
                 else:
                     reply, finish, notes = _ask(
-                        agent, person, text, way, shown[way], at, conversation
+                        agent, person, text, way, shown.get(way, ""), at, conversation
                     )
                 run.replies.append(
                     Reply(
