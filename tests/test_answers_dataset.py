@@ -59,6 +59,7 @@ def test_answer_recall_ignores_the_reply_length() -> None:
         ("Caroline watches which show?", "Caroline", "I watch which show?"),
         ("What did Mel give Caroline?", "Caroline", "What did Mel give me?"),
         ("Did Caroline and Mel go hiking?", "Caroline", "Did Mel and I go hiking?"),
+        ("What do Caroline and Mel's talks show?", "Caroline", "What do Mel's and my talks show?"),
         ("When did Fahim Khan watch Naruto?", "Fahim Khan", "When did I watch Naruto?"),
         ("When did Fahim express his love?", "Fahim Khan", "When did I express my love?"),
         ("How does elise spend her time?", "Elise", "How do I spend my time?"),

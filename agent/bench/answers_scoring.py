@@ -130,7 +130,7 @@ def first_person(question: str, name: str) -> str:
     word = r"[\w']+"
     # Name after an auxiliary: "does Caroline" -> "do I"; "Caroline and Mel" -> "Mel and I".
     text = re.sub(
-        rf"\b(?P<aux>{word})\s+{named}(?:\s+and\s+(?P<other>[A-Z]\w+))?",
+        rf"\b(?P<aux>{word})\s+{named}(?:\s+and\s+(?P<other>[A-Z]\w+)(?P<whose>'s)?)?",
         lambda m: _after_aux(m),
         text,
         flags=re.IGNORECASE,
@@ -164,6 +164,8 @@ def _after_aux(m: re.Match[str]) -> str:
     agreed = _AUXILIARY.get(aux.lower())
     if agreed is None:
         return m.group()  # not an auxiliary: left to the subject-or-object pass
+    if m["whose"]:  # "do Fahim and Mel's talks" -> "do Mel's and my talks"
+        return f"{aux} {m['other']}'s and my"
     subject = f"{m['other']} and I" if m["other"] else "I"
     return f"{_cap(agreed, aux)} {subject}"
 
