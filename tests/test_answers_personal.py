@@ -54,13 +54,14 @@ def test_speaking_about_her_is_no_borrowing(reply: str) -> None:
     assert borrowed(reply) == []
 
 
-def test_without_personal_or_with_a_dataset_it_says_what_is_built(run_hearth: RunHearth) -> None:
-    for args in (("--dataset", "x.json"), ()):
+def test_it_asks_which_questions_one_set_at_a_time(run_hearth: RunHearth) -> None:
+    for args, said in (
+        ((), "say which questions: `hearth bench answers --personal` or `--dataset FILE`"),
+        (("--personal", "--dataset", "x.json"), "choose one: --personal or --dataset FILE"),
+    ):
         done = run_hearth("bench", "answers", *args)
         assert done.returncode == 2
-        assert done.stderr.strip().splitlines() == [
-            "bench answers --dataset is not built yet; run `hearth bench answers --personal`"
-        ]
+        assert done.stderr.strip().splitlines() == [said]
 
 
 def test_the_first_fact_asked_back_with_memory_on_and_off(run_hearth: RunHearth) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -20,12 +18,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from tui.cli.bench_common import model_settings as _model_settings
+from tui.cli.bench_common import status as _status
+from tui.cli.bench_common import turns_bar as _turns_bar
+from tui.cli.bench_common import user_settings as _settings
 from tui.cli.options import JsonBenchOpt
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
     from agent.bench.memory_store import SizeResult
-    from memory.settings import ModelSettings, Settings
 
 bench_app = typer.Typer(help="Measure Hearth on this machine.", no_args_is_help=True)
 
@@ -112,34 +113,6 @@ def bench_memory(
         "< 50 ms at 100k excluding the query embedding.",
         highlight=False,
     )
-
-
-@contextlib.contextmanager
-def _status() -> Iterator[Callable[[str], None]]:
-    """A line on stderr saying what a bench is doing, with the time so far; yields its setter."""
-    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
-        task = bar.add_task("starting")
-        yield lambda text: bar.update(task, description=text)
-
-
-class _TurnsBar(TypedDict):
-    on_total: Callable[[int], None]
-    advance: Callable[[int], None]
-    describe: Callable[[str], None]
-
-
-@contextlib.contextmanager
-def _turns_bar(as_json: bool) -> Iterator[_TurnsBar]:
-    """One bar over a dataset bench's turns (gone once done when the output is JSON); yields
-    the callbacks `run_retrieval_bench` and `run_extraction_bench` report through."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=as_json) as progress:
-        task = progress.add_task("loading", total=None)
-        yield _TurnsBar(
-            on_total=lambda n: progress.update(task, total=n),
-            advance=lambda n: progress.advance(task, n),
-            describe=lambda text: progress.update(task, description=text),
-        )
 
 
 @bench_app.command("turn")
@@ -445,18 +418,6 @@ def bench_cpu(
         markup=False,
         highlight=False,
     )
-
-
-def _settings() -> Settings:
-    """The user's settings, from config and HEARTH_* (the data dir is never touched)."""
-    from memory.settings import load_settings, resolve_paths
-
-    return load_settings(resolve_paths())
-
-
-def _model_settings() -> ModelSettings:
-    """The user's model settings (for the CPU path and batch size), from config and HEARTH_*."""
-    return _settings().model
 
 
 @bench_app.command("retrieval")
