@@ -18,6 +18,7 @@ from agent.runtime.crashes import RunGuard, enable_fault_log, run_name
 from agent.runtime.factory import extra_buffers
 from agent.runtime.gguf import read_info
 from agent.runtime.model_files import ResolvedModel, resolve_model
+from agent.runtime.model_hash import model_sha256
 from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
 from memory import faults, restore_swap
@@ -203,7 +204,7 @@ def measuring_model(home: Home, what: str, session: int | None) -> tuple[Resolve
     if session is not None:
         home.journal.session(session)
     resolved = pick_model(home)
-    return resolved, home.journal.model_sha256(resolved.path)
+    return resolved, model_sha256(home.journal, resolved.path)
 
 
 def check_model(home: Home) -> None:
@@ -241,7 +242,7 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
     info = ModelInfo(
         name=backend.name,
         path=str(backend.path),
-        sha256=home.journal.model_sha256(backend.path),
+        sha256=model_sha256(home.journal, backend.path),
     )
     short_replies_for_small_models(home.settings, backend.info.parameters)
     agent = Agent(home.settings, home.journal, backend, info, store)

@@ -21,6 +21,8 @@ from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
 from memory.settings import ModelSettings, Paths, Settings, resolve_paths
 from tests.cli_inprocess import Done, run_main
+from tests.model_pool import BackendPool, as_loaded
+from tests.served import Served, running_server
 
 HEARTH = Path(sys.executable).with_name("hearth")
 
@@ -89,9 +91,31 @@ def embedded_gguf() -> Path:
 
 
 @pytest.fixture(scope="session")
-def backend(embedded_gguf: Path) -> Iterator[LlamaBackend]:
-    """The real embedded model, loaded once for the tests that need only its tokenizer."""
-    yield LlamaBackend(embedded_gguf, ModelSettings(n_ctx=1024, n_threads=1))
+def _loaded_backend(embedded_gguf: Path) -> LlamaBackend:
+    return LlamaBackend(embedded_gguf, ModelSettings(n_ctx=1024, n_threads=1))
+
+
+@pytest.fixture
+def backend(_loaded_backend: LlamaBackend) -> LlamaBackend:
+    """The real embedded model, loaded once per worker, its KV cache emptied for each test."""
+    as_loaded(_loaded_backend)
+    return _loaded_backend
+
+
+@pytest.fixture(scope="session")
+def _backend_pool() -> BackendPool:
+    return BackendPool()
+
+
+@pytest.fixture(autouse=True)
+def _one_model_per_worker(
+    _backend_pool: BackendPool, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """`load_agent` (make_agent, the chat app, the CLI run in this process) takes the real model
+    from the worker's pool (tests/model_pool.py) instead of loading it again for every test."""
+    monkeypatch.setattr("agent.startup.LlamaBackend", _backend_pool)
+    yield
+    _backend_pool.give_back()
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +144,16 @@ def gguf_without_template(tmp_path_factory: pytest.TempPathFactory, embedded_ggu
         capture_output=True,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One `hearth serve` per worker (tests/served.py), with `run_hearth`'s short replies, for
+    the modules whose tests each start sessions of their own on it (test_serve, test_remote_tui).
+    A module that needs a server in a state of its own (an empty memory) starts its own."""
+    home = tmp_path_factory.mktemp("served") / "home"
+    with running_server(home, HEARTH_SAMPLING__MAX_TOKENS=str(CLI_MAX_TOKENS)) as served:
+        yield served
 
 
 @pytest.fixture
@@ -167,28 +201,46 @@ def make_agent(
     return make
 
 
-# The longest runs, as one group: with two workers (scripts/test: `-n 2 --dist loadgroup`) they
-# run on one while everything else runs on the other. The group is a whole module's, or a test's.
+# The longest runs, first: `scripts/test` runs `-n 2 --dist worksteal`, which hands each worker a
+# half of the tests in this order and lets an idle one take from the other's queue, so a long
+# run started early never leaves one core waiting on the other at the end. A module's, or a test's.
 LONG_RUNS = (
     "tests/test_soak.py",
     "tests/test_continuity.py::test_facts_survive_overflow",
     "tests/test_say_bench.py",
 )
 
+BIG_MODEL = "HEARTH_TEST_BIG_MODEL"
+"""The GGUF the `bigmodel` tier runs on (a model that can do what the embedded 135M cannot)."""
 
-# Modules that start a process of their own (a model server) for all their tests: one group
-# each, so the process is started once, on one worker.
-OWN_GROUPS = (
-    "tests/test_openai_backend.py",
-    "tests/test_chroma_server.py",
-    "tests/test_serve.py",
-    "tests/test_serve_connect.py",
-    "tests/test_remote_tui.py",
-)
+
+def _wants_big_model(config: pytest.Config) -> bool:
+    return bool(os.environ.get(BIG_MODEL)) or "bigmodel" in (config.option.markexpr or "")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        long = item.nodeid.startswith(LONG_RUNS)
-        own = next((m for m in OWN_GROUPS if item.nodeid.startswith(m)), None)
-        item.add_marker(pytest.mark.xdist_group("long" if long else own or "rest"))
+    # Stable: everything else keeps its order (a module's tests together, its fixtures once).
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNS))
+    if not _wants_big_model(config):
+        skip = pytest.mark.skip(reason=f"the bigmodel tier: set {BIG_MODEL}=PATH.gguf to run it")
+        for item in items:
+            if "bigmodel" in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # `-m bigmodel` where no test has the marker (yet) selects nothing: that is not a failure.
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _wants_big_model(session.config):
+        session.exitstatus = pytest.ExitCode.OK
+
+
+@pytest.fixture(scope="session")
+def big_gguf() -> Path:
+    """The bigger model for a `bigmodel` test: HEARTH_TEST_BIG_MODEL, or the test skips."""
+    found = os.environ.get(BIG_MODEL)
+    if not found:
+        pytest.skip(f"the bigmodel tier needs {BIG_MODEL}=PATH.gguf")
+    path = Path(found).expanduser()
+    if not path.is_file():
+        pytest.fail(f"{BIG_MODEL}={found} is not a file")
+    return path

@@ -16,18 +16,16 @@ from textual.widgets import Static
 
 from agent.serving.client import Client, Remote
 from tests.conftest import RunHearth
-from tests.served import Served, running_server
+from tests.served import Served
 from tui.remote_app import RemoteChatApp
 from tui.widgets.messages import MessageView
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`hearth serve --port 0` in a data dir of its own, short replies, for this module."""
-    with running_server(
-        tmp_path_factory.mktemp("served") / "home", HEARTH_SAMPLING__MAX_TOKENS="16"
-    ) as served:
-        yield served
+@pytest.fixture
+def served(shared_server: Served) -> Served:
+    """The worker's `hearth serve` (tests/conftest.py), short replies; each test here starts
+    sessions of its own on it."""
+    return shared_server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ import httpx
 import openai
 import pytest
 
-from tests.conftest import HEARTH
-from tests.served import Served, running_server, server_env
+from tests.conftest import CLI_MAX_TOKENS, HEARTH
+from tests.served import Served, server_env
 
 MAX_TOKENS = 24
 
@@ -25,12 +24,12 @@ def _env(home: Path) -> dict[str, str]:
     return server_env(home, HEARTH_SAMPLING__MAX_TOKENS=str(MAX_TOKENS))
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One server for the module (loading the model takes seconds), on a free port."""
-    home = tmp_path_factory.mktemp("served") / "home"
-    with running_server(home, HEARTH_SAMPLING__MAX_TOKENS=str(MAX_TOKENS)) as served:
-        yield served
+@pytest.fixture
+def served(shared_server: Served) -> Served:
+    """The worker's server (tests/conftest.py; loading the model takes seconds): 24-token
+    replies, as MAX_TOKENS; each test here talks in sessions of its own."""
+    assert MAX_TOKENS == CLI_MAX_TOKENS
+    return shared_server
 
 
 def _hearth(completion: Any) -> dict[str, Any]:
