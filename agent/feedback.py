@@ -10,7 +10,8 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from agent.turn import Agent, Remembered, TurnResult
+from agent.turn import Agent, Remembered
+from agent.turn_result import TurnResult
 from memory.errors import DreamError, FeedbackError
 from memory.journal.journal import Journal
 from memory.journal.schemas import Message

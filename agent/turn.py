@@ -11,8 +11,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from pydantic import BaseModel, Field
-
 from agent.context import (
     ECHO,
     build_context,
@@ -32,6 +30,7 @@ from agent.learn.write_path import Extractor, remember
 from agent.recall import recall
 from agent.reply_end import EchoGuard, LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
+from agent.turn_result import Recalled, TurnResult, recall_note
 from memory import faults
 from memory.clock import now
 from memory.errors import (
@@ -47,7 +46,6 @@ from memory.journal.schemas import (
     Message,
     MessageMeta,
     ModelInfo,
-    RecallNote,
     Session,
     Status,
     Usage,
@@ -70,56 +68,6 @@ FLUSH_TOKENS = 32
 
 
 T = TypeVar("T")
-
-# Digits kept of each score part in the journal: enough to say why, few enough to stay short.
-NOTE_DIGITS = 4
-
-
-class Recalled(BaseModel):
-    """One memory shown with the message, and why: its score and the signals fused into it
-    (see `memory.graph.nodes.Hit`; None where that ranker did not find it)."""
-
-    id: str
-    score: float
-    dense: float | None = None
-    lexical: float | None = None
-    recency: float
-    importance: float
-    graph: float | None = None
-
-
-def recall_note(hit: Hit) -> RecallNote:
-    """What the journal keeps of why a memory was recalled: its id and the score parts."""
-    parts = hit.model_dump(include={"score", "dense", "lexical", "recency", "importance", "graph"})
-    rounded = {k: round(v, NOTE_DIGITS) if v is not None else None for k, v in parts.items()}
-    return RecallNote(id=hit.memory.id, **rounded)
-
-
-class TurnResult(BaseModel):
-    """What `hearth say --json` prints and the TUI shows for one turn."""
-
-    reply: str
-    status: Status
-    session_id: int
-    turn_id: int
-    user_turn_id: int
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    tokens_evaluated: int
-    tokens_reused: int
-    trimmed: list[int]
-    context_budget: int
-    ttft_ms: float | None
-    total_ms: float | None
-    tokens_per_s: float | None
-    finish_reason: str | None = None
-    """Why the reply ended (`Usage.finish_reason`): stop, length, loop, echo or interrupted."""
-    memory: bool = True
-    """False for a temporary turn: no memory read or written."""
-    recalled: list[Recalled] = Field(default_factory=list)
-    stored: list[str] = Field(default_factory=list)
-    """Memory ids written or changed after this turn (episodes of trimmed messages included)."""
 
 
 def check_length(text: str, chat: ChatSettings) -> None:

@@ -106,7 +106,7 @@ def test_a_reply_that_repeats_the_notes_is_cut_and_journaled_as_an_echo(
 
 def test_a_served_client_is_told_the_reply_was_cut_for_an_echo() -> None:
     from agent.serving.api import _finish
-    from agent.turn import TurnResult
+    from agent.turn_result import TurnResult
 
     fields = dict(
         reply="Your dog is Lupo.", status="complete", session_id=1, turn_id=2, user_turn_id=1,

@@ -28,7 +28,8 @@ from agent import feedback
 from agent.learn.consolidation import SleepReport
 from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
-from agent.turn import Agent, TurnResult
+from agent.turn import Agent
+from agent.turn_result import TurnResult
 from memory.controls import inert
 from memory.errors import HearthError
 from memory.journal.schemas import Message as JournalMessage

@@ -23,7 +23,8 @@ from agent.serving.limits import BodyLimit, Gone, Refused
 from agent.serving.schemas import SERVED_MODEL, ChatRequest, ErrorBody, MemoryIn, TurnRequest
 from agent.serving.serving import POLL_S, SESSION_HEADER, Piece, Serving
 from agent.serving.threads import Placement
-from agent.turn import TurnResult, check_length
+from agent.turn import check_length
+from agent.turn_result import TurnResult
 from memory.errors import (
     ConfigError,
     DataDirLockedError,

@@ -21,7 +21,8 @@ from agent.context import check_fits
 from agent.serving.limits import Gone, Limits
 from agent.serving.schemas import Said, TurnRequest
 from agent.serving.threads import Placement, find_session, matched, place
-from agent.turn import TurnResult, check_length
+from agent.turn import check_length
+from agent.turn_result import TurnResult
 from memory.errors import ConfigError, NotFoundError
 from memory.journal.schemas import Session
 from memory.settings import LOOPBACK, SamplingSettings, ServeSettings
