@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from memory.graph.flags import SECRET
+from memory.graph.kinds import COUNTED_KINDS
 from memory.graph.nodes import KINDS, Edge, ForgetReport, Hit, Kind, Memory
 from memory.secrets import has_secret, secret_kinds
 from tui.cli.logs import ForceOpt, SalvageOpt, print_recovery
@@ -40,6 +41,12 @@ KindOpt = Annotated[
     typer.Option("--kind", help=f"Only these kinds (repeatable): {', '.join(KINDS)}."),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Include superseded and expired memories.")]
+ListAllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Include superseded and expired memories, and the person's words (said)."
+    ),
+]
 
 
 class GraphFormat(StrEnum):
@@ -181,13 +188,14 @@ def _mermaid(memories: list[Memory], edges: list[Edge]) -> str:
 @memory_app.command("list")
 def memory_list(
     kind: KindOpt = None,
-    show_all: AllOpt = False,
+    show_all: ListAllOpt = False,
     limit: Annotated[int | None, typer.Option("-n", help="At most this many.")] = None,
     connect: ConnectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List memories: pinned first, then the most recently learned."""
-    kinds = _kinds(kind)
+    # The person's kept words (`said`) show with `--kind said` or `--all`, not among the facts.
+    kinds = _kinds(kind) or (None if show_all else list(COUNTED_KINDS))
     if (client := _remote(connect)) is not None:
         with client:
             memories = [Memory.model_validate(m) for m in client.memories(kinds, show_all, limit)]

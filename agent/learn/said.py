@@ -1,0 +1,135 @@
+"""The person's chat message kept as their own words (`said` memories), linked to what was
+learned from it, as `hearth import` keeps a turn; never Hearth's reply."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from agent.learn.write_path import WriteAction
+from memory.clock import now
+from memory.graph.kinds import SAID
+from memory.graph.nodes import Memory, NewMemory
+from memory.journal.journal import Journal
+from memory.journal.schemas import Message
+from memory.secrets import without_secrets
+from memory.text import sentences as split_sentences
+
+if TYPE_CHECKING:
+    from memory.graph.store import MemoryStore
+
+# As the import: a sentence shorter than this says too little to be a memory of its own, and
+# a message of one sentence is its own sentence.
+MIN_SENTENCE_WORDS = 4
+# Below the write path's facts (0.45 and up): what was learned ranks before the words it came
+# from when both match a search equally.
+SAID_IMPORTANCE = 0.4
+# The previous message is context, not the same thing said: a lighter edge than a fact's.
+CONTEXT_WEIGHT = 0.5
+
+
+def said_parts(text: str) -> list[str]:
+    """The message whole, then each sentence of a long one (one embedding cannot hold five
+    topics); nothing for an empty one."""
+    whole = text.strip()
+    if not whole:
+        return []
+    kept = [p for p in split_sentences(whole) if len(p.split()) >= MIN_SENTENCE_WORDS]
+    return [whole, *(kept if len(kept) >= 2 else [])]
+
+
+def _squashed(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def holds(said: str, words: str) -> bool:
+    """Whether the kept words `said` hold `words` (case, spacing and punctuation aside)."""
+    wanted = _squashed(words)
+    return bool(wanted) and f" {wanted} " in f" {_squashed(said)} "
+
+
+def previous_message(journal: Journal, message: Message) -> Message | None:
+    """The person's message before this one in its thread (the reply's parent), if any."""
+    reply = journal.message(message.parent_id) if message.parent_id is not None else None
+    if reply is None or reply.parent_id is None:
+        return None
+    before = journal.message(reply.parent_id)
+    return before if before.role == "user" and not before.off_record else None
+
+
+def keep_said(
+    store: MemoryStore,
+    journal: Journal,
+    message: Message,
+    *,
+    when: datetime,
+    learned: Sequence[WriteAction],
+) -> list[Memory]:
+    """Keep the person's message as `said` memories (the words as said, dated, about the
+    person; a secret in them blanked out), linked from every memory learned from them
+    (`derived_from`: forgetting one reaches the words) and to the previous message's words
+    (its context). A part whose sentence the person rejected is not kept again. A value the
+    message supersedes expires the words it was learned from (history keeps them)."""
+    for action in learned:
+        if action.action == "supersede" and action.previous_id is not None:
+            expire_said_of(store, action.previous_id)
+    parts = [p for p in said_parts(message.text) if not _rejected(store, p, message.text)]
+    if not parts:
+        return []
+    items = [
+        NewMemory(
+            text=without_secrets(p),
+            kind=SAID,
+            subject="user",
+            importance=SAID_IMPORTANCE,
+            provenance=[message.id],
+            valid_from=when,
+        )
+        for p in parts
+    ]
+    kept = store.add_many(items, actor="extraction")
+    for action in learned:
+        _link_learned(store, action.memory_id, kept)
+    before = previous_message(journal, message)
+    if before is not None:
+        earlier = _whole(store, before)
+        if earlier is not None:
+            store.link(kept[0].id, earlier.id, "related", CONTEXT_WEIGHT, actor="extraction")
+    return kept
+
+
+def _rejected(store: MemoryStore, part: str, message: str) -> bool:
+    sentences = split_sentences(part) or [part]
+    return store.rejected(part, *sentences, said_in=message)
+
+
+def _link_learned(store: MemoryStore, memory_id: str, kept: Sequence[Memory]) -> None:
+    """Link a learned memory to the kept words holding what it was learned from (its quote,
+    else its text): the whole message always, a sentence when it holds them."""
+    memory = store.get(memory_id)
+    words = memory.quote or memory.text
+    holding = [s for s in kept[1:] if holds(s.text, words)]
+    for said in [kept[0], *holding]:
+        store.link(memory_id, said.id, "derived_from", actor="extraction")
+
+
+def _whole(store: MemoryStore, message: Message) -> Memory | None:
+    found = store.list(kinds=[SAID], sources=[message.id], valid_only=False)
+    whole = message.text.strip()
+    return next((m for m in found if m.text == without_secrets(whole)), None)
+
+
+def expire_said_of(store: MemoryStore, memory_id: str) -> list[str]:
+    """A superseded value's kept words stop being current (still listed with `--all`): the
+    words said then are not what is true now. Returns their ids."""
+    at = now()
+    ids = [e.dst for e in store.edges(memory_id) if e.type == "derived_from" and e.src == memory_id]
+    expired: list[str] = []
+    for said_id in ids:
+        said = store.get(said_id)
+        if said.kind == SAID and said.is_valid(at):
+            store.update(said_id, valid_to=at, actor="extraction")
+            expired.append(said_id)
+    return expired
