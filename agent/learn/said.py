@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from agent.learn.write_path import WriteAction
+from agent.learn.extract import extract as rules
+from agent.learn.write_path import Extractor, WriteAction, remember
 from memory.clock import now
 from memory.graph.kinds import SAID
 from memory.graph.nodes import Memory, NewMemory
@@ -50,13 +51,46 @@ def holds(said: str, words: str) -> bool:
     return bool(wanted) and f" {wanted} " in f" {_squashed(said)} "
 
 
+# How far up the thread the previous message is looked for (a reply, or a few in a row).
+LOOK_BACK = 4
+
+
 def previous_message(journal: Journal, message: Message) -> Message | None:
-    """The person's message before this one in its thread (the reply's parent), if any."""
-    reply = journal.message(message.parent_id) if message.parent_id is not None else None
-    if reply is None or reply.parent_id is None:
-        return None
-    before = journal.message(reply.parent_id)
-    return before if before.role == "user" and not before.off_record else None
+    """The person's message before this one in its thread (above the reply), if any."""
+    parent = message.parent_id
+    for _ in range(LOOK_BACK):
+        if parent is None:
+            return None
+        before = journal.message(parent)
+        if before.role == "user":
+            return None if before.off_record else before
+        parent = before.parent_id
+    return None
+
+
+def learn_message(
+    store: MemoryStore,
+    journal: Journal,
+    message: Message,
+    *,
+    speaker: str,
+    when: datetime,
+    extract: Extractor = rules,
+) -> list[WriteAction]:
+    """The chat's write path for one of the person's messages: what it teaches (the write
+    path's facts), then the words themselves (`keep_said`). `hearth bench retrieval --as-chat`
+    replays a conversation through this same function."""
+    actions = remember(
+        store,
+        message.text,
+        message_id=message.id,
+        speaker=speaker,
+        when=when,
+        user_speaker=speaker,
+        extract=extract,
+    )
+    keep_said(store, journal, message, when=when, learned=actions)
+    return actions
 
 
 def keep_said(

@@ -35,6 +35,9 @@ class KindInfo:
     the reply's "remembered N" and listed by the default `memory list`."""
     dreamed: bool = False
     """A dream may draw its scenario from it (what a person would bring up again)."""
+    merged: bool = True
+    """Sleep may merge two near-duplicates of it into one (never a summary, nor the words as
+    said: two messages saying the same are two moments)."""
 
 
 REGISTRY: dict[Kind, KindInfo] = {
@@ -49,16 +52,17 @@ REGISTRY: dict[Kind, KindInfo] = {
         KindInfo("feeling", "how the person felt, dated"),
         KindInfo("commitment", "a plan or promise, with its day", dreamed=True),
         # Hearth's own summaries, not what a person would bring up.
-        KindInfo("episode", "a summary of messages that left the window"),
-        KindInfo("reflection", "consolidation's summary of related memories"),
+        KindInfo("episode", "a summary of messages that left the window", merged=False),
+        KindInfo("reflection", "consolidation's summary of related memories", merged=False),
         # In every prompt already.
-        KindInfo("core", "who the person is, always shown"),
+        KindInfo("core", "who the person is, always shown", merged=False),
         # The words themselves, not a thing learned: the facts made from them are counted.
-        KindInfo("said", "the person's own words in a chat message", counted=False),
+        KindInfo("said", "the person's own words in a chat message", counted=False, merged=False),
     )
 }
 assert tuple(REGISTRY) == KINDS, "every kind is registered once, in declaration order"
 
 COUNTED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].counted)
 DREAMED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].dreamed)
+MERGED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].merged)
 SAID: Kind = "said"
