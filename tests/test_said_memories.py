@@ -182,3 +182,32 @@ def test_one_per_source_keeps_the_better_ranked() -> None:
     kept = [h.memory.id for h in one_per_source(hits)]
     # Two facts of one message both stay (the rule is between words and what they taught).
     assert kept == ["fact-1", "said-2", "fact-1b", "episode"]
+
+
+def test_a_later_extraction_links_to_the_kept_words(chat: Chat) -> None:
+    """`hearth memory extract` (another extractor over the journal) links what it learns to
+    the words the chat kept of each message, so forgetting it reaches them too."""
+    from agent.learn.extract import Candidate
+    from agent.learn.history import extract_history, since
+
+    home, agent, store = chat
+    agent.run_turn(agent.session(new=True).id, "I drive an old green Volvo estate.")
+
+    def volvo(text: str, *, speaker: str, when: datetime) -> list[Candidate]:
+        return [
+            Candidate(
+                kind="fact",
+                text=f"{speaker} drives an old green Volvo estate",
+                quote="I drive an old green Volvo estate",
+                subject=speaker,
+            )
+        ]
+
+    messages = since(home.journal, datetime(2000, 1, 1, tzinfo=UTC))
+    (made,) = extract_history(
+        home.journal, store, messages, extract=volvo, tag="test", user_name="Sam"
+    )
+    (said,) = _said(store)
+    assert any(e.dst == said.id and e.type == "derived_from" for e in store.edges(made))
+    store.forget(made, home.journal)
+    assert _said(store) == []

@@ -134,6 +134,18 @@ def keep_said(
     return kept
 
 
+def link_to_said(store: MemoryStore, message_id: int, learned: Sequence[WriteAction]) -> None:
+    """Link memories learned later from a message (`hearth memory extract`) to the words the
+    chat kept of it, if it kept any (a message sent before `said` memories has none)."""
+    kept = store.list(kinds=[SAID], sources=[message_id], valid_only=False)
+    if not kept or not learned:
+        return
+    # The whole message first (its text is the longest of its parts).
+    kept.sort(key=lambda m: -len(m.text))
+    for action in learned:
+        _link_learned(store, action.memory_id, kept)
+
+
 def _rejected(store: MemoryStore, part: str, message: str) -> bool:
     sentences = split_sentences(part) or [part]
     return store.rejected(part, *sentences, said_in=message)

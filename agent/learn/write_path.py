@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from pydantic import BaseModel
 
 from agent.learn.extract import Candidate, extract
+from memory.graph.kinds import LEARNED_KINDS, SAID
 from memory.graph.nodes import Actor, Hit, NewMemory
 from memory.secrets import has_secret
 
@@ -91,7 +92,16 @@ def _reconcile(
             return WriteAction(
                 action="supersede", memory_id=new.id, text=new.text, previous_id=current[-1].id
             )
-    best = next((h for h in hits if h.dense is not None and _same_subject(h, item.subject)), None)
+    # The person's kept words (`said`) are what was said, not a value to merge into or
+    # supersede: a fact is reconciled with facts only.
+    best = next(
+        (
+            h
+            for h in hits
+            if h.dense is not None and _same_subject(h, item.subject) and h.memory.kind != SAID
+        ),
+        None,
+    )
     if best is not None and best.dense is not None:
         old, new_words = _words(best.memory.text), _words(item.text)
         if best.dense >= MERGE and _negated(best.memory.text) != _negated(item.text):
@@ -153,7 +163,7 @@ def remember(
         if user_speaker is not None and subject.casefold() == user_speaker.casefold():
             subject = "user"
         item = _new(candidate, subject, message_id, when)
-        hits = store.search_by_vector(item.text, vector, 5, valid_only=True)
+        hits = store.search_by_vector(item.text, vector, 5, kinds=LEARNED_KINDS, valid_only=True)
         action = _reconcile(store, item, hits, message_id, actor)
         actions.append(action)
         if subject == "user" and candidate.slot == "name" and candidate.value:

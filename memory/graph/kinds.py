@@ -66,3 +66,5 @@ COUNTED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].counted)
 DREAMED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].dreamed)
 MERGED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].merged)
 SAID: Kind = "said"
+LEARNED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k != SAID)
+"""Every kind but the person's kept words: what the write path reconciles a new memory with."""
