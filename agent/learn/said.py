@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from agent.learn.extract import extract as rules
 from agent.learn.write_path import Extractor, WriteAction, remember
-from memory.clock import now
 from memory.graph.kinds import SAID
 from memory.graph.nodes import Memory, NewMemory
 from memory.journal.journal import Journal
@@ -104,11 +103,7 @@ def keep_said(
     """Keep the person's message as `said` memories (the words as said, dated, about the
     person; a secret in them blanked out), linked from every memory learned from them
     (`derived_from`: forgetting one reaches the words) and to the previous message's words
-    (its context). A part whose sentence the person rejected is not kept again. A value the
-    message supersedes expires the words it was learned from (history keeps them)."""
-    for action in learned:
-        if action.action == "supersede" and action.previous_id is not None:
-            expire_said_of(store, action.previous_id)
+    (its context). A part whose sentence the person rejected is not kept again."""
     parts = [p for p in said_parts(message.text) if not _rejected(store, p, message.text)]
     if not parts:
         return []
@@ -165,17 +160,3 @@ def _whole(store: MemoryStore, message: Message) -> Memory | None:
     found = store.list(kinds=[SAID], sources=[message.id], valid_only=False)
     whole = message.text.strip()
     return next((m for m in found if m.text == without_secrets(whole)), None)
-
-
-def expire_said_of(store: MemoryStore, memory_id: str) -> list[str]:
-    """A superseded value's kept words stop being current (still listed with `--all`): the
-    words said then are not what is true now. Returns their ids."""
-    at = now()
-    ids = [e.dst for e in store.edges(memory_id) if e.type == "derived_from" and e.src == memory_id]
-    expired: list[str] = []
-    for said_id in ids:
-        said = store.get(said_id)
-        if said.kind == SAID and said.is_valid(at):
-            store.update(said_id, valid_to=at, actor="extraction")
-            expired.append(said_id)
-    return expired
