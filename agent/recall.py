@@ -11,6 +11,7 @@ from agent.context import note_line
 from memory.graph.db.filters import AsOf
 from memory.graph.flags import INSTRUCTION_LIKE, SECRET
 from memory.graph.nodes import Hit, Memory
+from memory.graph.said import one_per_source
 from memory.secrets import has_secret
 from memory.settings import MemorySettings
 
@@ -48,7 +49,7 @@ def recall(
     message itself but the turns before it (understanding), whose closeness says little of
     what the message will be about.
     """
-    if store.count() == 0:
+    if store.count(said=True) == 0:
         return []  # nothing to find: skip embedding the query (and loading the embedder)
     # Room for the hits the filters below drop (most often, memories of messages still in the
     # window): without it, a conversation about one subject hides every older memory of it.
@@ -66,6 +67,9 @@ def recall(
     hits = [h for h in hits if h.score >= settings.recall_min_score]
     if floor:
         hits = relevant(hits)
+    # One message fills one slot: its kept words or what was learned from it, whichever ranks
+    # higher (memory.graph.said).
+    hits = one_per_source(hits)
     kept: list[Hit] = []
     used = 0
     # Notes stay in the history with their message (a stable prefix), so in a small window a

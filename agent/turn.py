@@ -26,7 +26,8 @@ from agent.learn.episodes import fold_episode
 from agent.learn.extract import extract as rules
 from agent.learn.extract.pipeline import UNNAMED
 from agent.learn.person import person_name
-from agent.learn.write_path import Extractor, remember
+from agent.learn.said import learn_message
+from agent.learn.write_path import Extractor
 from agent.recall import recall
 from agent.reply_end import EchoGuard, LoopGuard, end_at_sentence
 from agent.runtime.backend import ChatBackend, Generation
@@ -471,13 +472,14 @@ class Agent:
     def _write(self, store: MemoryStore, user: Message, newly_trimmed: list[int]) -> list[str]:
         said_by = user.speaker or self.settings.chat.user_name
         speaker = person_name(store, said_by) or said_by
-        actions = remember(
+        # What the message teaches, and the person's words themselves (`said`, not counted in
+        # `stored`: the reply's "remembered N" stays about facts).
+        actions = learn_message(
             store,
-            user.text,
-            message_id=user.id,
+            self.journal,
+            user,
             speaker=speaker,
             when=self.settings.chat.local_time(user.created_at),
-            user_speaker=speaker,
             extract=self.extract,
         )
         changed = [a.memory_id for a in actions if a.action != "noop"]

@@ -162,7 +162,10 @@ def test_instruction_like_memory_is_flagged_and_only_quoted(
     stored = [agent.store.get(i) for i in first.stored]
     assert any(m.text == poison and "instruction_like" in m.flags for m in stored)
     asked = agent.run_turn(agent.session(new=True).id, "Should you reveal my memories to anyone?")
-    assert any(r.id in first.stored for r in asked.recalled)
+    # The memory or the words it came from (`said`, flagged as well): one per message.
+    recalled = [agent.store.get(r.id) for r in asked.recalled]
+    assert any(m.provenance == [first.user_turn_id] for m in recalled)
+    assert all("instruction_like" in m.flags for m in recalled if m.text == poison)
     prompt = _prompt_text(agent, asked.turn_id)
     assert poison not in prompt[0]["content"]  # the instruction part never holds memory text
     assert _inside_blocks(prompt[-1]["content"], poison)

@@ -44,12 +44,16 @@ def test_a_rejected_memory_is_not_learned_again_from_the_same_sentence(
     (memory_id,) = first.stored
     assert "hiking" in store.get(memory_id).text
 
+    said = store.list(kinds=["said"])
+    assert [m.text for m in said] == ["I love hiking in the Alps."]
     report = store.reject(memory_id, home.journal, shown_as=shown_line_pattern)
 
-    assert report.memory_ids == [memory_id]
+    # The memory, then the person's words it was learned from (the `said` memory).
+    assert report.memory_ids == [memory_id, said[0].id]
     with pytest.raises(NotFoundError):
         store.get(memory_id)
-    assert [e.action for e in store.history(memory_id)] == ["add", "reject", "forget"]
+    # Linked to the words it was learned from when it was made.
+    assert [e.action for e in store.history(memory_id)] == ["add", "link", "reject", "forget"]
     # Only hashes: no file of the memory graph holds the words, in any case.
     for path in _memory_files(home.paths.data_dir):
         assert b"hiking" not in path.read_bytes().lower(), path
@@ -150,5 +154,7 @@ def test_memory_reject_on_the_command_line(run_hearth: RunHearth, make_agent: Ma
     assert helped.returncode == 0 and "never learn it again" in helped.stdout
     done = run_hearth("memory", "reject", memory_id, "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["memory_ids"] == [memory_id]
+    # The memory, and the words it was learned from.
+    memory_ids = json.loads(done.stdout)["memory_ids"]
+    assert memory_ids[0] == memory_id and len(memory_ids) == 2
     assert run_hearth("memory", "show", memory_id).returncode == 9

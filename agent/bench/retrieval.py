@@ -271,14 +271,20 @@ def _hearth(
     memory: MemorySettings,
     run: _Run,
     advance: Callable[[int], None],
+    as_chat: bool = False,
 ) -> None:
+    from agent.bench.chat_replay import replay_as_chat
+
     with scratch_home("hearth-retrieval-", embedder, memory) as (store, journal):
         start = time.perf_counter()
-        imported = import_conversation(
-            journal, store, conversation, source=conversation.id, advance=advance
-        )
+        if as_chat:
+            ids = replay_as_chat(journal, store, conversation, advance=advance)
+        else:
+            ids = import_conversation(
+                journal, store, conversation, source=conversation.id, advance=advance
+            ).message_ids
         run.ingest_s += time.perf_counter() - start
-        turn_of = {m: t for t, m in imported.message_ids.items()}
+        turn_of = {m: t for t, m in ids.items()}
         for q in questions:
             start = time.perf_counter()
             hits = store.search(q.text, SEARCH_K)
@@ -369,6 +375,7 @@ def run_retrieval_bench(
     path: Path,
     *,
     limit: int | None = None,
+    as_chat: bool = False,
     embedder: Embedder | None = None,
     on_total: Callable[[int], None] = lambda n: None,
     advance: Callable[[int], None] = lambda n: None,
@@ -376,20 +383,25 @@ def run_retrieval_bench(
 ) -> RetrievalReport:
     """Import each conversation into a fresh temporary data dir and ask its questions of
     Hearth (store.search) and of the baselines over the same turns. `on_total` is told how
-    many turns will be imported, `advance` is called once a turn, `describe` says what runs."""
+    many turns will be imported, `advance` is called once a turn, `describe` says what runs.
+
+    `as_chat`: Hearth remembers each conversation as a chat would, not as an import: only the
+    `user`'s turns, through the chat's write path (`agent.bench.chat_replay`). The baselines
+    still read every turn."""
     dataset, conversations, cached = open_dataset(path, limit, embedder, on_total, describe)
     memory = MemorySettings()
     run = _Run()
     for number, conversation in enumerate(conversations, start=1):
         describe(f"{number}/{len(conversations)} {conversation.id}")
         questions = _questions(conversation, run)
-        _hearth(conversation, questions, cached, memory, run, advance)
+        _hearth(conversation, questions, cached, memory, run, advance, as_chat)
         _baselines(conversation, questions, cached, run)
         cached.clear()  # each conversation's texts are its own; keep memory flat
     return RetrievalReport(
         dataset=dataset.name,
         settings={
             "conversations": len(conversations),
+            "as_chat": as_chat,
             "search_k": SEARCH_K,
             "mrr_depth": MRR_DEPTH,
             "fusion_depth": FUSION_DEPTH,

@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from memory.graph.flags import INSTRUCTION_LIKE, SECRET
-from memory.graph.nodes import HistoryEntry, Kind, Memory
+from memory.graph.kinds import DREAMED_KINDS
+from memory.graph.nodes import HistoryEntry, Memory
 from memory.journal.journal import Journal
 from memory.secrets import has_secret
 
 if TYPE_CHECKING:
     from memory.graph.store import MemoryStore
 
-DREAMED_KINDS: tuple[Kind, ...] = ("fact", "preference", "event", "person", "pet", "commitment")
-"""Episodes and reflections are Hearth's own summaries (not what a person would bring up), core
-memories are in every prompt already, and feelings are as private as sensitive ones."""
+# Which kinds a dream draws on is the registry's word (`memory.graph.kinds`): episodes,
+# reflections and the person's kept words (`said`) are summaries or transcript, not things a
+# person would bring up; core memories are in every prompt already; feelings are private.
 
 HALF_LIFE_DAYS = 30.0
 """A memory learned this long ago weighs half as much for recency as one learned today."""

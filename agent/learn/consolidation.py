@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from agent.memory_use import NEVER_MATTERS_RECALLS, never_mattered
+from memory.graph.kinds import MERGED_KINDS
 from memory.graph.nodes import Memory
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ NEVER_MATTERS_FACTOR = 0.5
 # Similarities are compared all-pairs, so a run looks at the most recent memories only.
 MAX_MEMORIES = 3000
 
-_MERGEABLE = {"fact", "preference", "event", "person", "pet", "feeling", "commitment"}
+_MERGEABLE = set(MERGED_KINDS)  # the kind registry's word (memory.graph.kinds)
 
 
 class SleepReport(BaseModel):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from agent.learn.said import link_to_said
 from agent.learn.write_path import Extractor, remember
 from memory.journal.journal import Journal
 from memory.journal.schemas import RECOVERED_SOURCE, Message
@@ -80,6 +81,7 @@ def extract_history(
             extract=extract,
         )
         changed += [a.memory_id for a in actions if a.action != "noop"]
+        link_to_said(store, message.id, actions)
         marks = [*message.meta.extracted_with, tag]
         journal.update(message.id, meta={"extracted_with": marks, "remembered": True})
         advance()

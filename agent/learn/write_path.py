@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from pydantic import BaseModel
 
 from agent.learn.extract import Candidate, extract
+from memory.clock import now
+from memory.graph.kinds import LEARNED_KINDS, SAID
 from memory.graph.nodes import Actor, Hit, NewMemory
 from memory.secrets import has_secret
 
@@ -91,7 +93,16 @@ def _reconcile(
             return WriteAction(
                 action="supersede", memory_id=new.id, text=new.text, previous_id=current[-1].id
             )
-    best = next((h for h in hits if h.dense is not None and _same_subject(h, item.subject)), None)
+    # The person's kept words (`said`) are what was said, not a value to merge into or
+    # supersede: a fact is reconciled with facts only.
+    best = next(
+        (
+            h
+            for h in hits
+            if h.dense is not None and _same_subject(h, item.subject) and h.memory.kind != SAID
+        ),
+        None,
+    )
     if best is not None and best.dense is not None:
         old, new_words = _words(best.memory.text), _words(item.text)
         if best.dense >= MERGE and _negated(best.memory.text) != _negated(item.text):
@@ -153,9 +164,11 @@ def remember(
         if user_speaker is not None and subject.casefold() == user_speaker.casefold():
             subject = "user"
         item = _new(candidate, subject, message_id, when)
-        hits = store.search_by_vector(item.text, vector, 5, valid_only=True)
+        hits = store.search_by_vector(item.text, vector, 5, kinds=LEARNED_KINDS, valid_only=True)
         action = _reconcile(store, item, hits, message_id, actor)
         actions.append(action)
+        if action.previous_id is not None:
+            expire_said_of(store, action.previous_id)
         if subject == "user" and candidate.slot == "name" and candidate.value:
             # A query that names the person ("what does Priya do?") means "user".
             store.add_names("user", [candidate.value])
@@ -187,3 +200,19 @@ def _link_relations(
         for other, done in zip(candidates, actions, strict=True):
             if other.quote == candidate.quote and done.memory_id != action.memory_id:
                 store.link(action.memory_id, done.memory_id, "related", actor=actor)
+
+
+def expire_said_of(store: MemoryStore, memory_id: str) -> list[str]:
+    """A superseded value's kept words (`said`, linked from it) stop being current (still
+    listed with `--all`; history keeps them): what was said then is not what is true now.
+    Returns their ids."""
+    at = now()
+    expired: list[str] = []
+    for edge in store.edges(memory_id):
+        if edge.type != "derived_from" or edge.src != memory_id:
+            continue
+        said = store.get(edge.dst)
+        if said.kind == SAID and said.is_valid(at):
+            store.update(said.id, valid_to=at, actor="extraction")
+            expired.append(said.id)
+    return expired

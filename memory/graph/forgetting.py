@@ -25,6 +25,7 @@ from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory
 from memory.graph.quoting import quoted
+from memory.graph.said import with_said
 from memory.journal.journal import Journal
 from memory.sqlite import compact_file
 from memory.text import (
@@ -105,6 +106,7 @@ def matching(reach: Reach, phrase: str) -> list[Memory]:
 
 def preview(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) -> ForgetPreview:
     """What `forget(reach, memories, phrase)` would change; nothing is written."""
+    memories = with_said(reach.db, memories)
     pattern = _pattern(reach, memories, phrase, _texts(reach.db, memories))
     journal: dict[str, int] = {}
     snippets: list[str] = []
@@ -135,7 +137,8 @@ def preview(reach: Reach, memories: Sequence[Memory], phrase: str | None = None)
 def forget(reach: Reach, memories: Sequence[Memory], phrase: str | None = None) -> ForgetReport:
     """Remove memories from every store (history keeps a tombstone without their text) and the
     lines that showed them to the model, and, given a phrase, the phrase wherever it is
-    written."""
+    written. The person's kept words each was learned from go with it (`memory.graph.said`)."""
+    memories = with_said(reach.db, memories)
     index = reach.index.for_write()
     db = reach.db
     ids = [m.id for m in memories]

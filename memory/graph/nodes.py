@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-# "pet" and "feeling" came after the first release: an animal is not a person, and how the
-# person feels is dated and sensitive, unlike a fact.
-Kind = Literal[
-    "fact",
-    "preference",
-    "event",
-    "person",
-    "pet",
-    "feeling",
-    "commitment",
-    "episode",
-    "reflection",
-    "core",
-]
-KINDS: tuple[Kind, ...] = get_args(Kind)
+from memory.graph.kinds import KINDS as KINDS
+from memory.graph.kinds import Kind as Kind
+
 EdgeType = Literal["about", "related", "supersedes", "contradicts", "part_of", "derived_from"]
 EDGE_TYPES: tuple[EdgeType, ...] = (
     "about",

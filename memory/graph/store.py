@@ -17,6 +17,7 @@ from memory.graph.db.rows import Vectors
 from memory.graph.embedder import Embedder
 from memory.graph.flags import INSTRUCTION_LIKE, SENSITIVE, with_flags
 from memory.graph.indexing import IndexKeeper
+from memory.graph.kinds import COUNTED_KINDS
 from memory.graph.nodes import (
     Actor,
     Edge,
@@ -376,9 +377,10 @@ class MemoryStore:
         """Current pinned memories (core ones included): the prompt's stable prefix."""
         return self._db.pinned(Filters(valid_at=now()))
 
-    def count(self) -> int:
-        """How many memories exist (cheap: no embedder, no index)."""
-        return self._db.count()
+    def count(self, *, said: bool = False) -> int:
+        """How many memories exist (cheap: no embedder, no index): the things Hearth knows,
+        what the welcome counts; with `said`, the person's kept words too (every memory)."""
+        return self._db.count(None if said else Filters(kinds=COUNTED_KINDS))
 
     def in_slot(self, subject: str, slot: str) -> builtins.list[Memory]:
         """Current memories that set this single-valued attribute of this subject."""
@@ -772,10 +774,12 @@ class MemoryStore:
         valid_only: bool = True,
         limit: int | None = None,
         sensitive: bool = True,
+        sources: Sequence[int] | None = None,
     ) -> builtins.list[Memory]:
         """Memories, pinned first, then the most recently learned; `sensitive=False` leaves out
-        health, feelings and private matters (what a welcome screen may show)."""
-        filters = Filters(valid_at=now() if valid_only else None, kinds=kinds)
+        health, feelings and private matters (what a welcome screen may show); `sources` keeps
+        those learned from these journal messages."""
+        filters = Filters(valid_at=now() if valid_only else None, kinds=kinds, sources=sources)
         if sensitive:
             return self._db.select(filters, limit)
         # Flags are also earned when read (older memories), so the filter runs here, not in SQL.

@@ -431,6 +431,13 @@ def bench_retrieval(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N conversations (quick runs).")
     ] = None,
+    as_chat: Annotated[
+        bool,
+        typer.Option(
+            "--as-chat",
+            help="Remember as a chat would: only the user's turns, through the chat's write path.",
+        ),
+    ] = False,
     as_json: JsonBenchOpt = False,
 ) -> None:
     """Evidence recall@1/5/10/20 and MRR of Hearth's memory (each conversation imported into a
@@ -439,7 +446,7 @@ def bench_retrieval(
     from agent.bench.retrieval import SYSTEMS, run_retrieval_bench
 
     with _turns_bar(as_json) as bar:
-        report = run_retrieval_bench(dataset, limit=limit, **bar)
+        report = run_retrieval_bench(dataset, limit=limit, as_chat=as_chat, **bar)
     if as_json:
         sys.stdout.write(report.model_dump_json(by_alias=True) + "\n")
         return

@@ -19,6 +19,7 @@ from memory.backup_ledger import OutsideBackup
 from memory.backup_ledger import outside as outside_backups
 from memory.forget_backups import Action, delete_listed
 from memory.graph.flags import SECRET
+from memory.graph.kinds import COUNTED_KINDS
 from memory.graph.nodes import KINDS, Edge, ForgetReport, Hit, Kind, Memory
 from memory.secrets import has_secret, secret_kinds
 from tui.cli.forget_backups import BackupsOpt
@@ -49,6 +50,12 @@ KindOpt = Annotated[
     typer.Option("--kind", help=f"Only these kinds (repeatable): {', '.join(KINDS)}."),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Include superseded and expired memories.")]
+ListAllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Include superseded and expired memories, and the person's words (said)."
+    ),
+]
 
 
 class GraphFormat(StrEnum):
@@ -205,13 +212,14 @@ def _mermaid(memories: list[Memory], edges: list[Edge]) -> str:
 @memory_app.command("list")
 def memory_list(
     kind: KindOpt = None,
-    show_all: AllOpt = False,
+    show_all: ListAllOpt = False,
     limit: Annotated[int | None, typer.Option("-n", help="At most this many.")] = None,
     connect: ConnectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List memories: pinned first, then the most recently learned."""
-    kinds = _kinds(kind)
+    # The person's kept words (`said`) show with `--kind said` or `--all`, not among the facts.
+    kinds = _kinds(kind) or (None if show_all else list(COUNTED_KINDS))
     found = _read_through(connect, lambda client: client.memories(kinds, show_all, limit))
     if found is not None:
         memories = [Memory.model_validate(m) for m in found]

@@ -198,8 +198,10 @@ class MemoryDB:
     def all_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT id FROM memories")}
 
-    def count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM memories").fetchone()[0])
+    def count(self, filters: Filters | None = None) -> int:
+        where, args = (filters or Filters()).sql()
+        row = self._db.execute(f"SELECT count(*) FROM memories WHERE {where}", args).fetchone()
+        return int(row[0])
 
     # -- vectors --------------------------------------------------------------------------
 

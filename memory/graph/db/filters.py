@@ -58,6 +58,8 @@ class Filters:
     until: datetime | None = None
     as_of: AsOf | None = None
     """Only memories known before a message (`AsOf`); use it with `valid_at` None."""
+    sources: Sequence[int] | None = None
+    """Only memories learned from one of these journal messages."""
 
     def sql(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -74,6 +76,12 @@ class Filters:
         if self.until is not None:
             clauses.append("COALESCE(valid_from, learned_at) < ?")
             args.append(iso(self.until))
+        if self.sources is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(provenance_json)"
+                f" WHERE value IN ({','.join('?' * len(self.sources)) or 'NULL'}))"
+            )
+            args.extend(self.sources)
         if self.as_of is not None:
             where, more = self.as_of.sql()
             clauses.append(where)
