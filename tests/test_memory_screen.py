@@ -247,7 +247,8 @@ def test_snapshot_memory_screen(
 ) -> None:
     # Learned and changed at a fixed moment: the screen shows absolute dates.
     fixed = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
-    monkeypatch.setattr("memory.graph.store.now", lambda: fixed)
+    for part in ("store_writing", "store_reading"):  # MemoryStore's parts that read the clock
+        monkeypatch.setattr(f"memory.graph.{part}.now", lambda: fixed)
     monkeypatch.setattr("memory.graph.db.now", lambda: fixed)
     app = HearthApp(make_home(), loader=scripted_loader(embedder))
 

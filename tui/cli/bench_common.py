@@ -4,14 +4,31 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, TypedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
+import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tui.cli.output import err
 
 if TYPE_CHECKING:
     from memory.settings import ModelSettings, Settings
+
+
+BenchModelOpt = Annotated[
+    Path | None, typer.Option("--model", "-m", help="A GGUF (default: the embedded model).")
+]
+
+
+def share(part: int, whole: int) -> str:
+    """`part` as a percentage of `whole` ("-" when there is no whole)."""
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+def per_100(part: int, turns: int) -> str:
+    """`part` per 100 turns ("-" when there are none)."""
+    return f"{100 * part / turns:.1f}" if turns else "-"
 
 
 @contextlib.contextmanager
