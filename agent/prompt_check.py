@@ -39,12 +39,12 @@ def room(settings: Settings) -> int:
     return budget - budget // 4
 
 
-def _count(model: Path, text: str, log_file: Path) -> int:
+def _count(model: Path, text: str, log_file: Path, settings: Settings) -> int:
     """Tokens of `text` by the model's tokenizer: its vocabulary alone is loaded."""
-    from llama_cpp import Llama
+    from agent.runtime.factory import make_llama
 
     with stderr_to(log_file):
-        llm = Llama(model_path=str(model), vocab_only=True, verbose=False)
+        llm = make_llama(model, settings.model, vocab_only=True)
     try:
         return len(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
     finally:
@@ -67,7 +67,7 @@ def persona(settings: Settings, model: Path | None, log_file: Path) -> Check:
             detail=f"{len(text):,} characters; not counted (no local model to count with)",
         )
     try:
-        tokens = _count(model, text, log_file) + TEMPLATE_OVERHEAD
+        tokens = _count(model, text, log_file, settings) + TEMPLATE_OVERHEAD
     except (ValueError, OSError) as exc:
         return Check(name="persona", ok=True, detail=f"not counted ({exc})")
     if tokens > allowed:

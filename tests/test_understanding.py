@@ -30,8 +30,9 @@ FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|mine|myself)\b")
 
 
 def _valid(agent: Agent) -> list[Memory]:
+    """What was learned (the person's own words, kept whole as `said`, are first person)."""
     assert agent.store is not None
-    return agent.store.list(valid_only=True)
+    return [m for m in agent.store.list(valid_only=True) if m.kind != "said"]
 
 
 def _one(memories: list[Memory], pattern: str) -> Memory:
