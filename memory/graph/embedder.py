@@ -114,8 +114,9 @@ def model_identity(model_dir: Path, name: str = MODEL_NAME) -> EmbedderIdentity:
     )
 
 
-class SentenceEmbedder:
-    """A sentence-transformers model on the CPU; torch is imported on the first embed (~5 s)."""
+class _ModelDirEmbedder:
+    """What both embedders of a model folder share: the folder, the batch size, the identity
+    (read once, on first use)."""
 
     def __init__(
         self, model_dir: Path | None = None, *, batch_size: int = 64, name: str = MODEL_NAME
@@ -124,7 +125,6 @@ class SentenceEmbedder:
         self.batch_size = batch_size
         self._name = name
         self._identity: EmbedderIdentity | None = None
-        self._model: SentenceTransformer | None = None
         self._load_lock = threading.Lock()
 
     @property
@@ -132,6 +132,16 @@ class SentenceEmbedder:
         if self._identity is None:
             self._identity = model_identity(self.model_dir, self._name)
         return self._identity
+
+
+class SentenceEmbedder(_ModelDirEmbedder):
+    """A sentence-transformers model on the CPU; torch is imported on the first embed (~5 s)."""
+
+    def __init__(
+        self, model_dir: Path | None = None, *, batch_size: int = 64, name: str = MODEL_NAME
+    ) -> None:
+        super().__init__(model_dir, batch_size=batch_size, name=name)
+        self._model: SentenceTransformer | None = None
 
     def _load(self) -> SentenceTransformer:
         with self._load_lock:
@@ -162,7 +172,7 @@ class SentenceEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(_ModelDirEmbedder):
     """The bundled model's ONNX export run by onnxruntime: the same vectors as SentenceEmbedder
     (cosine >= 0.9999, checked when exported) and the same identity, so data dirs written by
     either are one model's; loads in a fraction of a second, without torch.
@@ -174,18 +184,8 @@ class OnnxEmbedder:
     def __init__(
         self, model_dir: Path | None = None, *, batch_size: int = 64, name: str = MODEL_NAME
     ) -> None:
-        self.model_dir = model_dir or bundled_model_dir()
-        self.batch_size = batch_size
-        self._name = name
-        self._identity: EmbedderIdentity | None = None
+        super().__init__(model_dir, batch_size=batch_size, name=name)
         self._model: OnnxModel | SentenceEmbedder | None = None
-        self._load_lock = threading.Lock()
-
-    @property
-    def identity(self) -> EmbedderIdentity:
-        if self._identity is None:
-            self._identity = model_identity(self.model_dir, self._name)
-        return self._identity
 
     @property
     def folder(self) -> Path:
