@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from agent.bench.answers_dataset import WAYS, AnswersReport, block, run_answers_bench
-from agent.bench.answers_scoring import (
+from agent.context import BLOCK_END, BLOCK_START
+from benchmarks.answers_dataset import WAYS, AnswersReport, block, run_answers_bench
+from benchmarks.answers_scoring import (
     answer_recall,
     first_person,
     normalise,
     second_person,
     token_f1,
 )
-from agent.context import BLOCK_END, BLOCK_START
 from memory.graph.embedder import SentenceEmbedder
 from memory.journal.schemas import ModelInfo
 from memory.settings import SamplingSettings, Settings

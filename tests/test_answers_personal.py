@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agent.bench.answers_personal import PERSONAL, answered, borrowed
+from benchmarks.answers_personal import PERSONAL, answered, borrowed
 from tests.conftest import RunHearth
 
 FACTS = {f.topic: f for f in PERSONAL}

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.bench.threads import measure_speed, run_cpu_bench
-from agent.bench.turn import run_turn_bench
 from agent.runtime.backend import LlamaBackend
 from agent.runtime.cpu import choose_extra_buffers, cpu_flags, this_cpuinfo
 from agent.runtime.factory import make_llama, uses_extra_buffers
+from benchmarks.cpu_speed import measure_speed, run_cpu_bench
+from benchmarks.turn_cost import run_turn_bench
 from memory.settings import ModelSettings
 from tests.conftest import RunHearth
 
@@ -111,7 +111,7 @@ def test_the_turn_bench_loads_both_arms_with_the_setting(embedded_gguf: Path) ->
 def test_llama_is_constructed_only_by_the_factory() -> None:
     """Anything that makes its own Llama would skip the CPU setting."""
     makers: list[str] = []
-    for package in ("agent", "memory", "tui"):
+    for package in ("agent", "benchmarks", "memory", "tui"):
         for source in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(source.read_text())):
                 if isinstance(node, ast.Call):

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.bench.extraction import (
+from agent.learn.extract import extract
+from agent.learn.model_extract import ModelExtractor
+from benchmarks.extraction_recall import (
     content_words,
     extractor_for,
     held,
     run_extraction_bench,
     states,
 )
-from agent.learn.extract import extract
-from agent.learn.model_extract import ModelExtractor
 from memory.graph.embedder import SentenceEmbedder
 from memory.settings import ModelSettings
 from tests.conftest import RunHearth

@@ -1,4 +1,4 @@
-"""The architecture holds: agent and memory never import the UI; light commands stay light."""
+"""The architecture holds: no layer or bench imports one above it; light commands stay light."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = {"memory": {"agent", "tui", "textual"}, "agent": {"tui", "textual"}}
+FORBIDDEN = {
+    "memory": {"agent", "benchmarks", "tui", "textual"},
+    "agent": {"benchmarks", "tui", "textual"},
+    "benchmarks": {"tui", "textual"},
+}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))

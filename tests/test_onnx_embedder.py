@@ -221,7 +221,7 @@ def test_long_texts_come_in_shorter_batches() -> None:
 def test_the_embedder_bench_compares_both_in_processes_of_their_own(tmp_path: Path) -> None:
     import json
 
-    from agent.bench.embedder import run_embedder_bench
+    from benchmarks.embedder_parity import run_embedder_bench
 
     turns = [{"id": f"D1:{i}", "speaker": "Sam", "text": t} for i, t in enumerate(SENTENCES)]
     questions = [{"id": f"q{i}", "question": q} for i, q in enumerate(QUERIES)]
@@ -252,7 +252,7 @@ def test_the_embedder_bench_compares_both_in_processes_of_their_own(tmp_path: Pa
 def test_the_import_bench_sets_an_import_against_its_embedders_own_time(tmp_path: Path) -> None:
     import json
 
-    from agent.bench.import_speed import run_import_bench
+    from benchmarks.import_speed import run_import_bench
 
     turns = [{"id": f"D1:{i}", "speaker": "Sam", "text": t} for i, t in enumerate(SENTENCES[:12])]
     dataset = tmp_path / "tiny.json"

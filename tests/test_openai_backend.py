@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.bench.server import run_server_bench
-from agent.bench.turn import SCRIPT
 from agent.runtime.backend import LlamaBackend
 from agent.runtime.openai_backend import OpenAIBackend, server_identity
 from agent.runtime.serve_llama import free_port, launch, stop, wait_ready
 from agent.startup import Home, load_agent
+from benchmarks.server_first_token import run_server_bench
+from benchmarks.turn_cost import SCRIPT
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage
 from memory.settings import ModelSettings, SamplingSettings

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.bench.chat_replay import replay_as_chat
-from agent.bench.retrieval import run_retrieval_bench, scratch_home
 from agent.importing.records import Dataset
+from benchmarks.retrieval_as_chat import replay_as_chat
+from benchmarks.retrieval_recall import run_retrieval_bench, scratch_home
 from memory.graph.embedder import SentenceEmbedder
 from memory.settings import MemorySettings
 from tests.test_import import dataset_dict

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.bench.retrieval import (
+from benchmarks.retrieval_recall import (
     Bm25,
     _Ranked,
     dense_top,

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from agent.bench.understanding import dataset_moments, later_turns, pick
 from agent.importing.conversations import load_dataset
 from agent.startup import Home
 from agent.turn import Agent
 from agent.understanding import Moment, journal_moments, per_session
+from benchmarks.understanding_bits import dataset_moments, later_turns, pick
 from memory.clock import now
 from memory.graph.db.filters import AsOf
 from memory.graph.nodes import NewMemory

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from agent.bench.manners import SCRIPT
 from agent.context import BLOCK_START, memory_block, note_line
 from agent.learn.consolidation import sleep
 from agent.learn.extract import extract
@@ -17,6 +16,7 @@ from agent.learn.person import person_name
 from agent.recall import shown_line_pattern
 from agent.startup import Home
 from agent.turn import Agent
+from benchmarks.manners import SCRIPT
 from memory.errors import ConfigError
 from memory.graph.nodes import Memory
 from memory.settings import ChatSettings, Paths, load_settings

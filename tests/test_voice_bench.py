@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agent.bench.voice import claims, in_context
+from benchmarks.voice import claims, in_context
 from tests.conftest import RunHearth
 
 

@@ -241,7 +241,7 @@ def read_fault(log: str) -> tuple[str | None, str | None]:
 
 
 # Top-level packages a frame is named from: "agent/runtime/backend.py", "llama_cpp/llama.py".
-_HEARTH = ("agent", "memory", "tui")
+_HEARTH = ("agent", "benchmarks", "memory", "tui")
 _PACKAGES = (*_HEARTH, "llama_cpp")
 
 

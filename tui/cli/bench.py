@@ -29,7 +29,7 @@ from tui.cli.options import JsonBenchOpt
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
-    from agent.bench.memory_store import SizeResult
+    from benchmarks.memory_speed import SizeResult
 
 bench_app = typer.Typer(help="Measure Hearth on this machine.", no_args_is_help=True)
 
@@ -83,7 +83,7 @@ def bench_memory(
     as_json: JsonBenchOpt = False,
 ) -> None:
     """Add throughput and search latency (p50/p95) at each size, in a temporary data dir."""
-    from agent.bench.memory_store import load_embedder, run_memory_bench
+    from benchmarks.memory_speed import load_embedder, run_memory_bench
 
     sizes = [int(s.replace("_", "")) for s in n.split(",") if s.strip()]
     cache = load_embedder()  # before the progress bars: loading the model is not measured
@@ -124,8 +124,8 @@ def bench_turn(
 ) -> None:
     """Prompt tokens evaluated per new token over a scripted 20-turn chat, and the time
     overhead against plain llama-cpp-python over the full history (temperature 0)."""
-    from agent.bench.turn import run_turn_bench
     from agent.runtime.model_files import embedded_model
+    from benchmarks.turn_cost import run_turn_bench
 
     with _status() as status:
         result = run_turn_bench(
@@ -174,7 +174,7 @@ def bench_server(
     """Time to first token per turn through a model server over a scripted 20-turn chat:
     Hearth's turn (recall, context, journal, request) against the same messages and
     parameters sent raw by a bare client (temperature 0)."""
-    from agent.bench.server import run_server_bench
+    from benchmarks.server_first_token import run_server_bench
 
     settings = _model_settings()
     # The configured server, its model and key; a --base-url names another server's.
@@ -223,8 +223,8 @@ def bench_say(
     """`hearth say` through a running `hearth serve` against raw llama-cpp-python loading the
     same model and answering the same message, and a cold `hearth say` (no server); paired
     runs, interleaved, in scratch data dirs (target: served at most 1.2x raw)."""
-    from agent.bench.say import run_say_bench
     from agent.runtime.model_files import resolve_model
+    from benchmarks.say_latency import run_say_bench
     from memory.settings import ModelSettings
 
     with tempfile.TemporaryDirectory() as empty:

@@ -80,8 +80,8 @@ def bench_answers(
             highlight=False,
         )
         raise typer.Exit(2)
-    from agent.bench.answers_personal import PERSONAL, run_personal_bench
     from agent.runtime.model_files import embedded_model
+    from benchmarks.answers_personal import PERSONAL, run_personal_bench
     from tui.cli.bench_common import model_settings, status
 
     with status() as say:
@@ -123,10 +123,10 @@ def _dataset(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    from agent.bench.answers_dataset import WAYS, run_answers_bench
     from agent.runtime.backend import LlamaBackend
     from agent.runtime.model_files import embedded_model
     from agent.startup import short_replies_for_small_models
+    from benchmarks.answers_dataset import WAYS, run_answers_bench
     from memory.journal.schemas import ModelInfo
     from memory.settings import SamplingSettings, Settings
     from tui.cli.bench_common import model_settings, turns_bar

@@ -55,8 +55,8 @@ def bench_manners(
 ) -> None:
     """Replies that loop and how long replies run, over a scripted ten-turn chat: before (512
     tokens, no loop guard) and after (the loop guard, short replies for a small model)."""
-    from agent.bench.manners import run_manners_bench
     from agent.runtime.model_files import embedded_model
+    from benchmarks.manners import run_manners_bench
 
     with _status() as status:
         result = run_manners_bench(
@@ -97,8 +97,8 @@ def bench_voice(
     """Replies in which the model claims the person's identity or things as its own (first
     person: "I'm Priya", "my cat"), over a scripted three-session chat with memory on: later
     sessions know her only from the memory notes."""
-    from agent.bench.voice import in_context, run_voice_bench
     from agent.runtime.model_files import embedded_model
+    from benchmarks.voice import in_context, run_voice_bench
 
     with _status() as status:
         result = run_voice_bench(

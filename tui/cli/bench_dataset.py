@@ -38,7 +38,7 @@ def bench_retrieval(
     """Evidence recall@1/5/10/20 and MRR of Hearth's memory (each conversation imported into a
     fresh temporary data dir, questions asked through store.search) against BM25, dense and
     hybrid retrieval over the same raw turns."""
-    from agent.bench.retrieval import SYSTEMS, run_retrieval_bench
+    from benchmarks.retrieval_recall import SYSTEMS, run_retrieval_bench
 
     with _turns_bar(as_json) as bar:
         report = run_retrieval_bench(dataset, limit=limit, as_chat=as_chat, **bar)
@@ -90,7 +90,7 @@ def bench_extraction(
     """Whether the write path (not the import-time memories) made a memory that cites each
     question's evidence turn and states it: overall, per question category and per memory
     kind, with how many memories it made per 100 turns."""
-    from agent.bench.extraction import extractor_for, run_extraction_bench
+    from benchmarks.extraction_recall import extractor_for, run_extraction_bench
 
     name, extractor = extractor_for(model, _model_settings())
     with _turns_bar(as_json) as bar:
@@ -157,8 +157,8 @@ def bench_understanding(
     """Bits per token of a random sample of the person's messages (from every session after
     the first) after the recent turns alone and with the notes Hearth recalls for them, each
     from the memory as it stood before the message (`hearth understanding` on a data set)."""
-    from agent.bench.understanding import run_understanding_bench
     from agent.runtime.model_files import embedded_model
+    from benchmarks.understanding_bits import run_understanding_bench
 
     path = model or embedded_model()
     with _turns_bar(as_json) as bar:

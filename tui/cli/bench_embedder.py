@@ -39,7 +39,7 @@ def bench_embedder(
     model through sentence-transformers: the cosine of their vectors for every turn and
     question, each question's 10 nearest turns, and each one's load time, memory and speed (each
     in a fresh process)."""
-    from agent.bench.embedder import run_embedder_bench
+    from benchmarks.embedder_parity import run_embedder_bench
 
     columns = (TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=as_json) as progress:
@@ -80,7 +80,7 @@ def bench_import(
     """Turns a second of an import (as `hearth import` runs it, each conversation into a fresh
     temporary data dir) against the embedder's own ceiling in the same run: the same embedder
     calls made again, alone."""
-    from agent.bench.import_speed import run_import_bench
+    from benchmarks.import_speed import run_import_bench
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     timing = (TimeElapsedColumn(), TimeRemainingColumn())

@@ -22,8 +22,8 @@ def bench_threads(
 ) -> None:
     """Prompt and generation speed for each llama.cpp thread count, quiet and beside a busy
     process (how `model.n_threads`' default was chosen)."""
-    from agent.bench.threads import run_thread_bench
     from agent.runtime.model_files import embedded_model
+    from benchmarks.cpu_speed import run_thread_bench
 
     with _status() as status:
         figures = run_thread_bench(
@@ -47,8 +47,8 @@ def bench_threads(
 def bench_placement(model: BenchModelOpt = None, as_json: JsonBenchOpt = False) -> None:
     """Where the model extractor runs: a second instance of the model, or the chat's own
     between turns with its KV cache saved and put back (memory, time, the next turn's reuse)."""
-    from agent.bench.placement import measure
     from agent.runtime.model_files import embedded_model
+    from benchmarks.placement import measure
 
     with _status() as status:
         status("loading the model and running a conversation")
@@ -84,8 +84,8 @@ def bench_cpu(
 ) -> None:
     """Prompt and generation speed with llama.cpp's extra buffer types (AMX, weight repacking)
     on and off, and what `model.extra_buffer_types = auto` picks on this CPU."""
-    from agent.bench.threads import run_cpu_bench
     from agent.runtime.model_files import embedded_model
+    from benchmarks.cpu_speed import run_cpu_bench
 
     with _status() as status:
         result = run_cpu_bench(

@@ -1,6 +1,6 @@
 """Where the model extractor runs: its own model instance, or the chat's between turns.
 
-`python -m agent.bench.placement [MODEL.gguf]` prints both as JSON (docs/benchmarks.md, "Model
+`python -m benchmarks.placement [MODEL.gguf]` prints both as JSON (docs/benchmarks.md, "Model
 extractor"). A scripted conversation is evaluated on the chat's instance, then one message is
 extracted (a) on a second instance of the same file and (b) on the chat's own instance with its
 state saved and loaded back; after each, the next chat turn reports how many prompt tokens it
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.bench.turn import SCRIPT
 from agent.learn.model_extract import ModelExtractor
 from agent.runtime.backend import Generation, LlamaBackend
+from benchmarks.turn_cost import SCRIPT
 from memory.journal.schemas import ChatMessage
 from memory.settings import ModelSettings, SamplingSettings
 

@@ -273,7 +273,7 @@ def _hearth(
     advance: Callable[[int], None],
     as_chat: bool = False,
 ) -> None:
-    from agent.bench.chat_replay import replay_as_chat
+    from benchmarks.retrieval_as_chat import replay_as_chat
 
     with scratch_home("hearth-retrieval-", embedder, memory) as (store, journal):
         start = time.perf_counter()
@@ -386,7 +386,7 @@ def run_retrieval_bench(
     many turns will be imported, `advance` is called once a turn, `describe` says what runs.
 
     `as_chat`: Hearth remembers each conversation as a chat would, not as an import: only the
-    `user`'s turns, through the chat's write path (`agent.bench.chat_replay`). The baselines
+    `user`'s turns, through the chat's write path (`benchmarks.retrieval_as_chat`). The baselines
     still read every turn."""
     dataset, conversations, cached = open_dataset(path, limit, embedder, on_total, describe)
     memory = MemorySettings()

@@ -10,9 +10,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from agent.bench.memory_store import Machine
-from agent.bench.retrieval import scratch_home
 from agent.importing.conversations import CachedEmbedder, import_conversation, load_dataset
+from benchmarks.memory_speed import Machine
+from benchmarks.retrieval_recall import scratch_home
 from memory.graph.embedder import Embedder, OnnxEmbedder
 from memory.graph.nodes import EmbedderIdentity
 from memory.settings import MemorySettings

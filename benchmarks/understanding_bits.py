@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from agent.bench.retrieval import open_dataset, scratch_home
 from agent.importing.conversations import import_conversation, turn_time
 from agent.importing.records import Conversation, Turn
 from agent.runtime.backend import LlamaBackend, scoring_instance
@@ -35,6 +34,7 @@ from agent.understanding import (
     figures,
     understand_all,
 )
+from benchmarks.retrieval_recall import open_dataset, scratch_home
 from memory.graph.db.filters import AsOf
 from memory.journal.schemas import ChatMessage, Surprise
 from memory.settings import ChatSettings, MemorySettings, ModelSettings

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from agent.bench.memory_store import Machine
 from agent.runtime.serve_llama import stop
+from benchmarks.memory_speed import Machine
 from memory.serving import ServeAddress
 from memory.settings import ChatSettings, ModelSettings
 

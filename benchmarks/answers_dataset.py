@@ -15,7 +15,7 @@ sampling), dated the day after the conversation's last session, four ways:
 
 No question is remembered (the data dir is the same for every question and every way). Each
 reply is scored against the gold answer with LoCoMo's token F1 and answer-token recall
-(`agent.bench.answers_scoring` states the normaliser). With `first_person`, every question
+(`benchmarks.answers_scoring` states the normaliser). With `first_person`, every question
 about the conversation's `user` is also asked as they would ask it ("Where was I born?"), and
 its gold answer is read as said to them ("your mum") before scoring.
 """
@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from agent.bench.answers_scoring import answer_recall, first_person, second_person, token_f1
-from agent.bench.retrieval import evidence_turns, open_dataset, turn_document
-from agent.bench.understanding import person_of
 from agent.context import BLOCK_END, BLOCK_START, instructions, with_memories
 from agent.importing.conversations import aware, import_conversation
 from agent.importing.records import Conversation
 from agent.turn import Agent
+from benchmarks.answers_scoring import answer_recall, first_person, second_person, token_f1
+from benchmarks.retrieval_recall import evidence_turns, open_dataset, turn_document
+from benchmarks.understanding_bits import person_of
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, MessageMeta, ModelInfo
 from memory.settings import ChatSettings, MemorySettings, Paths, Settings

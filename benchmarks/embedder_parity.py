@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from agent.bench.memory_store import Machine
 from agent.importing.conversations import load_dataset
+from benchmarks.memory_speed import Machine
 
 ARMS = ("torch", "onnx")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from agent.bench.turn import SCRIPT
 from agent.runtime.openai_backend import OpenAIBackend, events
+from benchmarks.turn_cost import SCRIPT
 from memory.journal.schemas import ChatMessage
 from memory.settings import ModelSettings, SamplingSettings, Settings
 
