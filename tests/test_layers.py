@@ -60,3 +60,28 @@ def test_light_commands_never_import_torch(argv: list[str], hearth_home: Path) -
     )
     assert "torch" not in loaded and "sentence_transformers" not in loaded
     assert "llama_cpp" not in loaded or argv == ["models", "list"]
+
+
+# `hearth bench threads` shares its modules with `cpu`; `keys` measures the chat (tui/latency.py).
+SHARED_CLI = {"threads": "cpu"}
+CHAT_BENCHES = {"keys"}
+
+
+def test_the_bench_commands_mirror_their_benches() -> None:
+    """`hearth bench X` is defined in tui/cli/bench_X.py and measures with benchmarks/X*.py."""
+    from tui.cli.bench import bench_app
+
+    commands = {c.name: c.callback for c in bench_app.registered_commands}
+    assert len(commands) >= 16 and all(commands.values())
+    groups = set()
+    for name, callback in commands.items():
+        assert name is not None and callback is not None
+        group = SHARED_CLI.get(name, name)
+        groups.add(group)
+        assert callback.__module__ == f"tui.cli.bench_{group}", name
+        if name not in CHAT_BENCHES:
+            source = (ROOT / "tui" / "cli" / f"bench_{group}.py").read_text()
+            assert f"from benchmarks.{group}" in source, f"{name}: no benchmarks.{group}*"
+    benches = [p.stem for p in (ROOT / "benchmarks").glob("*.py") if p.stem != "__init__"]
+    for bench in benches:
+        assert any(bench == g or bench.startswith(g + "_") for g in groups), bench

@@ -16,7 +16,6 @@ from memory.settings import load_settings, resolve_paths
 from memory.sqlite import full_disk
 from tui.cli import (
     bench,
-    bench_embedder,  # noqa: F401 (it adds `bench embedder` to bench_app)
     chat,
     config,
     doctor,
