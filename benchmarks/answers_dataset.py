@@ -42,7 +42,7 @@ from agent.importing.conversations import aware, import_conversation
 from agent.importing.records import Conversation
 from agent.turn import Agent
 from benchmarks.answers_scoring import answer_recall, first_person, second_person, token_f1
-from benchmarks.retrieval_recall import evidence_turns, open_dataset, turn_document
+from benchmarks.dataset import evidence_turns, open_dataset, turn_document
 from benchmarks.understanding_bits import person_of
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, MessageMeta, ModelInfo

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from agent.importing.conversations import load_dataset
-from benchmarks.memory_speed import Machine
+from benchmarks.machine import Machine
 
 ARMS = ("torch", "onnx")
 

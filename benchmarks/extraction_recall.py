@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from agent.importing.conversations import CachedEmbedder, turn_time
 from agent.learn.extract import Candidate, extract
 from agent.learn.write_path import MAX_EXTRACT_CHARS, Extractor, WriteAction, remember
-from benchmarks.retrieval_recall import evidence_turns, open_dataset, scratch_home
+from benchmarks.dataset import evidence_turns, open_dataset, scratch_home
 from memory.graph.nodes import KINDS, Memory
 from memory.settings import MemorySettings, ModelSettings
 from memory.text import straighten_apostrophes

@@ -11,8 +11,8 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from agent.importing.conversations import CachedEmbedder, import_conversation, load_dataset
-from benchmarks.memory_speed import Machine
-from benchmarks.retrieval_recall import scratch_home
+from benchmarks.dataset import scratch_home
+from benchmarks.machine import Machine
 from memory.graph.embedder import Embedder, OnnxEmbedder
 from memory.graph.nodes import EmbedderIdentity
 from memory.settings import MemorySettings

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import platform
 import random
 import tempfile
 import time
@@ -13,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
+
+from benchmarks.machine import Machine
 
 if TYPE_CHECKING:
     import numpy as np
@@ -118,24 +118,6 @@ class SizeResult(BaseModel):
     search_vec_p95_ms: float
     """store.search_by_vector(): query embedding excluded."""
     queries: int
-
-
-class Machine(BaseModel):
-    """Where the figures were measured."""
-
-    cpus: int | None
-    machine: str
-    python: str
-    date: str
-
-    @classmethod
-    def here(cls) -> Machine:
-        return cls(
-            cpus=os.cpu_count(),
-            machine=platform.machine(),
-            python=platform.python_version(),
-            date=dt.date.today().isoformat(),
-        )
 
 
 class MemoryBench(BaseModel):

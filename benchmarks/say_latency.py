@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from agent.runtime.serve_llama import stop
-from benchmarks.memory_speed import Machine
+from benchmarks.machine import Machine
 from memory.serving import ServeAddress
 from memory.settings import ChatSettings, ModelSettings
 

@@ -34,7 +34,7 @@ from agent.understanding import (
     figures,
     understand_all,
 )
-from benchmarks.retrieval_recall import open_dataset, scratch_home
+from benchmarks.dataset import open_dataset, scratch_home
 from memory.graph.db.filters import AsOf
 from memory.journal.schemas import ChatMessage, Surprise
 from memory.settings import ChatSettings, MemorySettings, ModelSettings

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from agent.importing.records import Dataset
+from benchmarks.dataset import scratch_home
 from benchmarks.retrieval_as_chat import replay_as_chat
-from benchmarks.retrieval_recall import run_retrieval_bench, scratch_home
+from benchmarks.retrieval_recall import run_retrieval_bench
 from memory.graph.embedder import SentenceEmbedder
 from memory.settings import MemorySettings
 from tests.test_import import dataset_dict

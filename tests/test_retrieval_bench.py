@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from benchmarks.dataset import evidence_turns
 from benchmarks.retrieval_recall import (
     Bm25,
     _Ranked,
     dense_top,
-    evidence_turns,
     ranked_turns,
     recall_at,
     reciprocal_rank,
