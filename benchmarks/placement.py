@@ -1,6 +1,6 @@
 """Where the model extractor runs: its own model instance, or the chat's between turns.
 
-`python -m benchmarks.placement [MODEL.gguf]` prints both as JSON (docs/benchmarks.md, "Model
+`hearth bench placement [--model MODEL.gguf] --json` prints both (docs/benchmarks.md, "Model
 extractor"). A scripted conversation is evaluated on the chat's instance, then one message is
 extracted (a) on a second instance of the same file and (b) on the chat's own instance with its
 state saved and loaded back; after each, the next chat turn reports how many prompt tokens it
