@@ -16,8 +16,15 @@ from agent.serving.serving import SESSION_HEADER, Serving
 
 __all__ = ["SESSION_HEADER", "Gone", "Serving", "_finish", "make_app"]
 
-ROUTERS = (openai.router, turns.router, threads.router, sessions.router, dreams.router)
-"""Every router but the memory's (added last: its reply route shares a prefix)."""
+ROUTERS = (
+    openai.router,
+    turns.router,
+    threads.router,
+    sessions.router,
+    dreams.router,
+    memories.router,
+)
+"""Every route the app serves, by idea."""
 
 
 def make_app(serving: Serving) -> FastAPI:
@@ -25,7 +32,7 @@ def make_app(serving: Serving) -> FastAPI:
     app = FastAPI(title="Hearth", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.serving = serving
     errors.install(app)
-    for router in (*ROUTERS, memories.router):
+    for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(Guard, serving=serving)
     app.add_middleware(BodyLimit, limit=serving.settings.max_request_bytes)
