@@ -7,24 +7,16 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel
 
+from agent.serving.chat_calls import ChatCalls
 from agent.serving.schemas import MemoryIn, TurnRequest
 from memory.errors import HearthServerError, error_named
 from memory.settings import Paths, RemoteSettings
-
-if TYPE_CHECKING:
-    from agent.dream.review import Dream
-    from agent.reply_memories import ReplyMemories
-    from agent.serving.views import ShownMessage, Thread, Versions
-    from agent.turn_result import TurnResult
-    from memory.graph.nodes import ForgetReport, Memory
-    from memory.journal.schemas import Session, SessionSummary
-    from memory.journal.signals import Feedback
 
 READ_WAIT_S = 2.0
 """How long a read waits for this machine's server before the command answers it here."""
@@ -128,9 +120,10 @@ class Busy(Exception):
     dir itself."""
 
 
-class Client:
-    """Hearth's own API (/api/...) on a running server. `on_wait` is told, once, when a write
-    has waited NOTE_AFTER_S for the server (busy with another turn)."""
+class Client(ChatCalls):
+    """Hearth's own API (/api/...) on a running server (the chat's calls: `ChatCalls`).
+    `on_wait` is told, once, when a write has waited NOTE_AFTER_S for the server (busy with
+    another turn)."""
 
     def __init__(self, remote: Remote, on_wait: Callable[[str], None] | None = None) -> None:
         self.remote = remote
@@ -268,192 +261,8 @@ class Client:
     def forget(self, memory_id: str) -> dict[str, Any]:
         return dict(self._write("DELETE", f"/api/memories/{memory_id}"))
 
-    # -- what the chat reads and changes (agent/serving/routes) ---------------------------
-
-    def path(
-        self, session: int | None, head: int | None = None, off_record: bool = False
-    ) -> Thread:
-        """A session's conversation as the chat shows it, along the path ending at `head`
-        (None: the session's head; no session: the latest)."""
-        from agent.serving.views import Thread
-
-        params: dict[str, Any] = {"off_record": off_record}
-        if session is not None:
-            params["session"] = session
-        if head is not None:
-            params["head"] = head
-        return Thread.model_validate(self._json("GET", "/api/thread", params=params))
-
-    def message(self, message_id: int) -> ShownMessage:
-        from agent.serving.views import ShownMessage
-
-        return ShownMessage.model_validate(self._json("GET", f"/api/messages/{message_id}"))
-
-    def versions(self, message_id: int) -> Versions:
-        """Every version of a message (a reply's regenerations, a person's edits)."""
-        from agent.serving.views import Versions
-
-        found = self._json("GET", f"/api/messages/{message_id}/versions")
-        return Versions.model_validate(found)
-
-    def choose_version(self, message_id: int, go_on: bool = True) -> Thread:
-        """Keep this version (a reply over its siblings); with `go_on` the session goes on from
-        where its conversation ended. The session's path as it is now."""
-        from agent.serving.views import Thread
-
-        found = self._write("POST", f"/api/messages/{message_id}/choose", json={"go_on": go_on})
-        return Thread.model_validate(found)
-
-    def go_on(self, session: int, head: int, chosen: Sequence[int] = ()) -> Thread:
-        """The session goes on from `head`; the replies in `chosen` are kept over theirs."""
-        from agent.serving.views import Thread
-
-        body = {"message_id": head, "chosen": list(chosen)}
-        return Thread.model_validate(
-            self._write("POST", f"/api/sessions/{session}/head", json=body)
-        )
-
-    def regenerate(
-        self,
-        message_id: int,
-        on_piece: Callable[[str], None] | None = None,
-        keep: bool = True,
-        hangup: Hangup | None = None,
-        on_session: Callable[[int], None] | None = None,
-    ) -> TurnResult:
-        """Another reply beside reply `message_id` (or to person's message `message_id`),
-        streamed as `turn` streams; `keep` records it as the reply kept."""
-        from agent.turn_result import TurnResult
-
-        path = f"/api/messages/{message_id}/regenerate"
-        found = self._turn_lines(path, {"keep": keep}, on_piece, hangup, on_session)
-        if found is None:
-            raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
-        return TurnResult.model_validate(found)
-
-    def edit(
-        self,
-        message_id: int,
-        text: str,
-        on_piece: Callable[[str], None] | None = None,
-        answer: bool = True,
-        hangup: Hangup | None = None,
-        on_session: Callable[[int], None] | None = None,
-    ) -> tuple[ShownMessage, TurnResult | None]:
-        """A corrected version of a message beside it, and, for a person's message (with
-        `answer`), the reply to it on its new branch, streamed as `turn` streams."""
-        from agent.serving.views import ShownMessage
-        from agent.turn_result import TurnResult
-
-        edited: list[ShownMessage] = []
-
-        def line(found: dict[str, Any]) -> None:
-            if "edited" not in found:
-                raise _relayed(found, self.remote.url)
-            edited.append(ShownMessage.model_validate(found["edited"]))
-
-        path, body = f"/api/messages/{message_id}/edit", {"text": text, "answer": answer}
-        result = self._turn_lines(path, body, on_piece, hangup, on_session, line)
-        if not edited:
-            raise HearthServerError(f"{self.remote.url} ended the edit without it; try again")
-        return edited[0], None if result is None else TurnResult.model_validate(result)
-
-    def rate(self, message_id: int, rating: int | None = None, note: str | None = None) -> Feedback:
-        """Thumbs up (1), down (-1) or cleared (0) on a reply, and/or a note; None keeps it."""
-        from memory.journal.signals import Feedback
-
-        body = {"rating": rating, "note": note}
-        return Feedback.model_validate(
-            self._write("POST", f"/api/messages/{message_id}/feedback", json=body)
-        )
-
-    def sessions(self, words: str = "", archived: bool = False) -> list[SessionSummary]:
-        """The chat sessions with every word (none: all), newest first."""
-        from memory.journal.schemas import SessionSummary
-
-        found = self._json("GET", "/api/sessions", params={"q": words, "archived": archived})
-        return [SessionSummary.model_validate(s) for s in found]
-
-    def open_session(self, session: int, leaving: int | None = None) -> Thread:
-        """Switch to a session (leaving `leaving`: its off-record messages deleted); its path."""
-        from agent.serving.views import Thread
-
-        found = self._write("POST", f"/api/sessions/{session}/open", json={"leaving": leaving})
-        return Thread.model_validate(found)
-
-    def new_session(self, title: str = "") -> Session:
-        from memory.journal.schemas import Session
-
-        return Session.model_validate(self._write("POST", "/api/sessions", json={"title": title}))
-
-    def rename_session(self, session: int, title: str) -> Session:
-        """Name a session (empty: named by how it began)."""
-        return self._change_session(session, {"title": title})
-
-    def archive_session(self, session: int, archived: bool = True) -> Session:
-        return self._change_session(session, {"archived": archived})
-
-    def _change_session(self, session: int, body: dict[str, Any]) -> Session:
-        from memory.journal.schemas import Session
-
-        return Session.model_validate(self._write("PATCH", f"/api/sessions/{session}", json=body))
-
-    def delete_session(self, session: int) -> int:
-        """The session and its messages gone for good; how many messages went."""
-        return int(self._write("DELETE", f"/api/sessions/{session}")["deleted"])
-
-    def leave_session(self, session: int) -> int:
-        """What was said off the record in the session deleted; how many messages went."""
-        return int(self._write("POST", f"/api/sessions/{session}/leave")["purged"])
-
-    def dreams(self, review: str | None = None) -> list[Dream]:
-        """Every dream, oldest first (only those in one review state when asked)."""
-        from agent.dream.review import Dream
-
-        params = {"review": review} if review is not None else {}
-        return [Dream.model_validate(d) for d in self._json("GET", "/api/dreams", params=params)]
-
-    def dream(self, dream_id: int) -> Dream:
-        from agent.dream.review import Dream
-
-        return Dream.model_validate(self._json("GET", f"/api/dreams/{dream_id}"))
-
-    def review_dream(self, dream_id: int, action: str, text: str | None = None) -> Dream:
-        """Accept, reject or edit (`text`: the reply as it should be) one dream."""
-        from agent.dream.review import Dream
-
-        body = {"action": action, "text": text}
-        return Dream.model_validate(
-            self._write("POST", f"/api/dreams/{dream_id}/review", json=body)
-        )
-
-    def recalled(self, reply_id: int) -> ReplyMemories:
-        """The memory panel's rows for a reply: recalled (each with why) and remembered."""
-        from agent.reply_memories import ReplyMemories
-
-        found = self._json("GET", f"/api/messages/{reply_id}/memories")
-        return ReplyMemories.model_validate(found)
-
-    def change_memory(
-        self,
-        memory_id: str,
-        text: str | None = None,
-        pinned: bool | None = None,
-        accept: bool = False,
-        secret: bool = False,
-    ) -> Memory:
-        """New words, pinned or not, accepted as right; None keeps a field."""
-        from memory.graph.nodes import Memory
-
-        body = {"text": text, "pinned": pinned, "accept": accept, "secret": secret}
-        return Memory.model_validate(self._write("PATCH", f"/api/memories/{memory_id}", json=body))
-
-    def reject(self, memory_id: str) -> ForgetReport:
-        """The memory is wrong: forgotten, and its words never learned again."""
-        from memory.graph.nodes import ForgetReport
-
-        found = self._write("POST", f"/api/memories/{memory_id}/reject")
-        return ForgetReport.model_validate(found)
+    def _relay(self, body: dict[str, Any]) -> Exception:
+        return _relayed(body, self.remote.url)
 
     def _write(self, method: str, path: str, **kwargs: Any) -> Any:
         """A change the server makes between turns: waited for at most remote.busy_wait_s."""

@@ -128,6 +128,9 @@ class HeadRequest(BaseModel):
     message_id: int
     chosen: list[int] = Field(default_factory=list, max_length=10_000)
     """Replies the person browsed to on the way: each recorded as kept over its siblings."""
+    browsed: list[int] = Field(default_factory=list, max_length=10_000)
+    """Messages whose replies the person swiped through: the reply to each on the path is
+    recorded as kept."""
 
 
 class FeedbackRequest(BaseModel):

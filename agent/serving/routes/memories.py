@@ -49,11 +49,17 @@ async def memories(
     kind: list[str] | None = Query(None),
     all: bool = False,
     limit: int | None = Query(None, ge=1),
+    pinned: bool = False,
 ) -> list[dict[str, Any]]:
+    """The memories (of these kinds; with `all`, past ones too); with `pinned`, only the
+    pinned ones the prompt always shows (what the chat's welcome lists)."""
     _check_kinds(kind)
 
     def read(store: MemoryStore) -> list[dict[str, Any]]:
-        found = store.list(kinds=kind or None, valid_only=not all, limit=limit)  # type: ignore[arg-type]
+        if pinned:
+            found = store.pinned()[:limit]
+        else:
+            found = store.list(kinds=kind or None, valid_only=not all, limit=limit)  # type: ignore[arg-type]
         return [m.model_dump(mode="json") for m in found]
 
     return await run_in_threadpool(serving.read, read)
@@ -91,6 +97,35 @@ async def show(memory_id: str, serving: ServingDep) -> dict[str, Any]:
     return await run_in_threadpool(
         serving.read, lambda store: details(store, serving.agent.journal, memory_id)
     )
+
+
+@router.get("/api/memories/{memory_id}/history")
+async def history(memory_id: str, serving: ServingDep) -> list[dict[str, Any]]:
+    """Every change to the memory, oldest first (a forgotten one keeps its tombstone)."""
+
+    def read(store: MemoryStore) -> list[dict[str, Any]]:
+        return [e.model_dump(mode="json") for e in store.history(memory_id)]
+
+    return await run_in_threadpool(serving.read, read)
+
+
+@router.get("/api/memories/{memory_id}/links")
+async def links(memory_id: str, serving: ServingDep) -> list[dict[str, Any]]:
+    """The memory's edges, each with the memory at its other end (null: forgotten)."""
+    from memory.errors import NotFoundError
+
+    def read(store: MemoryStore) -> list[dict[str, Any]]:
+        found = []
+        for edge in store.edges(memory_id):
+            outgoing = edge.src == memory_id
+            try:
+                other: Any = store.get(edge.dst if outgoing else edge.src).model_dump(mode="json")
+            except NotFoundError:
+                other = None
+            found.append({"type": edge.type, "outgoing": outgoing, "other": other})
+        return found
+
+    return await run_in_threadpool(serving.read, read)
 
 
 @router.get("/api/messages/{reply_id}/memories")

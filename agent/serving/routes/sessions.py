@@ -31,6 +31,28 @@ async def sessions(
     return [s.model_dump(mode="json") for s in found]
 
 
+@router.get("/api/sessions/{session_id}/versions")
+async def versions(session_id: int, serving: ServingDep) -> dict[str, list[int]]:
+    """For each message of the session with other versions, the ids of all of them, oldest
+    first (what the chat marks "2/3")."""
+    journal = serving.agent.journal
+
+    def read() -> dict[str, list[int]]:
+        journal.session(session_id)
+        return {str(k): v for k, v in journal.versions(session_id).items()}
+
+    return await run_in_threadpool(read)
+
+
+@router.get("/api/understanding")
+async def understanding(serving: ServingDep) -> list[dict[str, Any]]:
+    """What `hearth understanding` measured, by session (empty: it never ran)."""
+    from agent.understanding import per_session
+
+    found = await run_in_threadpool(lambda: per_session(serving.agent.journal.surprises()))
+    return [s.model_dump(mode="json") for s in found]
+
+
 @router.post("/api/sessions")
 async def new_session(body: SessionIn, request: Request, serving: ServingDep) -> dict[str, Any]:
     """A new, empty session (the next `/api/turn` naming it goes in it)."""

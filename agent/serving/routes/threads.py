@@ -75,17 +75,22 @@ async def go_on(
     session_id: int, body: HeadRequest, request: Request, serving: ServingDep
 ) -> dict[str, Any]:
     """The chat goes on from the path it shows: each reply browsed to on the way is kept over
-    its siblings, and the session's next message follows `message_id`."""
+    its siblings (those in `chosen`, and those answering a message in `browsed`), and the
+    session's next message follows `message_id`."""
     journal = serving.agent.journal
 
     def change() -> views.Thread:
         if journal.message(body.message_id).session_id != session_id:
             raise NotFoundError(f"message {body.message_id} is not in session {session_id}")
-        on_path = {m.id for m in journal.thread(session_id, body.message_id)}
+        path = journal.thread(session_id, body.message_id)
+        on_path = {m.id for m in path}
         for reply_id in body.chosen:
             if reply_id not in on_path:
                 raise FeedbackError(f"reply {reply_id} is not on the path to {body.message_id}")
             feedback.choose(journal, reply_id)
+        for m in path:
+            if m.role == "assistant" and m.parent_id in body.browsed:
+                feedback.choose(journal, m.id)
         journal.set_head(session_id, body.message_id)
         return views.thread(journal, session_id)
 
