@@ -16,14 +16,17 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from agent.conversation import ACTIONS, Conversation
 from agent.serving.api import ROUTERS, Serving, make_app
 from agent.serving.client import Client, Remote
+from agent.serving.conversation import ServedConversation
 from agent.serving.schemas import TurnRequest
+from agent.turn_result import TurnResult
 from memory.datadir import ensure_data_dir
 from memory.errors import DreamError, FeedbackError, HearthError, NotFoundError
 from memory.journal.journal import Journal
 from memory.journal.schemas import DreamMeta, MessageMeta
-from memory.settings import ServeSettings
+from memory.settings import ChatSettings, ServeSettings
 from tests.conftest import CLI_MAX_TOKENS
 from tests.served import Served, running_server
 
@@ -160,14 +163,17 @@ def test_reads_go_on_beside_a_running_turn_and_writes_wait_for_it(tmp_path: Path
 
 SCENARIO = "Do you remember the trip to the coast?"
 DREAMT_REPLY = "Yes, the wind was strong that day."
+OTHER_SCENARIO = "What did we plan for the spring?"
 
 
-def _dream(journal: Journal) -> None:
-    """One dream, as `hearth dream` journals it (a model run is not what these tests are of)."""
+def _dreams(journal: Journal) -> None:
+    """Two dreams, as `hearth dream` journals them (a model run is not what these tests are
+    of): one for the routes' test, one for the conversation's."""
     session = journal.create_session("Dreams")
     meta = MessageMeta(synthetic=True, dream=DreamMeta(kind="past_event", memory_ids=["m-1"]))
-    scenario = journal.append(session.id, "user", SCENARIO, meta=meta, root=True)
-    journal.append(session.id, "assistant", DREAMT_REPLY, parent_id=scenario.id, meta=meta)
+    for text in (SCENARIO, OTHER_SCENARIO):
+        scenario = journal.append(session.id, "user", text, meta=meta, root=True)
+        journal.append(session.id, "assistant", DREAMT_REPLY, parent_id=scenario.id, meta=meta)
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +182,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     ensure_data_dir(home)
     journal = Journal(home / "journal.sqlite3")
     try:
-        _dream(journal)
+        _dreams(journal)
     finally:
         journal.close()
     with running_server(home, HEARTH_SAMPLING__MAX_TOKENS=str(CLI_MAX_TOKENS)) as served:
@@ -293,8 +299,8 @@ def test_sessions_are_listed_opened_renamed_archived_left_and_deleted(
 
 
 def test_dreams_are_listed_read_and_reviewed(client: Client) -> None:
-    found = client.dreams()
-    assert [(d.scenario, d.reply, d.review) for d in found] == [(SCENARIO, DREAMT_REPLY, "pending")]
+    found = [d for d in client.dreams() if d.scenario == SCENARIO]
+    assert [(d.reply, d.review) for d in found] == [(DREAMT_REPLY, "pending")]
     one = client.dream(found[0].id)
     assert one.reply_id is not None
     edited = client.review_dream(one.id, "edit", "Yes, and the sea was grey.")
@@ -305,7 +311,7 @@ def test_dreams_are_listed_read_and_reviewed(client: Client) -> None:
     )
     assert [d.id for d in client.dreams("edited")] == [one.id]
     assert client.review_dream(one.id, "reject").review == "rejected"
-    assert client.dreams("pending") == []
+    assert one.id not in [d.id for d in client.dreams("pending")]
     with pytest.raises(DreamError):
         client.regenerate(one.reply_id)  # a dream is reviewed, never answered again
     assert one.session_id not in [s.id for s in client.sessions()]
@@ -333,3 +339,154 @@ def test_the_memory_panel_and_the_persons_word_on_a_memory(client: Client) -> No
     assert gone.memory is None
     with pytest.raises(NotFoundError):
         client.show(added["id"])
+
+
+# -- the chat's conversation over the server (agent/serving/conversation.py) -----------------
+
+
+@pytest.fixture
+def conversation(client: Client) -> ServedConversation:
+    found = ServedConversation(client, ChatSettings())
+    assert found.memory_state == "loading" and not found.ready
+    assert found.open().where == client.remote.url
+    return found
+
+
+def _send(conv: ServedConversation, session: int | None, text: str, **kw: Any) -> TurnResult:
+    told: list[int] = []
+    pieces: list[str] = []
+    result = conv.send(
+        session,
+        text,
+        memory=kw.pop("memory", True),
+        on_piece=pieces.append,
+        stop=kw.pop("stop", threading.Event()),
+        on_remembered=lambda *_: None,
+        on_session=told.append,
+    )
+    assert pieces
+    assert told == ([result.session_id] if session is None else [])
+    return result
+
+
+def test_the_served_conversation_keeps_to_the_protocol_and_says_what_it_lacks(
+    conversation: ServedConversation,
+) -> None:
+    assert isinstance(conversation, Conversation)
+    lacking = {a: conversation.unsupported(a) for a in ACTIONS}
+    assert {a for a, why in lacking.items() if why} == {"idle_sleep"}
+    assert "idle" in (lacking["idle_sleep"] or "")
+    assert not conversation.idle_ready() and not conversation.sleep_when_idle(lambda *_: None)
+    assert conversation.memory_state == "open"
+
+
+def test_the_served_conversation_regenerates_edits_browses_and_goes_on(
+    conversation: ServedConversation, served: Served
+) -> None:
+    conv = conversation
+    assert conv.new_session() is None  # the server makes it with the first turn
+    first = _send(conv, None, "Tell me about rain.")
+    session = first.session_id
+    again = conv.regenerate(
+        first.user_turn_id, on_piece=lambda _: None, stop=threading.Event(), on_remembered=print
+    )
+    assert conv.versions(session)[first.turn_id] == [first.turn_id, again.turn_id]
+    assert conv.head(session) == again.turn_id
+    assert conv.parent_of(first.turn_id) == first.user_turn_id
+    assert conv.latest_leaf(first.turn_id) == first.turn_id
+    # Swiped back to the first reply and went on from it: it is kept.
+    conv.go_on(session, first.turn_id, {first.user_turn_id})
+    assert conv.head(session) == first.turn_id
+    kept = served.rows("SELECT message_id FROM choices WHERE parent_id=?", first.user_turn_id)
+    assert [r["message_id"] for r in kept] == [first.turn_id]
+    # An edit of the person's message, answered as the chat answers it.
+    edited = conv.edit(first.user_turn_id, "Tell me about snow.")
+    assert edited.role == "user" and edited.text == "Tell me about snow."
+    answer = conv.regenerate(
+        edited.id, on_piece=lambda _: None, stop=threading.Event(), on_remembered=print
+    )
+    assert [m.id for m in conv.thread(session)] == [edited.id, answer.turn_id]
+    assert [m.id for m in conv.thread(session, first.turn_id)] == [
+        first.user_turn_id,
+        first.turn_id,
+    ]
+    conv.rate(answer.turn_id, -1)
+    conv.note(answer.turn_id, "Too cold.")
+    assert conv.thread(session)[-1].rating == -1
+    assert conv.note_of(answer.turn_id) == "Too cold."
+
+
+def test_the_served_conversation_sessions_and_off_the_record(
+    conversation: ServedConversation, served: Served
+) -> None:
+    conv = conversation
+    said = _send(conv, None, "The lake froze last night.")
+    session = said.session_id
+    assert conv.latest_session() == session
+    quiet = _send(conv, session, "Only between us.", memory=False)
+    assert quiet.session_id == session and not quiet.memory
+    assert [m.text for m in conv.thread(session)][-2] == "Only between us."
+    assert conv.leave(session) == 2
+    assert [m.id for m in conv.thread(session)] == [said.user_turn_id, said.turn_id]
+    conv.rename_session(session, "Winter")
+    assert [s.display_title for s in conv.sessions("lake", False)] == ["Winter"]
+    conv.archive_session(session, True)
+    assert conv.sessions("lake", False) == []
+    assert [s.archived for s in conv.sessions("lake", True)] == [True]
+    conv.delete_session(session)
+    conv.delete_session(session)  # gone already is fine
+    assert not served.rows("SELECT id FROM sessions WHERE id=?", session)
+
+
+def test_a_stopped_served_turn_gives_the_reply_the_server_kept(
+    conversation: ServedConversation, served: Served
+) -> None:
+    stop = threading.Event()
+    pieces: list[str] = []
+
+    def piece(text: str) -> None:
+        pieces.append(text)
+        stop.set()
+        conversation.interrupt()
+
+    result = conversation.send(
+        None,
+        "Count slowly to twenty.",
+        memory=True,
+        on_piece=piece,
+        stop=stop,
+        on_remembered=lambda *_: None,
+    )
+    kept = served.rows("SELECT text, status FROM messages WHERE id=?", result.turn_id)
+    assert [(r["text"], r["status"]) for r in kept] == [(result.reply, result.status)]
+    assert result.reply.startswith(pieces[0].strip()) or not pieces[0].strip()
+
+
+def test_the_served_conversation_dreams_and_memory(
+    conversation: ServedConversation, client: Client
+) -> None:
+    conv = conversation
+    dream = next(d for d in conv.dreams() if d.scenario == OTHER_SCENARIO)
+    assert conv.review_dream(dream.id, "reject", None).review == "rejected"
+    assert client.dream(dream.id).review == "rejected"
+    memory_id = conv.add_memory("The person's dog Biscuit loves the beach.", "fact", "user")
+    assert memory_id in [m.id for m in conv.memories(None)]
+    assert memory_id in [m.id for m in conv.search("Biscuit the dog", 5, None)]
+    said = _send(conv, None, "Where does Biscuit love to go?")
+    panel = conv.reply_memories(said.turn_id)
+    assert memory_id in [r.memory_id for r in panel.rows if r.section == "recalled"]
+    conv.pin(memory_id, True)  # always in view from now on (never recalled)
+    welcome = conv.welcome()
+    assert memory_id in [m.id for m in welcome.pinned or []] and (welcome.count or 0) >= 1
+    assert conv.edit_memory(memory_id, "Biscuit the dog loves the beach in winter.") == memory_id
+    conv.accept(memory_id)
+    detail = conv.memory(memory_id)
+    assert detail.memory.text == "Biscuit the dog loves the beach in winter."
+    assert {"add", "edit", "accept"} <= {e.action for e in detail.history}
+    assert conv.flagged([memory_id]) == []
+    with pytest.raises(HearthError) as refused:
+        conv.add_memory("my password is hunter22x", "fact", "user")
+    assert refused.value.exit_code == 2
+    conv.reject(memory_id)
+    assert memory_id not in [m.id for m in conv.memories(None)]
+    assert conv.understanding() == []
