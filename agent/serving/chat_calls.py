@@ -12,7 +12,7 @@ from memory.errors import HearthServerError
 if TYPE_CHECKING:
     from agent.dream.review import Dream
     from agent.reply_memories import ReplyMemories
-    from agent.serving.client import Hangup, Remote
+    from agent.serving.hangup import Hangup
     from agent.serving.views import ShownMessage, Thread, Versions
     from agent.turn_result import TurnResult
     from agent.understanding import SessionFigures
@@ -25,7 +25,10 @@ class ChatCalls:
     """What `Client` adds for the chat: each call one route, its answer typed (the types are
     imported when called: `hearth say` imports the client and needs none of them)."""
 
-    remote: Remote
+    @property
+    def _url(self) -> str:
+        """Where the Hearth serves (its errors name it)."""
+        raise NotImplementedError
 
     def _json(self, method: str, path: str, wait: float | None = None, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -108,7 +111,7 @@ class ChatCalls:
         path = f"/api/messages/{message_id}/regenerate"
         found = self._turn_lines(path, {"keep": keep}, on_piece, hangup, on_session)
         if found is None:
-            raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
+            raise HearthServerError(f"{self._url} ended the turn without a result; try again")
         return TurnResult.model_validate(found)
 
     def edit(
@@ -135,7 +138,7 @@ class ChatCalls:
         path, body = f"/api/messages/{message_id}/edit", {"text": text, "answer": answer}
         result = self._turn_lines(path, body, on_piece, hangup, on_session, line)
         if not edited:
-            raise HearthServerError(f"{self.remote.url} ended the edit without it; try again")
+            raise HearthServerError(f"{self._url} ended the edit without it; try again")
         return edited[0], None if result is None else TurnResult.model_validate(result)
 
     def rate(self, message_id: int, rating: int | None = None, note: str | None = None) -> Feedback:

@@ -14,6 +14,7 @@ import httpx
 from pydantic import BaseModel
 
 from agent.serving.chat_calls import ChatCalls
+from agent.serving.hangup import Hangup as Hangup
 from agent.serving.schemas import MemoryIn, TurnRequest
 from memory.errors import HearthServerError, error_named
 from memory.settings import Paths, RemoteSettings
@@ -84,35 +85,6 @@ def remote(url: str, settings: RemoteSettings) -> Remote:
         timeout_s=settings.timeout_s,
         busy_wait_s=settings.busy_wait_s,
     )
-
-
-class Hangup:
-    """Ends a streamed turn from another thread, at once: its connection is shut, and the
-    server stops the reply (keeping it as interrupted). Waiting for the next piece instead
-    could take as long as the model takes to make it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self.called = False
-
-    def attach(self, response: httpx.Response) -> None:
-        stream = response.extensions.get("network_stream")
-        found = stream.get_extra_info("socket") if stream is not None else None
-        with self._lock:
-            self._sock = found if isinstance(found, socket.socket) else None
-            if self.called:
-                self._shut()
-
-    def __call__(self) -> None:
-        with self._lock:
-            self.called = True
-            self._shut()
-
-    def _shut(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RDWR)
 
 
 class Busy(Exception):
@@ -263,6 +235,10 @@ class Client(ChatCalls):
 
     def _relay(self, body: dict[str, Any]) -> Exception:
         return _relayed(body, self.remote.url)
+
+    @property
+    def _url(self) -> str:
+        return self.remote.url
 
     def _write(self, method: str, path: str, **kwargs: Any) -> Any:
         """A change the server makes between turns: waited for at most remote.busy_wait_s."""

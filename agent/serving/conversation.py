@@ -37,7 +37,8 @@ from agent.conversation import (
 from agent.dream.review import Dream
 from agent.memory_use import use_line
 from agent.reply_memories import MemoryRow
-from agent.serving.client import Client, Hangup
+from agent.serving.client import Client
+from agent.serving.hangup import Hangup
 from agent.serving.schemas import MemoryIn, TurnRequest
 from agent.serving.views import ShownMessage
 from agent.turn_result import TurnResult
