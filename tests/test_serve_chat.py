@@ -348,7 +348,10 @@ def test_the_memory_panel_and_the_persons_word_on_a_memory(client: Client) -> No
 def conversation(client: Client) -> ServedConversation:
     found = ServedConversation(client, ChatSettings())
     assert found.memory_state == "loading" and not found.ready
-    assert found.open().where == client.remote.url
+    assert found.latest_session() is None  # not asked before open
+    opened = found.open()
+    assert opened.where == client.remote.url and found.ready
+    assert opened.session == found.latest_session() == client.path(None).session_id
     return found
 
 
@@ -422,7 +425,7 @@ def test_the_served_conversation_sessions_and_off_the_record(
     conv = conversation
     said = _send(conv, None, "The lake froze last night.")
     session = said.session_id
-    assert conv.latest_session() == session
+    assert conv.open().session == session  # the latest, where a plain `hearth` goes on
     quiet = _send(conv, session, "Only between us.", memory=False)
     assert quiet.session_id == session and not quiet.memory
     assert [m.text for m in conv.thread(session)][-2] == "Only between us."

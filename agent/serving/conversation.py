@@ -119,9 +119,9 @@ class ServedConversation:
     """The chat over a running Hearth: every action one call of its API (`client`), the
     turns streamed; `chat` is this machine's chat settings (keys, names, the editor)."""
 
-    def __init__(self, client: Client, chat: ChatSettings) -> None:
+    def __init__(self, client: Client, chat: ChatSettings | None = None) -> None:
         self.client = client
-        self.chat = chat
+        self.chat = chat or ChatSettings()
         self._opened: Opened | None = None
         self._hangup: Hangup | None = None
         self._hangup_lock = threading.Lock()
@@ -142,11 +142,16 @@ class ServedConversation:
     # -- opening and leaving -------------------------------------------------------------
 
     def latest_session(self) -> int | None:
-        return self.client.path(None).session_id
+        # Known once open() has asked the server (`Opened.session`): nothing is asked of it
+        # on the UI thread before then.
+        return self._opened.session if self._opened is not None else None
 
     def open(self) -> Opened:
         status = self.client.status()
-        self._opened = Opened(model=str(status["model"]), where=self.client.remote.url)
+        latest = self.client.path(None).session_id
+        self._opened = Opened(
+            model=str(status["model"]), where=self.client.remote.url, session=latest
+        )
         return self._opened
 
     @property

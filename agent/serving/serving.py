@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import Request
 
+from agent import feedback
 from agent.context import check_fits
 from agent.serving.limits import Gone, Limits
 from agent.serving.schemas import Said, TurnRequest
@@ -251,9 +252,8 @@ class Serving:
         on_session: Callable[[int], None] | None = None,
     ) -> TurnResult:
         """Another reply beside reply `message_id` (or to person's message `message_id`), as
-        the chat's regenerate makes it (`agent.feedback.regenerate`); never a dream's."""
-        from agent import feedback
-
+        the chat's regenerate makes it (`agent.feedback.regenerate`); never a dream's. As in
+        `say`, what the turn remembers is written before the result (`TurnResult.stored`)."""
         with self._turn(stop):
             message = feedback.not_a_dream(self.agent.journal, message_id)
             if on_session is not None:
@@ -264,7 +264,6 @@ class Serving:
                 on_piece=on_piece,
                 stop=stop,
                 keep=keep,
-                on_remembered=_remembered,
             )
 
     def edit(
@@ -278,9 +277,8 @@ class Serving:
         on_session: Callable[[int], None] | None = None,
     ) -> TurnResult | None:
         """A corrected version of a message beside it (`agent.feedback.edit`), `on_edited`
-        told it; an edited person's message is then answered, a new branch (with `answer`)."""
-        from agent import feedback
-
+        told it; an edited person's message is then answered, a new branch (with `answer`),
+        what it says remembered before the result."""
         agent = self.agent
         check_length(text, agent.settings.chat)
         with self._turn(stop):
@@ -290,9 +288,7 @@ class Serving:
                 return None
             if on_session is not None:
                 on_session(edited.session_id)
-            return agent.reply_to(
-                edited.id, on_piece=on_piece, stop=stop, on_remembered=_remembered
-            )
+            return agent.reply_to(edited.id, on_piece=on_piece, stop=stop)
 
     def write(self, change: Callable[[], T], stop: threading.Event) -> T:
         """A change of the journal the chat makes (a choice, a rating, a session renamed or
