@@ -52,6 +52,10 @@ CHAT_ROUTES = {
     ("GET", "/api/messages/{reply_id}/memories"),
     ("PATCH", "/api/memories/{memory_id}"),
     ("POST", "/api/memories/{memory_id}/reject"),
+    ("GET", "/api/memories/{memory_id}/history"),
+    ("GET", "/api/memories/{memory_id}/links"),
+    ("GET", "/api/sessions/{session_id}/versions"),
+    ("GET", "/api/understanding"),
 }
 
 
