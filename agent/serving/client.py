@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel
 
+from agent.serving.chat_calls import ChatCalls
+from agent.serving.hangup import Hangup as Hangup
 from agent.serving.schemas import MemoryIn, TurnRequest
 from memory.errors import HearthServerError, error_named
 from memory.settings import Paths, RemoteSettings
@@ -85,43 +87,15 @@ def remote(url: str, settings: RemoteSettings) -> Remote:
     )
 
 
-class Hangup:
-    """Ends a streamed turn from another thread, at once: its connection is shut, and the
-    server stops the reply (keeping it as interrupted). Waiting for the next piece instead
-    could take as long as the model takes to make it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self.called = False
-
-    def attach(self, response: httpx.Response) -> None:
-        stream = response.extensions.get("network_stream")
-        found = stream.get_extra_info("socket") if stream is not None else None
-        with self._lock:
-            self._sock = found if isinstance(found, socket.socket) else None
-            if self.called:
-                self._shut()
-
-    def __call__(self) -> None:
-        with self._lock:
-            self.called = True
-            self._shut()
-
-    def _shut(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RDWR)
-
-
 class Busy(Exception):
     """This machine's server did not answer a read in READ_WAIT_S: the command reads the data
     dir itself."""
 
 
-class Client:
-    """Hearth's own API (/api/...) on a running server. `on_wait` is told, once, when a write
-    has waited NOTE_AFTER_S for the server (busy with another turn)."""
+class Client(ChatCalls):
+    """Hearth's own API (/api/...) on a running server (the chat's calls: `ChatCalls`).
+    `on_wait` is told, once, when a write has waited NOTE_AFTER_S for the server (busy with
+    another turn)."""
 
     def __init__(self, remote: Remote, on_wait: Callable[[str], None] | None = None) -> None:
         self.remote = remote
@@ -153,9 +127,25 @@ class Client:
         `hangup` is called the turn ends here with a HearthServerError. `on_session` is told
         the session it went in before the reply begins. A turn the server has not begun in
         remote.busy_wait_s (busy with others) is given up: nothing of it is journaled there."""
+        result = self._turn_lines("/api/turn", request.model_dump(), on_piece, hangup, on_session)
+        if result is None:
+            raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
+        return result
+
+    def _turn_lines(
+        self,
+        path: str,
+        body: dict[str, Any],
+        on_piece: Callable[[str], None] | None,
+        hangup: Hangup | None,
+        on_session: Callable[[int], None] | None,
+        on_line: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any] | None:
+        """A streamed turn's lines read (`agent/serving/bridge.py` `turn_lines`): its result
+        (None: the work ended without a reply); a line of another kind to `on_line`."""
         hangup = hangup or Hangup()
         with self._waiting(hangup) as began:
-            for line in self._lines("POST", "/api/turn", hangup, json=request.model_dump()):
+            for line in self._lines("POST", path, hangup, json=body):
                 if "piece" in line:
                     if on_piece is not None:
                         on_piece(line["piece"])
@@ -164,7 +154,11 @@ class Client:
                     if on_session is not None:
                         on_session(int(line["session"]))
                 elif "result" in line:
-                    return dict(line["result"])
+                    began.set()
+                    return None if line["result"] is None else dict(line["result"])
+                elif "error" not in line and on_line is not None:
+                    began.set()
+                    on_line(line)
                 else:
                     raise _relayed(line, self.remote.url)
             raise HearthServerError(f"{self.remote.url} ended the turn without a result; try again")
@@ -238,6 +232,13 @@ class Client:
 
     def forget(self, memory_id: str) -> dict[str, Any]:
         return dict(self._write("DELETE", f"/api/memories/{memory_id}"))
+
+    def _relay(self, body: dict[str, Any]) -> Exception:
+        return _relayed(body, self.remote.url)
+
+    @property
+    def _url(self) -> str:
+        return self.remote.url
 
     def _write(self, method: str, path: str, **kwargs: Any) -> Any:
         """A change the server makes between turns: waited for at most remote.busy_wait_s."""

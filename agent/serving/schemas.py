@@ -94,6 +94,89 @@ class TurnRequest(BaseModel):
     """False: off the record (nothing recalled or remembered, deleted after the reply)."""
     sampling: SamplingSettings | None = None
     """The command's own sampling settings (None: the server's apply)."""
+    stay: bool = False
+    """A chat that stays in the session: what it says off the record is deleted when it
+    leaves (`POST /api/sessions/{id}/leave`), not after each reply as for `hearth say`."""
+
+
+class RegenerateRequest(BaseModel):
+    """`POST /api/messages/{id}/regenerate`: another reply to a reply's message (or to a
+    person's message given itself)."""
+
+    keep: bool = True
+    """Record the new reply as the one kept (the chat passes false: it chooses by going on)."""
+
+
+class EditRequest(BaseModel):
+    """`POST /api/messages/{id}/edit`: a corrected version beside the original."""
+
+    text: str = Field(min_length=1)
+    answer: bool = True
+    """An edited person's message is answered (a new branch); a reply's edit never is."""
+
+
+class ChooseRequest(BaseModel):
+    """`POST /api/messages/{id}/choose`: keep this version (a reply among its siblings)."""
+
+    go_on: bool = True
+    """Also go on from it: the session's head becomes where its conversation ended."""
+
+
+class HeadRequest(BaseModel):
+    """`POST /api/sessions/{id}/head`: the chat goes on from what it shows."""
+
+    message_id: int
+    chosen: list[int] = Field(default_factory=list, max_length=10_000)
+    """Replies the person browsed to on the way: each recorded as kept over its siblings."""
+    browsed: list[int] = Field(default_factory=list, max_length=10_000)
+    """Messages whose replies the person swiped through: the reply to each on the path is
+    recorded as kept."""
+
+
+class FeedbackRequest(BaseModel):
+    """`POST /api/messages/{id}/feedback`: a verdict on a reply; None keeps a field."""
+
+    rating: Literal[-1, 0, 1] | None = None
+    note: str | None = Field(None, max_length=20_000)
+
+
+class SessionIn(BaseModel):
+    """`POST /api/sessions`: a new session."""
+
+    title: str = Field("", max_length=500)
+
+
+class SessionChange(BaseModel):
+    """`PATCH /api/sessions/{id}`: rename (an empty title: named by how it began) or archive."""
+
+    title: str | None = Field(None, max_length=500)
+    archived: bool | None = None
+
+
+class OpenRequest(BaseModel):
+    """`POST /api/sessions/{id}/open`: the chat switches to this session."""
+
+    leaving: int | None = None
+    """The session the chat leaves: what was said there off the record is deleted."""
+
+
+class DreamReview(BaseModel):
+    """`POST /api/dreams/{id}/review`: what the dreams screen does to one dream."""
+
+    action: Literal["accept", "reject", "edit"]
+    text: str | None = None
+    """The reply as it should be (edit)."""
+
+
+class MemoryChange(BaseModel):
+    """`PATCH /api/memories/{id}`: what the memory panel changes; None keeps a field."""
+
+    text: str | None = Field(None, min_length=1)
+    pinned: bool | None = None
+    accept: bool = False
+    """The person says the memory is right."""
+    secret: bool = False
+    """Keep new text even though it holds a secret."""
 
 
 class MemoryIn(BaseModel):

@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import Request
 
+from agent import feedback
 from agent.context import check_fits
 from agent.serving.limits import Gone, Limits
 from agent.serving.schemas import Said, TurnRequest
@@ -24,7 +25,7 @@ from agent.serving.threads import Placement, find_session, matched, place
 from agent.turn import check_length
 from agent.turn_result import TurnResult
 from memory.errors import ConfigError, NotFoundError
-from memory.journal.schemas import Session
+from memory.journal.schemas import Message, Session
 from memory.settings import LOOPBACK, SamplingSettings, ServeSettings
 
 if TYPE_CHECKING:
@@ -239,30 +240,63 @@ class Serving:
                     sampling=body.sampling,
                 )
             finally:
-                if not body.memory:
+                if not body.memory and not body.stay:
                     agent.leave(session.id)
 
-    def thread(self, session_id: int | None) -> dict[str, Any]:
-        """The session's current path for a remote chat (None: the latest session, if any)."""
-        from memory.journal.journal import derived_title
+    def regenerate(
+        self,
+        message_id: int,
+        keep: bool,
+        on_piece: Piece | None,
+        stop: threading.Event,
+        on_session: Callable[[int], None] | None = None,
+    ) -> TurnResult:
+        """Another reply beside reply `message_id` (or to person's message `message_id`), as
+        the chat's regenerate makes it (`agent.feedback.regenerate`); never a dream's. As in
+        `say`, what the turn remembers is written before the result (`TurnResult.stored`)."""
+        with self._turn(stop):
+            message = feedback.not_a_dream(self.agent.journal, message_id)
+            if on_session is not None:
+                on_session(message.session_id)
+            return feedback.regenerate(
+                self.agent,
+                message_id,
+                on_piece=on_piece,
+                stop=stop,
+                keep=keep,
+            )
 
-        journal = self.agent.journal
-        found = journal.session(session_id) if session_id is not None else journal.latest_session()
-        if found is None:
-            return {"session_id": None, "title": "", "messages": []}
-        shown = [
-            m
-            for m in journal.thread(found.id)
-            if m.role != "system" and not m.off_record and not m.meta.synthetic
-        ]
-        first = next((m.text for m in shown if m.role == "user"), "")
-        return {
-            "session_id": found.id,
-            "title": found.title or derived_title(first),
-            "messages": [
-                {"id": m.id, "role": m.role, "text": m.text, "status": m.status} for m in shown
-            ],
-        }
+    def edit(
+        self,
+        message_id: int,
+        text: str,
+        answer: bool,
+        on_edited: Callable[[Message], None],
+        on_piece: Piece | None,
+        stop: threading.Event,
+        on_session: Callable[[int], None] | None = None,
+    ) -> TurnResult | None:
+        """A corrected version of a message beside it (`agent.feedback.edit`), `on_edited`
+        told it; an edited person's message is then answered, a new branch (with `answer`),
+        what it says remembered before the result."""
+        agent = self.agent
+        check_length(text, agent.settings.chat)
+        with self._turn(stop):
+            edited = feedback.edit(agent.journal, message_id, text)
+            on_edited(edited)
+            if edited.role != "user" or not answer:
+                return None
+            if on_session is not None:
+                on_session(edited.session_id)
+            return agent.reply_to(edited.id, on_piece=on_piece, stop=stop)
+
+    def write(self, change: Callable[[], T], stop: threading.Event) -> T:
+        """A change of the journal the chat makes (a choice, a rating, a session renamed or
+        deleted), between turns; not made if its client left while it waited."""
+        with self.working(stop), self._waiting(self.turns, stop):
+            if stop.is_set():
+                raise Gone
+            return change()
 
     # -- work and its stops --------------------------------------------------------------
 
