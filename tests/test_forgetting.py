@@ -17,7 +17,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from agent.context import memory_block, with_memories
 from agent.recall import shown_line_pattern
-from memory.export import forgetting as export_forgetting
+from memory.export import scrubbing as export_forgetting
 from memory.export.writer import ExportOptions, run_export
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.flags import INSTRUCTION_LIKE

@@ -31,12 +31,12 @@ from agent.startup import Home, load_agent
 from agent.turn import Agent
 from agent.turn_result import TurnResult
 from memory.controls import inert
+from memory.coordination.lending import Borrower, Lender
 from memory.errors import HearthError
 from memory.journal.schemas import Message as JournalMessage
-from memory.lending import Borrower, Lender
+from tui.chat_lender import LendingEnded, OnUI, start_lending
 from tui.commands import HearthCommands
 from tui.keys import ACTIONS, bindings, known_ids, with_custom
-from tui.lending import LendingEnded, OnUI, start_lending
 from tui.screens.dreams import DreamsScreen
 from tui.screens.help import HelpScreen, rows
 from tui.screens.memory import MemoryScreen

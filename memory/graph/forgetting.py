@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from memory.backup_ledger import OutsideBackup, outside
 from memory.copies import holding, safety_copies
-from memory.export import forgetting as exports
+from memory.export import scrubbing as exports
 from memory.graph.db import MemoryDB
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory

@@ -15,8 +15,8 @@ from tui.cli.options import JsonOpt
 from tui.cli.output import confirm, err, out, print_json
 
 if TYPE_CHECKING:
+    from memory.damage import RecoveryReport
     from memory.journal.schemas import Message
-    from memory.recovery import RecoveryReport
 
 logs_app = typer.Typer(help="Read the conversation journal.", no_args_is_help=True)
 

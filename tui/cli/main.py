@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from memory.damage import corrupt_error, is_corruption
 from memory.errors import HearthError, StorageError
-from memory.recovery import corrupt_error, is_corruption
 from memory.settings import load_settings, resolve_paths
 from memory.sqlite import full_disk
 from tui.cli import (

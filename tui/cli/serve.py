@@ -88,8 +88,8 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
 
     from agent.serving.api import Serving, make_app
     from agent.startup import load_agent, open_home
-    from memory.lending import Lender, socket_path
-    from memory.serving import publish, serve_token, withdraw
+    from memory.coordination.lending import Lender, socket_path
+    from memory.coordination.serve_files import publish, serve_token, withdraw
     from memory.settings import LOOPBACK
 
     overrides: dict[str, Any] = model_overrides(model)

@@ -17,7 +17,7 @@ def forget_everything(*, yes: bool, dry_run: bool, as_json: bool, backups: Actio
 
     from agent.startup import open_home
     from memory import erase
-    from memory.export.forgetting import elsewhere
+    from memory.export.scrubbing import elsewhere
 
     home = open_home(write_lock=True)
     try:
