@@ -25,13 +25,13 @@ from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker
 
 from agent import feedback
+from agent.holding import Borrower, Lender
 from agent.learn.consolidation import SleepReport
 from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
 from agent.turn import Agent
 from agent.turn_result import TurnResult
 from memory.controls import inert
-from memory.coordination.lending import Borrower, Lender
 from memory.errors import HearthError
 from memory.journal.schemas import Message as JournalMessage
 from tui.chat_lender import LendingEnded, OnUI, start_lending

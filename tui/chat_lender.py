@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.message import Message
 from textual.worker import Worker
 
-from memory.coordination.lending import Borrower, Lender, OwnerClosing, socket_path
+from agent.holding import Borrower, Lender, OwnerClosing, socket_path
 
 if TYPE_CHECKING:
     from agent.startup import Home
