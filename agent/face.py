@@ -19,7 +19,6 @@ from memory.graph.nodes import ForgetReport as ForgetReport
 from memory.graph.nodes import Hit as Hit
 from memory.graph.nodes import Kind as Kind
 from memory.graph.nodes import Memory as Memory
-from memory.journal.schemas import Review as Review
 from memory.secrets import has_secret as has_secret
 from memory.secrets import secret_kinds as secret_kinds
 
@@ -32,3 +31,4 @@ if TYPE_CHECKING:
     from memory.graph.store import MemoryStore as MemoryStore
     from memory.journal.journal import Journal as Journal
     from memory.journal.schemas import Message as Message
+    from memory.journal.schemas import Review as Review

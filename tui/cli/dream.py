@@ -155,11 +155,11 @@ def _interactive(journal: Journal, pending: list[Dream]) -> list[Dream]:
 
 
 def _state(review: str | None) -> Review | None:
-    from typing import cast, get_args
+    from typing import cast
 
-    from agent.face import Review
+    from agent.dream.review import REVIEW_STATES
 
-    states: tuple[str, ...] = get_args(Review)
+    states: tuple[str, ...] = REVIEW_STATES
     if review is None:
         return None
     if review not in states:
@@ -168,13 +168,10 @@ def _state(review: str | None) -> Review | None:
 
 
 def _counts(journal: Journal) -> dict[str, int]:
-    from typing import get_args
-
-    from agent.dream.review import dreams
-    from agent.face import Review
+    from agent.dream.review import REVIEW_STATES, dreams
 
     found = dreams(journal)
-    return {state: sum(1 for d in found if d.review == state) for state in get_args(Review)}
+    return {state: sum(1 for d in found if d.review == state) for state in REVIEW_STATES}
 
 
 def _table(found: list[Dream]) -> None:

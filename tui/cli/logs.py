@@ -41,7 +41,6 @@ def logs_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List messages, newest first."""
-
     with opened() as here:
         home = here.home
         msgs = home.journal.messages(session_id=session, limit=n)
@@ -70,7 +69,6 @@ def logs_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one message; with --prompt, the exact messages the model saw for that reply."""
-
     with opened() as here:
         home = here.home
         msg = home.journal.message(message_id)
@@ -113,7 +111,6 @@ def logs_path() -> None:
 @logs_app.command("status")
 def logs_status(as_json: JsonOpt = False) -> None:
     """Counts and the journal's location and schema version."""
-
     with opened() as here:
         home = here.home
         info: dict[str, Any] = {
