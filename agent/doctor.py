@@ -10,13 +10,14 @@ from pydantic import BaseModel
 from agent.runtime.gguf import check_header
 from agent.runtime.model_files import resolve_model
 from memory import health
-from memory.datadir import DataDirLock, make_private
+from memory.coordination.lock import DataDirLock
+from memory.damage import FIX_MISMATCH, FULL_DISK_BYTES, integrity_ok, mismatch, recover
+from memory.datadir import make_private
 from memory.errors import ConfigError, HearthError
 from memory.graph.db.migrations import MIGRATIONS as MEMORY_MIGRATIONS
 from memory.health import Check
 from memory.journal.migrations import MIGRATIONS as JOURNAL_MIGRATIONS
 from memory.journal_from_memories import recreate
-from memory.recovery import FIX_MISMATCH, FULL_DISK_BYTES, integrity_ok, mismatch, recover
 from memory.settings import (
     MemorySettings,
     ModelSettings,
@@ -239,8 +240,8 @@ def _repair_journal(paths: Paths) -> list[str]:
 def _remove_leftovers(paths: Paths) -> list[str]:
     """serve.json of a process that is gone, and hearth.sock: under the lock this process
     holds, no other Hearth answers that socket."""
-    from memory.lending import socket_path
-    from memory.serving import running
+    from memory.coordination.lending import socket_path
+    from memory.coordination.serve_files import running
 
     stale = [socket_path(paths.data_dir)]
     if running(paths) is None:

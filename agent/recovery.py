@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from memory.datadir import DataDirLock, ensure_data_dir
+from memory.coordination.lock import DataDirLock
+from memory.damage import RecoveryReport, recover
+from memory.datadir import ensure_data_dir
 from memory.graph.db import MemoryDB
 from memory.journal.journal import Journal
-from memory.recovery import RecoveryReport, recover
 from memory.settings import load_settings, resolve_paths
 
 

@@ -22,11 +22,16 @@ from agent.runtime.model_hash import model_sha256
 from agent.runtime.native_log import stderr_to
 from agent.turn import Agent
 from memory import faults, restore_swap
-from memory.datadir import DataDirLock, ensure_data_dir
+from memory.coordination.lock import DataDirLock
+from memory.damage import refuse_mismatch
+from memory.datadir import ensure_data_dir
 from memory.errors import ConfigError, StorageError
+
+# Registers the exports with the forget (memory.graph.forget_exports): every process that opens
+# a data dir reaches them when it forgets.
+from memory.export import scrubbing as _exports_reached_by_forget  # noqa: F401
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, ModelInfo
-from memory.recovery import refuse_mismatch
 from memory.settings import (
     SMALL_MODEL_MAX_TOKENS,
     SMALL_MODEL_PARAMS,
@@ -70,9 +75,9 @@ class Home:
         return self.store
 
     def lend(self) -> int:
-        """Close the memory store so another command can use the data dir (memory/lending.py;
-        the agent must be paused); the lock file to hand it. The lock itself stays held, shared
-        with the command."""
+        """Close the memory store so another command can use the data dir
+        (memory/coordination/lending.py; the agent must be paused); the lock file to hand it. The
+        lock itself stays held, shared with the command."""
         if self.lock is None:
             raise RuntimeError("this Hearth does not hold the data dir")
         if self.store is not None:
@@ -138,7 +143,7 @@ def open_home(
     With the write lock, off-record messages left by a run that died before its person left
     the session are deleted first (the lock means no other run is still in one), unless
     `purge_off_record` is False. With `borrow`, an open chat holding the data dir is asked
-    to lend it (memory/lending.py); a borrowed data dir purges nothing, since
+    to lend it (memory/coordination/lending.py); a borrowed data dir purges nothing, since
     the chat may be in an off-record session."""
     paths = resolve_paths()
     settings = load_settings(paths, overrides)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.runtime.serve_llama import stop
 from benchmarks.machine import Machine
-from memory.serving import ServeAddress
+from memory.coordination.serve_files import ServeAddress
 from memory.settings import ChatSettings, ModelSettings
 
 READY_S = 180.0

@@ -17,13 +17,14 @@ from pydantic import BaseModel, ValidationError
 
 from memory import backup_ledger, faults, restore_swap
 from memory.clock import now
-from memory.datadir import DataDirLock, ensure_data_dir, make_private
+from memory.coordination.lock import DataDirLock
+from memory.damage import integrity_ok
+from memory.datadir import ensure_data_dir, make_private
 from memory.errors import BackupError, DataDirNewerError, EmbedderChangedError, RestoreError
 from memory.graph.db.migrations import MIGRATIONS as MEMORY_MIGRATIONS
 from memory.graph.nodes import EmbedderIdentity
 from memory.health import read_only
 from memory.journal.migrations import MIGRATIONS as JOURNAL_MIGRATIONS
-from memory.recovery import integrity_ok
 from memory.settings import Paths, Settings
 
 MANIFEST = "manifest.json"

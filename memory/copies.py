@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 COPY_GLOBS = ("backups/*.sqlite3", "*.damaged-*", "replaced-*/**/*")
-"""Migration backups (memory/sqlite.py), damaged files kept by a recover (memory/recovery.py),
+"""Migration backups (memory/sqlite.py), damaged files kept by a recover (memory/damage.py),
 files a restore moved aside (memory/backup.py)."""
 
 

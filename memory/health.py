@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from memory.damage import FULL_DISK_BYTES
+from memory.damage import connect_ro as recovery_connect_ro
 from memory.graph.db.rows import stack
-from memory.recovery import FULL_DISK_BYTES
-from memory.recovery import connect_ro as recovery_connect_ro
 from memory.settings import MemorySettings, Paths
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
@@ -81,7 +81,7 @@ def _has_wal(path: Path) -> bool:
 def _unreadable(name: str, path: Path, exc: sqlite3.DatabaseError, fix_corrupt: str) -> Check:
     """A file SQLite would not open: damage only when its error says so (a full disk or a
     permission is not damage, and recovering an intact file would be the wrong fix)."""
-    from memory.recovery import is_corruption
+    from memory.damage import is_corruption
 
     if is_corruption(exc):
         return Check(
@@ -117,7 +117,7 @@ def database(
     try:
         problems, version, found = _inspect(path, counts)
     except sqlite3.DatabaseError as exc:
-        from memory.recovery import is_corruption
+        from memory.damage import is_corruption
 
         # Reading a database SQLite must make a -shm file for fails on a full disk; without a
         # write-ahead log to apply, the file alone says everything and needs nothing written.
@@ -379,8 +379,8 @@ def disk(data_dir: Path, minimum: int = MIN_FREE_BYTES) -> Check:
 def stale_files(paths: Paths) -> list[Path]:
     """What a killed `hearth serve` or chat left: serve.json naming a process that is gone,
     and hearth.sock while no Hearth holds the data dir (the holder is the one who answers it)."""
-    from memory.lending import socket_path
-    from memory.serving import running
+    from memory.coordination.lending import socket_path
+    from memory.coordination.serve_files import running
 
     found = []
     if paths.serve_address.exists() and running(paths) is None:

@@ -8,7 +8,7 @@ import shutil
 from pydantic import BaseModel, ValidationError
 
 from memory import health
-from memory.datadir import DataDirLock
+from memory.coordination.lock import DataDirLock
 from memory.errors import ConfigError, StorageError, VectorServerError
 from memory.graph import chroma_server
 from memory.settings import MemorySettings, Paths, Settings

@@ -107,7 +107,7 @@ def roll_back(data_dir: Path) -> bool:
 def settle(data_dir: Path, lock_file: Path) -> bool:
     """At a start: roll back a restore that stopped half-way, unless another Hearth holds the
     data dir (it may be that very restore, still running). True when one was rolled back."""
-    from memory.datadir import DataDirLock
+    from memory.coordination.lock import DataDirLock
     from memory.errors import DataDirLockedError
 
     if not (data_dir / MARKER).exists():

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from memory import faults
 from memory.clock import now
+from memory.damage import corrupt_error, is_corruption, quick_check
 from memory.errors import DataDirNewerError, StorageError
-from memory.recovery import corrupt_error, is_corruption, quick_check
 
 # A migration: a name, and its statements in order. Never edit one that has shipped.
 Migration = tuple[str, Sequence[str]]

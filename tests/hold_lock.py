@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from memory.datadir import DataDirLock
+from memory.coordination.lock import DataDirLock
 
 if __name__ == "__main__":
     lock = DataDirLock(Path(sys.argv[1])).acquire()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from memory.datadir import DataDirLock
+from memory.coordination.lock import DataDirLock
 from memory.errors import (
     ConfigError,
     DataDirLockedError,
@@ -116,7 +116,8 @@ def test_second_writer_is_refused_naming_the_holder(
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from memory.datadir import DataDirLock;"
+            "import sys, time; from pathlib import Path;"
+            " from memory.coordination.lock import DataDirLock;"
             f"lock = DataDirLock(Path({str(hearth_home / 'hearth.lock')!r})).acquire();"
             "print('held', flush=True); time.sleep(60)",
         ],

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from agent.context import memory_block, with_memories
 from agent.recall import shown_line_pattern
-from memory.export import forgetting as export_forgetting
+from memory.export import scrubbing
 from memory.export.writer import ExportOptions, run_export
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.flags import INSTRUCTION_LIKE
@@ -305,7 +305,7 @@ def test_exports_in_the_data_dir_lose_words_never_structure(tmp_path: Path) -> N
     (exports / "a.card.md").write_text("| file | `a.jsonl` |\n")
     (exports / "b.parquet").write_bytes(b"PAR1 not really")
     pattern = re.compile("user", re.IGNORECASE)
-    counts, _ = export_forgetting.redact_exports(exports, [], pattern, "[forgotten]")
+    counts, _ = scrubbing.redact_exports(exports, [], pattern, "[forgotten]")
     assert counts == {"files_redacted": 1, "rows_redacted": 2, "files_unreadable": 1}
     first, second = (json.loads(line) for line in (exports / "a.jsonl").read_text().splitlines())
     assert first == {"messages": [{"role": "user", "content": "the [forgotten] guide"}],

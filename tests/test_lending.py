@@ -1,4 +1,4 @@
-"""The data dir's lock, lent over its socket (memory/lending.py): real sockets, real flock."""
+"""The data dir's lock, lent over its socket (coordination/lending.py): real sockets, real flock."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from memory import lending
-from memory.datadir import DataDirLock, ensure_data_dir
+from memory.coordination import lending
+from memory.coordination.lending import Borrower, Lender, socket_path
+from memory.coordination.lock import DataDirLock
+from memory.datadir import ensure_data_dir
 from memory.errors import DataDirLockedError
-from memory.lending import Borrower, Lender, socket_path
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 10) -> None:
@@ -101,7 +102,8 @@ def test_a_borrower_that_dies_gives_the_data_dir_back(data_dir: Path, holder: Ho
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from memory.datadir import DataDirLock; "
+            "import sys, time; from pathlib import Path; "
+            "from memory.coordination.lock import DataDirLock; "
             "lock = DataDirLock(Path(sys.argv[1])).acquire(borrow='hearth say');"
             " print('in', flush=True);"
             " time.sleep(600)",

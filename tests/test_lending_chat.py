@@ -16,8 +16,8 @@ import pytest
 from textual.widgets import Static
 
 from agent.startup import Home
+from memory.coordination.lending import socket_path
 from memory.errors import DataDirLockedError, NotFoundError
-from memory.lending import socket_path
 from tests.conftest import RunHearth
 from tests.test_memory_panel import _answered
 from tests.test_tui import _ready, _until, _views
@@ -30,7 +30,7 @@ async def test_memory_commands_and_say_run_beside_the_open_chat(
     hearth_home: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="memory.lending")
+    caplog.set_level(logging.INFO, logger="memory.coordination.lending")
     app = HearthApp(make_home(sampling={"max_tokens": 4}))
     async with app.run_test(size=(120, 36)) as pilot:
         await _ready(pilot)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from memory.damage import recover
 from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import NewMemory
 from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
-from memory.recovery import recover
 from memory.settings import Paths, Settings
 from tests.conftest import RunHearth, seed
 

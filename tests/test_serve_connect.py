@@ -98,7 +98,7 @@ def test_remote_url_in_settings_is_a_connect(run_hearth: RunHearth, served: Serv
 def test_a_local_server_is_not_a_remote(monkeypatch: pytest.MonkeyPatch, served: Served) -> None:
     # Found, it answers what its API can (tests/test_serve.py); it is never taken for a Hearth
     # elsewhere, whose refusals (`forget --matching` runs there) would then apply here.
-    from tui.cli.options import server_for
+    from agent.access import server as server_for
 
     monkeypatch.setenv("HEARTH_HOME", str(served.home))
     assert server_for(None) is not None

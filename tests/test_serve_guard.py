@@ -1,6 +1,6 @@
 """Who may reach `hearth serve` (agent/serving/api.py `Serving.refusal`) and its token file
-(memory/serving.py), on the real app through Starlette's test client: the checks run before
-any route, so no model is needed behind them."""
+(memory/coordination/serve_files.py), on the real app through Starlette's test client: the
+checks run before any route, so no model is needed behind them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.serving.api import Serving, make_app
-from memory.serving import MIN_TOKEN_CHARS, serve_token
+from memory.coordination.serve_files import MIN_TOKEN_CHARS, serve_token
 from memory.settings import Paths, ServeSettings
 
 TOKEN = "t" * 43

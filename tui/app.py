@@ -25,6 +25,7 @@ from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker
 
 from agent import feedback
+from agent.holding import Borrower, Lender
 from agent.learn.consolidation import SleepReport
 from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
@@ -33,10 +34,9 @@ from agent.turn_result import TurnResult
 from memory.controls import inert
 from memory.errors import HearthError
 from memory.journal.schemas import Message as JournalMessage
-from memory.lending import Borrower, Lender
+from tui.chat_lender import LendingEnded, OnUI, start_lending
 from tui.commands import HearthCommands
 from tui.keys import ACTIONS, bindings, known_ids, with_custom
-from tui.lending import LendingEnded, OnUI, start_lending
 from tui.screens.dreams import DreamsScreen
 from tui.screens.help import HelpScreen, rows
 from tui.screens.memory import MemoryScreen

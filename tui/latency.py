@@ -14,9 +14,7 @@ from pydantic import BaseModel
 from textual import events
 from textual.pilot import Pilot
 
-from agent.startup import Home
-from memory.datadir import ensure_data_dir
-from memory.journal.journal import Journal
+from agent.access import scratch_home
 from memory.settings import Settings, resolve_paths
 from tui.app import HearthApp
 from tui.widgets.chat_input import ChatInput
@@ -139,8 +137,7 @@ def run_keys_bench(
         paths = resolve_paths().model_copy(
             update={"data_dir": Path(tmp), "config_file": Path(tmp) / "config.toml"}
         )
-        ensure_data_dir(paths.data_dir)
-        home = Home(paths=paths, settings=settings, journal=Journal(paths.journal))
+        home = scratch_home(paths, settings)
         try:
             app = HearthApp(home, new=True)
             return asyncio.run(_drive(app, keys, MESSAGES[:messages], progress))

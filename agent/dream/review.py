@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from memory.errors import DreamError, NotFoundError
 from memory.journal.journal import Journal
 from memory.journal.schemas import DreamKind, DreamMeta, Message, MessageMeta, Review
+
+REVIEW_STATES: tuple[Review, ...] = get_args(Review)
+"""Every state a dream's review can be in (`hearth dream list --review`)."""
 
 Action = Literal["accept", "reject", "edit"]
 

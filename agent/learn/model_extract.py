@@ -14,6 +14,7 @@ from agent.learn.extract import Candidate, resolve_when
 from agent.learn.extract.pipeline import UNNAMED, plain, referent
 from agent.learn.write_path import MAX_EXTRACT_CHARS
 from memory.graph.flags import with_flags
+from memory.graph.kinds import REGISTRY, TAUGHT_KINDS
 from memory.journal.schemas import ChatMessage
 
 if TYPE_CHECKING:
@@ -22,8 +23,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-# The kinds a message can teach; episodes, reflections and core memories are made elsewhere.
-ModelKind = Literal["fact", "preference", "event", "person", "pet", "feeling", "commitment"]
+if TYPE_CHECKING:
+    from memory.graph.kinds import Kind
+
+    ModelKind = Kind
+else:
+    # The kinds a message can teach (the registry's `taught`): the schema's enum holds only them.
+    ModelKind = Literal[TAUGHT_KINDS]
 Importance = Literal["low", "medium", "high"]
 # "low" falls under the write path's MIN_IMPORTANCE (small talk), as the rules' chatter does.
 IMPORTANCE = {"low": 0.4, "medium": 0.6, "high": 0.8}
@@ -71,11 +77,17 @@ def max_tokens_for(message: str) -> int:
     return 16 + MAX_ITEMS * (_ITEM_CHARS + quote)
 
 
+def _kinds_in_words() -> str:
+    """The taught kinds as the instructions list them: "fact, ... or commitment (a plan ...)"."""
+    said = [f"{k} ({REGISTRY[k].hint})" if REGISTRY[k].hint else k for k in TAUGHT_KINDS]
+    return f"{', '.join(said[:-1])} or {said[-1]}"
+
+
 INSTRUCTIONS = """\
 You find what a message tells about its speaker and the people and animals in their life, \
 for a companion's long-term memory. The speaker is {speaker}. Reply with JSON: \
 {{"memories": [...]}}, one item per thing worth remembering:
-- kind: fact, preference, event, person, pet, feeling or commitment (a plan or promise)
+- kind: {kinds}
 - text: the memory in the third person, naming its subject ("{speaker} works as a nurse", \
 "{speaker}'s cat Biscuit is a grey tabby"), in the message's language
 - quote: the exact words of the message it comes from, copied character for character
@@ -84,7 +96,7 @@ for a companion's long-term memory. The speaker is {speaker}. Reply with JSON: \
 - slot: a single-valued attribute (name, job, home, age), else null
 - importance: low, medium or high
 Only what the message says. Questions, greetings and small talk teach nothing: \
-{{"memories": []}}."""
+{{"memories": []}}.""".replace("{kinds}", _kinds_in_words())
 
 
 def prompt_for(message: str, speaker: str) -> list[ChatMessage]:

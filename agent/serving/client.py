@@ -42,7 +42,7 @@ class Remote(BaseModel):
 def local(paths: Paths, settings: RemoteSettings) -> Remote | None:
     """The Hearth serving this machine's data dir, if one runs (its token read from the data
     dir, which only its owner can)."""
-    from memory.serving import read_token, running
+    from memory.coordination.serve_files import read_token, running
 
     found = running(paths)
     if found is None or not _listening(found.url):

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from agent.learn.consolidation import SleepReport
     from agent.startup import Home
     from agent.turn import Agent
+    from memory.coordination.lending import Borrower
     from memory.graph.store import MemoryStore
-    from memory.lending import Borrower
 
 log = logging.getLogger(__name__)
 
@@ -354,8 +354,8 @@ class Serving:
 
     @contextlib.contextmanager
     def lend(self, borrower: Borrower) -> Iterator[int]:
-        """The data dir handed to a command run beside the server (memory/lending.py): after
-        the running request's turn and memory write, the store closed until it is back."""
+        """The data dir handed to a command run beside the server (coordination/lending.py):
+        after the running request's turn and memory write, the store closed until it is back."""
         with self.turns, self.agent.paused(), self._lent:
             fd = self.home.lend()
             self.agent.store = None

@@ -8,19 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from memory.export.candidates import CANDIDATE_DROP
+from memory.export.kinds import REGISTRY, ExportKind, card_format, writes_frozen
 from memory.export.rows import CandidateCount, ExportFilters, Row
-from memory.journal.signals import ExportKind, FileFormat
-
-FORMAT_NAMES: dict[tuple[ExportKind, bool], str] = {
-    ("sft", False): "TRL SFT, conversational (`messages`)",
-    ("sft", True): "TRL SFT, prompt-completion (`prompt` / `completion`), context frozen",
-    ("dpo", False): "TRL DPO, conversational (`prompt` / `chosen` / `rejected`)",
-    ("kto", False): "TRL KTO, unpaired (`prompt` / `completion` / `label`)",
-    ("openai", False): "OpenAI chat fine-tuning (`messages`, per-reply `weight`)",
-    ("openai", True): "OpenAI chat fine-tuning, context frozen (only the last reply weighted)",
-    ("sharegpt", False): "ShareGPT (`conversations` of `from` / `value`)",
-    ("sharegpt", True): "ShareGPT, one reply per row after its exact prompt (mask history)",
-}
+from memory.journal.signals import FileFormat
 
 DPO_PAIRS = (
     "How pairs are formed: for each message with more than one complete reply, the kept reply "
@@ -73,7 +63,7 @@ def render_card(
     candidates: CandidateCount | None = None,
 ) -> str:
     """The card's markdown, with YAML front matter that the Hugging Face hub reads."""
-    frozen = filters.context_frozen and kind in ("sft", "openai", "sharegpt")
+    frozen = writes_frozen(kind, filters.context_frozen)
     signals = Counter(r.signal for r in rows)
     trained = {i for r in rows for i in r.trained_ids}
     context = {i for r in rows for i in r.context_ids} - trained
@@ -93,7 +83,7 @@ def render_card(
         "",
         f"# Hearth export {export_id}: {kind}",
         "",
-        f"Format: {FORMAT_NAMES[(kind, frozen)]}, {file_format}. Load it with "
+        f"Format: {card_format(kind, filters.context_frozen)}, {file_format}. Load it with "
         f'`datasets.load_dataset("{loader}", data_files="{path.name}")`.',
         "",
         *([DPO_PAIRS, ""] if kind == "dpo" else []),
@@ -122,7 +112,7 @@ def render_card(
         "",
         "## Score columns",
         "",
-        SCORE_COLUMNS_TEXT if kind != "openai" else OPENAI_SCORES_TEXT,
+        SCORE_COLUMNS_TEXT if REGISTRY[kind].scored else OPENAI_SCORES_TEXT,
         "",
         "## Rows by signal",
         "",
@@ -145,7 +135,7 @@ def _dreams(rows: Sequence[Row], kind: ExportKind) -> str:
     return (
         f"{made_up} of {len(rows)} rows are dreams (made-up turns from `hearth dream`, "
         "accepted or edited by the person; the instructions that made them are not included)"
-        + ("; the `synthetic` column marks them" if kind != "openai" else "")
+        + ("; the `synthetic` column marks them" if REGISTRY[kind].scored else "")
     )
 
 
@@ -183,7 +173,7 @@ def _imported(rows: Sequence[Row], kind: ExportKind) -> str:
     return (
         f"{brought} of {len(rows)} rows train replies other models wrote, brought in by "
         "`hearth import` (no prompt Hearth built; the provider's terms may restrict training "
-        "on them)" + ("; the `imported` column marks them" if kind != "openai" else "")
+        "on them)" + ("; the `imported` column marks them" if REGISTRY[kind].scored else "")
     )
 
 

@@ -34,10 +34,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from memory.errors import ExportError
 from memory.export.candidates import ReplyScore, latest_scores
+from memory.export.kinds import ExportKind, candidates_refused
 from memory.journal.journal import Journal
 from memory.journal.offrecord import on_record
 from memory.journal.schemas import EXPORTABLE_REVIEWS, RECOVERED_SOURCE, ChatMessage, Message
-from memory.journal.signals import ExportKind, Feedback, Rating
+from memory.journal.signals import Feedback, Rating
 from memory.journal.tree import ConversationTree
 
 SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
@@ -220,8 +221,7 @@ def build_rows(
 ) -> tuple[list[Row], CandidateCount | None]:
     """Every row of one export, oldest session first (nothing is written), and with
     `candidates` how many replies were candidates or never scored."""
-    if filters.candidates and kind in ("sft", "sharegpt") and not filters.context_frozen:
-        # Such a row trains every reply it holds, candidates or not.
+    if filters.candidates and candidates_refused(kind, filters.context_frozen):
         raise ExportError(f"--candidates with {kind} needs --context-frozen (one reply a row)")
     source = _Source(journal, kind, filters)
     sessions = [

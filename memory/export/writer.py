@@ -18,11 +18,12 @@ from pydantic import BaseModel, Field
 from memory.errors import ExportError, StorageError
 from memory.export.candidates import SCORE_COLUMNS, score_columns
 from memory.export.card import card_path, render_card
+from memory.export.kinds import REGISTRY, ExportKind
 from memory.export.redaction import Redactor
 from memory.export.rows import CandidateCount, ExportFilters, Row, build_rows
 from memory.export.sensitive import leave_out_sensitive
 from memory.journal.journal import Journal
-from memory.journal.signals import ExportKind, FileFormat
+from memory.journal.signals import FileFormat
 
 # (stage, done, total): stages are "reading", "redacting", "writing".
 Progress = Callable[[str, int, int], None]
@@ -110,7 +111,7 @@ def run_export(
         out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise StorageError(f"cannot create {out.parent}: {exc.strerror}") from exc
-    scored = options.kind != "openai"
+    scored = REGISTRY[options.kind].scored
     marked = scored and options.include_synthetic
     brought = scored and options.include_imported
     sha = _write(

@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field
 
 from memory.backup_ledger import OutsideBackup, outside
 from memory.copies import holding, safety_copies
-from memory.export import forgetting as exports
+from memory.graph import forget_exports
 from memory.graph.db import MemoryDB
+from memory.graph.forget_exports import ExportScan, OutsideExport
 from memory.graph.indexing import IndexKeeper
 from memory.graph.nodes import ForgetReport, Memory
 from memory.graph.quoting import quoted
@@ -75,7 +76,7 @@ class ForgetPreview(BaseModel):
     snippets: list[str] = Field(default_factory=list)
     """A few message texts holding the phrase."""
     log_lines: int
-    exports: exports.ExportScan
+    exports: ExportScan
     copies: list[str] = Field(default_factory=list)
     """Safety copies in the data dir holding the words: deleted by the forget."""
     backups: list[OutsideBackup] = Field(default_factory=list)
@@ -287,25 +288,24 @@ def _redact_journal(
     return counts
 
 
-def _scan_exports(reach: Reach, pattern: re.Pattern[str] | None) -> exports.ExportScan:
+def _scan_exports(reach: Reach, pattern: re.Pattern[str] | None) -> ExportScan:
     if reach.exports_dir is None or pattern is None:
-        return exports.ExportScan()
-    ledger = reach.journal.exports() if reach.journal is not None else []
-    return exports.scan(reach.exports_dir, ledger, pattern)
+        return ExportScan()
+    exports = forget_exports.registered(reach.exports_dir)
+    if exports is None:
+        return ExportScan()
+    return exports.scan(reach.exports_dir, reach.journal, pattern)
 
 
 def _redact_exports(
     reach: Reach, pattern: re.Pattern[str] | None
-) -> tuple[dict[str, int], list[exports.OutsideExport]]:
+) -> tuple[dict[str, int], list[OutsideExport]]:
     if reach.exports_dir is None or pattern is None:
         return {}, []
-    journal = reach.journal
-    ledger = journal.exports() if journal is not None else []
-    counts, new_sha = exports.redact_exports(reach.exports_dir, ledger, pattern, MARKER)
-    if journal is not None:
-        for export_id, sha in new_sha.items():
-            journal.set_export_sha256(export_id, sha)
-    return counts, exports.elsewhere(reach.exports_dir, ledger, pattern)
+    exports = forget_exports.registered(reach.exports_dir)
+    if exports is None:
+        return {}, []
+    return exports.redact(reach.exports_dir, reach.journal, pattern, MARKER)
 
 
 # -- the log ---------------------------------------------------------------------------------

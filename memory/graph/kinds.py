@@ -38,19 +38,32 @@ class KindInfo:
     merged: bool = True
     """Sleep may merge two near-duplicates of it into one (never a summary, nor the words as
     said: two messages saying the same are two moments)."""
+    taught: bool = False
+    """A message can teach it: the model extractor may answer with it (agent/learn/
+    model_extract.py); the others Hearth makes itself (summaries, the core, the words kept)."""
+    hint: str | None = None
+    """What the model extractor's instructions add to its name."""
 
 
 REGISTRY: dict[Kind, KindInfo] = {
     k.name: k
     for k in (
-        KindInfo("fact", "something true about someone", dreamed=True),
-        KindInfo("preference", "a like, dislike or way they want things", dreamed=True),
-        KindInfo("event", "something that happened, dated", dreamed=True),
-        KindInfo("person", "someone in the person's life", dreamed=True),
-        KindInfo("pet", "an animal in the person's life", dreamed=True),
+        KindInfo("fact", "something true about someone", dreamed=True, taught=True),
+        KindInfo(
+            "preference", "a like, dislike or way they want things", dreamed=True, taught=True
+        ),
+        KindInfo("event", "something that happened, dated", dreamed=True, taught=True),
+        KindInfo("person", "someone in the person's life", dreamed=True, taught=True),
+        KindInfo("pet", "an animal in the person's life", dreamed=True, taught=True),
         # As private as sensitive memories: never a dream's scenario.
-        KindInfo("feeling", "how the person felt, dated"),
-        KindInfo("commitment", "a plan or promise, with its day", dreamed=True),
+        KindInfo("feeling", "how the person felt, dated", taught=True),
+        KindInfo(
+            "commitment",
+            "a plan or promise, with its day",
+            dreamed=True,
+            taught=True,
+            hint="a plan or promise",
+        ),
         # Hearth's own summaries, not what a person would bring up.
         KindInfo("episode", "a summary of messages that left the window", merged=False),
         KindInfo("reflection", "consolidation's summary of related memories", merged=False),
@@ -65,6 +78,7 @@ assert tuple(REGISTRY) == KINDS, "every kind is registered once, in declaration 
 COUNTED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].counted)
 DREAMED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].dreamed)
 MERGED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].merged)
+TAUGHT_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if REGISTRY[k].taught)
 SAID: Kind = "said"
 LEARNED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k != SAID)
 """Every kind but the person's kept words: what the write path reconciles a new memory with."""

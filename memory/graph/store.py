@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from memory.datadir import DataDirLock, ensure_data_dir
+from memory.coordination.lock import DataDirLock
+from memory.datadir import ensure_data_dir
 from memory.errors import StorageError
 from memory.graph.db import MemoryDB
 from memory.graph.embedder import Embedder

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
-from memory.datadir import DataDirLock
+from memory.coordination.lock import DataDirLock
 from memory.errors import NotFoundError
 from memory.graph.db import MemoryDB
 from memory.graph.db.rows import Vectors

@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Rating = Literal[-1, 0, 1]
-ExportKind = Literal["sft", "dpo", "kto", "openai", "sharegpt"]
 FileFormat = Literal["jsonl", "parquet"]
 
 
@@ -26,7 +25,8 @@ class ExportRecord(BaseModel):
     """One export in the ledger: what was written, where, and which messages it contained."""
 
     id: int
-    kind: ExportKind
+    kind: str
+    """The export kind's name (memory/export/kinds.py)."""
     file_format: FileFormat
     path: str
     sha256: str

@@ -8,32 +8,25 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agent.access import Here, opened, reach
 from tui.cli.options import (
     ConnectOpt,
     JsonOpt,
     JsonTextOpt,
     ModelOpt,
     NoMemoryOpt,
-    model_overrides,
     no_model_with_remote,
-    server_for,
 )
 from tui.cli.output import note, out, print_json, warn, write_raw
 from tui.stop_signals import exit_code, raise_on_stop_signals, received, stop_requested
 
 if TYPE_CHECKING:
-    from agent.serving.client import Remote
-    from agent.startup import Home
+    from agent.serving.client import Client
+    from agent.turn_result import TurnResult
 
 OFF_RECORD_NOTE = "off the record: not remembered, never exported, deleted after this reply"
 
 TurnArg = Annotated[int, typer.Argument(help="A message id from `hearth logs list`.")]
-
-
-def _open() -> Home:
-    from agent.startup import open_home
-
-    return open_home()
 
 
 def _echo(piece: str) -> None:
@@ -88,54 +81,61 @@ def say(
     raise_on_stop_signals()
     no_model_with_remote(model, connect)
     # --model asks for another model than a local server's: the data dir is borrowed instead.
-    server = server_for(connect) if model is None else None
-    if server is not None:
-        _say_through(server, text, session=session, new=new, memory=not no_memory, as_json=as_json)
-        return
-    from agent.startup import load_agent, open_home
-    from agent.turn import check_length
-
-    home = open_home(model_overrides(model), write_lock=True, borrow=True)
-    try:
-        check_length(text, home.settings.chat)  # before seconds of model loading
-        agent = load_agent(home, memory=not no_memory)
-        if getattr(agent.backend, "template_fallback", False):
-            warn(f"{agent.model.name} has no chat template; using ChatML")
-        if no_memory and session is None and home.lock is not None and home.lock.borrowed:
-            # Beside the open chat an off-record turn starts its own session: leaving purges
-            # the session's off-record messages, and the chat's own must stay.
-            new = True
-        sess = agent.session(session, new=new)
-        if no_memory:
-            # stderr only: scripts read the reply from stdout.
-            note(OFF_RECORD_NOTE)
-        try:
-            result = agent.run_turn(
-                sess.id,
-                text,
-                on_piece=None if as_json else _echo,
-                stop=stop_requested,
-                use_memory=not no_memory,
+    with reach(connect, write=True, model=model, on_wait=note) as where:
+        if not isinstance(where, Here):
+            _say_through(
+                where, text, session=session, new=new, memory=not no_memory, as_json=as_json
             )
-            if as_json:
-                print_json(result.model_dump())
-            else:
-                sys.stdout.write("\n")
-                sys.stdout.flush()
-        finally:
-            if no_memory:
-                agent.leave(sess.id)
-    finally:
-        home.close()
+            return
+        result = _say_here(
+            where, text, session=session, new=new, no_memory=no_memory, as_json=as_json
+        )
     if result.status == "interrupted":
         raise typer.Exit(exit_code(received()))
 
 
+def _say_here(
+    here: Here, text: str, *, session: int | None, new: bool, no_memory: bool, as_json: bool
+) -> TurnResult:
+    """`hearth say` in the data dir opened here (borrowed from the chat, if it holds it)."""
+    from agent.startup import load_agent
+    from agent.turn import check_length
+
+    check_length(text, here.home.settings.chat)  # before seconds of model loading
+    agent = load_agent(here.home, memory=not no_memory)
+    if getattr(agent.backend, "template_fallback", False):
+        warn(f"{agent.model.name} has no chat template; using ChatML")
+    if no_memory and session is None and here.borrowed:
+        # Beside the open chat an off-record turn starts its own session: leaving purges
+        # the session's off-record messages, and the chat's own must stay.
+        new = True
+    sess = agent.session(session, new=new)
+    if no_memory:
+        # stderr only: scripts read the reply from stdout.
+        note(OFF_RECORD_NOTE)
+    try:
+        result = agent.run_turn(
+            sess.id,
+            text,
+            on_piece=None if as_json else _echo,
+            stop=stop_requested,
+            use_memory=not no_memory,
+        )
+        if as_json:
+            print_json(result.model_dump())
+        else:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+    finally:
+        if no_memory:
+            agent.leave(sess.id)
+    return result
+
+
 def _say_through(
-    server: Remote, text: str, *, session: int | None, new: bool, memory: bool, as_json: bool
+    client: Client, text: str, *, session: int | None, new: bool, memory: bool, as_json: bool
 ) -> None:
     """`hearth say` run by a Hearth server (agent/serving/): the same turn, on its model."""
-    from agent.serving.client import Client
     from agent.serving.schemas import TurnRequest
 
     if not memory:
@@ -145,8 +145,7 @@ def _say_through(
     # This command's own sampling settings apply there too (config.toml, HEARTH_SAMPLING__*).
     sampling = load_settings(resolve_paths()).sampling
     request = TurnRequest(text=text, session=session, new=new, memory=memory, sampling=sampling)
-    with Client(server, on_wait=note) as client:
-        result = client.turn(request, on_piece=None if as_json else _echo)
+    result = client.turn(request, on_piece=None if as_json else _echo)
     if as_json:
         print_json(result)
     else:
@@ -166,16 +165,13 @@ def regenerate(
     """Write a new reply beside reply TURN (or to your message TURN); the new one is kept."""
     from agent.feedback import not_a_dream
     from agent.feedback import regenerate as regenerate_reply
-    from agent.startup import load_agent, open_home
+    from agent.startup import load_agent
 
-    home = open_home(model_overrides(model), write_lock=True, borrow=True)
-    try:
-        not_a_dream(home.journal, turn)  # before seconds of model loading
-        agent = load_agent(home)
+    with opened(write=True, model=model) as here:
+        not_a_dream(here.home.journal, turn)  # before seconds of model loading
+        agent = load_agent(here.home)
         result = regenerate_reply(agent, turn, on_piece=None if as_json else _echo)
-        versions = [m.id for m in home.journal.siblings(result.turn_id)]
-    finally:
-        home.close()
+        versions = [m.id for m in here.home.journal.siblings(result.turn_id)]
     if as_json:
         print_json({**result.model_dump(), "siblings": versions})
     else:
@@ -190,12 +186,9 @@ def choose(turn: TurnArg, as_json: JsonTextOpt = False) -> None:
     """Keep reply TURN over its other versions (by default the latest is kept)."""
     from agent.feedback import choose as choose_reply
 
-    home = _open()
-    try:
-        kept = choose_reply(home.journal, turn)
-        versions = [m.id for m in home.journal.siblings(kept.id)]
-    finally:
-        home.close()
+    with opened() as here:
+        kept = choose_reply(here.home.journal, turn)
+        versions = [m.id for m in here.home.journal.siblings(kept.id)]
     if as_json:
         print_json({"kept": kept.id, "parent_id": kept.parent_id, "siblings": versions})
         return
@@ -218,23 +211,17 @@ def edit(
     """
     from agent.feedback import edit as edit_message
 
-    home = _open()
-    try:
-        edited = edit_message(home.journal, turn, text)
-    finally:
-        home.close()
+    with opened() as here:
+        edited = edit_message(here.home.journal, turn, text)
     result = None
     if reply and edited.role == "user":
         from agent.feedback import regenerate as regenerate_reply
-        from agent.startup import load_agent, open_home
+        from agent.startup import load_agent
 
-        home = open_home(write_lock=True, borrow=True)
-        try:
+        with opened(write=True) as here:
             result = regenerate_reply(
-                load_agent(home), edited.id, on_piece=None if as_json else _echo
+                load_agent(here.home), edited.id, on_piece=None if as_json else _echo
             )
-        finally:
-            home.close()
         if not as_json:
             sys.stdout.write("\n")
     if as_json:
@@ -266,11 +253,8 @@ def feedback(
     from agent.feedback import feedback as rate
 
     rating = 1 if up else -1 if down else 0 if clear else None
-    home = _open()
-    try:
-        found = rate(home.journal, turn, rating=rating, note=note)
-    finally:
-        home.close()
+    with opened() as here:
+        found = rate(here.home.journal, turn, rating=rating, note=note)
     if as_json:
         print_json(found.model_dump(mode="json"))
         return

@@ -58,7 +58,7 @@ PathArg = Annotated[Path, typer.Argument(help="The backup folder.", file_okay=Fa
 def backup(path: PathArg, as_json: JsonTextOpt = False) -> None:
     """Copy the journal, the memories and config.toml into a new folder PATH (0700) with a
     manifest; works while a chat is open. The search index is rebuilt on restore."""
-    from memory.backup import backup as make_backup
+    from agent.upkeep import backup as make_backup
     from memory.settings import resolve_paths
 
     manifest = make_backup(resolve_paths(), path.expanduser().resolve())
@@ -85,7 +85,7 @@ def restore(
     folder in the data dir and checked there (checksums, integrity, counts against the
     manifest) before they replace anything; then the search index is rebuilt. Any failure
     leaves the data dir as it was (exit 25)."""
-    from memory.backup import restore as restore_backup
+    from agent.upkeep import restore as restore_backup
     from memory.settings import load_settings, resolve_paths
 
     paths = resolve_paths()

@@ -9,13 +9,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from agent.access import opened
 from tui.cli.options import JsonOpt
 from tui.cli.output import err, note, out, print_json
 
 if TYPE_CHECKING:
     from agent.dream.review import Dream
-    from memory.journal.journal import Journal
-    from memory.journal.schemas import Review
+    from agent.face import Journal, Review
 
 dream_app = typer.Typer(invoke_without_command=True)
 
@@ -48,18 +48,16 @@ def dream_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from agent.dream.loop import run_dreams
-    from agent.startup import load_agent, open_home
+    from agent.startup import load_agent
 
     chosen = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    home = open_home(write_lock=True, borrow=True)
-    try:
+    with opened(write=True) as here:
+        home = here.home
         agent = load_agent(home)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("dreaming", total=n)
             report = run_dreams(agent, n, chosen, advance=lambda: bar.advance(task))
-    finally:
-        home.close()
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
@@ -80,15 +78,12 @@ def dream_cmd(
 def dream_list(review: ReviewOpt = None, as_json: JsonOpt = False) -> None:
     """List dreams, oldest first, with their review state and the memories they drew on."""
     from agent.dream.review import dreams
-    from agent.startup import open_home
 
     state = _state(review)
-    home = open_home()
-    try:
+    with opened() as here:
+        home = here.home
         found = dreams(home.journal, state)
         counts = _counts(home.journal)
-    finally:
-        home.close()
     if as_json:
         print_json({"dreams": [d.model_dump(mode="json") for d in found], "counts": counts})
         return
@@ -112,13 +107,12 @@ def dream_review(
     """Accept, edit or reject dreams: by id with the options, else one by one on a terminal.
     An edited dream exports as a DPO pair (your edit chosen, the model's reply rejected)."""
     from agent.dream.review import dreams, review
-    from agent.startup import open_home
 
     if text is not None and edit is None:
         raise typer.BadParameter("--text goes with --edit ID", param_hint="--text")
-    home = open_home(write_lock=True, borrow=True)
     changed: list[Dream] = []
-    try:
+    with opened(write=True) as here:
+        home = here.home
         journal = home.journal
         for dream_id in accept or []:
             changed.append(review(journal, dream_id, "accept"))
@@ -130,8 +124,6 @@ def dream_review(
         if not asked and sys.stdin.isatty() and not as_json:
             changed = _interactive(journal, dreams(journal, "pending"))
         counts = _counts(journal)
-    finally:
-        home.close()
     if as_json:
         print_json({"reviewed": [d.model_dump(mode="json") for d in changed], "counts": counts})
         return
@@ -163,11 +155,11 @@ def _interactive(journal: Journal, pending: list[Dream]) -> list[Dream]:
 
 
 def _state(review: str | None) -> Review | None:
-    from typing import cast, get_args
+    from typing import cast
 
-    from memory.journal.schemas import Review
+    from agent.dream.review import REVIEW_STATES
 
-    states: tuple[str, ...] = get_args(Review)
+    states: tuple[str, ...] = REVIEW_STATES
     if review is None:
         return None
     if review not in states:
@@ -176,13 +168,10 @@ def _state(review: str | None) -> Review | None:
 
 
 def _counts(journal: Journal) -> dict[str, int]:
-    from typing import get_args
-
-    from agent.dream.review import dreams
-    from memory.journal.schemas import Review
+    from agent.dream.review import REVIEW_STATES, dreams
 
     found = dreams(journal)
-    return {state: sum(1 for d in found if d.review == state) for state in get_args(Review)}
+    return {state: sum(1 for d in found if d.review == state) for state in REVIEW_STATES}
 
 
 def _table(found: list[Dream]) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from memory.backup_ledger import OutsideBackup
-from memory.forget_backups import Action, reach
+from agent.face import OutsideBackup
 from tui.cli.output import out
+
+if TYPE_CHECKING:
+    from agent.face import Action
 
 BackupsOpt = Annotated[
     str,
@@ -47,4 +49,6 @@ def show(listed: list[OutsideBackup], chosen: Action, *, done: bool, to: Console
 
 def apply(data_dir: Path, phrase: str, chosen: Action) -> list[dict[str, Any]]:
     """After a forget of `phrase`: the backups listed, rewritten or deleted."""
-    return [b.model_dump() for b in reach(data_dir, phrase, chosen)]
+    from agent.upkeep import reach_backups
+
+    return [b.model_dump() for b in reach_backups(data_dir, phrase, chosen)]

@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from agent.access import opened
 from agent.importing.formats import FORMATS
 from tui.cli.options import DATE_FORMATS, JsonTextOpt, as_local
 from tui.cli.output import err, out, print_json
@@ -27,13 +28,12 @@ from tui.cli.output import err, out, print_json
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from agent.face import Journal, MemoryStore
     from agent.importing.conversations import ImportReport
     from agent.importing.history import ThreadsReport
     from agent.importing.plan import ImportOptions, Summary
     from agent.importing.records import Dataset
     from agent.importing.threads import Thread
-    from memory.graph.store import MemoryStore
-    from memory.journal.journal import Journal
 
 R = TypeVar("R")
 
@@ -163,27 +163,18 @@ def _progress(as_json: bool) -> Progress:
 def _with_store(work: Callable[[Journal, MemoryStore | None], R], remember: bool) -> R:
     """Run `work(journal, store)` on the data dir, the store None when nothing is remembered."""
     from agent.importing.conversations import CachedEmbedder
-    from agent.startup import open_home
-    from memory.graph.embedder import make_embedder
-    from memory.graph.store import MemoryStore
+    from agent.upkeep import make_embedder
 
-    home = open_home(write_lock=True, borrow=True)
-    try:
+    with opened(write=True) as here:
+        home = here.home
         if not remember:
             return work(home.journal, None)
         memory = home.settings.memory
         embedder = CachedEmbedder(
             make_embedder(memory.embedder, batch_size=memory.embed_batch_size)
         )
-        store = MemoryStore.open(
-            home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
-        )
-        try:
-            return work(home.journal, store)
-        finally:
-            store.close()
-    finally:
-        home.close()
+        # Closed with the data dir.
+        return work(home.journal, home.open_store(embedder))
 
 
 def _neutral(dataset: Dataset, as_json: bool) -> None:

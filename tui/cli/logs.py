@@ -9,14 +9,14 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from memory.controls import inert
+from agent.access import opened
+from agent.face import inert
 from memory.settings import resolve_paths
 from tui.cli.options import JsonOpt
 from tui.cli.output import confirm, err, out, print_json
 
 if TYPE_CHECKING:
-    from memory.journal.schemas import Message
-    from memory.recovery import RecoveryReport
+    from agent.face import Message, RecoveryReport
 
 logs_app = typer.Typer(help="Read the conversation journal.", no_args_is_help=True)
 
@@ -41,13 +41,9 @@ def logs_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List messages, newest first."""
-    from agent.startup import open_home
-
-    home = open_home()
-    try:
+    with opened() as here:
+        home = here.home
         msgs = home.journal.messages(session_id=session, limit=n)
-    finally:
-        home.close()
     if as_json:
         print_json([m.model_dump(mode="json", exclude={"prompt"}) for m in msgs])
         return
@@ -73,13 +69,9 @@ def logs_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one message; with --prompt, the exact messages the model saw for that reply."""
-    from agent.startup import open_home
-
-    home = open_home()
-    try:
+    with opened() as here:
+        home = here.home
         msg = home.journal.message(message_id)
-    finally:
-        home.close()
     if prompt:
         shown = [m.model_dump() for m in msg.prompt or []]
         if as_json:
@@ -119,17 +111,13 @@ def logs_path() -> None:
 @logs_app.command("status")
 def logs_status(as_json: JsonOpt = False) -> None:
     """Counts and the journal's location and schema version."""
-    from agent.startup import open_home
-
-    home = open_home()
-    try:
+    with opened() as here:
+        home = here.home
         info: dict[str, Any] = {
             "path": str(home.paths.journal),
             "schema_version": home.journal.schema_version(),
             **home.journal.counts(),
         }
-    finally:
-        home.close()
     if as_json:
         print_json(info)
         return
@@ -197,17 +185,14 @@ def logs_purge(
     """
     if not off_record:
         raise typer.BadParameter("say what to purge: --off-record")
-    from agent.startup import open_home
 
-    home = open_home(write_lock=True, purge_off_record=False)
-    try:
+    with opened(write=True, borrow=False, purge_off_record=False) as here:
+        home = here.home
         found = sum(home.journal.off_record_sessions().values())
         if found:
             err.print(f"{found} off-record messages will be deleted", markup=False, highlight=False)
             confirm(yes, f"Delete {found} off-record messages for good?", "this purge")
         removed = home.journal.purge_off_record() if found else 0
-    finally:
-        home.close()
     if as_json:
         print_json({"removed": removed})
         return

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from agent.failures import corrupt_error, full_disk, is_corruption
 from memory.errors import HearthError, StorageError
-from memory.recovery import corrupt_error, is_corruption
 from memory.settings import load_settings, resolve_paths
-from memory.sqlite import full_disk
 from tui.cli import (
     bench,
     chat,
@@ -33,15 +32,13 @@ from tui.cli.options import (
     ConnectOpt,
     ModelOpt,
     NoMemoryOpt,
-    model_overrides,
     no_model_with_remote,
-    server_for,
 )
 from tui.cli.output import err, guard_closed_pipe, warn
 from tui.stop_signals import Terminated, exit_code
 
 if TYPE_CHECKING:
-    from agent.serving.client import Remote
+    from agent.serving.client import Client
 
 app = typer.Typer(
     help="Hearth: a local companion that remembers you.",
@@ -100,39 +97,37 @@ def chat_callback(
         return
     no_model_with_remote(model, connect)
     # A Hearth served elsewhere, or the `hearth serve` holding this data dir (it has the model
-    # loaded; --model asks for another one, which it refuses as any holder does).
-    server = server_for(connect) if model is None else None
-    if server is not None:
-        raise typer.Exit(_chat_remote(server, session, new, not no_memory))
-    from agent.startup import check_model, open_home
-    from tui.app import run_app
+    # loaded; --model asks for another one, which it refuses as any holder does). The chat
+    # holds the data dir for as long as it is open: it never borrows it.
+    from agent.access import Here, reach
 
-    home = open_home(model_overrides(model), write_lock=True)
-    try:
+    with reach(connect, write=True, model=model, borrow=False) as where:
+        if not isinstance(where, Here):
+            raise typer.Exit(_chat_remote(where, session, new, not no_memory))
+        from agent.startup import check_model
+        from tui.app import run_app
+
+        home = where.home
         # Checked before the screen opens: a bad session or model file is one line and an
         # exit code, like every other command, not a notification in a UI that then exits 0.
         if session is not None:
             home.journal.session(session)
         check_model(home)
         code = run_app(home, session_id=session, new=new, memory=not no_memory, notices=crashes)
-    finally:
-        home.close()
     raise typer.Exit(code)
 
 
-def _chat_remote(server: Remote, session: int | None, new: bool, memory: bool) -> int:
+def _chat_remote(client: Client, session: int | None, new: bool, memory: bool) -> int:
     """The chat against a Hearth served elsewhere: no data dir opened here, no model loaded.
     A server that does not answer (or refuses the token, or has no such session) is one line
     and an exit code before the screen opens."""
-    from agent.serving.client import Client
     from tui.remote_app import run_remote_app
 
     chat = load_settings(resolve_paths()).chat
-    with Client(server) as client:
-        client.status()
-        if session is not None:
-            client.thread(session)
-        return run_remote_app(client, session_id=session, new=new, memory=memory, chat=chat)
+    client.status()
+    if session is not None:
+        client.thread(session)
+    return run_remote_app(client, session_id=session, new=new, memory=memory, chat=chat)
 
 
 def command_path(argv: list[str]) -> str:

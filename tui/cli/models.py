@@ -141,7 +141,7 @@ def _probe(model: Path, settings: ModelSettings, paths: Paths) -> None:
     from agent.learn.probe import run_probe, save
     from agent.runtime.backend import LlamaBackend
     from agent.runtime.native_log import stderr_to
-    from memory.datadir import ensure_data_dir
+    from agent.upkeep import ensure_data_dir
 
     ensure_data_dir(paths.data_dir)
     with err.status("running the memory extractor's probe"):

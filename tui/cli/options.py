@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, overload
+from typing import Annotated, overload
 
 import typer
-
-if TYPE_CHECKING:
-    from agent.serving.client import Remote
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 """--json where the text output is a table (or lines of fields)."""
@@ -58,34 +55,13 @@ NoMemoryOpt = Annotated[
 ]
 
 
-def model_overrides(model: Path | None) -> dict[str, Any]:
-    """Settings overrides for a --model option: none when it is not given. A GGUF named on the
-    command line is loaded here, whatever model.backend says."""
-    return {"model": {"path": model, "backend": "llama-cpp"}} if model is not None else {}
-
-
-def server_for(connect: str | None, *, here: bool = True) -> Remote | None:
-    """The Hearth server a command goes through: --connect URL (or remote.url), else (with
-    `here`) the one serving this data dir, if one runs; None: the command opens the data dir
-    itself (borrowing it from a chat or server that holds it)."""
-    from agent.serving.client import local, remote
-    from memory.settings import load_settings, resolve_paths
-
-    paths = resolve_paths()
-    settings = load_settings(paths)
-    url = connect or settings.remote.url
-    if url:
-        return remote(url, settings.remote)
-    return local(paths, settings.remote) if here else None
-
-
 def no_model_with_remote(model: Path | None, connect: str | None) -> None:
     """--model names a GGUF here; a Hearth elsewhere chats with its own (usage error, exit 2)."""
     if model is None:
         return
-    from memory.settings import load_settings, resolve_paths
+    from agent.access import remote_asked
 
-    if connect or load_settings(resolve_paths()).remote.url:
+    if remote_asked(connect):
         raise typer.BadParameter(
             "--model does not go with --connect (or remote.url): the Hearth there chats with "
             "its own model"

@@ -11,7 +11,7 @@ from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook,
 from rich.markup import escape
 from rich.segment import Segment
 
-from memory.controls import inert, json_line
+from agent.face import inert, json_line
 
 
 class _Inert:

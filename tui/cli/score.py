@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.text import Text
 
+from agent.access import opened
 from tui.cli.options import JsonOpt, SessionOpt, SinceOpt, as_local
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
+    from agent.face import Memory, MemoryStore
     from agent.scoring import Recalled
-    from memory.graph.nodes import Memory
-    from memory.graph.store import MemoryStore
 
 
 def _getter(store: MemoryStore) -> Recalled:
@@ -43,14 +43,14 @@ def score(
     where the last stopped. The chat may stay open: this loads its own copy of the model."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from agent.access import read_store
     from agent.runtime.backend import scoring_instance
     from agent.scoring import ScoreReport, scorable, score_replies, window
-    from agent.startup import measuring_model, open_home
-    from memory.graph.store import MemoryStore
+    from agent.startup import measuring_model
 
     start = as_local(since)
-    home = open_home(write_lock=True, borrow=True)
-    try:
+    with opened(write=True) as here:
+        home = here.home
         what = "hearth score (each reply's log-probability)"
         resolved, sha = measuring_model(home, what, session)
         replies = scorable(home.journal, session_id=session, since=start)
@@ -65,9 +65,7 @@ def score(
             settings = home.settings.model
             n_ctx = min(window(pending, settings.n_ctx), settings.n_ctx)
             with scoring_instance(resolved.path, settings, n_ctx, home.paths.log_file) as scorer:
-                store = MemoryStore.open(
-                    home.paths, home.settings, write=False, verify_embedder=False
-                )
+                store = read_store(home, verify_embedder=False)
                 load_s = time.perf_counter() - loading
                 columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
                 try:
@@ -85,8 +83,6 @@ def score(
                     seconds = time.perf_counter() - started
                 finally:
                     store.close()
-    finally:
-        home.close()
     by_other = {r.id for r in pending if r.model is None or r.model.sha256 != sha}
     report = ScoreReport(
         model=resolved.path.name,

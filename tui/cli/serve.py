@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from tui.cli.options import ModelOpt, model_overrides
+from agent.access import model_overrides
+from tui.cli.options import ModelOpt
 from tui.cli.output import note, warn
 from tui.stop_signals import raise_on_stop_signals
 
@@ -86,10 +87,9 @@ def serve(host: HostOpt = None, port: PortOpt = None, model: ModelOpt = None) ->
     forget ID) go through it; the other commands that write borrow its data dir."""
     import uvicorn
 
+    from agent.holding import Lender, publish, serve_token, socket_path, withdraw
     from agent.serving.api import Serving, make_app
     from agent.startup import load_agent, open_home
-    from memory.lending import Lender, socket_path
-    from memory.serving import publish, serve_token, withdraw
     from memory.settings import LOOPBACK
 
     overrides: dict[str, Any] = model_overrides(model)

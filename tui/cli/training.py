@@ -8,26 +8,33 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from agent.access import opened
+from agent.training_data import (
+    EXPORT_KINDS,
+    ExportKind,
+    candidates_refused,
+    in_words,
+    writes_frozen,
+)
 from tui.cli.options import JsonTextOpt
 from tui.cli.output import err, out, print_json
 
 if TYPE_CHECKING:
-    from agent.startup import Home
-    from memory.export.writer import ExportResult, Progress
+    from agent.training_data import ExportResult, Progress
 
 
-class ExportKindChoice(StrEnum):
-    """What `hearth export` writes (not a memory's kind: see memory.graph.nodes.Kind)."""
+if TYPE_CHECKING:
 
-    SFT = "sft"
-    DPO = "dpo"
-    KTO = "kto"
-    OPENAI = "openai"
-    SHAREGPT = "sharegpt"
+    class ExportKindChoice(StrEnum):
+        """What `hearth export` writes (not a memory's kind: see memory.graph.kinds)."""
+
+else:
+    # One choice per registered kind (memory/export/kinds.py): a new kind is offered as it is.
+    ExportKindChoice = StrEnum("ExportKindChoice", {k.upper(): k for k in EXPORT_KINDS})
 
 
 class FileFormat(StrEnum):
@@ -57,7 +64,7 @@ def _date(value: str | None, *, end: bool) -> datetime | None:
 
 
 def export(
-    kind: Annotated[ExportKindChoice, typer.Argument(help="sft, dpo, kto, openai or sharegpt.")],
+    kind: Annotated[ExportKindChoice, typer.Argument(help=f"{in_words()}.")],
     file_format: Annotated[FileFormat, typer.Option("--format", help="File format.")] = (
         FileFormat.JSONL
     ),
@@ -161,24 +168,24 @@ def export(
 
     Every row carries score_full, score_no_notes and score_drop (null when unscored).
     """
-    from agent.startup import open_home
-    from memory.export.writer import ExportOptions, default_export_path, run_export
+    from agent.training_data import export as run_export
+    from agent.training_data import export_path, options
 
-    if candidates and kind.value in ("sft", "sharegpt") and not context_frozen:
-        # Such a row trains every reply in it, candidates or not.
+    name = cast("ExportKind", kind.value)
+    if candidates and candidates_refused(name, context_frozen):
         raise typer.BadParameter(
             f"{kind.value} rows train whole conversations; add --context-frozen",
             param_hint="--candidates",
         )
-    home = open_home()
-    try:
-        frozen = context_frozen and kind.value in ("sft", "openai", "sharegpt")
+    with opened() as here:
+        home = here.home
+        frozen = writes_frozen(name, context_frozen)
         if out_path is None or out_path.is_dir():
             folder = out_path or home.paths.data_dir / "exports"
-            target = default_export_path(folder, kind.value, file_format.value, frozen)
+            target = export_path(folder, name, file_format.value, frozen)
         else:
             target = out_path
-        options = ExportOptions.model_validate(
+        chosen = options(
             {
                 "kind": kind.value,
                 "file_format": file_format.value,
@@ -198,12 +205,7 @@ def export(
                 "command": shlex.join(["hearth", *sys.argv[1:]]),
             }
         )
-        sources = set() if include_sensitive else _sensitive_sources(home)
-        result = _run_with_progress(
-            lambda progress: run_export(home.journal, options, progress, sources)
-        )
-    finally:
-        home.close()
+        result = _run_with_progress(lambda progress: run_export(home, chosen, progress))
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
@@ -233,16 +235,6 @@ def export(
         markup=False,
         highlight=False,
     )
-
-
-def _sensitive_sources(home: Home) -> set[int]:
-    """The messages sensitive memories came from (none when there is no memory database)."""
-    from memory.graph.store import MemoryStore
-
-    if not home.paths.memory_db.exists():
-        return set()
-    with MemoryStore.open(home.paths, home.settings, write=False) as store:
-        return store.sensitive_sources()
 
 
 def _run_with_progress(job: Callable[[Progress], ExportResult]) -> ExportResult:

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from agent.access import opened
 from tui.cli.options import JsonOpt, SessionOpt, SinceOpt, as_local
 from tui.cli.output import err, out, print_json
 
@@ -56,10 +57,11 @@ def understanding(
     goes on where the last stopped. Prints a table per session."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from agent.access import read_store
     from agent.learn.extract.pipeline import UNNAMED
     from agent.learn.person import person_name
     from agent.runtime.backend import scoring_instance
-    from agent.startup import measuring_model, open_home
+    from agent.startup import measuring_model
     from agent.understanding import (
         WINDOW,
         UnderstandingReport,
@@ -68,14 +70,13 @@ def understanding(
         per_session,
         understand_all,
     )
-    from memory.graph.store import MemoryStore
 
     start = as_local(since)
-    home = open_home(write_lock=True, borrow=True)
     skipped: list[int] = []
     measured = 0
     seconds = 0.0
-    try:
+    with opened(write=True) as here:
+        home = here.home
         what = "hearth understanding (each message's log-probability)"
         resolved, sha = measuring_model(home, what, session)
         done = {r.message_id for r in home.journal.surprises(sha)}
@@ -88,7 +89,7 @@ def understanding(
             settings = home.settings.model
             n_ctx = min(WINDOW, settings.n_ctx)
             with scoring_instance(resolved.path, settings, n_ctx, home.paths.log_file) as scorer:
-                store = MemoryStore.open(home.paths, home.settings, write=False)
+                store = read_store(home)
                 columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
                 try:
                     started = time.perf_counter()
@@ -110,8 +111,6 @@ def understanding(
                 finally:
                     store.close()
         rows_all = [r for r in home.journal.surprises(sha) if r.message_id in wanted]
-    finally:
-        home.close()
     sessions = per_session(rows_all)
     report = UnderstandingReport(
         model=resolved.path.name,

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from tui.cli.memory.access import memory_store
+from agent.access import opened
 from tui.cli.options import DATE_FORMATS, JsonOpt, as_local
 from tui.cli.output import err, out, print_json
 
@@ -39,7 +39,8 @@ def memory_extract(
     from agent.learn.history import since as messages_since
 
     start = as_local(since)
-    with memory_store(write=True) as (home, store):
+    with opened(write=True, store=True) as here:
+        home, store = here.home, here.memory
         messages = messages_since(home.journal, start)
         extract, tag = _extractor(home)
         pending = todo(messages, tag)

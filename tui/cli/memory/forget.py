@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from memory.graph.nodes import ForgetReport, Memory
+from agent import access
+from agent.access import opened
+from agent.face import ForgetReport, Memory
 from tui.cli.forget_backups import BackupsOpt
 from tui.cli.forget_backups import action as backups_action
 from tui.cli.forget_backups import apply as apply_backups
-from tui.cli.memory.access import memory_store, remote
 from tui.cli.memory.forget_everything import forget_everything
 from tui.cli.memory.forget_output import (
     chroma_server,
@@ -23,7 +24,7 @@ from tui.cli.memory.forget_output import (
 )
 from tui.cli.memory.params import IdArg
 from tui.cli.options import ConnectOpt, JsonOpt
-from tui.cli.output import confirm, err, out
+from tui.cli.output import confirm, err, note, out
 
 # One paragraph a line: the help renderer wraps paragraphs itself.
 FORGET_HELP = "\n\n".join(
@@ -86,14 +87,16 @@ def memory_forget(
     if everywhere and memory_id is None:
         raise typer.BadParameter("--everywhere goes with a memory id")
     plain = memory_id is not None and not (everywhere or dry_run)
-    if (client := remote(connect, served_here=plain)) is not None:
+    # Only a plain `forget ID` goes through this machine's server; the rest runs here.
+    if (found := access.server(connect, here=plain)) is not None:
+        from agent.serving.client import Client
+
         if memory_id is None or not plain:
-            client.close()
             usage_error(
                 "through a Hearth elsewhere (--connect, remote.url) only `forget ID` works; "
                 "--matching, --everything, --everywhere and --dry-run run where the data dir is"
             )
-        with client:
+        with Client(found, on_wait=note) as client:
             memory = Memory.model_validate(client.show(memory_id))
             report = ForgetReport.model_validate(client.forget(memory_id))
         show_report(report, as_json)
@@ -104,12 +107,13 @@ def memory_forget(
         forget_everything(yes=yes, dry_run=dry_run, as_json=as_json, backups=chosen)
         return
     from agent.recall import shown_line_pattern
-    from memory.graph.forgetting import phrase_problem
+    from agent.upkeep import phrase_problem
 
     if matching is not None and (problem := phrase_problem(matching)):
         usage_error(f"--matching {problem}")
 
-    with memory_store(write=True) as (home, store):
+    with opened(write=True, store=True) as here:
+        home, store = here.home, here.memory
         journal, shown = home.journal, shown_line_pattern
         if memory_id is not None and not everywhere:
             memory = store.get(memory_id)
@@ -167,7 +171,8 @@ REJECT_HELP = "\n\n".join(
 def memory_reject(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     from agent.recall import shown_line_pattern
 
-    with memory_store(write=True) as (home, store):
+    with opened(write=True, store=True) as here:
+        home, store = here.home, here.memory
         memory = store.get(memory_id)
         report = store.reject(memory_id, home.journal, shown_as=shown_line_pattern)
         server = chroma_server(store)

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from memory.backup_ledger import outside as outside_backups
-from memory.forget_backups import Action, delete_listed
+from agent.access import opened
 from tui.cli.forget_backups import show as show_backups
 from tui.cli.memory.forget_output import COMPACTION, print_elsewhere
 from tui.cli.output import confirm, out, print_json
+
+if TYPE_CHECKING:
+    from agent.face import Action
 
 
 def forget_everything(*, yes: bool, dry_run: bool, as_json: bool, backups: Action) -> None:
     """Every store, log and export in the data dir removed, under the data dir lock."""
     import logging
 
-    from agent.startup import open_home
-    from memory import erase
-    from memory.export.forgetting import elsewhere
+    from agent.upkeep import delete_listed, erase, erase_plan, outside_backups
+    from agent.upkeep import exports_elsewhere as elsewhere
 
-    home = open_home(write_lock=True)
-    try:
+    with opened(write=True, borrow=False) as here:
+        home = here.home
         paths = home.paths
-        planned = erase.plan(paths, home.settings.memory)
+        planned = erase_plan(paths, home.settings.memory)
         outside = [
             e.model_dump() for e in elsewhere(paths.exports_dir, home.journal.exports(), None)
         ]
@@ -60,12 +63,10 @@ def forget_everything(*, yes: bool, dry_run: bool, as_json: bool, backups: Actio
         for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
             root.removeHandler(handler)  # the log is about to go; nothing more is written to it
             handler.close()
-        done = erase.erase(paths, home.settings.memory)
+        done = erase(paths, home.settings.memory)
         if backups == "delete":
             backed_up = delete_listed(backed_up)
             data["backups_elsewhere"] = [b.model_dump() for b in backed_up]
-    finally:
-        home.close()
     if as_json:
         print_json({**data, **done.model_dump()})
         return

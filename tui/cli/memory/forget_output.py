@@ -10,14 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from memory.backup_ledger import OutsideBackup
-from memory.graph.nodes import ForgetReport, Memory
+from agent.face import ForgetReport, Memory, OutsideBackup
 from tui.cli.forget_backups import show as show_backups
 from tui.cli.output import err, out, print_json, warn
 
 if TYPE_CHECKING:
-    from memory.graph.forgetting import ForgetPreview
-    from memory.graph.store import MemoryStore
+    from agent.face import ForgetPreview, MemoryStore
 
 
 def usage_error(message: str) -> NoReturn:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from tui.cli.memory.access import memory_store
+from agent.access import opened
 from tui.cli.options import JsonOpt
 from tui.cli.output import err, out, print_json
 
@@ -23,11 +23,11 @@ def memory_rebuild(
 
     columns = (TextColumn("re-embedding"), BarColumn(), MofNCompleteColumn())
     with (
-        memory_store(write=True, verify_embedder=not reembed) as (_home, store),
+        opened(write=True, store=True, verify_embedder=not reembed) as here,
         Progress(*columns, console=err, transient=True, disable=not reembed) as bar,
     ):
         task = bar.add_task("re-embedding", total=None)
-        report = store.rebuild(
+        report = here.memory.rebuild(
             reembed=reembed,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
@@ -65,18 +65,15 @@ def memory_migrate(
 ) -> None:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from agent.startup import open_home
-    from memory.index_migration import migrate
+    from agent.upkeep import migrate_index as migrate
 
-    home = open_home(write_lock=True, borrow=True)
-    try:
+    with opened(write=True) as here:
+        home = here.home
         assert home.lock is not None
         columns = (SpinnerColumn(), TextColumn(f"copying the index to {to}"))
         with Progress(*columns, console=err, transient=True) as bar:
             bar.add_task("copying", total=None)
             report = migrate(home.paths, home.settings, to, home.lock)
-    finally:
-        home.close()
     if as_json:
         print_json(report.model_dump())
         return

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from memory.graph.nodes import KINDS, Kind
+from agent.face import KINDS, Kind
 
 IdArg = Annotated[str, typer.Argument(help="A memory id from `hearth memory list`.")]
 KindOpt = Annotated[

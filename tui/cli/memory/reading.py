@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from memory.graph.kinds import COUNTED_KINDS
-from memory.graph.nodes import Hit, Memory
-from tui.cli.memory.access import memory_store, read_through
+from agent.access import Here, opened, read
+from agent.face import COUNTED_KINDS, Hit, Memory
 from tui.cli.memory.params import AllOpt, IdArg, KindOpt, ListAllOpt, parse_kinds
 from tui.cli.memory.render import (
     as_dot,
@@ -25,7 +24,10 @@ from tui.cli.memory.render import (
     print_details,
 )
 from tui.cli.options import ConnectOpt, JsonOpt
-from tui.cli.output import out, print_json, write_raw
+from tui.cli.output import note, out, print_json, write_raw
+
+if TYPE_CHECKING:
+    from agent.face import Mentions
 
 
 class GraphFormat(StrEnum):
@@ -44,12 +46,12 @@ def memory_list(
     """List memories: pinned first, then the most recently learned."""
     # The person's kept words (`said`) show with `--kind said` or `--all`, not among the facts.
     kinds = parse_kinds(kind) or (None if show_all else list(COUNTED_KINDS))
-    found = read_through(connect, lambda client: client.memories(kinds, show_all, limit))
-    if found is not None:
-        memories = [Memory.model_validate(m) for m in found]
-    else:
-        with memory_store(write=False) as (_home, store):
-            memories = store.list(kinds=kinds, valid_only=not show_all, limit=limit)
+    memories = read(
+        connect,
+        lambda client: [Memory.model_validate(m) for m in client.memories(kinds, show_all, limit)],
+        lambda here: here.memory.list(kinds=kinds, valid_only=not show_all, limit=limit),
+        on_busy=note,
+    )
     if as_json:
         print_json([memory_json(m) for m in memories])
         return
@@ -67,14 +69,22 @@ def memory_search(
     """Hybrid search (meaning, words, recency, importance, links), best first; memories about
     the people a query names rank higher."""
     kinds = parse_kinds(kind)
-    named = None  # remotely: the server ranks by the people named, without saying which
-    found = read_through(connect, lambda client: client.search(query, k, kinds, show_all))
-    if found is not None:
-        hits = [Hit.model_validate(h) for h in found]
-    else:
-        with memory_store(write=False) as (_home, store):
-            named = store.mentions(query)
-            hits = store.search(query, k, kinds=kinds, valid_only=not show_all, mentions=named)
+
+    def search_here(here: Here) -> tuple[list[Hit], Mentions | None]:
+        named = here.memory.mentions(query)
+        found = here.memory.search(query, k, kinds=kinds, valid_only=not show_all, mentions=named)
+        return found, named
+
+    # Remotely the server ranks by the people named, without saying which (`named` None).
+    hits, named = read(
+        connect,
+        lambda client: (
+            [Hit.model_validate(h) for h in client.search(query, k, kinds, show_all)],
+            None,
+        ),
+        search_here,
+        on_busy=note,
+    )
     if as_json:
         print_json([hit_json(h) for h in hits])
         return
@@ -92,12 +102,12 @@ def memory_show(memory_id: IdArg, connect: ConnectOpt = None, as_json: JsonOpt =
     """One memory with where it came from (journal messages) and its edges."""
     from agent.memory_use import details
 
-    shown = read_through(connect, lambda client: client.show(memory_id))
-    if shown is not None:
-        data = shown
-    else:
-        with memory_store(write=False) as (home, store):
-            data = details(store, home.journal, memory_id)
+    data = read(
+        connect,
+        lambda client: client.show(memory_id),
+        lambda here: details(here.memory, here.home.journal, memory_id),
+        on_busy=note,
+    )
     if as_json:
         print_json(data)
         return
@@ -110,7 +120,8 @@ def memory_history(
     as_json: JsonOpt = False,
 ) -> None:
     """Every change to memory, oldest first, with who made it."""
-    with memory_store(write=False) as (_home, store):
+    with opened(store=True) as here:
+        store = here.memory
         entries = store.history(memory_id, limit=limit)
     if as_json:
         print_json([e.model_dump(mode="json") for e in entries])
@@ -120,7 +131,8 @@ def memory_history(
 
 def memory_stats(as_json: JsonOpt = False) -> None:
     """Counts: memories by kind and state, edges, history, the index and the embedding model."""
-    with memory_store(write=False) as (_home, store):
+    with opened(store=True) as here:
+        store = here.memory
         stats = store.stats()
     if as_json:
         print_json(stats.model_dump(mode="json"))
@@ -138,7 +150,8 @@ def memory_graph(
     show_all: AllOpt = False,
 ) -> None:
     """The graph as Graphviz dot, Mermaid or JSON."""
-    with memory_store(write=False) as (_home, store):
+    with opened(store=True) as here:
+        store = here.memory
         memories = store.list(valid_only=not show_all)
         ids = {m.id for m in memories}
         edges = [e for e in store.edges() if e.src in ids and e.dst in ids]

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
-from memory.graph.nodes import Edge, Hit, Memory
+from agent.face import Edge, Hit, Memory
 from tui.cli.output import out, print_json
 
 if TYPE_CHECKING:
-    from memory.graph.nodes import HistoryEntry
+    from agent.face import HistoryEntry
 
 
 def memory_json(memory: Memory) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.access import opened
 from tui.cli.options import JsonOpt
 from tui.cli.output import out, print_json
 
@@ -11,14 +12,11 @@ def sleep_cmd(as_json: JsonOpt = False) -> None:
     over recurring episodes, decay what is never recalled, and lower what is recalled often but
     never mattered to a scored reply (`hearth score`). A second run changes nothing."""
     from agent.learn.consolidation import sleep
-    from agent.startup import open_home
-    from memory.clock import now
+    from agent.upkeep import now
 
-    home = open_home(write_lock=True, borrow=True)
-    try:
+    with opened(write=True) as here:
+        home = here.home
         report = sleep(home.open_store(), at=now(), journal=home.journal)
-    finally:
-        home.close()
     if as_json:
         print_json(report.model_dump())
         return

@@ -6,16 +6,14 @@ from typing import Annotated
 
 import typer
 
-from memory.graph.flags import SECRET
-from memory.graph.nodes import KINDS, Memory
-from memory.secrets import has_secret, secret_kinds
-from tui.cli.memory.access import memory_store, remote
+from agent.access import Here, opened, reach
+from agent.face import KINDS, SECRET, Memory, has_secret, secret_kinds
 from tui.cli.memory.params import IdArg, parse_kind
 from tui.cli.memory.render import (
     print_memory,
 )
 from tui.cli.options import ConnectOpt, JsonOpt
-from tui.cli.output import err
+from tui.cli.output import err, note
 
 SecretOpt = Annotated[
     bool,
@@ -54,30 +52,28 @@ def memory_add(
     """Remember something. Text holding a password, PIN, card number, key or token is refused
     unless --secret says to keep it."""
     _refuse_secret(text, secret)  # before it leaves this machine, too
-    if (client := remote(connect)) is not None:
-        from agent.serving.schemas import MemoryIn
+    with reach(connect, write=True, store=True, on_wait=note) as where:
+        if isinstance(where, Here):
+            memory = where.memory.add(
+                text,
+                kind=parse_kind(kind),
+                subject=subject,
+                importance=importance,
+                pinned=pin,
+                flags=[SECRET] if secret and has_secret(text) else [],
+            )
+        else:
+            from agent.serving.schemas import MemoryIn
 
-        asked = MemoryIn(
-            text=text,
-            kind=parse_kind(kind),
-            subject=subject,
-            importance=importance,
-            pin=pin,
-            secret=secret,
-        )
-        with client:
-            memory = Memory.model_validate(client.add(asked))
-        print_memory(memory, as_json, "remembered")
-        return
-    with memory_store(write=True) as (_home, store):
-        memory = store.add(
-            text,
-            kind=parse_kind(kind),
-            subject=subject,
-            importance=importance,
-            pinned=pin,
-            flags=[SECRET] if secret and has_secret(text) else [],
-        )
+            asked = MemoryIn(
+                text=text,
+                kind=parse_kind(kind),
+                subject=subject,
+                importance=importance,
+                pin=pin,
+                secret=secret,
+            )
+            memory = Memory.model_validate(where.add(asked))
     print_memory(memory, as_json, "remembered")
 
 
@@ -90,20 +86,20 @@ def memory_edit(
     """Correct a memory's text (history keeps the earlier version); a secret in it is refused
     unless --secret says to keep it."""
     _refuse_secret(text, secret)
-    with memory_store(write=True) as (_home, store):
-        memory = store.update_text(memory_id, text)
+    with opened(write=True, store=True) as here:
+        memory = here.memory.update_text(memory_id, text)
     print_memory(memory, as_json, "edited")
 
 
 def memory_pin(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Keep a memory always in view."""
-    with memory_store(write=True) as (_home, store):
-        memory = store.pin(memory_id)
+    with opened(write=True, store=True) as here:
+        memory = here.memory.pin(memory_id)
     print_memory(memory, as_json, "pinned")
 
 
 def memory_unpin(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Stop keeping a memory always in view."""
-    with memory_store(write=True) as (_home, store):
-        memory = store.unpin(memory_id)
+    with opened(write=True, store=True) as here:
+        memory = here.memory.unpin(memory_id)
     print_memory(memory, as_json, "unpinned")

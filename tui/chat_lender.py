@@ -1,4 +1,4 @@
-"""The open chat lends its data dir to `hearth` commands run beside it (memory/lending.py)."""
+"""The open chat lends its data dir to `hearth` commands beside it (coordination/lending.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.message import Message
 from textual.worker import Worker
 
-from memory.lending import Borrower, Lender, OwnerClosing, socket_path
+from agent.holding import Borrower, Lender, OwnerClosing, socket_path
 
 if TYPE_CHECKING:
     from agent.startup import Home

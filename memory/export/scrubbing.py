@@ -1,4 +1,4 @@
-"""Forgetting in exports: files in the data dir's exports/ redacted, the ones elsewhere listed."""
+"""A forget reaching the exports: files in exports/ rewritten, the ones elsewhere listed."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from memory.export.writer import parquet_bytes, private_file
+from memory.graph import forget_exports
+from memory.graph.forget_exports import ExportScan, OutsideExport
+from memory.journal.journal import Journal
 from memory.journal.signals import ExportRecord
 
 # The keys whose strings are words in every export format (`messages`/`prompt`/`completion`/
@@ -22,22 +23,6 @@ from memory.journal.signals import ExportRecord
 TEXT_KEYS = frozenset({"content", "value"})
 
 log = logging.getLogger(__name__)
-
-
-class OutsideExport(BaseModel):
-    """An export the ledger lists outside the data dir: never touched, only named."""
-
-    path: str
-    exists: bool
-    holds_phrase: bool | None = None
-    """Whether it still holds what was forgotten (None: it no longer exists, or unreadable)."""
-
-
-class ExportScan(BaseModel):
-    """Which export files hold a pattern: in exports/ (to rewrite) and elsewhere (to list)."""
-
-    inside: list[str] = Field(default_factory=list)
-    elsewhere: list[OutsideExport] = Field(default_factory=list)
 
 
 def redact_value(value: Any, pattern: re.Pattern[str], marker: str, *, text: bool = False) -> Any:
@@ -190,3 +175,26 @@ def _strings(value: Any, *, text: bool = False) -> list[str]:
     if isinstance(value, dict):
         return [s for k, v in value.items() for s in _strings(v, text=text or k in TEXT_KEYS)]
     return []
+
+
+class _Exports:
+    """What a forget asks of the exports (memory.graph.forget_exports), answered here."""
+
+    def scan(
+        self, exports_dir: Path, journal: Journal | None, pattern: re.Pattern[str]
+    ) -> ExportScan:
+        return scan(exports_dir, journal.exports() if journal is not None else [], pattern)
+
+    def redact(
+        self, exports_dir: Path, journal: Journal | None, pattern: re.Pattern[str], marker: str
+    ) -> tuple[dict[str, int], list[OutsideExport]]:
+        ledger = journal.exports() if journal is not None else []
+        counts, new_sha = redact_exports(exports_dir, ledger, pattern, marker)
+        if journal is not None:
+            for export_id, sha in new_sha.items():
+                journal.set_export_sha256(export_id, sha)
+        return counts, elsewhere(exports_dir, ledger, pattern)
+
+
+# The exports learn of a forget this way round: the graph never imports them.
+forget_exports.register(_Exports())
