@@ -212,25 +212,34 @@ LONG_RUNS = (
 
 BIG_MODEL = "HEARTH_TEST_BIG_MODEL"
 """The GGUF the `bigmodel` tier runs on (a model that can do what the embedded 135M cannot)."""
+SOAK = "HEARTH_TEST_SOAK"
+"""Set (to anything but empty) to run the `soak` tier: the 500-turn soak, the longer load."""
+
+OPT_IN = {"bigmodel": BIG_MODEL, "soak": SOAK}
+"""The opt-in tiers: a marker's tests skip unless its variable is set or `-m` names it."""
 
 
-def _wants_big_model(config: pytest.Config) -> bool:
-    return bool(os.environ.get(BIG_MODEL)) or "bigmodel" in (config.option.markexpr or "")
+def _wanted(config: pytest.Config, marker: str) -> bool:
+    return bool(os.environ.get(OPT_IN[marker])) or marker in (config.option.markexpr or "")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Stable: everything else keeps its order (a module's tests together, its fixtures once).
     items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNS))
-    if not _wants_big_model(config):
-        skip = pytest.mark.skip(reason=f"the bigmodel tier: set {BIG_MODEL}=PATH.gguf to run it")
+    for marker, variable in OPT_IN.items():
+        if _wanted(config, marker):
+            continue
+        skip = pytest.mark.skip(reason=f"the {marker} tier: set {variable} or `-m {marker}`")
         for item in items:
-            if "bigmodel" in item.keywords:
+            if marker in item.keywords:
                 item.add_marker(skip)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # `-m bigmodel` where no test has the marker (yet) selects nothing: that is not a failure.
-    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _wants_big_model(session.config):
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and any(
+        _wanted(session.config, marker) for marker in OPT_IN
+    ):
         session.exitstatus = pytest.ExitCode.OK
 
 
