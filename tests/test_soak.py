@@ -136,16 +136,25 @@ def test_a_soak_keeps_memory_and_files_flat_and_one_row_per_message(
         home.close()
 
 
-FIFTY_TURNS = """
+WRITER = """
 import sys
+from pathlib import Path
 from agent.startup import load_agent, open_home
+done = Path(sys.argv[1])
 home = open_home({"model": {"n_ctx": 512}, "sampling": {"max_tokens": 2}}, write_lock=True)
 agent = load_agent(home)
 session = agent.session(new=True).id
-for turn in range(50):
+turn = 0
+# Turns until the test has its snapshots (at most MOST_TURNS): as long as they take, no longer.
+while turn < MOST_TURNS and not (turn > 1 and done.exists()):
     agent.run_turn(session, f"Day {turn}: I walked to the river and met my friend Rui.")
+    turn += 1
+    if turn == 1:
+        print("writing", flush=True)
 home.close()
+print(turn, flush=True)
 """
+MOST_TURNS = 200
 
 
 def _check_copy(copy: Path) -> int:
@@ -180,22 +189,24 @@ def _check_copy(copy: Path) -> int:
 
 @pytest.mark.slow
 def test_snapshots_taken_mid_write_each_open_cleanly(hearth_home: Path, tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FIFTY_TURNS],
-        env={**os.environ, "HEARTH_HOME": str(hearth_home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    done = tmp_path / "enough-snapshots"
+    log = tmp_path / "writer.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER.replace("MOST_TURNS", str(MOST_TURNS)), str(done)],
+            env={**os.environ, "HEARTH_HOME": str(hearth_home)},
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+    assert proc.stdout is not None
     rng = random.Random(12)
     copies: list[Path] = []
-    journal = hearth_home / "journal.sqlite3"
     try:
         # Snapshots start once turns are being written (loading the model comes first).
-        while proc.poll() is None and not (journal.exists() and journal.stat().st_size > 0):
-            time.sleep(0.2)
+        assert proc.stdout.readline().strip() == "writing", log.read_text()
         while proc.poll() is None and len(copies) < SNAPSHOTS:
-            time.sleep(rng.uniform(1.0, 5.0))
+            time.sleep(rng.uniform(0.2, 1.5))
             os.kill(proc.pid, signal.SIGSTOP)
             try:
                 # Everything, -wal and -shm included, as a backup tool copying the folder would.
@@ -204,13 +215,14 @@ def test_snapshots_taken_mid_write_each_open_cleanly(hearth_home: Path, tmp_path
                 copies.append(copy)
             finally:
                 os.kill(proc.pid, signal.SIGCONT)
-        _, err = proc.communicate(timeout=1200)
+        done.touch()
+        out, _ = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, err
-    assert len(copies) >= 5, f"the run ended before enough snapshots were taken ({len(copies)})"
+    assert proc.returncode == 0, log.read_text()
+    assert len(copies) == SNAPSHOTS, f"the writer ended after {len(copies)} snapshots"
     seen = [_check_copy(copy) for copy in copies]
     assert seen == sorted(seen) and seen[-1] > 0
-    assert _check_copy(hearth_home) == 50
+    assert _check_copy(hearth_home) == int(out.strip())
