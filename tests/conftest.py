@@ -205,9 +205,11 @@ def make_agent(
 # half of the tests in this order and lets an idle one take from the other's queue, so a long
 # run started early never leaves one core waiting on the other at the end. A module's, or a test's.
 LONG_RUNS = (
+    "tests/test_say_bench.py",
+    "tests/test_lending_chat.py::test_memory_commands_and_say_run_beside_the_open_chat",
     "tests/test_soak.py",
     "tests/test_continuity.py::test_facts_survive_overflow",
-    "tests/test_say_bench.py",
+    "tests/test_model_extract.py",
 )
 
 BIG_MODEL = "HEARTH_TEST_BIG_MODEL"
