@@ -225,9 +225,17 @@ def _wanted(config: pytest.Config, marker: str) -> bool:
     return bool(os.environ.get(OPT_IN[marker])) or marker in (config.option.markexpr or "")
 
 
+def _long_run_rank(item: pytest.Item) -> int:
+    """Where LONG_RUNS puts the test: the longest first, every other test after them."""
+    return next(
+        (rank for rank, long in enumerate(LONG_RUNS) if item.nodeid.startswith(long)),
+        len(LONG_RUNS),
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Stable: everything else keeps its order (a module's tests together, its fixtures once).
-    items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNS))
+    items.sort(key=_long_run_rank)
     for marker, variable in OPT_IN.items():
         if _wanted(config, marker):
             continue
