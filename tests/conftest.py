@@ -205,32 +205,51 @@ def make_agent(
 # half of the tests in this order and lets an idle one take from the other's queue, so a long
 # run started early never leaves one core waiting on the other at the end. A module's, or a test's.
 LONG_RUNS = (
+    "tests/test_say_bench.py",
+    "tests/test_lending_chat.py::test_memory_commands_and_say_run_beside_the_open_chat",
     "tests/test_soak.py",
     "tests/test_continuity.py::test_facts_survive_overflow",
-    "tests/test_say_bench.py",
+    "tests/test_model_extract.py",
 )
 
 BIG_MODEL = "HEARTH_TEST_BIG_MODEL"
 """The GGUF the `bigmodel` tier runs on (a model that can do what the embedded 135M cannot)."""
+SOAK = "HEARTH_TEST_SOAK"
+"""Set (to anything but empty) to run the `soak` tier: the 500-turn soak, the longer load."""
+
+OPT_IN = {"bigmodel": BIG_MODEL, "soak": SOAK}
+"""The opt-in tiers: a marker's tests skip unless its variable is set or `-m` names it."""
 
 
-def _wants_big_model(config: pytest.Config) -> bool:
-    return bool(os.environ.get(BIG_MODEL)) or "bigmodel" in (config.option.markexpr or "")
+def _wanted(config: pytest.Config, marker: str) -> bool:
+    return bool(os.environ.get(OPT_IN[marker])) or marker in (config.option.markexpr or "")
+
+
+def _long_run_rank(item: pytest.Item) -> int:
+    """Where LONG_RUNS puts the test: the longest first, every other test after them."""
+    return next(
+        (rank for rank, long in enumerate(LONG_RUNS) if item.nodeid.startswith(long)),
+        len(LONG_RUNS),
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Stable: everything else keeps its order (a module's tests together, its fixtures once).
-    items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNS))
-    if not _wants_big_model(config):
-        skip = pytest.mark.skip(reason=f"the bigmodel tier: set {BIG_MODEL}=PATH.gguf to run it")
+    items.sort(key=_long_run_rank)
+    for marker, variable in OPT_IN.items():
+        if _wanted(config, marker):
+            continue
+        skip = pytest.mark.skip(reason=f"the {marker} tier: set {variable} or `-m {marker}`")
         for item in items:
-            if "bigmodel" in item.keywords:
+            if marker in item.keywords:
                 item.add_marker(skip)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # `-m bigmodel` where no test has the marker (yet) selects nothing: that is not a failure.
-    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _wants_big_model(session.config):
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and any(
+        _wanted(session.config, marker) for marker in OPT_IN
+    ):
         session.exitstatus = pytest.ExitCode.OK
 
 

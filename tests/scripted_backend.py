@@ -1,5 +1,6 @@
-"""A named fake: a chat backend that streams fixed replies, for snapshots only (a real model's
-words differ between CPUs and builds). Everything around it (journal, memory, app) is real."""
+"""A named fake: a chat backend that streams fixed replies, for snapshots (a real model's words
+differ between CPUs and builds) and for tests about the pipeline, not the words (trims, the
+write path, recall). Everything around it (journal, memory, app) is real."""
 
 from __future__ import annotations
 
@@ -58,15 +59,22 @@ class ScriptedBackend:
         stats.finish_reason = "stop"
 
 
+def scripted_agent(
+    home: Home, embedder: SentenceEmbedder, replies: Sequence[str] = REPLIES
+) -> Agent:
+    """An agent on the scripted backend over `home`, with the real memory store opened on it."""
+    home.store = MemoryStore.open(
+        home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
+    )
+    backend = ScriptedBackend(replies)
+    info = ModelInfo(name=backend.name, path=str(backend.path), sha256="0" * 64)
+    return Agent(home.settings, home.journal, backend, info, home.store)
+
+
 def scripted_loader(embedder: SentenceEmbedder) -> Callable[[Home], Agent]:
     """An app loader giving an agent on the scripted backend, with the real memory store."""
 
     def load(home: Home) -> Agent:
-        home.store = MemoryStore.open(
-            home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
-        )
-        backend = ScriptedBackend()
-        info = ModelInfo(name=backend.name, path=str(backend.path), sha256="0" * 64)
-        return Agent(home.settings, home.journal, backend, info, home.store)
+        return scripted_agent(home, embedder)
 
     return load

@@ -21,7 +21,9 @@ from agent.recall import shown_line_pattern
 from agent.startup import Home
 from agent.turn import Agent
 from memory.errors import MessageTooLongError
+from memory.graph.embedder import SentenceEmbedder
 from memory.graph.nodes import NewMemory
+from tests.scripted_backend import scripted_agent
 
 FACTS = {
     "I'm allergic to hazelnuts.": ("What am I allergic to?", "allergic to hazelnuts"),
@@ -33,6 +35,14 @@ FACTS = {
 FILLER = [
     "The weather was grey and windy all day.",
     "The train was late again this morning.",
+]
+OVERFLOWING = [
+    "That sounds like quite a day. Tell me more about what happened next, and how you felt "
+    "about it once it was all over.",
+    "I am listening. Days like that can feel long, and it helps to say them out loud to "
+    "someone who will remember them.",
+    "Thank you for telling me. I will keep that in mind the next time we talk about your "
+    "week and the people in it.",
 ]
 DISTRACTORS = [
     f"{who} {does} {what}."
@@ -61,13 +71,17 @@ def _inside_blocks(text: str, needle: str) -> bool:
 
 
 def test_facts_survive_overflow_and_a_new_process(
-    make_agent: Callable[..., tuple[Home, Agent]], hearth_home: Path
+    make_home: Callable[..., Home],
+    make_agent: Callable[..., tuple[Home, Agent]],
+    embedder: SentenceEmbedder,
+    hearth_home: Path,
 ) -> None:
-    home, agent = make_agent(
-        # Replies of 32 tokens and six notes a message overflow 1024 tokens every few turns.
-        model={"n_ctx": 1024},
-        sampling={"max_tokens": 32, "ignore_eos": True, "temperature": 0},
-    )
+    # The overflowing chat is about the pipeline (trims, the write path, episodes), not the
+    # words: its replies come from the scripted backend, about 32 tokens each, and with six
+    # notes a message they overflow 1024 tokens every few turns. The new process answers on
+    # the real model.
+    home = make_home(model={"n_ctx": 1024}, sampling={"max_tokens": 32})
+    agent = scripted_agent(home, embedder, OVERFLOWING)
     assert agent.store is not None
     agent.store.add_many([NewMemory(text=t) for t in DISTRACTORS], actor="user")
     session = agent.session(new=True)

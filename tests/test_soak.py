@@ -1,4 +1,7 @@
-"""Long runs: a 500-turn soak, and snapshots of a data dir taken while 50 turns are written."""
+"""Long runs: a soak of many turns, and snapshots of a data dir taken while turns are written.
+
+The default suite soaks for a short run (`slow`: 3 sessions of 12 turns); the `soak` tier
+(opt-in: HEARTH_TEST_SOAK=1 or `-m soak`) runs the full 500 turns, ten days of talk."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,9 +25,6 @@ from memory.graph.store import MemoryStore
 from memory.journal.journal import Journal
 
 PLACES = ["the market", "the river", "my aunt's house", "the library", "the old harbour"]
-SESSIONS = 10
-TURNS = 50  # a session: 500 turns in all, as ten days of talk
-WARM_UP = 50
 FD_SLACK = 4
 SNAPSHOTS = 10
 
@@ -50,14 +51,37 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-@pytest.mark.slow
-def test_a_500_turn_soak_keeps_memory_and_files_flat_and_one_row_per_message(
-    hearth_home: Path, embedder: SentenceEmbedder
+@dataclass(frozen=True)
+class Soak:
+    """A soak's length: sessions of `turns` turns each, RSS and open files first read after
+    `warm_up` turns (what loads once, late, has loaded by then)."""
+
+    sessions: int
+    turns: int
+    warm_up: int
+
+
+SHORT = Soak(sessions=3, turns=12, warm_up=12)
+"""The default suite's: every check below still runs (a liking each session, recalled in the
+next), over fewer turns."""
+FULL = Soak(sessions=10, turns=50, warm_up=50)
+"""The `soak` tier's: 500 turns."""
+
+
+@pytest.mark.parametrize(
+    "soak",
+    [
+        pytest.param(SHORT, id="36-turns", marks=pytest.mark.slow),
+        pytest.param(FULL, id="500-turns", marks=pytest.mark.soak),
+    ],
+)
+def test_a_soak_keeps_memory_and_files_flat_and_one_row_per_message(
+    hearth_home: Path, embedder: SentenceEmbedder, soak: Soak
 ) -> None:
-    # Every part of a turn runs (journal, recall, memory writes, a new session each 50 turns)
-    # with one-token replies and at most one note a message, so each turn evaluates only its
-    # own few new tokens and the whole soak stays a few minutes. Trimming a full window is
-    # tests/test_context_limit.py's subject; a session here fits its window.
+    # Every part of a turn runs (journal, recall, memory writes, a new session each
+    # `soak.turns` turns) with one-token replies and at most one note a message, so each turn
+    # evaluates only its own few new tokens and even the full soak stays a few minutes.
+    # Trimming a full window is tests/test_context_limit.py's subject; a session here fits.
     home = open_home(
         {
             "model": {"n_ctx": 4096},
@@ -74,32 +98,32 @@ def test_a_500_turn_soak_keeps_memory_and_files_flat_and_one_row_per_message(
         started = time.monotonic()
         sessions: list[int] = []
         recalled = 0
-        for turn in range(1, SESSIONS * TURNS + 1):
-            if turn % TURNS == 1:
+        for turn in range(1, soak.sessions * soak.turns + 1):
+            if turn % soak.turns == 1:
                 sessions.append(agent.session(new=True).id)
             result = agent.run_turn(sessions[-1], _said(turn))
             assert result.status == "complete"
             recalled += bool(result.recalled)
-            if turn == WARM_UP:
+            if turn == soak.warm_up:
                 rss, fds = _rss_kib(), _open_fds()
         took = time.monotonic() - started
         rss_end, fds_end = _rss_kib(), _open_fds()
         print(
-            f"soak: {SESSIONS * TURNS} turns in {took:.0f}s; "
+            f"soak: {soak.sessions * soak.turns} turns in {took:.0f}s; "
             f"RSS {rss} -> {rss_end} KiB; fds {fds} -> {fds_end}; recalled in {recalled} turns"
         )
         assert rss_end <= rss * 1.10, f"RSS grew from {rss} to {rss_end} KiB"
         # A little slack for what opens once, late (measured: +1 or +2 eventfd-like handles
         # in the first 30 turns, none after); a leak per turn would add hundreds.
         assert fds_end <= fds + FD_SLACK, f"open files grew from {fds} to {fds_end}"
-        assert recalled >= SESSIONS - 1  # likings from earlier sessions came back
+        assert recalled >= soak.sessions - 1  # likings from earlier sessions came back
 
         for n, session in enumerate(sessions):
             rows = agent.journal.messages(session, newest_first=False)
             users = [m for m in rows if m.role == "user"]
             replies = [m for m in rows if m.role == "assistant"]
-            said = [_said(t) for t in range(n * TURNS + 1, (n + 1) * TURNS + 1)]
-            assert len(rows) == 2 * TURNS  # exactly one row per message
+            said = [_said(t) for t in range(n * soak.turns + 1, (n + 1) * soak.turns + 1)]
+            assert len(rows) == 2 * soak.turns  # exactly one row per message
             assert [m.text for m in users] == said
             assert sorted(r.parent_id or 0 for r in replies) == sorted(u.id for u in users)
             assert all(r.status == "complete" for r in replies)
@@ -107,21 +131,30 @@ def test_a_500_turn_soak_keeps_memory_and_files_flat_and_one_row_per_message(
             assert all(u.meta.remembered for u in users)
         cited = {i for m in home.store.list(valid_only=False) for i in m.provenance}
         likings = {m.id for m in agent.journal.messages() if m.text.startswith("I like")}
-        assert len(likings) == SESSIONS * TURNS // 10 and likings <= cited
+        assert len(likings) == soak.sessions * soak.turns // 10 and likings <= cited
     finally:
         home.close()
 
 
-FIFTY_TURNS = """
+WRITER = """
 import sys
+from pathlib import Path
 from agent.startup import load_agent, open_home
+done = Path(sys.argv[1])
 home = open_home({"model": {"n_ctx": 512}, "sampling": {"max_tokens": 2}}, write_lock=True)
 agent = load_agent(home)
 session = agent.session(new=True).id
-for turn in range(50):
+turn = 0
+# Turns until the test has its snapshots (at most MOST_TURNS): as long as they take, no longer.
+while turn < MOST_TURNS and not (turn > 1 and done.exists()):
     agent.run_turn(session, f"Day {turn}: I walked to the river and met my friend Rui.")
+    turn += 1
+    if turn == 1:
+        print("writing", flush=True)
 home.close()
+print(turn, flush=True)
 """
+MOST_TURNS = 200
 
 
 def _check_copy(copy: Path) -> int:
@@ -156,22 +189,24 @@ def _check_copy(copy: Path) -> int:
 
 @pytest.mark.slow
 def test_snapshots_taken_mid_write_each_open_cleanly(hearth_home: Path, tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FIFTY_TURNS],
-        env={**os.environ, "HEARTH_HOME": str(hearth_home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    done = tmp_path / "enough-snapshots"
+    log = tmp_path / "writer.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER.replace("MOST_TURNS", str(MOST_TURNS)), str(done)],
+            env={**os.environ, "HEARTH_HOME": str(hearth_home)},
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+    assert proc.stdout is not None
     rng = random.Random(12)
     copies: list[Path] = []
-    journal = hearth_home / "journal.sqlite3"
     try:
         # Snapshots start once turns are being written (loading the model comes first).
-        while proc.poll() is None and not (journal.exists() and journal.stat().st_size > 0):
-            time.sleep(0.2)
+        assert proc.stdout.readline().strip() == "writing", log.read_text()
         while proc.poll() is None and len(copies) < SNAPSHOTS:
-            time.sleep(rng.uniform(1.0, 5.0))
+            time.sleep(rng.uniform(0.2, 1.5))
             os.kill(proc.pid, signal.SIGSTOP)
             try:
                 # Everything, -wal and -shm included, as a backup tool copying the folder would.
@@ -180,13 +215,14 @@ def test_snapshots_taken_mid_write_each_open_cleanly(hearth_home: Path, tmp_path
                 copies.append(copy)
             finally:
                 os.kill(proc.pid, signal.SIGCONT)
-        _, err = proc.communicate(timeout=1200)
+        done.touch()
+        out, _ = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, err
-    assert len(copies) >= 5, f"the run ended before enough snapshots were taken ({len(copies)})"
+    assert proc.returncode == 0, log.read_text()
+    assert len(copies) == SNAPSHOTS, f"the writer ended after {len(copies)} snapshots"
     seen = [_check_copy(copy) for copy in copies]
     assert seen == sorted(seen) and seen[-1] > 0
-    assert _check_copy(hearth_home) == 50
+    assert _check_copy(hearth_home) == int(out.strip())
