@@ -196,30 +196,42 @@ def _hearth_cli(served: Served, *args: str) -> str:
 
 
 def test_a_client_that_goes_away_stops_its_reply(served: Served) -> None:
-    body = {
-        "model": "hearth",
-        "stream": True,
-        "user": "gone",
-        "max_tokens": 400,
-        "messages": [{"role": "user", "content": "Tell me a very long story about a lighthouse."}],
-    }
-    headers = {"Authorization": f"Bearer {served.token}"}
-    with httpx.stream(
-        "POST", f"{served.url}/v1/chat/completions", json=body, headers=headers, timeout=60
-    ) as response:
-        assert response.status_code == 200
-        for line in response.iter_lines():
-            if '"content": "' in line and '"content": ""' not in line:
-                break  # the reply has begun: hang up
-    deadline = time.monotonic() + 60
-    while True:
-        session = served.rows("SELECT id FROM sessions WHERE client='gone'")[0]["id"]
-        rows = served.rows("SELECT role, status FROM messages WHERE session_id=?", session)
-        if rows[-1]["status"] != "incomplete" or time.monotonic() > deadline:
+    # The tiny model sometimes ends a reply on its own within the moment the server takes to
+    # notice the hang-up: such a try proves nothing either way, so try again (a server that never
+    # stops a gone client fails every try).
+    outcomes = []
+    for attempt in range(3):
+        client = f"gone-{attempt}"
+        body = {
+            "model": "hearth",
+            "stream": True,
+            "user": client,
+            "max_tokens": 400,
+            "messages": [
+                {"role": "user", "content": "Tell me a very long story about a lighthouse."}
+            ],
+        }
+        headers = {"Authorization": f"Bearer {served.token}"}
+        with httpx.stream(
+            "POST", f"{served.url}/v1/chat/completions", json=body, headers=headers, timeout=60
+        ) as response:
+            assert response.status_code == 200
+            for line in response.iter_lines():
+                if '"content": "' in line and '"content": ""' not in line:
+                    break  # the reply has begun: hang up
+        deadline = time.monotonic() + 60
+        while True:
+            session = served.rows("SELECT id FROM sessions WHERE client=?", client)[0]["id"]
+            rows = served.rows("SELECT role, status FROM messages WHERE session_id=?", session)
+            if rows[-1]["status"] != "incomplete" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        outcomes.append([(r["role"], r["status"]) for r in rows])
+        # Journaled once, kept as far as it went: stopped, or (rarely) ended by the model itself.
+        assert outcomes[-1] in (
+            [("user", "complete"), ("assistant", "interrupted")],
+            [("user", "complete"), ("assistant", "complete")],
+        ), outcomes
+        if outcomes[-1][-1][1] == "interrupted":
             break
-        time.sleep(0.2)
-    # Stopped, kept as far as it went, journaled once.
-    assert [(r["role"], r["status"]) for r in rows] == [
-        ("user", "complete"),
-        ("assistant", "interrupted"),
-    ]
+    assert outcomes[-1][-1] == ("assistant", "interrupted"), outcomes
