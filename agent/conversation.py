@@ -21,6 +21,7 @@ from typing import Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from agent.turn_result import TurnResult
+from memory.graph.nodes import KINDS
 from memory.settings import ChatSettings
 
 Role = Literal["system", "user", "assistant"]
@@ -29,6 +30,8 @@ Section = Literal["recalled", "remembered"]
 MemoryState = Literal["loading", "open", "off", "lent"]
 """The memory behind the chat: not open yet, open, off in this chat, lent to a command."""
 DreamAction = Literal["accept", "reject", "edit"]
+MEMORY_KINDS: tuple[str, ...] = tuple(KINDS)
+"""The kinds a memory may be, in the order the memory screen steps through them."""
 
 Action = Literal[
     "turn",

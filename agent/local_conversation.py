@@ -37,8 +37,9 @@ from agent.conversation import (
 from agent.dream.review import Dream, dreams, review
 from agent.memory_use import use_line
 from agent.recall import shown_line_pattern
-from agent.reply_memories import reply_memories
+from agent.reply_memories import MemoryRow, reply_memories
 from agent.startup import Home, load_agent
+from agent.tiny_tip import tiny_model_tip
 from agent.turn import Agent
 from agent.turn_result import TurnResult
 from agent.understanding import per_session
@@ -89,6 +90,18 @@ def chat_message(m: Message, rating: int | None = None) -> ChatMessage:
     )
 
 
+def panel_row(r: MemoryRow) -> PanelRow:
+    """A memory panel's row as the chat draws it (the `used` line worked out here)."""
+    return PanelRow(
+        section=r.section,
+        memory_id=r.memory_id,
+        memory=memory_item(r.memory) if r.memory is not None else None,
+        why=Why(**r.why.model_dump(exclude={"id"})) if r.why is not None else None,
+        accepted=r.accepted,
+        used=use_line(r.memory, r.use) if r.memory is not None else None,
+    )
+
+
 def dream_item(d: Dream) -> DreamItem:
     return DreamItem(
         id=d.id,
@@ -111,6 +124,7 @@ class LocalConversation:
         self.agent: Agent | None = None
         """The loaded agent (None until `open`): the lending handshake pauses it."""
         self.chat: ChatSettings = home.settings.chat
+        self._tip_asked = False
 
     # -- what this backend can do ------------------------------------------------------
 
@@ -311,24 +325,19 @@ class LocalConversation:
         store = self._store_or_none()
         if self.agent is None:
             return WelcomeData()
+        tip = None
+        if not self._tip_asked:  # the first welcome the model sees
+            self._tip_asked = True
+            tip = tiny_model_tip(self.agent.model.path, self.home.paths.data_dir)
         if store is None:  # memory off from the start: nothing is recalled, nor listed
-            return WelcomeData(pinned=[], count=0)
-        return WelcomeData(pinned=[memory_item(m) for m in store.pinned()], count=store.count())
+            return WelcomeData(pinned=[], count=0, tip=tip)
+        pinned = [memory_item(m) for m in store.pinned()]
+        return WelcomeData(pinned=pinned, count=store.count(), tip=tip)
 
     def reply_memories(self, reply_id: int) -> ReplyPanel:
         journal = self.home.journal
         found = reply_memories(journal, self._store(), reply_id)
-        rows = [
-            PanelRow(
-                section=r.section,
-                memory_id=r.memory_id,
-                memory=memory_item(r.memory) if r.memory is not None else None,
-                why=Why(**r.why.model_dump(exclude={"id"})) if r.why is not None else None,
-                accepted=r.accepted,
-                used=use_line(r.memory, r.use) if r.memory is not None else None,
-            )
-            for r in found.rows
-        ]
+        rows = [panel_row(r) for r in found.rows]
         return ReplyPanel(reply_id=found.reply_id, memory=found.memory, rows=rows)
 
     def flagged(self, memory_ids: list[str]) -> list[MemoryItem]:
