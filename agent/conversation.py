@@ -96,6 +96,9 @@ class Opened(BaseModel):
     """Where the chat runs when not here (the server's URL), first on the status line."""
     notices: list[str] = Field(default_factory=list)
     """Warnings to show once (no chat template, an index rebuilt)."""
+    session: int | None = None
+    """The session a plain chat goes on in, where only known once open (a server's latest);
+    None: as `latest_session` said."""
 
 
 class ChatMessage(BaseModel):

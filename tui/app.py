@@ -100,6 +100,8 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
         self.conversation = conversation
         self.notices = list(notices)
         self.session_id = session_id
+        self.new = new
+        """The chat began in a new session (--new): a server's latest is not gone on in."""
         if session_id is None and not new:
             self.session_id = conversation.latest_session()
         self.memory_on = memory
@@ -243,6 +245,11 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
         local = self.local
         for notice in local.store_notices() if local is not None else []:
             self.notify(notice, severity="warning", timeout=30, markup=False)  # an index rebuilt
+        latest = event.opened.session
+        typed = self.pending or self.generating or self.log_view.views()
+        if latest is not None and self.session_id is None and not self.new and not typed:
+            # Known only now (a server's latest): shown unless messages were typed meanwhile.
+            self.switch_session(latest)
         self.refresh_status()
         self.refresh_welcome()
         self.show_memory_for(self.log_view.last_reply_id())  # a panel opened while it loaded
@@ -278,8 +285,10 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
         target, name, _ = self._parse_action(
             action, self if default_namespace is None else default_namespace, namespaces
         )
-        why = self.unavailable_action(name) if target is self else None
-        if why is not None:
+        # The app, or a screen that greys out what its conversation lacks (the memory screen).
+        unavailable = getattr(target, "unavailable_action", None)
+        why = unavailable(name) if callable(unavailable) else None
+        if isinstance(why, str):
             self.notify(why, severity="warning", markup=False)
             return True
         return await super().run_action(action, default_namespace, namespaces)

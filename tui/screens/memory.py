@@ -22,6 +22,8 @@ from tui.widgets.dialogs import ConfirmDialog, TextDialog
 from tui.widgets.tables import cursor_key
 
 HIDDEN = "(sensitive: press v to show)"
+WRITES = ("add", "edit", "pin", "forget")
+"""The screen's actions that change the memory."""
 SEARCH_K = 50
 """Hits a search lists (the list without words has every current memory)."""
 
@@ -80,6 +82,15 @@ class MemoryScreen(Screen[None]):
         self.busy = ""
         self._asked = 0
         """Bumped at each listing: a search that ends after a newer listing is dropped."""
+
+    def unavailable_action(self, action: str) -> str | None:
+        """Why a change cannot be made here (a server without the routes), else None."""
+        if action in WRITES:
+            return self.conversation.unsupported("memory_change")
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if self.unavailable_action(action) is not None else True  # greyed, with why
 
     def compose(self) -> ComposeResult:
         yield Input(
