@@ -159,3 +159,30 @@ async def test_the_chat_over_a_served_hearth_streams_journals_and_greys_the_rest
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, SessionsScreen) and why in _notes(app)
+
+
+class _StopsAtOnce(HearthApp):
+    """Escape pressed as the reply starts (a tiny model's reply can end within one poll)."""
+
+    def next_turn(self) -> None:
+        super().next_turn()
+        if self.generating:
+            self.action_stop()
+
+
+async def test_escape_stops_a_served_reply_and_the_server_keeps_it(client: Client) -> None:
+    app = _StopsAtOnce(InterimServedConversation(client), new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.conversation.ready)
+        await pilot.press(*"Tell me a long story", "enter")
+        await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
+        reply = _views(app, "assistant")[-1]
+        assert "(stopped)" in str(reply.border_title)
+        assert app.session_id is not None and reply.message_id is not None
+        kept = client.thread(app.session_id)["messages"][-1]
+        assert kept == {
+            "id": reply.message_id,
+            "role": "assistant",
+            "text": reply.text,
+            "status": "interrupted",
+        }

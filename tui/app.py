@@ -461,7 +461,12 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
 
     def _show_history(self) -> None:
         chat = self.log_view
-        if self.session_id is None or not self.show_path(None):
+        try:
+            shown = self.session_id is not None and self.show_path(None) > 0
+        except HearthError as exc:  # a server gone away meanwhile: said, and the chat opens
+            self.notify(str(exc), severity="error", timeout=30, markup=False)
+            shown = False
+        if not shown:
             chat.mount(Welcome(self._welcome()))
         chat.scroll_end(animate=False)
         chat_input = self.query_one(ChatInput)
