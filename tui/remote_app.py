@@ -25,9 +25,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from agent.display import inert
 from agent.serving.client import Client, Hangup
 from agent.serving.schemas import TurnRequest
-from memory.controls import inert
 from memory.errors import HearthError
 from memory.settings import ChatSettings
 from tui.keys import ACTIONS, with_custom
