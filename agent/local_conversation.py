@@ -432,6 +432,18 @@ class LocalConversation:
         journal = self.home.journal
         self._change(lambda store: store.reject(memory_id, journal, shown_as=shown_line_pattern))
 
+    # -- lending the data dir (tui/lending.py) ------------------------------------------
+
+    def store_lent(self) -> None:
+        """The memory store closes for a command run beside the chat (the agent is paused)."""
+        if self.agent is not None:
+            self.agent.store = None
+
+    def store_back(self) -> None:
+        """The data dir is back: the store as the home reopened it (None: memory stays off)."""
+        if self.agent is not None:
+            self.agent.store = self.home.store
+
     # -- idle ----------------------------------------------------------------------------
 
     def idle_ready(self) -> bool:

@@ -44,17 +44,15 @@ class LendingHost(ChatHost):
         return [w for w in self.workers if w.group == "memory-search" and not w.is_finished]
 
     def store_closing(self) -> None:
-        local = self.conversation
-        if isinstance(local, LocalConversation) and local.agent is not None:
-            local.agent.store = None
+        if isinstance(self.conversation, LocalConversation):
+            self.conversation.store_lent()
         self.show_memory_for(self.log_view.last_reply_id())
 
     def lending_ends(self, borrower: Borrower, error: str | None) -> None:
         self.lent_to = None
         self.lent_to_name = None
-        local = self.conversation
-        if isinstance(local, LocalConversation) and local.agent is not None:
-            local.agent.store = local.home.store
+        if isinstance(self.conversation, LocalConversation):
+            self.conversation.store_back()
         if error is not None:
             self.notify(f"Memory is off until Hearth restarts: {error}", severity="error")
         # What the command said or changed, unless a turn is on its way (its views would go).
