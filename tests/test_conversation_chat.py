@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from agent.conversation import ACTIONS, Action
+from agent.conversation import ACTIONS, Action, Conversation
 from agent.interim_served import InterimServedConversation
 from agent.local_conversation import LocalConversation
 from agent.serving.client import Client, Remote
@@ -47,6 +47,10 @@ async def _until(pilot: Pilot[None], check: Callable[[], bool], timeout: float =
 
 def _views(app: HearthApp, role: str) -> list[MessageView]:
     return [v for v in app.query(MessageView) if v.role == role]
+
+
+def _status(app: HearthApp) -> str:
+    return str(app.query_one("#status", Static).render())
 
 
 def _notes(app: HearthApp) -> list[str]:
@@ -122,6 +126,7 @@ def test_the_local_conversation_supports_every_action(
     make_home: Callable[..., Home], embedder: SentenceEmbedder
 ) -> None:
     local = LocalConversation(make_home(), scripted_loader(embedder))
+    assert isinstance(local, Conversation)
     assert [a for a in ACTIONS if local.unsupported(a) is not None] == []
 
 
@@ -136,9 +141,8 @@ async def test_the_chat_over_a_served_hearth_streams_journals_and_greys_the_rest
 ) -> None:
     app = HearthApp(InterimServedConversation(client), new=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: app.conversation.ready)
-        status = str(app.query_one("#status", Static).render())
-        assert shared_server.url in status and "new session" in status
+        await _until(pilot, lambda: shared_server.url in _status(app))
+        assert "new session" in _status(app)
 
         reply = await _answered(pilot, app, "Hello from the laptop")
         assert reply.text.strip() and reply.message_id is not None

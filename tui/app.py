@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Footer
 
 from agent.conversation import Action, Conversation, Opened
-from agent.local_conversation import LocalConversation
+from agent.local_conversation import AgentLoader, LocalConversation
 from agent.runtime.native_log import stderr_to
 from agent.startup import Home, load_agent
 from agent.turn import Agent
@@ -47,8 +47,6 @@ from tui.widgets.messages import MessageView
 from tui.widgets.welcome import Welcome, welcome_text
 
 __all__ = ["OFF_RECORD_MARK", "OFF_RECORD_NOTICE", "HearthApp", "Job", "run_app"]
-
-AgentLoader = Callable[[Home], Agent]
 
 NEEDS: dict[str, Action] = {
     "regenerate": "regenerate",
@@ -98,6 +96,7 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
         super().__init__()
         conversation = LocalConversation(home, loader) if isinstance(home, Home) else home
         self.conversation = conversation
+        self.opened = False
         self.notices = list(notices)
         self.session_id = session_id
         self.new = new
@@ -150,7 +149,8 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
 
     @property
     def agent(self) -> Agent | None:
-        return self.local.agent if self.local is not None else None
+        """The local agent once its opening reached the UI thread (as the chat sees it)."""
+        return self.local.agent if self.local is not None and self.opened else None
 
     # -- the screen ---------------------------------------------------------------------
 
@@ -239,6 +239,7 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
             self.refresh_status()
             self.notify(event.error or "", severity="error", timeout=30, markup=False)
             return
+        self.opened = True
         status.model, status.where = event.opened.model, event.opened.where or ""
         for notice in event.opened.notices:
             self.notify(notice, severity="warning")

@@ -95,7 +95,7 @@ class MessageActions(ChatHost):
 
     def message_action_allowed(self, action: str) -> bool:
         """Actions on messages need a model, no reply being written, and a message to act on."""
-        busy = self.generating or not self.conversation.ready
+        busy = self.generating or not self.opened
         chat = self.log_view
         if action in ("regenerate", "edit"):
             role = "assistant" if action == "regenerate" else "user"

@@ -37,6 +37,9 @@ class ChatHost(_AppBase):
     """The chat app as its rooms (tui/chat/*) see it: typed here, kept by `tui.app.HearthApp`."""
 
     conversation: Conversation
+    opened: bool
+    """The conversation's opening reached the UI thread (`Conversation.open` ran on a worker):
+    turns and the actions on messages wait for it."""
     session_id: int | None
     memory_on: bool
     pending: deque[Job]

@@ -93,7 +93,7 @@ class TurnRunner(ChatHost):
         self.next_turn()
 
     def next_turn(self) -> None:
-        if self.generating or not self.conversation.ready or not self.pending:
+        if self.generating or not self.opened or not self.pending:
             return
         job = self.pending.popleft()
         if self.session_id is None:
@@ -174,7 +174,9 @@ class TurnRunner(ChatHost):
         self.log_view.scroll_end(animate=False)
 
     def on_session_begun(self, event: SessionBegun) -> None:
-        if self.memory_on and self.session_id is None:
+        job = self._pending_job
+        # Off the record a server makes (and deletes) a session of its own: not this chat's.
+        if job is not None and job.use_memory and self.session_id is None:
             self.session_id = event.session_id
             self.refresh_status()
 
