@@ -44,8 +44,12 @@ class OnUI(Message):
 class LendingChat(Protocol):
     """What the lender needs of the chat app (tui/app.py)."""
 
-    home: Home
-    agent: Agent | None
+    @property
+    def home(self) -> Home: ...
+
+    @property
+    def agent(self) -> Agent | None: ...
+
     warm: threading.Event
 
     def post_message(self, message: Message) -> bool: ...

@@ -1,6 +1,12 @@
-"""The chat against a Hearth served elsewhere (`hearth --connect URL`): the history, the input
-and streamed replies of the local chat, every turn and read through the server's API. No data
-dir is opened and no model loaded here; the server holds both."""
+"""ADAPTER (issue 23), to go: `hearth --connect URL` (and a plain `hearth` beside a running
+`hearth serve`) now opens the one chat, `tui.app.HearthApp`, over a served conversation
+(`run_remote_app` below). `RemoteChatApp`, the second chat app this module held, is kept only
+until tests/test_remote_tui.py moves to HearthApp over agent/serving's `ServedConversation`
+(the `routes` work); then this module is deleted and tui/cli/main.py calls `run_app` itself.
+
+The chat against a Hearth served elsewhere: the history, the input and streamed replies of the
+local chat, every turn and read through the server's API. No data dir is opened and no model
+loaded here; the server holds both."""
 
 from __future__ import annotations
 
@@ -19,9 +25,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from agent.display import inert
 from agent.serving.client import Client, Hangup
 from agent.serving.schemas import TurnRequest
-from memory.controls import inert
 from memory.errors import HearthError
 from memory.settings import ChatSettings
 from tui.keys import ACTIONS, with_custom
@@ -464,8 +470,10 @@ def run_remote_app(
     memory: bool = True,
     chat: ChatSettings | None = None,
 ) -> int:
-    """Run full-screen against the server; the exit code."""
-    app = RemoteChatApp(client, session_id=session_id, new=new, memory=memory, chat=chat)
-    app.run()
-    app.turn_done.wait(timeout=30)  # a reply the quit stopped closes its stream first
-    return app.return_code or 0
+    """Run the one chat full-screen against the server; the exit code. (ADAPTER: tui/cli/main.py
+    calls this; with `ServedConversation` it calls `run_app` over that instead.)"""
+    from agent.interim_served import InterimServedConversation
+    from tui.app import run_app
+
+    served = InterimServedConversation(client, chat)
+    return run_app(served, session_id=session_id, new=new, memory=memory)

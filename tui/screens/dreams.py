@@ -10,10 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from agent.dream.review import Action, Dream, dreams, review
-from memory.controls import inert
+from agent.conversation import Conversation, DreamAction, DreamItem
+from agent.display import inert
 from memory.errors import HearthError
-from memory.journal.journal import Journal
 from tui.widgets.dialogs import TextDialog
 from tui.widgets.tables import cursor_key
 
@@ -40,10 +39,10 @@ class DreamsScreen(Screen[None]):
         Binding("escape", "back", "Back", id="dreams.back"),
     ]
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, conversation: Conversation) -> None:
         super().__init__()
-        self.journal = journal
-        self.rows: dict[str, Dream] = {}
+        self.conversation = conversation
+        self.rows: dict[str, DreamItem] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="dreams-info", markup=False)
@@ -61,7 +60,7 @@ class DreamsScreen(Screen[None]):
 
     def _fill(self, keep: int | None = None) -> None:
         try:
-            found = dreams(self.journal)
+            found = self.conversation.dreams()
         except HearthError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -92,7 +91,7 @@ class DreamsScreen(Screen[None]):
         self.query_one("#dreams-info", Static).update(info)
         self._show_detail()
 
-    def highlighted(self) -> Dream | None:
+    def highlighted(self) -> DreamItem | None:
         key = cursor_key(self.query_one(DataTable))
         return self.rows.get(key) if key is not None else None
 
@@ -118,7 +117,7 @@ class DreamsScreen(Screen[None]):
             lines.append(f"Before your edit: {inert(d.original_reply)}")
         pane.update(Text("\n".join(lines)))
 
-    def action_review(self, action: Action) -> None:
+    def action_review(self, action: DreamAction) -> None:
         chosen = self.highlighted()
         if chosen is not None:
             self._apply(chosen.id, action)
@@ -134,9 +133,9 @@ class DreamsScreen(Screen[None]):
 
         self.app.push_screen(TextDialog("The reply as it should be", chosen.reply), edit)
 
-    def _apply(self, dream_id: int, action: Action, text: str | None = None) -> None:
+    def _apply(self, dream_id: int, action: DreamAction, text: str | None = None) -> None:
         try:
-            done = review(self.journal, dream_id, action, text)
+            done = self.conversation.review_dream(dream_id, action, text)
         except HearthError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return

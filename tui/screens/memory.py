@@ -15,26 +15,21 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Sparkline, Static
 from textual.worker import get_current_worker
 
-from agent.memory_use import use_line
-from agent.recall import shown_line_pattern
-from agent.understanding import per_session
-from memory.controls import inert
-from memory.errors import HearthError, NotFoundError
-from memory.graph.nodes import KINDS, Kind, Memory
-from memory.graph.store import MemoryStore
-from memory.journal.journal import Journal
-from memory.secrets import secret_kinds
+from agent.conversation import MEMORY_KINDS, Conversation, MemoryDetail, MemoryItem
+from agent.display import inert, secret_kinds
+from memory.errors import HearthError
 from tui.widgets.dialogs import ConfirmDialog, TextDialog
 from tui.widgets.tables import cursor_key
 
 HIDDEN = "(sensitive: press v to show)"
+WRITES = ("add", "edit", "pin", "forget")
+"""The screen's actions that change the memory."""
 SEARCH_K = 50
 """Hits a search lists (the list without words has every current memory)."""
 
 
-MemoryWrite = Callable[[MemoryStore], "str | None"]
-"""A change to the store; the memory id to keep highlighted after it."""
-ChangeMemory = Callable[[MemoryWrite], "str | None"]
+MemoryWrite = Callable[[Conversation], "str | None"]
+"""A change to the memory; the memory id to keep highlighted after it."""
 
 
 def _when(at: datetime | None) -> str:
@@ -75,22 +70,27 @@ class MemoryScreen(Screen[None]):
         Binding("escape", "back", "Back", id="memory.back"),
     ]
 
-    def __init__(
-        self, store: MemoryStore, journal: Journal, change: ChangeMemory | None = None
-    ) -> None:
+    def __init__(self, conversation: Conversation) -> None:
         super().__init__()
-        self.store = store
-        self.journal = journal
-        self.change = change or (lambda write: write(store))
-        """Runs a write to the memory between the chat's turns (`Agent.change_memory`): a turn
-        and its background write use the same index, which takes one writer at a time."""
-        self.kind: Kind | None = None
+        self.conversation = conversation
+        """Its writes run between the chat's turns: a turn and its background write use the
+        same index, which takes one writer at a time."""
+        self.kind: str | None = None
         self.person: str | None = None
         self.reveal = False
-        self.rows: dict[str, Memory] = {}
+        self.rows: dict[str, MemoryItem] = {}
         self.busy = ""
         self._asked = 0
         """Bumped at each listing: a search that ends after a newer listing is dropped."""
+
+    def unavailable_action(self, action: str) -> str | None:
+        """Why a change cannot be made here (a server without the routes), else None."""
+        if action in WRITES:
+            return self.conversation.unsupported("memory_change")
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if self.unavailable_action(action) is not None else True  # greyed, with why
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -118,7 +118,7 @@ class MemoryScreen(Screen[None]):
     def _understanding(self) -> None:
         """What `hearth understanding` measured, if it ran: how much less surprising memory
         made the person, session by session (one small query: the figures are stored)."""
-        sessions = per_session(self.journal.surprises())
+        sessions = self.conversation.understanding()
         if not sessions:
             return
         last = sessions[-1]
@@ -145,24 +145,23 @@ class MemoryScreen(Screen[None]):
             self._search(words, self._asked, keep)
             return
         try:
-            found = self.store.list(kinds=[self.kind] if self.kind else None)
+            found = self.conversation.memories(self.kind)
         except HearthError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        found.sort(key=lambda m: m.learned_at, reverse=True)
         self._show(found, self._asked, keep)
 
     @work(thread=True, exclusive=True, group="memory-search", exit_on_error=False)
     def _search(self, words: str, asked: int, keep: str | None) -> None:
         try:
-            hits = self.store.search(words, SEARCH_K, kinds=[self.kind] if self.kind else None)
+            hits = self.conversation.search(words, SEARCH_K, self.kind)
         except HearthError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, [h.memory for h in hits], asked, keep)
+            self.app.call_from_thread(self._show, hits, asked, keep)
 
-    def _show(self, found: Sequence[Memory], asked: int, keep: str | None) -> None:
+    def _show(self, found: Sequence[MemoryItem], asked: int, keep: str | None) -> None:
         if asked != self._asked or not self.is_attached:
             return
         if self.person is not None:
@@ -199,10 +198,10 @@ class MemoryScreen(Screen[None]):
             parts.append(self.busy)
         self.query_one("#memory-info", Static).update(" · ".join(parts))
 
-    def _hidden(self, memory: Memory) -> bool:
+    def _hidden(self, memory: MemoryItem) -> bool:
         return memory.sensitive and not self.reveal
 
-    def _highlighted(self) -> Memory | None:
+    def _highlighted(self) -> MemoryItem | None:
         key = cursor_key(self.query_one(DataTable))
         return self.rows.get(key) if key is not None else None
 
@@ -216,12 +215,14 @@ class MemoryScreen(Screen[None]):
         pane = self.query_one("#memory-detail", Static)
         memory = self._highlighted()
         try:
-            pane.update(self._detail(memory) if memory is not None else Text(""))
+            found = self.conversation.memory(memory.id) if memory is not None else None
+            pane.update(self._detail(found) if found is not None else Text(""))
         except HearthError as exc:  # forgotten meanwhile, or a store that cannot be read
             pane.update(Text(str(exc)))
 
-    def _detail(self, m: Memory) -> Text:
+    def _detail(self, detail: MemoryDetail) -> Text:
         """Everything about one memory; stored text always inert, never read as markup."""
+        m = detail.memory
         hidden = self._hidden(m)
         out = Text()
         head = [m.kind, f"about {m.subject}", f"importance {m.importance:.2f}"]
@@ -242,33 +243,29 @@ class MemoryScreen(Screen[None]):
         if m.expired_at:
             out.append(f"retired: {_when(m.expired_at)}\n")
         # Only figures, never words: shown for a sensitive memory too (`hearth score`).
-        used = use_line(m, self.journal.memory_use(m.id))
-        if used is not None:
-            out.append(f"{used}\n")
+        if detail.used is not None:
+            out.append(f"{detail.used}\n")
         out.append("\nsources\n", style="bold")
-        for message_id in m.provenance:
-            try:
-                said = self.journal.message(message_id)
+        for said in detail.sources:
+            if said.role is not None and said.text is not None:
                 snippet = HIDDEN if hidden else _one_line(said.text, 70)
-                out.append(f"  message {message_id} ({said.role}): {snippet}\n")
-            except NotFoundError:
-                out.append(f"  message {message_id}: (no longer in the journal)\n")
-        if not m.provenance:
+                out.append(f"  message {said.message_id} ({said.role}): {snippet}\n")
+            else:
+                out.append(f"  message {said.message_id}: (no longer in the journal)\n")
+        if not detail.sources:
             out.append("  none: added by hand\n" if not hidden else "  none\n")
         out.append("\nlinks\n", style="bold")
-        edges = self.store.edges(m.id)
-        for edge in edges:
-            other_id, arrow = (edge.dst, "→") if edge.src == m.id else (edge.src, "←")
-            try:
-                other = self.store.get(other_id)
-                words = HIDDEN if self._hidden(other) else _one_line(other.text, 70)
-            except NotFoundError:
+        for link in detail.links:
+            arrow, other = ("→" if link.outgoing else "←"), link.other
+            if other is None:
                 words = "(forgotten)"
-            out.append(f"  {arrow} {edge.type}: {words}\n")
-        if not edges:
+            else:
+                words = HIDDEN if self._hidden(other) else _one_line(other.text, 70)
+            out.append(f"  {arrow} {link.type}: {words}\n")
+        if not detail.links:
             out.append("  none\n")
         out.append("\nhistory\n", style="bold")
-        for entry in self.store.history(m.id):
+        for entry in detail.history:
             out.append(f"  {_when(entry.at)}  {entry.action} by {entry.actor}\n")
         return out
 
@@ -297,14 +294,14 @@ class MemoryScreen(Screen[None]):
 
     def action_kind(self) -> None:
         """All kinds, then each in turn."""
-        order: list[Kind | None] = [None, *KINDS]
+        order: list[str | None] = [None, *MEMORY_KINDS]
         self.kind = order[(order.index(self.kind) + 1) % len(order)]
         self._fill()
 
     def action_person(self) -> None:
         """Anyone, then each person a current memory is about, in turn."""
         try:
-            people = sorted({m.subject for m in self.store.list()})
+            people = sorted({m.subject for m in self.conversation.memories(None)})
         except HearthError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -318,10 +315,7 @@ class MemoryScreen(Screen[None]):
         if chosen is None:
             return
         try:
-            if chosen.pinned:
-                self.store.unpin(chosen.id)
-            else:
-                self.store.pin(chosen.id)
+            self.conversation.pin(chosen.id, not chosen.pinned)
         except HearthError as exc:
             self.notify(str(exc), severity="error", markup=False)
         self._fill(keep=chosen.id)
@@ -334,7 +328,7 @@ class MemoryScreen(Screen[None]):
             if text and text.strip() and self._no_secret(text):
                 self._write(
                     "remembering…",
-                    lambda store: store.add(text.strip(), kind=kind, subject=subject).id,
+                    lambda c: c.add_memory(text.strip(), kind, subject),
                 )
 
         about = "you" if subject == "user" else inert(subject, line_breaks=False)
@@ -352,7 +346,7 @@ class MemoryScreen(Screen[None]):
         def edit(text: str | None) -> None:
             # Unchanged: nothing written (the stored text may hold what `shown` drew as symbols).
             if text and text.strip() and text != shown and self._no_secret(text):
-                self._write("saving…", lambda store: store.update_text(chosen.id, text.strip()).id)
+                self._write("saving…", lambda c: c.edit_memory(chosen.id, text.strip()))
 
         self.app.push_screen(
             MemoryText("Correct this memory (history keeps the old text)", shown), edit
@@ -366,13 +360,9 @@ class MemoryScreen(Screen[None]):
 
         def forget(yes: bool | None) -> None:
             if yes:
-                self._write("forgetting…", lambda store: self._forget(store, chosen.id))
+                self._write("forgetting…", lambda c: c.forget(chosen.id))
 
         self.app.push_screen(ConfirmForget(f"Forget “{words}” for good?"), forget)
-
-    def _forget(self, store: MemoryStore, memory_id: str) -> None:
-        """What `hearth memory forget ID` runs: every store, and the prompts that showed it."""
-        store.forget(memory_id, self.journal, shown_as=shown_line_pattern)
 
     def _no_secret(self, text: str) -> bool:
         """A secret is never remembered from here (as `hearth memory add` without --secret)."""
@@ -397,7 +387,7 @@ class MemoryScreen(Screen[None]):
         list is drawn again when they end."""
         keep: str | None = None
         try:
-            keep = self.change(write)
+            keep = write(self.conversation)
         except HearthError as exc:
             self.app.call_from_thread(
                 self.notify, str(exc), severity="error", timeout=15, markup=False

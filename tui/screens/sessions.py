@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -13,10 +12,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from memory.controls import inert
-from memory.errors import HearthError, NotFoundError
-from memory.journal.journal import Journal
-from memory.journal.schemas import SessionSummary
+from agent.conversation import Conversation, SessionItem
+from agent.display import inert
+from memory.errors import HearthError
 from tui.widgets.dialogs import ConfirmDialog, TextDialog
 from tui.widgets.tables import cursor_key
 
@@ -56,12 +54,12 @@ class SessionsScreen(Screen[None]):
         Binding("escape", "back", "Back", id="sessions.back"),
     ]
 
-    def __init__(self, host: SessionHost, journal: Journal) -> None:
+    def __init__(self, host: SessionHost, conversation: Conversation) -> None:
         super().__init__()
         self.host = host
-        self.journal = journal
+        self.conversation = conversation
         self.show_archived = False
-        self.rows: dict[int, SessionSummary] = {}
+        self.rows: dict[int, SessionItem] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -91,7 +89,7 @@ class SessionsScreen(Screen[None]):
         index = table.cursor_row
         words = self.query_one("#sessions-search", Input).value
         try:
-            found = self.journal.search_sessions(words, self.show_archived)
+            found = self.conversation.sessions(words, self.show_archived)
         except HearthError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -124,12 +122,12 @@ class SessionsScreen(Screen[None]):
             line += " · archived shown"
         self.query_one("#sessions-info", Static).update(line)
 
-    def _highlighted(self) -> SessionSummary | None:
+    def _highlighted(self) -> SessionItem | None:
         key = cursor_key(self.query_one(DataTable))
         return self.rows.get(int(key)) if key is not None else None
 
     def _write(self, change: Callable[[], object]) -> bool:
-        """Change the journal and list it again; a failed write (a full disk) is shown."""
+        """Change the sessions and list them again; a failed write (a full disk) is shown."""
         try:
             change()
         except HearthError as exc:
@@ -168,7 +166,7 @@ class SessionsScreen(Screen[None]):
             # Unchanged: nothing is written (the stored title may hold what `shown` drew as
             # symbols, and a derived title stays derived).
             if title is not None and title != shown:
-                self._write(lambda: self.journal.rename_session(chosen.id, title))
+                self._write(lambda: self.conversation.rename_session(chosen.id, title))
 
         self.app.push_screen(RenameSession(shown), rename)
 
@@ -177,7 +175,7 @@ class SessionsScreen(Screen[None]):
         if chosen is None:
             return
         archived = not chosen.archived
-        if self._write(lambda: self.journal.archive_session(chosen.id, archived)):
+        if self._write(lambda: self.conversation.archive_session(chosen.id, archived)):
             verb = "Archived" if archived else "Brought back"
             self.notify(f"{verb} “{inert(chosen.display_title, line_breaks=False)}”.", markup=False)
 
@@ -197,14 +195,9 @@ class SessionsScreen(Screen[None]):
             # The chat leaves a session before it goes; while a reply is written it cannot.
             if chosen.id == self.host.session_id and not self.host.switch_session(None):
                 return
-            self._write(lambda: self._delete(chosen.id))
+            self._write(lambda: self.conversation.delete_session(chosen.id))
 
         self.app.push_screen(ConfirmDelete(question), delete)
-
-    def _delete(self, session_id: int) -> None:
-        # Gone already when leaving it purged it: everything in it was said off the record.
-        with contextlib.suppress(NotFoundError):
-            self.journal.delete_session(session_id)
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from memory.controls import inert
+from agent.display import inert
 
 DIALOG_CSS = """
     {name} {{ align: center middle; }}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,17 +12,11 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent.recall import shown_line_pattern
-from agent.reply_memories import MemoryRow, reply_memories
-from agent.turn import Agent
+from agent.conversation import Conversation, PanelRow
+from agent.display import has_secret
 from memory.errors import HearthError
-from memory.journal.journal import Journal
-from memory.secrets import has_secret
 from tui.widgets.memory_dialogs import ConfirmReject, EditMemory
 from tui.widgets.memory_rows import row_content
-
-if TYPE_CHECKING:
-    from memory.graph.store import MemoryStore
 
 KEYS = "p pin · e edit · r reject · a accept\ns show private · ctrl+b close"
 HEADINGS = {"recalled": "recalled for this reply", "remembered": "remembered after it"}
@@ -31,8 +24,8 @@ HEADINGS = {"recalled": "recalled for this reply", "remembered": "remembered aft
 
 class MemoryPanel(Vertical):
     """Docked beside the chat (ctrl+b): the memories recalled for one reply, with why, and
-    those stored after it. Reads are plain SQLite reads, done on the UI thread; changes run in
-    a worker between turns (`Agent.change_memory`) and report back with `Changed`."""
+    those stored after it. Reads are quick (`Conversation.reply_memories`), done on the UI
+    thread; changes run in a worker, between turns, and report back with `Changed`."""
 
     BINDINGS = [
         Binding("p", "pin", "Pin/unpin", id="memory_panel.pin"),
@@ -50,12 +43,11 @@ class MemoryPanel(Vertical):
             self.note = note
             self.error = error
 
-    def __init__(self, journal: Journal, agent: Callable[[], Agent | None]) -> None:
+    def __init__(self, conversation: Conversation) -> None:
         super().__init__()
-        self.journal = journal
-        self._agent = agent
+        self.conversation = conversation
         self.reply_id: int | None = None
-        self.rows: list[MemoryRow] = []
+        self.rows: list[PanelRow] = []
         self.revealed: set[str] = set()
         """Sensitive memories whose words the person asked to see, for this reply only."""
 
@@ -96,24 +88,27 @@ class MemoryPanel(Vertical):
             wanted = _option_id(kept) if kept is not None and _option_id(kept) in ids else ids[0]
             listed.highlighted = listed.get_option_index(wanted)
 
-    def _read(self) -> tuple[str, list[MemoryRow] | None]:
+    def _read(self) -> tuple[str, list[PanelRow] | None]:
         """The title, and the rows (None: no reply with memory on to list them for)."""
-        agent = self._agent()
-        if agent is None:
+        why = self.conversation.unsupported("memory_panel")
+        if why is not None:
+            return why, None
+        state = self.conversation.memory_state
+        if state == "loading":
             return "Opening the memory…", None
-        if agent.store is None:
+        if state != "open":
             lent_to = getattr(self.app, "lent_to", None)  # tui/lending.py: back in a moment
             if lent_to is not None:
                 return f"{lent_to.command} is using the memory; back when it ends.", None
             return "Memory is off in this chat.", None
         if self.reply_id is None:
             return "No reply yet.", None
-        found = reply_memories(self.journal, agent.store, self.reply_id)
+        found = self.conversation.reply_memories(self.reply_id)
         if not found.memory:
             return f"Reply {self.reply_id}: off the record, nothing recalled or kept.", None
         return f"Memory for reply {self.reply_id}", found.rows
 
-    def _current(self) -> MemoryRow | None:
+    def _current(self) -> PanelRow | None:
         listed = self.query_one(OptionList)
         if listed.highlighted is None or listed.option_count == 0:
             return None
@@ -122,7 +117,7 @@ class MemoryPanel(Vertical):
 
     # -- the person's word on the highlighted memory ------------------------------------
 
-    def _chosen(self) -> MemoryRow | None:
+    def _chosen(self) -> PanelRow | None:
         row = self._current()
         if row is None:
             self.notify("Choose a memory first.", markup=False)
@@ -138,15 +133,15 @@ class MemoryPanel(Vertical):
             return
         memory_id = row.memory_id
         if row.memory.pinned:
-            self._change(lambda store: store.unpin(memory_id), "Unpinned.")
+            self._change(lambda c: c.pin(memory_id, False), "Unpinned.")
         else:
-            self._change(lambda store: store.pin(memory_id), "Pinned: always in view.")
+            self._change(lambda c: c.pin(memory_id, True), "Pinned: always in view.")
 
     def action_accept(self) -> None:
         row = self._chosen()
         if row is not None:
             memory_id = row.memory_id
-            self._change(lambda store: store.accept(memory_id), "Accepted.")
+            self._change(lambda c: c.accept(memory_id), "Accepted.")
 
     def action_reveal(self) -> None:
         row = self._current()
@@ -171,7 +166,7 @@ class MemoryPanel(Vertical):
                 # As `hearth memory edit` refuses one without --secret: never kept by accident.
                 self.notify("Not saved: the text holds a secret.", severity="error", markup=False)
                 return
-            self._change(lambda store: store.update_text(memory_id, text), "Edited.")
+            self._change(lambda c: c.edit_memory(memory_id, text), "Edited.")
 
         self.app.push_screen(EditMemory(row.memory.text), save)
 
@@ -182,26 +177,24 @@ class MemoryPanel(Vertical):
         memory_id, memory = row.memory_id, row.memory
         hidden = memory.sensitive and memory_id not in self.revealed
         what = f"this private {memory.kind}" if hidden else memory.text
-        journal = self.journal
 
         def answer(reject: bool | None) -> None:
             if reject:
                 self._change(
-                    lambda store: store.reject(memory_id, journal, shown_as=shown_line_pattern),
+                    lambda c: c.reject(memory_id),
                     "Rejected: forgotten, and the same words will not be learned again.",
                 )
 
         self.app.push_screen(ConfirmReject(what), answer)
 
     @work(thread=True, exclusive=True, group="memory", exit_on_error=False)
-    def _change(self, change: Callable[[MemoryStore], object], done: str) -> None:
+    def _change(self, change: Callable[[Conversation], object], done: str) -> None:
         # A worker: a reject forgets, which rebuilds the index and rewrites files.
-        agent = self._agent()
-        if agent is None:
+        if not self.conversation.ready:
             self.post_message(self.Changed(None, "The memory is not open yet."))
             return
         try:
-            agent.change_memory(change)
+            change(self.conversation)
         except HearthError as exc:
             self.post_message(self.Changed(None, str(exc)))
         except Exception as exc:
@@ -219,6 +212,6 @@ class MemoryPanel(Vertical):
         self.reload()
 
 
-def _option_id(row: MemoryRow) -> str:
+def _option_id(row: PanelRow) -> str:
     # A memory may be both recalled and remembered by one turn: the section keeps ids unique.
     return f"{row.section}:{row.memory_id}"

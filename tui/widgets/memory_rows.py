@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from textual.content import Content
 
-from agent.memory_use import use_line
+from agent.conversation import PanelRow
+from agent.display import inert
+from agent.local_conversation import panel_row
 from agent.reply_memories import MemoryRow
-from memory.controls import inert
-from memory.journal.schemas import RecallNote
 
 # The score parts as the panel names them ("words" is the lexical match, bm25).
 PARTS: tuple[tuple[str, str], ...] = (
@@ -23,6 +25,13 @@ WIDTH = 34
 """Characters a line of the panel holds (its width, less border, padding and scroll bar)."""
 
 
+class Scores(Protocol):
+    """Why a memory was recalled: the fused score and its parts (`agent.conversation.Why`)."""
+
+    @property
+    def score(self) -> float | None: ...
+
+
 def number(value: float, digits: int = 2) -> str:
     """A short number: ".61", "1", "2.31" (no leading zero, no trailing ones)."""
     shown = f"{value:.{digits}f}".rstrip("0").rstrip(".")
@@ -31,7 +40,7 @@ def number(value: float, digits: int = 2) -> str:
     return shown.replace("0.", ".", 1) if shown.lstrip("-").startswith("0.") else shown
 
 
-def why_text(note: RecallNote, width: int | None = None) -> str:
+def why_text(note: Scores, width: int | None = None) -> str:
     """Why a memory was recalled: `.082: dense .61 · words 2.3 · recent .9 · importance .5`.
     The score is the reciprocal-rank fusion of the parts (each ranked among the candidates,
     then weighted), not their sum; a part the ranker did not find is left out. With `width`,
@@ -53,10 +62,12 @@ def why_text(note: RecallNote, width: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def row_content(row: MemoryRow, *, revealed: bool) -> Content:
+def row_content(row: PanelRow | MemoryRow, *, revealed: bool) -> Content:
     """One memory as an option: what it is and when it was learned, its words (never markup,
     control characters shown), and why it was recalled. A sensitive memory's words only when
     `revealed`: the panel may be on screen with others around."""
+    if isinstance(row, MemoryRow):
+        row = panel_row(row)
     memory = row.memory
     if memory is None:
         return Content.assemble(("forgotten", "italic"), f"  {row.memory_id}")
@@ -71,7 +82,6 @@ def row_content(row: MemoryRow, *, revealed: bool) -> Content:
     parts: list[str | tuple[str, str]] = [(" · ".join(marks), "dim"), "\n", words]
     if row.why is not None:
         parts += ["\n", (why_text(row.why, WIDTH), "dim")]
-    used = use_line(memory, row.use)
-    if used is not None:
-        parts += ["\n", (used, "dim")]
+    if row.used is not None:
+        parts += ["\n", (row.used, "dim")]
     return Content.assemble(*parts)

@@ -9,8 +9,8 @@ from textual.await_complete import AwaitComplete
 from textual.content import Content
 from textual.widgets import Markdown
 
-from memory.controls import inert
-from memory.journal.schemas import Status
+from agent.conversation import Status
+from agent.display import inert
 from tui.keys import bindings
 
 _NOTES: dict[str, str] = {

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from textual.widgets import Static
 
-from agent.runtime.model_files import embedded_model
-from memory.controls import inert
-from memory.errors import ModelNotFoundError
-from memory.graph.nodes import Memory
+from agent.conversation import MemoryItem
+from agent.display import inert
+from agent.tiny_tip import TINY_MODEL_TIP, TIP_SHOWN, tiny_model_tip
+
+__all__ = ["TINY_MODEL_TIP", "TIP_SHOWN", "Welcome", "tiny_model_tip", "welcome_text"]
 
 SHOWN_CORE = 5
 """Pinned memories listed by name; the rest are counted."""
@@ -26,31 +25,9 @@ KEYS = [
 """The keys a newcomer needs first, by action id: a remapped key is shown as remapped."""
 
 
-TINY_MODEL_TIP = (
-    "I'm running on a tiny built-in model, so I may mix things up. For a better voice, "
-    "run `hearth models list --catalog`, then `hearth models pull NAME --use`."
-)
-TIP_SHOWN = "tiny-model-tip.shown"
-"""A file in the data dir: the tip has been shown once, and is not shown again."""
-
-
-def tiny_model_tip(model_path: str, data_dir: Path) -> str | None:
-    """The tip, the first time a chat replies with the embedded model; None ever after (or for
-    any other model). Showing it is recorded at once, so a crash cannot show it twice."""
-    with contextlib.suppress(ModelNotFoundError):
-        if Path(model_path).resolve() == embedded_model().resolve():
-            flag = data_dir / TIP_SHOWN
-            if flag.exists():
-                return None
-            with contextlib.suppress(OSError):  # a read-only data dir shows it again: harmless
-                flag.touch()
-            return TINY_MODEL_TIP
-    return None
-
-
 def welcome_text(
     session: int | None,
-    pinned: Sequence[Memory] | None,
+    pinned: Sequence[MemoryItem] | None,
     count: int | None,
     keys: Mapping[str, str],
     tip: str | None = None,

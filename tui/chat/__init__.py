@@ -1,0 +1,1 @@
+"""The chat app's rooms: its log, its turns, the actions on messages, lending, the status line."""
