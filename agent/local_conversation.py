@@ -432,7 +432,7 @@ class LocalConversation:
         journal = self.home.journal
         self._change(lambda store: store.reject(memory_id, journal, shown_as=shown_line_pattern))
 
-    # -- lending the data dir (tui/lending.py) ------------------------------------------
+    # -- lending the data dir (tui/chat_lender.py) ------------------------------------------
 
     def store_lent(self) -> None:
         """The memory store closes for a command run beside the chat (the agent is paused)."""

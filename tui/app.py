@@ -33,9 +33,9 @@ from tui.chat.lending import LendingHost
 from tui.chat.log import ChatLog
 from tui.chat.status import OFF_RECORD_MARK, StatusLine
 from tui.chat.turns import OFF_RECORD_NOTICE, TurnRunner
+from tui.chat_lender import start_lending
 from tui.commands import HearthCommands
 from tui.keys import ACTIONS, bindings, known_ids, with_custom
-from tui.chat_lender import start_lending
 from tui.screens.dreams import DreamsScreen
 from tui.screens.help import HelpScreen, rows
 from tui.screens.memory import MemoryScreen

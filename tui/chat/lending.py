@@ -1,5 +1,5 @@
 """The lending handshake as the chat takes part in it: a local chat lends its data dir to the
-`hearth` commands run beside it (tui/lending.py), and its views catch up when it is back."""
+`hearth` commands run beside it (tui/chat_lender.py), and its views catch up when it is back."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 from textual.screen import Screen
 from textual.worker import Worker
 
+from agent.holding import Borrower, Lender
 from agent.local_conversation import LocalConversation
-from memory.lending import Borrower, Lender
 from tui.chat.host import ChatHost
-from tui.lending import LendingEnded, OnUI
+from tui.chat_lender import LendingEnded, OnUI
 
 
 def borrower_name(borrower: Borrower) -> str:

@@ -97,7 +97,7 @@ class MemoryPanel(Vertical):
         if state == "loading":
             return "Opening the memory…", None
         if state != "open":
-            lent_to = getattr(self.app, "lent_to", None)  # tui/lending.py: back in a moment
+            lent_to = getattr(self.app, "lent_to", None)  # tui/chat_lender.py: back in a moment
             if lent_to is not None:
                 return f"{lent_to.command} is using the memory; back when it ends.", None
             return "Memory is off in this chat.", None
