@@ -409,8 +409,10 @@ class Agent:
         """The write path for one turn; the user's message is marked remembered once done.
         `given`: the name the person gave, as this turn read it."""
         faults.reached("before-memory-write")
-        stored = self._write(store, user, trimmed, given)
-        store.mark_recalled(recalled_ids)
+        # One unit of work: one transaction for the whole write, one index sync after it.
+        with store.unit():
+            stored = self._write(store, user, trimmed, given)
+            store.mark_recalled(recalled_ids)
         self.journal.update(reply_id, meta=MessageMeta(stored=stored))
         self.journal.update(user.id, meta=MessageMeta(remembered=True))
         return stored

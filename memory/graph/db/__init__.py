@@ -51,6 +51,7 @@ class MemoryDB:
         self._db = self._sql.conn
         self._lock = self._sql.lock
         self.tx = self._sql.tx
+        self.unit = self._sql.unit
 
     def close(self) -> None:
         self._sql.close()
