@@ -132,9 +132,9 @@ _SCRIPTS: list[tuple[str, str]] = [
         """
             -- The person's own name as their name memory gives it ("Priya Sharma"), kept beside
             -- the names a query may use so a turn reads it instead of parsing memories. NULL for
-            -- those other names. Older data dirs fill it at the first read of the name.
+            -- those other names. Older data dirs fill it at the first read of the name. No
+            -- index: the table holds a few names a person, and a page more would be all it adds.
             ALTER TABLE names ADD COLUMN given_in TEXT;
-            CREATE INDEX names_given_in ON names(given_in) WHERE given_in IS NOT NULL;
         """,
     ),
 ]
