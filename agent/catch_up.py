@@ -102,15 +102,16 @@ def remember_missed(agent: Agent, data_dir: Path) -> list[int]:
         said_by = message.speaker or agent.settings.chat.user_name
         speaker = person_name(store, said_by) or said_by
         try:
-            remember(
-                store,
-                message.text,
-                message_id=message.id,
-                speaker=speaker,
-                when=agent.settings.chat.local_time(message.created_at),
-                user_speaker=speaker,
-                extract=agent.extract,
-            )
+            with store.unit():  # as a turn writes: one transaction, one index sync
+                remember(
+                    store,
+                    message.text,
+                    message_id=message.id,
+                    speaker=speaker,
+                    when=agent.settings.chat.local_time(message.created_at),
+                    user_speaker=speaker,
+                    extract=agent.extract,
+                )
             agent.journal.update(message.id, meta=MessageMeta(remembered=True))
         except StorageError as exc:
             log.warning("memories of message %s still not made: %s", message.id, exc)

@@ -25,7 +25,7 @@ from agent.learn.corrections import flag_correction
 from agent.learn.episodes import fold_episode
 from agent.learn.extract import extract as rules
 from agent.learn.extract.pipeline import UNNAMED
-from agent.learn.person import person_name
+from agent.learn.person import given_name, named
 from agent.learn.said import learn_message
 from agent.learn.write_path import Extractor
 from agent.recall import recall
@@ -287,8 +287,9 @@ class Agent:
         previous = next((m for m in reversed(thread[:-1]) if m.role == "assistant"), None)
         keep_from = previous.meta.context_from if previous else None
         recalled: list[Hit] = []
-        # Looked up once a turn: the notes and the core block name the person alike.
-        called = self._called(store)
+        # Read once a turn: the notes, the core block and the memory write name the person alike.
+        given = given_name(store)
+        called = named(self.settings.chat.user_name, given) or UNNAMED
         if store is not None and user.meta.shown_as is None:
             # A regeneration reuses the notes its message was first shown with (same prompt).
             recalled, user = self._recall(store, user, thread, keep_from, called, hide)
@@ -338,12 +339,13 @@ class Agent:
             before = set(previous.meta.trimmed) if previous else set()
             trimmed = [i for i in context.trimmed if i not in before]
             recalled_ids = [h.memory.id for h in recalled]
+            remember = partial(self._remember, store, user, reply.id, trimmed, recalled_ids, given)
             if on_remembered is None:
-                stored = self._remember(store, user, reply.id, trimmed, recalled_ids)
+                stored = remember()
             else:
                 self._remembering = self._writer.submit(
                     self._remember_later,
-                    partial(self._remember, store, user, reply.id, trimmed, recalled_ids),
+                    remember,
                     reply.id,
                     on_remembered,
                 )
@@ -402,11 +404,15 @@ class Agent:
         reply_id: int,
         trimmed: list[int],
         recalled_ids: list[str],
+        given: str | None,
     ) -> list[str]:
-        """The write path for one turn; the user's message is marked remembered once done."""
+        """The write path for one turn; the user's message is marked remembered once done.
+        `given`: the name the person gave, as this turn read it."""
         faults.reached("before-memory-write")
-        stored = self._write(store, user, trimmed)
-        store.mark_recalled(recalled_ids)
+        # One unit of work: one transaction for the whole write, one index sync after it.
+        with store.unit():
+            stored = self._write(store, user, trimmed, given)
+            store.mark_recalled(recalled_ids)
         self.journal.update(reply_id, meta=MessageMeta(stored=stored))
         self.journal.update(user.id, meta=MessageMeta(remembered=True))
         return stored
@@ -465,13 +471,11 @@ class Agent:
         self.journal.update(user.id, meta=meta)
         return hits, user.model_copy(update={"meta": user.meta.merged(meta)})
 
-    def _called(self, store: MemoryStore | None) -> str:
-        """How the notes name the person: their name, or "the person" until it is known."""
-        return person_name(store, self.settings.chat.user_name) or UNNAMED
-
-    def _write(self, store: MemoryStore, user: Message, newly_trimmed: list[int]) -> list[str]:
+    def _write(
+        self, store: MemoryStore, user: Message, newly_trimmed: list[int], given: str | None
+    ) -> list[str]:
         said_by = user.speaker or self.settings.chat.user_name
-        speaker = person_name(store, said_by) or said_by
+        speaker = named(said_by, given) or said_by
         # What the message teaches, and the person's words themselves (`said`, not counted in
         # `stored`: the reply's "remembered N" stays about facts).
         actions = learn_message(

@@ -13,7 +13,7 @@ _armed: FaultPoint | None = None
 
 # Where the process kills itself (as kill -9 would); the others raise the error they name.
 _KILLS: frozenset[FaultPoint] = frozenset(
-    {"before-memory-write", "before-index-write", "mid-restore-swap"}
+    {"before-memory-write", "mid-memory-write", "before-index-write", "mid-restore-swap"}
 )
 
 

@@ -345,7 +345,11 @@ class RemoteSettings(_Section):
 
 
 FaultPoint = Literal[
-    "before-memory-write", "before-index-write", "commit-fsync-error", "mid-restore-swap"
+    "before-memory-write",
+    "mid-memory-write",
+    "before-index-write",
+    "commit-fsync-error",
+    "mid-restore-swap",
 ]
 
 

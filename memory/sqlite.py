@@ -112,6 +112,8 @@ class Database:
         self.path = path
         self.what = what
         self.lock = threading.RLock()
+        self._unit = False
+        """Inside a `unit` (on the thread holding the lock): `tx` joins its transaction."""
         self._migrations = migrations
         self.full_disk: str | None = None
         """Set when the disk was full at open: the file is then read as it stands, and every
@@ -222,32 +224,79 @@ class Database:
 
     @contextlib.contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front so a busy database waits rather than fails."""
+        """One write transaction, taken up front so a busy database waits rather than fails.
+        Inside a `unit` it is a savepoint of the unit's one transaction instead: all or
+        nothing of it is kept when the unit commits."""
         with self.lock:
             if self.full_disk is not None:
                 raise StorageError(f"could not save to {self.path}: {self.full_disk}")
-            try:
+            if self._unit:
+                with self._saving():
+                    if not self.conn.in_transaction:
+                        self.conn.execute("BEGIN IMMEDIATE")
+                    self.conn.execute("SAVEPOINT tx")
+                    try:
+                        yield self.conn
+                    except BaseException:
+                        if self.conn.in_transaction:
+                            with contextlib.suppress(sqlite3.Error):
+                                self.conn.execute("ROLLBACK TO tx")
+                                self.conn.execute("RELEASE tx")
+                        raise
+                    self.conn.execute("RELEASE tx")
+                return
+            with self._saving():
                 self.conn.execute("BEGIN IMMEDIATE")
-                try:
+                with self._committing():
                     yield self.conn
-                    faults.reached("commit-fsync-error")
-                    self.conn.execute("COMMIT")
-                except BaseException:
-                    # SQLite may have rolled back already (disk full, I/O error): a second
-                    # ROLLBACK would raise and hide the real error.
-                    if self.conn.in_transaction:
-                        with contextlib.suppress(sqlite3.Error):
-                            self.conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.OperationalError as exc:
-                name = getattr(exc, "sqlite_errorname", "")
-                if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY")):
-                    reason = full_disk(self.path) or (
-                        f"{exc}; free some disk space (or check the data dir's permissions) "
-                        "and try again"
-                    )
-                    raise StorageError(f"could not save to {self.path}: {reason}") from exc
-                raise
+
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[None]:
+        """One unit of work: every `tx` inside, on this thread, joins one transaction (begun at
+        the first write, committed once when this ends, with one sync to disk), and an error
+        anywhere inside rolls all of it back. Other threads' writes wait for it to end. A unit
+        inside a unit is part of the outer one."""
+        with self.lock:
+            if self._unit:
+                yield
+                return
+            self._unit = True
+            try:
+                with self._saving(), self._committing():
+                    yield
+            finally:
+                self._unit = False
+
+    @contextlib.contextmanager
+    def _committing(self) -> Iterator[None]:
+        """Commit what is open when the block ends; roll it back on an error inside."""
+        try:
+            yield
+            if self.conn.in_transaction:
+                faults.reached("commit-fsync-error")
+                self.conn.execute("COMMIT")
+        except BaseException:
+            # SQLite may have rolled back already (disk full, I/O error): a second
+            # ROLLBACK would raise and hide the real error.
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            raise
+
+    @contextlib.contextmanager
+    def _saving(self) -> Iterator[None]:
+        """A full disk, an I/O error or a read-only file while writing: a StorageError."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            name = getattr(exc, "sqlite_errorname", "")
+            if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY")):
+                reason = full_disk(self.path) or (
+                    f"{exc}; free some disk space (or check the data dir's permissions) "
+                    "and try again"
+                )
+                raise StorageError(f"could not save to {self.path}: {reason}") from exc
+            raise
 
     def _back_up(self, version: int) -> Path:
         """A copy of the file as it is, before the migrations past `version` change it:

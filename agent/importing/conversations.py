@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ValidationError
 
 from agent.importing.memories import Built, MemoryBuilder
-from agent.importing.records import Conversation, Dataset, DatasetSession, Turn
-from agent.learn.extract import extract
-from agent.learn.write_path import MIN_IMPORTANCE, remember
+from agent.importing.records import Conversation, Dataset, DatasetSession
+from agent.learn.extract import Candidate, extract
+from agent.learn.write_path import MAX_EXTRACT_CHARS, MIN_IMPORTANCE, Extractor, remember
 from memory.errors import DatasetError
 from memory.graph.nodes import EmbedderIdentity
 from memory.journal.schemas import Message, MessageMeta
@@ -31,6 +31,11 @@ TURN_SPACING = timedelta(seconds=1)
 # Texts embedded per batch while priming: big enough to keep the model busy, small enough that
 # the progress bar moves.
 PRIME_BATCH = 256
+# Turns written as one unit of work: one commit (and one sync to disk) a file for this many,
+# not several a turn; a kill re-does at most this many turns' memories.
+BATCH = 64
+
+T = TypeVar("T")
 
 Vectors = npt.NDArray[np.float32]
 
@@ -132,13 +137,33 @@ def prime(store: MemoryStore, texts: Sequence[str]) -> None:
         store.embed(chunk)
 
 
-def _extracted_texts(session: DatasetSession, turns: Sequence[tuple[int, Turn]]) -> list[str]:
-    return [
-        c.text
-        for index, turn in turns
-        for c in extract(turn.text, speaker=turn.speaker, when=turn_time(session, index))
-        if c.importance >= MIN_IMPORTANCE or c.flags
-    ]
+class ExtractedOnce:
+    """The rules' candidates for each message, found once: priming the embedder reads them
+    before the write path asks again for the same words."""
+
+    def __init__(self, inner: Extractor = extract) -> None:
+        self.inner = inner
+        self._found: dict[tuple[str, str, datetime], list[Candidate]] = {}
+
+    def __call__(self, text: str, *, speaker: str, when: datetime) -> list[Candidate]:
+        key = (text, speaker, when)
+        if key not in self._found:
+            self._found[key] = self.inner(text, speaker=speaker, when=when)
+        return self._found[key]
+
+    def texts(self, text: str, *, speaker: str, when: datetime) -> list[str]:
+        """What the write path will embed of this message (the candidates it keeps)."""
+        found = self(text[:MAX_EXTRACT_CHARS], speaker=speaker, when=when)
+        return [c.text for c in found if c.importance >= MIN_IMPORTANCE or c.flags]
+
+    def clear(self) -> None:
+        self._found.clear()
+
+
+def batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    """`items` in runs of `size`: each one unit of work in the memory and the journal."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 JournaledTurns = tuple[int | None, dict[str, Message]]
@@ -196,43 +221,65 @@ def import_conversation(
     ids: dict[str, int] = {t: m.id for t, m in done.items()}
     remembered = {t for t, m in done.items() if m.meta.remembered}
     actions = 0
+    extracted = ExtractedOnce()
     for session in conversation.sessions:
-        for index, turn in enumerate(session.turns):
-            if turn.id in ids:
-                continue
-            message = journal.append(
-                session_id,
-                "user",
-                turn.text,
-                speaker=turn.speaker,
-                created_at=turn_time(session, index),
-                meta=MessageMeta(
-                    source_turn_id=turn.id, source=source, conversation=conversation.id
-                ),
-            )
-            ids[turn.id] = message.id
+        # Each batch of turns is one transaction in the journal, then one in the memory (with
+        # one index sync), then one marking them remembered: a kill loses no journaled turn
+        # and leaves a batch's memories whole or absent (a re-run makes what is missing).
+        for batch in batches([(i, t) for i, t in enumerate(session.turns) if t.id not in ids]):
+            with journal.unit():
+                for index, turn in batch:
+                    message = journal.append(
+                        session_id,
+                        "user",
+                        turn.text,
+                        speaker=turn.speaker,
+                        created_at=turn_time(session, index),
+                        meta=MessageMeta(
+                            source_turn_id=turn.id, source=source, conversation=conversation.id
+                        ),
+                    )
+                    ids[turn.id] = message.id
         built = _new(builder.session(session, ids, aware(session.date)), made)
         todo = [(i, t) for i, t in enumerate(session.turns) if t.id not in remembered]
-        prime(store, [*_extracted_texts(session, todo), *(m.text for m in built.items)])
-        advance(len(session.turns) - len(todo))
-        for index, turn in todo:
-            actions += len(
-                remember(
-                    store,
-                    turn.text,
-                    message_id=ids[turn.id],
-                    speaker=turn.speaker,
-                    when=turn_time(session, index),
-                    user_speaker=conversation.user,
-                    actor="import",
-                )
+        texts = [
+            text
+            for index, turn in todo
+            for text in extracted.texts(
+                turn.text, speaker=turn.speaker, when=turn_time(session, index)
             )
-            journal.update(ids[turn.id], meta={"remembered": True})
-            advance(1)
-        builder.add(store, built)
+        ]
+        prime(store, [*texts, *(m.text for m in built.items)])
+        advance(len(session.turns) - len(todo))
+        for number, batch in enumerate(batches(todo)):
+            final = number == (len(todo) - 1) // BATCH
+            with store.unit():
+                for index, turn in batch:
+                    actions += len(
+                        remember(
+                            store,
+                            turn.text,
+                            message_id=ids[turn.id],
+                            speaker=turn.speaker,
+                            when=turn_time(session, index),
+                            user_speaker=conversation.user,
+                            actor="import",
+                            extract=extracted,
+                        )
+                    )
+                if final:  # the session's own memories, with its last turns
+                    builder.add(store, built)
+            with journal.unit():
+                for _index, turn in batch:
+                    journal.update(ids[turn.id], meta={"remembered": True})
+            advance(len(batch))
+        if not todo:
+            builder.add(store, built)
+        extracted.clear()
     built = _new(builder.finish(), made)
     prime(store, [m.text for m in built.items])
-    builder.add(store, built)
+    with store.unit():
+        builder.add(store, built)
     last = conversation.turns()
     if last:
         journal.update(ids[last[-1][2].id], meta={"import_complete": True})

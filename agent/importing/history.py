@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from agent.importing.conversations import CachedEmbedder, made_memories, prime
+from agent.importing.conversations import CachedEmbedder, batches, made_memories, prime
 from agent.importing.plan import ImportOptions, Summary, extracted, remembered, said
 from agent.importing.threads import Node, Thread
 from agent.learn.person import person_name
@@ -204,20 +204,26 @@ def _remember(
     if isinstance(store.embedder, CachedEmbedder):
         prime(store, texts)
     changed = 0
-    for node in nodes:
-        actions = remember(
-            store,
-            node.text,
-            message_id=ids[node.id],
-            speaker=speaker,
-            when=node.time or journal.message(ids[node.id]).created_at,
-            user_speaker=speaker,
-            actor="import",
-        )
-        changed += sum(1 for a in actions if a.action != "noop")
-        if built[node.id]:
-            changed += len(store.add_many(built[node.id], actor="import"))
-        journal.update(ids[node.id], meta={"remembered": True})
+    # A batch of messages a unit of work: one transaction (and one index sync) in the memory,
+    # then one in the journal marking them remembered.
+    for batch in batches(nodes):
+        with store.unit():
+            for node in batch:
+                actions = remember(
+                    store,
+                    node.text,
+                    message_id=ids[node.id],
+                    speaker=speaker,
+                    when=node.time or journal.message(ids[node.id]).created_at,
+                    user_speaker=speaker,
+                    actor="import",
+                )
+                changed += sum(1 for a in actions if a.action != "noop")
+                if built[node.id]:
+                    changed += len(store.add_many(built[node.id], actor="import"))
+        with journal.unit():
+            for node in batch:
+                journal.update(ids[node.id], meta={"remembered": True})
     if isinstance(store.embedder, CachedEmbedder):
         store.embedder.clear()
     return len(nodes), changed

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from agent.learn.extract import extract as rules
 from agent.learn.write_path import Extractor, WriteAction, remember
+from memory import faults
 from memory.graph.kinds import SAID
 from memory.graph.nodes import Memory, NewMemory
 from memory.journal.journal import Journal
@@ -88,6 +89,9 @@ def learn_message(
         user_speaker=speaker,
         extract=extract,
     )
+    # The facts are written, the words not yet: a crash here must leave neither (the turn's
+    # unit of work).
+    faults.reached("mid-memory-write")
     keep_said(store, journal, message, when=when, learned=actions)
     return actions
 

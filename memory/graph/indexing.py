@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 from memory import faults
 from memory.errors import EmbedderChangedError, VectorServerError
@@ -57,6 +58,9 @@ class IndexKeeper:
         """The index is on a Chroma server (memory.chroma), not in chroma/ in the data dir."""
         self.notices: list[str] = []
         """What went wrong with the index and what was done, one line each, for the person."""
+        self._deferred: set[str] = set()
+        self._deferring: int | None = None
+        """The thread whose unit of work holds its syncs back (`deferred`), or None."""
 
     def close(self) -> None:
         if self._index is not None:
@@ -222,14 +226,15 @@ class IndexKeeper:
         """Dense hits, or none when the index cannot be read (a writer rebuilds it first)."""
         index = self.readable()
         if index is None:
-            return []
+            return self._with_held_back([], vector, n)
         try:
-            return index.query(vector, n)
+            hits = index.query(vector, n)
         except IndexFailure as exc:
-            if self.write:
-                return self._replace_broken(exc).query(vector, n)
-            self._read_failed(exc)
-            return []
+            if not self.write:
+                self._read_failed(exc)
+                return []
+            hits = self._replace_broken(exc).query(vector, n)
+        return self._with_held_back(hits, vector, n)
 
     def count(self) -> int | None:
         """Vectors in the index; None when there is none or it cannot be read."""
@@ -242,8 +247,54 @@ class IndexKeeper:
             self._read_failed(exc)
             return None
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold back this thread's syncs until the block ends, then make them as one (the
+        store's unit of work, after its commit). Dense queries inside see the held-back
+        vectors (`query`). Nothing is synced when the block raises: the unit's transaction,
+        index queue entries included, was rolled back."""
+        if self._deferring == threading.get_ident():
+            yield  # part of the unit already open on this thread
+            return
+        self._deferring, self._deferred = threading.get_ident(), set()
+        try:
+            yield
+        except BaseException:
+            self._deferring, self._deferred = None, set()
+            raise
+        ids = sorted(self._deferred)
+        self._deferring, self._deferred = None, set()
+        if ids:
+            self.sync(ids)
+
+    def _held_back(self) -> list[str]:
+        """Ids this thread's unit of work changed and has not synced yet."""
+        return sorted(self._deferred) if self._deferring == threading.get_ident() else []
+
+    def _with_held_back(
+        self, hits: list[tuple[str, float]], vector: Vectors, n: int
+    ) -> list[tuple[str, float]]:
+        """Dense hits as Chroma will give them once the unit's changes are synced: the changed
+        memories scored against their vectors in SQLite (exactly, as cosine), the deleted
+        ones dropped."""
+        held = self._held_back()
+        if not held:
+            return hits
+        scores = dict(hits)
+        found, vectors = self._db.vectors(held)
+        for gone in set(held) - set(found):
+            scores.pop(gone, None)
+        if found:
+            similarity = vectors @ vector.reshape(-1).astype(vectors.dtype)
+            scores.update(zip(found, (float(s) for s in similarity), strict=True))
+        return sorted(scores.items(), key=lambda hit: -hit[1])[:n]
+
     def sync(self, ids: Sequence[str]) -> None:
-        """Make Chroma match SQLite for these ids, then clear them from the pending queue."""
+        """Make Chroma match SQLite for these ids, then clear them from the pending queue
+        (inside a unit of work on this thread: once, when it ends)."""
+        if self._deferring == threading.get_ident():
+            self._deferred.update(ids)
+            return
         index = self.for_write()
         found, vectors = self._db.vectors(ids)
         # SQLite holds the write and its pending-queue entry; Chroma has not seen it yet.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 from memory.coordination.lock import DataDirLock
 from memory.errors import NotFoundError
@@ -65,6 +66,18 @@ class StoreBase:
     def repair_index(self) -> dict[str, int]:
         """Bring a Chroma that lags SQLite back in line (upserts, so never a duplicate)."""
         return self._keeper.repair()
+
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[None]:
+        """One unit of work, such as a turn's memory write: every change inside is one SQLite
+        transaction (one commit, one sync to disk), the index follows in one sync after it,
+        and dense lookups inside already see the unit's own changes (reconciliation finds a
+        memory made a moment before). An error inside leaves nothing of it, in either store;
+        a kill leaves nothing in SQLite, or (after the commit) the index caught up at the
+        next open. Units nest (an inner one is part of the outer)."""
+        self._require_write()
+        with self._keeper.deferred(), self._db.unit():
+            yield
 
     def _require_write(self) -> None:
         self._keeper.require_write()

@@ -88,6 +88,18 @@ class StoreReading(StoreBase):
         with self._db.tx() as db:
             self._db.add_names(db, subject, list(dict.fromkeys(words)))
 
+    def given_names(self) -> builtins.list[tuple[Memory, str | None]]:
+        """The person's current name memories, newest first, each with the name kept for it in
+        the names table (None: none kept yet, as in a data dir from before it was kept). One
+        indexed query: a turn asks once."""
+        return self._db.given_names(Filters(valid_at=now()))
+
+    def give_name(self, memory_id: str, name: str | None) -> None:
+        """Keep the name a name memory gives (read by the caller from older wording)."""
+        self._require_write()
+        with self._db.tx() as db:
+            self._db.give_name(db, memory_id, name)
+
     def names(self) -> dict[str, set[str]]:
         """Each name a person Hearth has memories about is called by -> the subjects those
         memories are stored under: their subject's own words, the names recorded for them, and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from memory.clock import now
 from memory.graph.db.rows import Vectors
 from memory.graph.flags import INSTRUCTION_LIKE, SENSITIVE, with_flags
+from memory.graph.given_name import is_name_memory, worded_name
 from memory.graph.nodes import (
     Actor,
     Edge,
@@ -85,6 +87,7 @@ class StoreWriting(StoreBase):
                     text=memory.text,
                     detail={"kind": memory.kind, "provenance": memory.provenance},
                 )
+                self._give_name(db, memory)
         self._keeper.sync([m.id for m in memories])
         return memories
 
@@ -100,6 +103,12 @@ class StoreWriting(StoreBase):
             },
         )
 
+    def _give_name(self, db: sqlite3.Connection, memory: Memory) -> None:
+        """Keep the name a name memory gives in the names table, in the same transaction as
+        the change (a turn reads it there, never parsing memories)."""
+        if is_name_memory(memory):
+            self._db.give_name(db, memory.id, worded_name(memory.text))
+
     def update_text(self, memory_id: str, text: str, *, actor: Actor = "user") -> Memory:
         """Edit a memory's words (re-embedded); history keeps each version until forgotten."""
         self._require_write()
@@ -113,6 +122,7 @@ class StoreWriting(StoreBase):
             self._db.update(db, memory_id, text=text, flags=flags)
             self._db.set_vector(db, memory_id, vector)
             self._db.record(db, memory_id, "edit", actor, text=text)
+            self._give_name(db, memory.model_copy(update={"text": text}))
         self._keeper.sync([memory_id])
         return self.get(memory_id)
 
@@ -160,7 +170,14 @@ class StoreWriting(StoreBase):
         self._require_write()
         old = self.get(old_id)
         if isinstance(new, str):
-            new = NewMemory(text=new, kind=old.kind, subject=old.subject, importance=old.importance)
+            # The same attribute's new value: a superseded name memory's successor is one too.
+            new = NewMemory(
+                text=new,
+                kind=old.kind,
+                subject=old.subject,
+                importance=old.importance,
+                slot=old.slot,
+            )
         vector = self.embed([new.text])[0]
         at = now()
         memory = self._new(new.model_copy(update={"valid_from": new.valid_from or at}), at)
@@ -172,6 +189,7 @@ class StoreWriting(StoreBase):
                 db, memory.id, "add", actor, text=memory.text, detail={"supersedes": old_id}
             )
             self._db.record(db, old_id, "supersede", actor, detail={"by": memory.id})
+            self._give_name(db, memory)
         self._keeper.sync([memory.id])
         return memory
 

@@ -27,6 +27,8 @@ class JournalBase:
         self._db = self._sql.conn
         self._lock = self._sql.lock
         self._tx = self._sql.tx
+        self.unit = self._sql.unit
+        """Many writes as one transaction (`memory.sqlite.Database.unit`): an import's batch."""
         # SQLite's own lower() and LIKE fold ASCII only: a search for "émile" must find "Émile".
         self._db.create_function("hearth_fold", 1, str.casefold, deterministic=True)
 

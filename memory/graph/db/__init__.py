@@ -51,6 +51,7 @@ class MemoryDB:
         self._db = self._sql.conn
         self._lock = self._sql.lock
         self.tx = self._sql.tx
+        self.unit = self._sql.unit
 
     def close(self) -> None:
         self._sql.close()
@@ -186,6 +187,8 @@ class MemoryDB:
         history = db.execute(
             f"UPDATE history SET text=NULL WHERE memory_id IN ({marks}) AND text IS NOT NULL", ids
         ).rowcount
+        # The name a forgotten name memory gave goes with it, whatever else says it.
+        db.execute(f"DELETE FROM names WHERE given_in IN ({marks})", ids)
         db.executemany("INSERT OR IGNORE INTO index_pending(id) VALUES (?)", [(i,) for i in ids])
         return {
             "memories": memories,
@@ -263,18 +266,47 @@ class MemoryDB:
         rows = self._db.execute("SELECT name, subject FROM names").fetchall()
         return [(r["name"], r["subject"]) for r in rows]
 
+    def give_name(self, db: sqlite3.Connection, memory_id: str, name: str | None) -> None:
+        """Record the name the person's name memory `memory_id` gives (None: it gives none);
+        any name it gave before goes."""
+        db.execute("DELETE FROM names WHERE given_in = ?", (memory_id,))
+        if name:
+            db.execute(
+                "INSERT INTO names(name, subject, given_in) VALUES (?, 'user', ?)"
+                " ON CONFLICT(name, subject) DO UPDATE SET given_in = excluded.given_in",
+                (name, memory_id),
+            )
+
+    def given_names(self, filters: Filters) -> list[tuple[Memory, str | None]]:
+        """The person's name memories passing the filters, newest first, each with the name
+        recorded for it (None: not recorded yet, as in a data dir from before names were kept)."""
+        where, args = filters.sql()
+        columns = ", ".join(f"memories.{c.strip()}" for c in MEMORY_COLUMNS.split(","))
+        rows = self._db.execute(
+            f"SELECT {columns}, names.name AS given FROM memories"
+            " LEFT JOIN names ON names.given_in = memories.id AND names.subject = 'user'"
+            " WHERE memories.subject = 'user' COLLATE NOCASE AND memories.slot = 'name'"
+            f" AND memories.id IN (SELECT id FROM memories WHERE {where})"
+            " ORDER BY memories.learned_at DESC, memories.n DESC",
+            args,
+        ).fetchall()
+        return [(row_to_memory(r), r["given"]) for r in rows]
+
     def forget_names(self, db: sqlite3.Connection, texts: Sequence[str | None]) -> int:
         """Drop the names that forgotten texts (memories, a phrase) say as a word (a letter
         doubled or not) or that contain the phrase, for anyone, the user included; names of
         someone whose subject contains the phrase; and the names of people no memory is about
-        any more (the user's own stay until forgotten by name)."""
+        any more (the user's own stay until forgotten by name). The person's own name stays
+        while the name memory giving it does (forgetting "Priya called" is not forgetting
+        that the person is Priya) and goes with it."""
         removed = db.execute(
-            "DELETE FROM names WHERE subject != 'user'"
-            " AND subject NOT IN (SELECT DISTINCT subject FROM memories)"
+            "DELETE FROM names WHERE (subject != 'user'"
+            " AND subject NOT IN (SELECT DISTINCT subject FROM memories))"
+            " OR (given_in IS NOT NULL AND given_in NOT IN (SELECT id FROM memories))"
         ).rowcount
         forgotten = [fold(t) for t in texts if t]
         said = {squeeze(w) for t in forgotten for w in re.findall(r"\w+", t)}
-        rows = db.execute("SELECT name, subject FROM names").fetchall()
+        rows = db.execute("SELECT name, subject FROM names WHERE given_in IS NULL").fetchall()
         doomed = [
             (r["name"], r["subject"])
             for r in rows

@@ -127,6 +127,16 @@ _SCRIPTS: list[tuple[str, str]] = [
             ALTER TABLE memories ADD COLUMN quote TEXT;
         """,
     ),
+    (
+        "0006_given_names",
+        """
+            -- The person's own name as their name memory gives it ("Priya Sharma"), kept beside
+            -- the names a query may use so a turn reads it instead of parsing memories. NULL for
+            -- those other names. Older data dirs fill it at the first read of the name. No
+            -- index: the table holds a few names a person, and a page more would be all it adds.
+            ALTER TABLE names ADD COLUMN given_in TEXT;
+        """,
+    ),
 ]
 
 MIGRATIONS: list[Migration] = migrations(_SCRIPTS)
