@@ -146,6 +146,19 @@ _MADE: list[_Rx] = []
 the first message that reaches it)."""
 
 
+def compile_rules(until: Callable[[], bool]) -> int:
+    """Compile the rule patterns not yet compiled, one at a time, until `until()` holds (a
+    caller waiting for something else spends the wait here); how many were compiled."""
+    done = 0
+    for pattern in _MADE:
+        if until():
+            break
+        if pattern._compiled is None:
+            _ = pattern.compiled
+            done += 1
+    return done
+
+
 def _rx(pattern: str) -> _Rx:
     return _Rx(_expand(pattern, _NAME_LOWER))
 
