@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,6 +231,12 @@ def connect(settings: Settings) -> OpenAIBackend:
     return OpenAIBackend(settings.model)
 
 
+SWITCH_S = 0.0002
+"""Python's thread switch interval while the model loads beside the store (default 5 ms): the
+load makes many short calls into llama.cpp, each of which lets go of the GIL and then waits a
+whole interval to take it back from the import running here."""
+
+
 def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: bool = True) -> Agent:
     """Load the model (llama.cpp's own chatter goes to the log file) and make the agent.
 
@@ -248,6 +255,8 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
         with stderr_to(home.paths.log_file, keep_terminal=True):
             return LlamaBackend(chosen.path, home.settings.model)
 
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_S)
     loading = Beside(load, after=(lambda: embedder.embed(["warm up"])) if embedder else None)
     try:
         if memory:
@@ -260,6 +269,8 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
         if unused is not None:
             unused.llm.close()
         raise
+    finally:
+        sys.setswitchinterval(switch)
     try:
         store = home.open_store(embedder) if memory else None
     except BaseException:
