@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from agent.runtime.backend import LlamaBackend, require_local
 from agent.runtime.crashes import RunGuard, enable_fault_log, run_name
 from agent.runtime.factory import extra_buffers
 from agent.runtime.gguf import read_info
-from agent.runtime.loading import Beside
+from agent.runtime.loading import Beside, short_switches
 from agent.runtime.model_files import ResolvedModel, resolve_model
 from agent.runtime.model_hash import model_sha256
 from agent.runtime.native_log import stderr_to
@@ -231,21 +230,16 @@ def connect(settings: Settings) -> OpenAIBackend:
     return OpenAIBackend(settings.model)
 
 
-SWITCH_S = 0.0002
-"""Python's thread switch interval while the model loads beside the store (default 5 ms): the
-load makes many short calls into llama.cpp, each of which lets go of the GIL and then waits a
-whole interval to take it back from the import running here."""
-
-
 def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: bool = True) -> Agent:
     """Load the model (llama.cpp's own chatter goes to the log file) and make the agent.
 
     The model loads on a thread of its own, then the embedder, while chromadb is imported
     here: the loads are C that lets go of the GIL and the import is Python, so on two cores
-    they overlap; what is left of the wait compiles the rule extractor's patterns. The store
-    opens once the loads are done: its Chroma calls scrub the heap (memory/heap.py), which
-    would fill llama.cpp's untouched buffers too. A refused store (another writer, a changed
-    embedder) is said then, and the model unloaded."""
+    they overlap (thread switches kept short meanwhile: `short_switches`); what is left of the
+    wait compiles the rule extractor's patterns. The store opens once the loads are done: its
+    Chroma calls scrub the heap (memory/heap.py), which would fill llama.cpp's untouched
+    buffers too. A refused store (another writer, a changed embedder) is said then, and the
+    model unloaded."""
     if home.settings.model.backend == "openai" and resolved is None:
         return _served_agent(home, home.open_store() if memory else None)
     chosen = resolved or pick_model(home)
@@ -255,22 +249,19 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
         with stderr_to(home.paths.log_file, keep_terminal=True):
             return LlamaBackend(chosen.path, home.settings.model)
 
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_S)
-    loading = Beside(load, after=(lambda: embedder.embed(["warm up"])) if embedder else None)
-    try:
-        if memory:
-            chroma_import.chromadb()
-            if home.settings.memory.extractor != "model":
-                compile_rules(until=lambda: not loading.running)
-        backend = loading.wait()
-    except BaseException:
-        unused = loading.abandon()
-        if unused is not None:
-            unused.llm.close()
-        raise
-    finally:
-        sys.setswitchinterval(switch)
+    with short_switches():
+        loading = Beside(load, after=(lambda: embedder.embed(["warm up"])) if embedder else None)
+        try:
+            if memory:
+                chroma_import.chromadb()
+                if home.settings.memory.extractor != "model":
+                    compile_rules(until=lambda: not loading.running)
+            backend = loading.wait()
+        except BaseException:
+            unused = loading.abandon()
+            if unused is not None:
+                unused.llm.close()
+            raise
     try:
         store = home.open_store(embedder) if memory else None
     except BaseException:

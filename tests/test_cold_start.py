@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent.learn.extract import vocabulary
-from agent.runtime.loading import Beside
+from agent.runtime.loading import SWITCH_S, Beside, short_switches
 from memory.graph import chroma_import
 from memory.graph import embedder as embedder_module
 from memory.graph.embedder import model_identity
@@ -144,3 +144,13 @@ def test_an_off_record_say_loads_no_memory_machinery(hearth_home: Path) -> None:
     imported = set(done.stderr.splitlines()[-1].split())
     assert "llama_cpp" in imported  # the list is real: the turn ran
     assert imported.isdisjoint({"chromadb", "onnxruntime", "tokenizers"}), imported
+
+
+def test_short_switches_nest_and_put_back_the_interval_found() -> None:
+    before = sys.getswitchinterval()
+    with short_switches():
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_S)
+        with short_switches():
+            pass
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_S)  # the inner one kept it
+    assert sys.getswitchinterval() == before

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+
+SWITCH_S = 0.0002
+"""Python's thread switch interval while a model loads beside other work (default 5 ms): the
+load makes many short calls into llama.cpp, each of which lets go of the GIL and then waits a
+whole interval to take it back from the Python running beside it."""
+
+_switch_lock = threading.Lock()
+_switch_depth = 0
+_switch_saved = 0.0
+
+
+@contextlib.contextmanager
+def short_switches() -> Iterator[None]:
+    """Inside: the short switch interval (nesting and threads share one count; the last one out
+    puts back the interval found by the first one in)."""
+    global _switch_depth, _switch_saved
+    with _switch_lock:
+        if _switch_depth == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_S)
+        _switch_depth += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_depth -= 1
+            if _switch_depth == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 class Beside(Generic[T]):
