@@ -246,7 +246,10 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
     embedder = _embedder_for(home) if memory else None
 
     def load() -> LlamaBackend:
-        with stderr_to(home.paths.log_file, keep_terminal=True):
+        # fd 2 is the process's: while the model loads, what the import beside it writes there
+        # goes to the log too (the chat already runs with fd 2 in the log, its screen drawn
+        # through a copy of the terminal: nothing here may swap that copy).
+        with stderr_to(home.paths.log_file):
             return LlamaBackend(chosen.path, home.settings.model)
 
     with short_switches():
