@@ -77,15 +77,20 @@ def server(connect: str | None, *, here: bool = True) -> Remote | None:
     """The Hearth server a command goes through: --connect URL (or remote.url), else (with
     `here`) the one serving this data dir, if one runs; None: the command opens the data dir
     itself (borrowing it from a chat or server that holds it)."""
-    from agent.serving.client import local, remote
+    from memory.coordination.serve_files import running
     from memory.settings import load_settings, resolve_paths
 
     paths = resolve_paths()
     settings = load_settings(paths)
     url = connect or settings.remote.url
+    if not url and not (here and running(paths) is not None):
+        # No server to ask: the client (and httpx under it, a tenth of a second) stays unloaded.
+        return None
+    from agent.serving.client import local, remote
+
     if url:
         return remote(url, settings.remote)
-    return local(paths, settings.remote) if here else None
+    return local(paths, settings.remote)
 
 
 def remote_asked(connect: str | None) -> bool:

@@ -69,7 +69,7 @@ def recall(
         hits = relevant(hits)
     # One message fills one slot: its kept words or what was learned from it, whichever ranks
     # higher (memory.graph.said).
-    hits = one_per_source(hits)
+    hits = one_per_text(one_per_source(hits))
     kept: list[Hit] = []
     used = 0
     # Notes stay in the history with their message (a stable prefix), so in a small window a
@@ -81,6 +81,20 @@ def recall(
             break
         kept.append(hit)
         used += cost
+    return kept
+
+
+def one_per_text(hits: Sequence[Hit]) -> list[Hit]:
+    """One note per wording, in rank order: a memory whose subject and text (case and spacing
+    aside) a better hit already shows would only repeat that line in the prompt (a message
+    sent twice is remembered twice, and shown once)."""
+    shown: set[tuple[str, str]] = set()
+    kept: list[Hit] = []
+    for hit in hits:
+        wording = (hit.memory.subject, " ".join(hit.memory.text.casefold().split()))
+        if wording not in shown:
+            shown.add(wording)
+            kept.append(hit)
     return kept
 
 

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 from agent.catch_up import remember_missed
 from agent.context import system_prompt
 from agent.learn.choice import ExtractorChoice, choose
+from agent.learn.extract import compile_rules
 from agent.learn.model_extract import ModelExtractor
 from agent.learn.probe import ProbeRun, save
 from agent.runtime.backend import LlamaBackend, require_local
 from agent.runtime.crashes import RunGuard, enable_fault_log, run_name
 from agent.runtime.factory import extra_buffers
 from agent.runtime.gguf import read_info
+from agent.runtime.loading import Beside, short_switches
 from agent.runtime.model_files import ResolvedModel, resolve_model
 from agent.runtime.model_hash import model_sha256
 from agent.runtime.native_log import stderr_to
@@ -26,6 +28,8 @@ from memory.coordination.lock import DataDirLock
 from memory.damage import refuse_mismatch
 from memory.datadir import ensure_data_dir
 from memory.errors import ConfigError, StorageError
+from memory.graph import chroma_import
+from memory.graph.embedder import make_embedder
 
 # Registers the exports with the forget (memory.graph.forget_exports): every process that opens
 # a data dir reaches them when it forgets.
@@ -234,16 +238,45 @@ def connect(settings: Settings) -> OpenAIBackend:
 def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: bool = True) -> Agent:
     """Load the model (llama.cpp's own chatter goes to the log file) and make the agent.
 
-    The memory store opens first, so a refused store (another writer, a changed embedder)
-    stops before the slow model load."""
-    store = home.open_store() if memory else None
+    The model loads on a thread of its own, then the embedder, while chromadb is imported
+    here: the loads are C that lets go of the GIL and the import is Python, so on two cores
+    they overlap (thread switches kept short meanwhile: `short_switches`); what is left of the
+    wait compiles the rule extractor's patterns. The store opens once the loads are done: its
+    Chroma calls scrub the heap (memory/heap.py), which would fill llama.cpp's untouched
+    buffers too. A refused store (another writer, a changed embedder) is said then, and the
+    model unloaded."""
     if home.settings.model.backend == "openai" and resolved is None:
-        return _served_agent(home, store)
-    resolved = resolved or pick_model(home)
-    with stderr_to(home.paths.log_file):
-        backend = LlamaBackend(resolved.path, home.settings.model)
+        return _served_agent(home, home.open_store() if memory else None)
+    chosen = resolved or pick_model(home)
+    embedder = _embedder_for(home) if memory else None
+
+    def load() -> LlamaBackend:
+        # fd 2 is the process's: while the model loads, what the import beside it writes there
+        # goes to the log too (the chat already runs with fd 2 in the log, its screen drawn
+        # through a copy of the terminal: nothing here may swap that copy).
+        with stderr_to(home.paths.log_file):
+            return LlamaBackend(chosen.path, home.settings.model)
+
+    with short_switches():
+        loading = Beside(load, after=(lambda: embedder.embed(["warm up"])) if embedder else None)
+        try:
+            if memory:
+                chroma_import.chromadb()
+                if home.settings.memory.extractor != "model":
+                    compile_rules(until=lambda: not loading.running)
+            backend = loading.wait()
+        except BaseException:
+            unused = loading.abandon()
+            if unused is not None:
+                unused.llm.close()
+            raise
+    try:
+        store = home.open_store(embedder) if memory else None
+    except BaseException:
+        backend.llm.close()
+        raise
     if backend.template_fallback:
-        logging.getLogger(__name__).warning("no chat template in %s: using ChatML", resolved.path)
+        logging.getLogger(__name__).warning("no chat template in %s: using ChatML", chosen.path)
     info = ModelInfo(
         name=backend.name,
         path=str(backend.path),
@@ -255,6 +288,15 @@ def load_agent(home: Home, resolved: ResolvedModel | None = None, *, memory: boo
     use_extractor(agent, backend, home.paths)
     _catch_up(home, agent)
     return agent
+
+
+def _embedder_for(home: Home) -> Embedder:
+    """The embedder the memory store will use: the open store's, or the one memory.embedder
+    names (loaded beside the model, handed to the store as it opens)."""
+    if home.store is not None:
+        return home.store.embedder
+    memory = home.settings.memory
+    return make_embedder(memory.embedder, batch_size=memory.embed_batch_size)
 
 
 def _catch_up(home: Home, agent: Agent) -> None:

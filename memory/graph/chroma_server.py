@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, SecretStr
 
 from memory.errors import VectorServerError
+from memory.graph import chroma_import
 from memory.settings import MemorySettings, Paths
 
 DATABASE = "memories"
@@ -121,8 +122,8 @@ def guarded(
 
 def connect(where: ServerPlace) -> Any:
     """An HttpClient on this data dir's tenant and database, both created on first use."""
-    # Imported here: chromadb costs a second at import and most commands never search.
-    import chromadb
+    # Imported here: chromadb costs half a second at import and most commands never search.
+    chromadb = chroma_import.chromadb()
     from chromadb.config import Settings as ChromaSettings
     from chromadb.errors import NotFoundError as ChromaNotFound
 

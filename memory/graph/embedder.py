@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import platformdirs
 
 from memory.errors import StorageError
 from memory.graph.nodes import EmbedderIdentity
@@ -95,13 +96,45 @@ def _hash_model_dir(model_dir: Path) -> str:
 
 @functools.cache
 def _hash_files(model_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
+    # Remembered across runs by the same names, sizes and times (the files are ~90 MB: hashing
+    # them took a tenth of a second of every start that embeds).
+    remembered = _remembered_hash(model_dir, signature)
+    known = _read_hash(remembered)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
     for name, _size, _mtime in signature:
         digest.update(name.encode())
         with (model_dir / name).open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
+    _write_hash(remembered, digest.hexdigest())
     return digest.hexdigest()
+
+
+def _remembered_hash(model_dir: Path, signature: tuple[tuple[str, int, int], ...]) -> Path:
+    """Where the hash of this folder with these files is kept: the user's cache, one file per
+    folder state (two processes never edit one file)."""
+    key = hashlib.sha256(repr((str(model_dir), signature)).encode()).hexdigest()[:32]
+    root = Path(platformdirs.user_cache_dir("hearth", appauthor=False))
+    return root / "embedder" / "hashes" / key
+
+
+def _read_hash(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else None
+
+
+def _write_hash(path: Path, digest: str) -> None:
+    # Atomically, and only a speed-up: a cache that cannot be written means hashing next time.
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(digest + "\n", encoding="ascii")
+        os.replace(partial, path)
 
 
 def model_identity(model_dir: Path, name: str = MODEL_NAME) -> EmbedderIdentity:

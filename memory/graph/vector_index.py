@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memory.graph import chroma_import
 from memory.graph.chroma_server import ServerPlace, connect, guarded
 from memory.heap import scrubbed
 
@@ -22,8 +23,8 @@ _remote = guarded(lambda index: index.server)
 
 
 def _client(chroma_dir: Path) -> Any:
-    # Imported here: chromadb costs a second at import and most commands never search.
-    import chromadb
+    # Imported here: chromadb costs half a second at import and most commands never search.
+    chromadb = chroma_import.chromadb()
     from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 

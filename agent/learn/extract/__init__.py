@@ -3,5 +3,6 @@
 from agent.learn.extract.candidate import Candidate
 from agent.learn.extract.dates import resolve_when
 from agent.learn.extract.pipeline import extract
+from agent.learn.extract.vocabulary import compile_rules
 
-__all__ = ["Candidate", "extract", "resolve_when"]
+__all__ = ["Candidate", "compile_rules", "extract", "resolve_when"]

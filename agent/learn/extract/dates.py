@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from agent.learn.extract.vocabulary import _IRREGULAR_PAST, _WEEKDAY, _rx
+from agent.learn.extract.vocabulary import _IRREGULAR_PAST, _WEEKDAY, _Rx, _rx
 
 # Dates: explicit and relative expressions, resolved against the message's timestamp. Past
 # kinds look back ("on Monday" = the last Monday), commitments look ahead (the next Monday).
@@ -166,7 +166,7 @@ def _weekday_of_week(which: str, weekday: str, today: date) -> date:
     return monday + timedelta(weeks=step, days=_WEEKDAYS.index(weekday.lower()))
 
 
-_DATE_RULES: list[tuple[re.Pattern[str], _Resolver]] = [
+_DATE_RULES: list[tuple[_Rx, _Resolver]] = [
     (
         _rx(rf"""\b(?P<w>next|last|this)\s+week\b[^.;!?]{{0,60}}?\b(?:on\s+)?(?P<wd>{_WEEKDAY})\b
          |\b(?:on\s+)?(?P<wd2>{_WEEKDAY})\s+(?P<w2>next|last|this)\s+week\b"""),

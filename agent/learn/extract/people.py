@@ -15,6 +15,7 @@ from agent.learn.extract.vocabulary import (
     _display_name,
     _name_ok,
     _Pat,
+    _Rx,
     _rx,
     _words,
 )
@@ -73,7 +74,7 @@ def _partner(m: re.Match[str], ctx: _Ctx) -> _Hit | None:
 
 
 # What the rest of a clause says about a person, as a slot: "is a doctor", "lives in Leeds".
-_PRED_SLOTS: list[tuple[re.Pattern[str], str]] = [
+_PRED_SLOTS: list[tuple[_Rx, str]] = [
     (_rx(r"(?:is|'s|was)\s+(?:now\s+)?<NUM>(?:\s+(?:years?|yrs?)(?:\s+old)?)?\s*$"), "age"),
     (_rx(r"(?:just\s+)?turned\s+<NUM>\b|(?:is|'s)\s+turning\s+<NUM>\b"), "age"),
     (

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.learn.extract.vocabulary import _Pat
+from agent.learn.extract.vocabulary import _Pat, _Rx
 from memory.graph.nodes import Kind
 
 
@@ -40,7 +40,7 @@ class _Ctx:
 
 
 _Builder = Callable[[re.Match[str], _Ctx], "_Hit | None"]
-_Rule = tuple["_Pat | re.Pattern[str]", _Builder]
+_Rule = tuple["_Pat | _Rx | re.Pattern[str]", _Builder]
 
 
 def _const(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable, Iterator
 
 from memory.text import NOT_NAMES_IN_A_NAME_SLOT
 
@@ -82,24 +84,83 @@ def _expand(pattern: str, name: str) -> str:
     return re.sub(r"<([A-Z]+)>", lambda m: name if m[1] == "NAME" else _TOKENS[m[1]], pattern)
 
 
+class _Rx:
+    """A rule's pattern, compiled on its first use: the rules hold ~200 of them, most never
+    reached by a given message (the first rule that matches a clause ends its search), and
+    compiling them all at import took a fifth of a cold `hearth say`. Two threads that race to
+    compile one make the same pattern twice; either is kept."""
+
+    __slots__ = ("_compiled", "_source")
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._compiled: re.Pattern[str] | None = None
+        _MADE.append(self)
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self._source, _FLAGS)
+        return compiled
+
+    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.match(text, pos, endpos)
+
+    def fullmatch(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text, pos, endpos)
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.search(text, pos, endpos)
+
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text, pos, endpos)
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], text: str, count: int = 0) -> str:
+        return self.compiled.sub(repl, text, count)
+
+
 class _Pat:
-    """A pattern with a capitalised-name and a lowercase-name variant.
+    """A pattern with a capitalised-name and a lowercase-name variant (each compiled on first
+    use: a message is either capitalised or not, so most runs need only one).
 
     `loose` is for places where only a name can follow ("my name is", "called", "married to"):
     there the first word may be lowercase even in a capitalised message.
     """
 
+    __slots__ = ("cap", "lower")
+
     def __init__(self, pattern: str, loose: bool = False) -> None:
         cap = _NAME_LOOSE if loose else _NAME_CAP
-        self.cap = re.compile(_expand(pattern, f"(?P<name>{cap})"), _FLAGS)
-        self.lower = re.compile(_expand(pattern, f"(?P<name>{_NAME_LOWER})"), _FLAGS)
+        self.cap = _Rx(_expand(pattern, f"(?P<name>{cap})"))
+        self.lower = _Rx(_expand(pattern, f"(?P<name>{_NAME_LOWER})"))
 
     def match(self, text: str, lower: bool) -> re.Match[str] | None:
         return (self.lower if lower else self.cap).match(text)
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(_expand(pattern, _NAME_LOWER), _FLAGS)
+_MADE: list[_Rx] = []
+"""Every rule pattern made, so a test can compile them all (a broken one fails there, not at
+the first message that reaches it)."""
+
+
+def compile_rules(until: Callable[[], bool]) -> int:
+    """Compile the rule patterns not yet compiled, one at a time, until `until()` holds (a
+    caller waiting for something else spends the wait here); how many were compiled."""
+    done = 0
+    for pattern in _MADE:
+        if until():
+            break
+        if pattern._compiled is None:
+            _ = pattern.compiled
+            done += 1
+    return done
+
+
+def _rx(pattern: str) -> _Rx:
+    return _Rx(_expand(pattern, _NAME_LOWER))
 
 
 _ADJECTIVE_END = re.compile(r"(?:ed|ing|ful|ous|ive|able|ible|al|ic|less|ish)$", re.IGNORECASE)
