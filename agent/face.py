@@ -19,6 +19,7 @@ from memory.graph.nodes import ForgetReport as ForgetReport
 from memory.graph.nodes import Hit as Hit
 from memory.graph.nodes import Kind as Kind
 from memory.graph.nodes import Memory as Memory
+from memory.journal.schemas import ModelInfo as ModelInfo
 from memory.secrets import has_secret as has_secret
 from memory.secrets import secret_kinds as secret_kinds
 

@@ -28,12 +28,12 @@ from memory.coordination.lock import DataDirLock
 from memory.damage import refuse_mismatch
 from memory.datadir import ensure_data_dir
 from memory.errors import ConfigError, StorageError
-from memory.graph import chroma_import
-from memory.graph.embedder import make_embedder
 
 # Registers the exports with the forget (memory.graph.forget_exports): every process that opens
 # a data dir reaches them when it forgets.
 from memory.export import scrubbing as _exports_reached_by_forget  # noqa: F401
+from memory.graph import chroma_import
+from memory.graph.embedder import make_embedder
 from memory.journal.journal import Journal
 from memory.journal.schemas import ChatMessage, ModelInfo
 from memory.settings import (

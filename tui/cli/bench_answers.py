@@ -123,10 +123,11 @@ def _dataset(
     limit: int | None,
     as_json: bool,
 ) -> None:
+    from agent.face import ModelInfo
     from agent.runtime.backend import LlamaBackend
     from agent.runtime.model_files import embedded_model
     from agent.startup import short_replies_for_small_models
-    from benchmarks.answers_dataset import WAYS, ModelInfo, run_answers_bench
+    from benchmarks.answers_dataset import WAYS, run_answers_bench
     from memory.settings import SamplingSettings, Settings
     from tui.cli.bench_common import model_settings, turns_bar
 
