@@ -1,13 +1,13 @@
-"""`hearth --connect URL`: the chat against a real `hearth serve` (a process of its own, in a data
-dir of its own). The remote chat (Pilot) shows the session's history, streams replies that the
-server journals, starts new sessions; the command refuses a server that does not answer in one
-line, before the screen opens."""
+"""`hearth --connect URL`: the one chat (`HearthApp`) over `ServedConversation`, against a real
+`hearth serve` (a process of its own, in a data dir of its own). Under Pilot it shows the
+session's history, streams replies that the server journals, starts new sessions, says a server
+error or an away server in one line; the command refuses a server that does not answer in one
+line, before the screen opens. (Stopping a served reply: tests/test_conversation_chat.py.)"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from textual.binding import Binding
@@ -15,9 +15,10 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from agent.serving.client import Client, Remote
+from agent.serving.conversation import ServedConversation
 from tests.conftest import RunHearth
 from tests.served import Served
-from tui.remote_app import RemoteChatApp
+from tui.app import HearthApp
 from tui.widgets.messages import MessageView
 
 
@@ -41,15 +42,19 @@ async def _until(pilot: Pilot[None], check: Callable[[], bool], timeout: float =
         await pilot.pause(0.05)
 
 
-def _views(app: RemoteChatApp, role: str | None = None) -> list[MessageView]:
+def served_url(client: Client) -> str:
+    return client.remote.url
+
+
+def _views(app: HearthApp, role: str | None = None) -> list[MessageView]:
     return [v for v in app.query(MessageView) if role is None or v.role == role]
 
 
-def _status(app: RemoteChatApp) -> str:
+def _status(app: HearthApp) -> str:
     return str(app.query_one("#status", Static).render())
 
 
-async def _answered(pilot: Pilot[None], app: RemoteChatApp, text: str) -> MessageView:
+async def _answered(pilot: Pilot[None], app: HearthApp, text: str) -> MessageView:
     replies = len(_views(app, "assistant"))
     await pilot.press(*text)
     await pilot.press("enter")
@@ -58,9 +63,9 @@ async def _answered(pilot: Pilot[None], app: RemoteChatApp, text: str) -> Messag
 
 
 async def test_a_remote_chat_streams_journals_and_reopens(served: Served, client: Client) -> None:
-    app = RemoteChatApp(client, new=True)
+    app = HearthApp(ServedConversation(client), new=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: app.loaded)
+        await _until(pilot, lambda: app.conversation.ready)
         status = _status(app)
         assert served.url in status and "new session" in status
         assert client.status()["model"] in status
@@ -85,9 +90,9 @@ async def test_a_remote_chat_streams_journals_and_reopens(served: Served, client
         assert len(client.thread(session)["messages"]) == 4
 
     # Reopened (as another machine would): the session's history, then more of it.
-    again = RemoteChatApp(client)
+    again = HearthApp(ServedConversation(client))
     async with again.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: again.loaded)
+        await _until(pilot, lambda: again.conversation.ready)
         assert again.session_id == session
         assert [v.text for v in _views(again, "user")] == ["Hello from the laptop", "And again"]
         assert len(_views(again, "assistant")) == 2
@@ -102,59 +107,25 @@ async def test_a_remote_chat_streams_journals_and_reopens(served: Served, client
         assert len(client.thread(session)["messages"]) == 4
 
 
-class _StopsAtOnce(RemoteChatApp):
-    """Escape pressed as the reply starts (a tiny model's reply can end within one poll)."""
-
-    def _next_turn(self) -> None:
-        super()._next_turn()
-        if self.generating:
-            self.action_stop()
-
-
-async def test_escape_stops_the_reply_and_the_server_keeps_it(client: Client) -> None:
-    keys = {(b.key, b.action) for b in RemoteChatApp.BINDINGS if isinstance(b, Binding)}
+def test_the_served_chat_has_the_keys_to_stop_and_quit() -> None:
+    keys = {(b.key, b.action) for b in HearthApp.BINDINGS if isinstance(b, Binding)}
     assert {("escape", "stop"), ("ctrl+c", "stop"), ("ctrl+q", "quit")} <= keys
-
-    app = _StopsAtOnce(client, new=True)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: app.loaded)
-        await pilot.press(*"Tell me a long story")
-        await pilot.press("enter")
-        await _until(pilot, lambda: bool(_views(app, "assistant")) and not app.generating)
-        reply = _views(app, "assistant")[-1]
-        assert "(stopped)" in str(reply.border_title)
-        # The new session is looked up, though the stopped turn returned none.
-        await _until(pilot, lambda: app.session_id is not None)
-
-        def kept() -> dict[str, Any]:
-            assert app.session_id is not None
-            last = client.thread(app.session_id)["messages"][-1]
-            return {k: last[k] for k in ("id", "role", "text", "status")}
-
-        await _until(pilot, lambda: reply.message_id is not None)
-        # As the server keeps it (a piece or so past what had come when the stop did).
-        assert kept() == {
-            "id": reply.message_id,
-            "role": "assistant",
-            "text": reply.text,
-            "status": "interrupted",
-        }
-        assert "(stopped)" in str(reply.border_title)
 
 
 async def test_a_server_error_is_one_line_in_the_chat(client: Client) -> None:
-    app = RemoteChatApp(client, session_id=987654)  # no such session there
+    app = HearthApp(ServedConversation(client), session_id=987654)  # no such session there
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: "not connected" in _status(app))
+        await _until(pilot, lambda: bool(app._notifications) and app.conversation.ready)
         shown = [str(n.message) for n in app._notifications]
         assert any("no session 987654" in m and "\n" not in m for m in shown), shown
+        assert served_url(client) in _status(app)  # still connected: only the session is not there
 
 
 async def test_a_message_typed_while_the_server_is_away_says_so(served: Served) -> None:
     from agent.runtime.serve_llama import free_port
 
     away = Client(Remote(url=f"http://127.0.0.1:{free_port()}", token=served.token))
-    app = RemoteChatApp(away, new=True)
+    app = HearthApp(ServedConversation(away), new=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"hello?", "enter")
         await _until(pilot, lambda: "not connected" in _status(app) and not app.generating)

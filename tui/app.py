@@ -97,6 +97,7 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
         conversation = LocalConversation(home, loader) if isinstance(home, Home) else home
         self.conversation = conversation
         self.opened = False
+        self.open_error: str | None = None
         self.notices = list(notices)
         self.session_id = session_id
         self.new = new
@@ -235,9 +236,12 @@ class HearthApp(TurnRunner, MessageActions, LendingHost, App[None]):
     def on_opening(self, event: Opening) -> None:
         status = self.status_line
         if event.opened is None:
-            status.model = "model failed to load"
+            # A served chat has no model here: what failed is the server's answer.
+            status.model = "model failed to load" if self.local is not None else "not connected"
+            self.open_error = event.error or "the conversation could not open"
             self.refresh_status()
-            self.notify(event.error or "", severity="error", timeout=30, markup=False)
+            self.notify(self.open_error, severity="error", timeout=30, markup=False)
+            self.next_turn()  # what was typed meanwhile is refused, not kept waiting
             return
         self.opened = True
         status.model, status.where = event.opened.model, event.opened.where or ""

@@ -123,7 +123,7 @@ class ServedConversation:
         self.client = client
         self.chat = chat or ChatSettings()
         self._opened: Opened | None = None
-        self._hangup: Hangup | None = None
+        self._turn: _Turn | None = None
         self._hangup_lock = threading.Lock()
 
     # -- what this backend can do ------------------------------------------------------
@@ -200,19 +200,17 @@ class ServedConversation:
         )
         began: list[int] = [] if session_id is None else [session_id]
 
-        def session(found: int) -> None:
-            if not began:
-                began.append(found)
-            if on_session is not None and session_id is None:
-                on_session(found)
+        def run(hangup: Hangup, started: Callable[[int], None]) -> TurnResult:
+            def session(found: int) -> None:
+                started(found)
+                if on_session is not None and session_id is None:
+                    on_session(found)
 
-        return self._streamed(
-            lambda hangup: TurnResult.model_validate(
+            return TurnResult.model_validate(
                 self.client.turn(request, on_piece, hangup=hangup, on_session=session)
-            ),
-            stop,
-            began,
-        )
+            )
+
+        return self._streamed(run, stop, began)
 
     def regenerate(
         self,
@@ -222,34 +220,42 @@ class ServedConversation:
         stop: threading.Event,
         on_remembered: OnRemembered,
     ) -> TurnResult:
-        began: list[int] = []
         return self._streamed(
-            lambda hangup: self.client.regenerate(
-                user_id, on_piece, keep=False, hangup=hangup, on_session=began.append
+            lambda hangup, started: self.client.regenerate(
+                user_id, on_piece, keep=False, hangup=hangup, on_session=started
             ),
             stop,
-            began,
+            [],
         )
 
     def _streamed(
-        self, run: Callable[[Hangup], TurnResult], stop: threading.Event, began: list[int]
+        self,
+        run: Callable[[Hangup, Callable[[int], None]], TurnResult],
+        stop: threading.Event,
+        began: list[int],
     ) -> TurnResult:
         """A streamed turn that `interrupt` (or `stop`, set before it began) can end: the
         connection is shut, the server keeps the reply as interrupted, and it is read back."""
-        hangup = Hangup()
+        turn = _Turn(Hangup())
         with self._hangup_lock:
-            self._hangup = hangup
+            self._turn = turn
         if stop.is_set():
-            hangup()
+            turn.stop()
+
+        def started(found: int) -> None:
+            if not began:
+                began.append(found)
+            turn.start()
+
         try:
-            return run(hangup)
+            return run(turn.hangup, started)
         except HearthServerError:
-            if not hangup.called or not began:
+            if not turn.hangup.called or not began:
                 raise
             return self._stopped(began[0])
         finally:
             with self._hangup_lock:
-                self._hangup = None
+                self._turn = None
 
     def _stopped(self, session_id: int) -> TurnResult:
         """The reply a stopped turn left, once the server has kept it (as interrupted)."""
@@ -268,8 +274,8 @@ class ServedConversation:
 
     def interrupt(self) -> None:
         with self._hangup_lock:
-            if self._hangup is not None:
-                self._hangup()
+            if self._turn is not None:
+                self._turn.stop()
 
     # -- the conversation tree -----------------------------------------------------------
 
@@ -453,6 +459,32 @@ class ServedConversation:
 
     def sleep_when_idle(self, done: OnSlept) -> bool:
         return False
+
+
+class _Turn:
+    """One streamed turn's stop: a stop that comes before the server began the turn (told by
+    its session line) hangs up only then, so the server has journaled the message and keeps
+    the reply as interrupted, as a local stop does; shut earlier, nothing would be kept."""
+
+    def __init__(self, hangup: Hangup) -> None:
+        self.hangup = hangup
+        self._lock = threading.Lock()
+        self._started = False
+        self._stopped = False
+
+    def start(self) -> None:
+        with self._lock:
+            self._started = True
+            now = self._stopped
+        if now:
+            self.hangup()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            now = self._started
+        if now:
+            self.hangup()
 
 
 def _kinds(kind: str | None) -> list[str] | None:

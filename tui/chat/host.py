@@ -40,6 +40,9 @@ class ChatHost(_AppBase):
     opened: bool
     """The conversation's opening reached the UI thread (`Conversation.open` ran on a worker):
     turns and the actions on messages wait for it."""
+    open_error: str | None
+    """Why the conversation could not open (a server away): what is typed is refused with it
+    rather than waiting for ever."""
     session_id: int | None
     memory_on: bool
     pending: deque[Job]

@@ -93,6 +93,13 @@ class TurnRunner(ChatHost):
         self.next_turn()
 
     def next_turn(self) -> None:
+        if not self.opened and self.open_error is not None:
+            while self.pending:  # never to be sent: said, each as failed
+                refused = self.pending.popleft()
+                if refused.view is not None:
+                    refused.view.set_status("error")
+                self.notify(self.open_error, severity="error", timeout=30, markup=False)
+            return
         if self.generating or not self.opened or not self.pending:
             return
         job = self.pending.popleft()

@@ -121,13 +121,14 @@ def _chat_remote(client: Client, session: int | None, new: bool, memory: bool) -
     """The chat against a Hearth served elsewhere: no data dir opened here, no model loaded.
     A server that does not answer (or refuses the token, or has no such session) is one line
     and an exit code before the screen opens."""
-    from tui.remote_app import run_remote_app
+    from agent.serving.conversation import ServedConversation
+    from tui.app import run_app
 
     chat = load_settings(resolve_paths()).chat
     client.status()
     if session is not None:
         client.thread(session)
-    return run_remote_app(client, session_id=session, new=new, memory=memory, chat=chat)
+    return run_app(ServedConversation(client, chat), session_id=session, new=new, memory=memory)
 
 
 def command_path(argv: list[str]) -> str:
