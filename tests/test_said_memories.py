@@ -127,6 +127,23 @@ def test_forget_and_reject_reach_the_words(chat: tuple[Home, Agent, MemoryStore]
     assert not [m for m in store.list(valid_only=False) if "Lupo" in m.text]
 
 
+def test_rejecting_the_words_rejects_what_was_learned_from_them(chat: Chat) -> None:
+    home, agent, store = chat
+    agent.run_turn(agent.session(new=True).id, LONG)
+    dogs = [m for m in store.list() if "Lupo" in m.text and m.kind != "said"]
+    words = next(m for m in _said(store) if m.text == "I have two dogs called Lupo and Nieve.")
+    assert dogs  # learned from that sentence
+    report = store.reject(words.id, home.journal)
+    # The fact learned from those words went with them, and the report lists it ...
+    assert {m.id for m in dogs} <= set(report.memory_ids)
+    assert not [m for m in store.list(valid_only=False) if "Lupo" in m.text]
+    # ... what the message's other sentences taught stays.
+    assert store.in_slot("user", "name") and any("bees" in m.text for m in _said(store))
+    # Said again, neither the words nor the fact is learned again.
+    agent.run_turn(agent.session(new=True).id, "I have two dogs called Lupo and Nieve.")
+    assert not [m for m in store.list(valid_only=False) if "Lupo" in m.text]
+
+
 def test_a_new_value_expires_the_old_words(chat: tuple[Home, Agent, MemoryStore]) -> None:
     _home, agent, store = chat
     session = agent.session(new=True).id
