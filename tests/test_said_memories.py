@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agent.recall import only_asks
 from agent.startup import Home
 from agent.turn import Agent
 from memory.graph.embedder import SentenceEmbedder
@@ -228,3 +229,28 @@ def test_a_later_extraction_links_to_the_kept_words(chat: Chat) -> None:
     assert any(e.dst == said.id and e.type == "derived_from" for e in store.edges(made))
     store.forget(made, home.journal)
     assert _said(store) == []
+
+
+def _kept(text: str, kind: str = "said") -> Memory:
+    return Memory.model_validate(
+        {"id": "m_1", "kind": kind, "text": text, "subject": "user", "importance": 0.5,
+         "learned_at": "2026-12-07T10:00:00Z"}
+    )  # fmt: skip
+
+
+def test_a_question_alone_is_kept_but_not_recalled() -> None:
+    assert only_asks(_kept("What's my name?"))
+    assert only_asks(_kept("  Where does my sister live? "))
+    assert not only_asks(_kept("I moved to Oslo. Do you like it?"))  # it tells something too
+    assert not only_asks(_kept("My sister lives in Pune."))
+    assert not only_asks(_kept("What's my name?", kind="fact"))  # only the person's words
+
+
+def test_a_question_asked_before_is_not_shown_as_a_note(chat: Chat) -> None:
+    _home, agent, store = chat
+    agent.run_turn(agent.session(new=True).id, "What are my dogs called?")
+    agent.run_turn(agent.session(new=True).id, "I have two dogs called Lupo and Nieve.")
+    asked = next(m for m in _said(store) if m.text == "What are my dogs called?")  # kept
+    result = agent.run_turn(agent.session(new=True).id, "What are my dogs called again?")
+    recalled = {r.id for r in result.recalled}
+    assert recalled and asked.id not in recalled
