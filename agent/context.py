@@ -34,10 +34,14 @@ CORE_START = (
 )
 # What only the notes' own form has: a reply holding it is printing the notes back (the turn
 # loop's echo guard cuts it there). A note's words alone are not enough: they are the answer.
+# A date in brackets is a mark only as a note line has it, before whom the note is about or
+# who said it: "[2026-12-07] about Marta:", "[3 days ago] Marta said:", a transcript's
+# "[2026-12-07] Marta:"; "we met on [2026-12-07]." is an answer about a day.
+_NAME = r'[^\s:"\[\]][^\n:"\[\]]{0,29}?'
 ECHO = re.compile(
-    r"\[(?:Notes you keep|End of notes|What you know about)|\[\d{4}-\d\d-\d\d\]"
-    r"|^\W*\[(?:today|yesterday|tomorrow|in \d+ days|\d+ \w+s ago)\] (?:about|\S+ said:)",
-    re.MULTILINE,
+    r"\[(?:Notes you keep|End of notes|What you know about)"
+    r"|\[(?:\d{4}-\d\d-\d\d|today|yesterday|tomorrow|in \d+ days|\d+ \w+s ago)\] "
+    rf"(?:about {_NAME}:|{_NAME} said:|[A-Z][^\s:\"\[\]]*(?: [A-Z][^\s:\"\[\]]*){{0,3}}:)"
 )
 # Memories stored before memory text was written about the person, and those typed in, may
 # be in their own voice: shown as what they said, never as a bare first-person sentence.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from agent.context import note_line
 from memory.graph.db.filters import AsOf
 from memory.graph.flags import INSTRUCTION_LIKE, SECRET
+from memory.graph.kinds import SAID
 from memory.graph.nodes import Hit, Memory
 from memory.graph.said import one_per_source
 from memory.secrets import has_secret
@@ -64,7 +65,7 @@ def recall(
         # shown to the model, unless the person stored it on purpose (`memory add --secret`).
         and (SECRET in h.memory.flags or not has_secret(h.memory.text))
     ]
-    hits = [h for h in hits if h.score >= settings.recall_min_score]
+    hits = [h for h in hits if h.score >= settings.recall_min_score and not only_asks(h.memory)]
     if floor:
         hits = relevant(hits)
     # One message fills one slot: its kept words or what was learned from it, whichever ranks
@@ -96,6 +97,17 @@ def one_per_text(hits: Sequence[Hit]) -> list[Hit]:
             shown.add(wording)
             kept.append(hit)
     return kept
+
+
+_STATES = re.compile(r"[.!…](?:\s|$)")
+
+
+def only_asks(memory: Memory) -> bool:
+    """Kept words that only ask ("What's my name?"): they tell nothing about the person, and
+    shown as a note they took the place of one that does (a person asks often, and a question
+    is always close in meaning to the next one). Kept, never recalled."""
+    text = memory.text.strip()
+    return memory.kind == SAID and text.endswith("?") and _STATES.search(text) is None
 
 
 def relevant(hits: list[Hit]) -> list[Hit]:

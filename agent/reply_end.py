@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from memory.settings import SamplingSettings
+
 LOOP_WORDS = 12
 """A run of this many words said twice in one reply is a loop: prose almost never repeats
 twelve words verbatim, and a loop repeats whole sentences."""
@@ -86,6 +88,9 @@ class EchoGuard:
         self._starts: list[int] = []
         said = [w.casefold() for w in _TOKEN.findall(instructions)]
         self._grams = {tuple(said[i : i + words]) for i in range(len(said) - words + 1)}
+        # Every shorter start of a run: words that may yet become one are held back, so the
+        # start of a recited persona never reaches the screen.
+        self._starts_of = {g[:n] for g in self._grams for n in range(1, words)}
 
     def feed(self, piece: str) -> bool:
         """Add a piece; True once the reply has printed part of its prompt."""
@@ -111,16 +116,26 @@ class EchoGuard:
 
     def shown_upto(self) -> int:
         """How much of the reply may be shown as it streams: all but a tail that may still turn
-        out to be an echo (from a recent "[", which every mark of the notes begins with)."""
+        out to be an echo (from a recent "[", which every mark of the notes begins with, or
+        from words that begin a run of the instructions, the word still being written too)."""
         if self.echo_from is not None:
             return self.echo_from
+        upto = len(self._text)
+        partial = _TOKEN.search(self._text, self._scanned)
+        if partial is not None and partial.end() == len(self._text):
+            upto = partial.start()
+        for n in range(min(self.words - 1, len(self._words)), 0, -1):
+            if tuple(self._words[-n:]) in self._starts_of:
+                upto = min(upto, self._starts[-n])
+                break
         start = self._text.rfind("[", max(0, len(self._text) - HOLD_CHARS))
-        return len(self._text) if start == -1 else _line_start(self._text, start)
+        return upto if start == -1 else min(upto, _line_start(self._text, start))
 
 
-HOLD_CHARS = 48
+HOLD_CHARS = 56
 """Text after a "[" held back this long at most while it may become a mark of the notes (the
-longest, "[What you know about", and a note's "[13 days ago] about Name:", are shorter)."""
+longest, a note's "[13 days ago] about Name:" with a name of up to thirty characters, is
+shorter)."""
 
 
 def _line_start(text: str, at: int) -> int:
@@ -133,3 +148,21 @@ def _line_start(text: str, at: int) -> int:
 def echoes(text: str, shows: re.Pattern[str], instructions: str) -> bool:
     """The finished text prints part of its prompt (EchoGuard)."""
     return EchoGuard(shows, instructions).feed(text + " ")
+
+
+NO_WORDS = "Sorry, I lost my thread there. Could you say that again?"
+"""The reply when the model began by printing its prompt back twice: the person gets an
+answer, never an empty bubble."""
+
+
+def redraw(sampling: SamplingSettings) -> SamplingSettings:
+    """The sampling for a second draw of a reply whose first began as an echo: another seed
+    (a set one moved on by one, so a run stays repeatable) and at least the default
+    temperature (a greedy draw would print the same echo again)."""
+    floor = SamplingSettings.model_fields["temperature"].default
+    seed = sampling.seed
+    if seed is not None and seed >= 0:
+        seed = (seed + 1) % 2**32
+    return sampling.model_copy(
+        update={"seed": seed, "temperature": max(sampling.temperature, floor)}
+    )

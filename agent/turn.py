@@ -29,7 +29,7 @@ from agent.learn.person import given_name, named
 from agent.learn.said import learn_message
 from agent.learn.write_path import Extractor
 from agent.recall import recall
-from agent.reply_end import EchoGuard, LoopGuard, end_at_sentence
+from agent.reply_end import NO_WORDS, EchoGuard, LoopGuard, end_at_sentence, redraw
 from agent.runtime.backend import ChatBackend, Generation
 from agent.turn_result import Recalled, TurnResult, recall_note
 from memory import faults
@@ -504,11 +504,41 @@ class Agent:
         own: str = "",
     ) -> tuple[str, Status]:
         """Stream the reply, journaling it as it comes; `own` is the instructions' text, which
-        the reply must not print back."""
+        the reply must not print back. A reply that began with its prompt (nothing left once
+        the echo is cut, nothing shown) is drawn once more, then given up for a short line."""
+        sampling = sampling or self.settings.sampling
+        text, status = self._attempt(reply_id, messages, stats, on_piece, stop, sampling, own)
+        if text or stats.finish_reason != "echo" or status != "complete":
+            return text, status
+        again = Generation()
+        text, status = self._attempt(
+            reply_id, messages, again, on_piece, stop, redraw(sampling), own
+        )
+        stats.completion_tokens += again.completion_tokens
+        stats.tokens_evaluated += again.tokens_evaluated
+        stats.total_ms = (stats.total_ms or 0.0) + (again.total_ms or 0.0)
+        stats.finish_reason = again.finish_reason
+        if not text and again.finish_reason == "echo" and status == "complete":
+            text = NO_WORDS
+            if on_piece is not None:
+                on_piece(text)
+        return text, status
+
+    def _attempt(
+        self,
+        reply_id: int,
+        messages: list[ChatMessage],
+        stats: Generation,
+        on_piece: Callable[[str], None] | None,
+        stop: threading.Event | None,
+        sampling: SamplingSettings,
+        own: str,
+    ) -> tuple[str, Status]:
+        """One draw of the reply, streamed and journaled as it comes, cut where it loops or
+        starts to print its prompt back."""
         pieces: list[str] = []
         last_flush, unflushed = time.monotonic(), 0
         status: Status = "complete"
-        sampling = sampling or self.settings.sampling
         guard = LoopGuard() if sampling.stop_loops else None
         shown = 0
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 
 from agent.context import BLOCK_START, ECHO
-from agent.reply_end import EchoGuard
+from agent.reply_end import NO_WORDS, EchoGuard
 from agent.runtime.backend import Generation
 from agent.startup import Home
 from agent.turn import Agent
@@ -116,3 +116,93 @@ def test_a_served_client_is_told_the_reply_was_cut_for_an_echo() -> None:
     )  # fmt: skip
     said = {r: _finish(TurnResult(**fields, finish_reason=r)) for r in ("echo", "loop", "length")}
     assert said == {"echo": "echo", "loop": "stop", "length": "length"}
+
+
+def test_the_start_of_a_recited_persona_is_held_back_until_it_is_known() -> None:
+    guard = EchoGuard(ECHO, PERSONA)
+    guard.feed("You are Hearth, a ")
+    assert guard.shown_upto() == 0  # may yet be the persona: nothing of it reaches the screen
+    guard.feed("warm and ")  # the sixth word of the persona
+    assert guard.echo_from == 0
+    other = EchoGuard(ECHO, PERSONA)
+    other.feed("You are right, it is lovely. ")
+    assert other.echo_from is None and other.shown_upto() == len("You are right, it is lovely. ")
+
+
+def test_a_date_in_brackets_is_an_answer_unless_a_note_line_follows_it() -> None:
+    for said in (
+        "We set it for [2026-12-07]. See you then, it will be lovely. ",
+        "Your appointment is on [2026-12-07] at the clinic: bring your card. ",
+        "[2026-12-07] is a Monday, as it happens, and a quiet one. ",
+    ):
+        assert _feed(said, 3).echo_from is None, said
+    for note in (
+        "[2026-12-07] Marta said: ",
+        "[3 days ago] about the person: ",
+        "[2026-12-07] Fahim: ",
+    ):
+        assert _feed(f"Sure. {note}hello there ", 3).echo_from == len("Sure."), note
+
+
+class StartEchoBackend(ScriptedBackend):
+    """Begins `echoes` replies by printing the message as shown (the notes), then answers."""
+
+    def __init__(self, echoes: int) -> None:
+        super().__init__(["Your dog is Lupo."])
+        self.echoes = echoes
+        self.seeds: list[int | None] = []
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        sampling: SamplingSettings,
+        stats: Generation,
+        stop: threading.Event | None = None,
+    ) -> Generator[str, None, None]:
+        self.seeds.append(sampling.seed)
+        echo = len(self.seeds) <= self.echoes
+        self.replies = [messages[-1].content if echo else "Your dog is Lupo."]
+        yield from super().stream(messages, sampling, stats, stop)
+
+
+def _agent_with_a_note(
+    make_home: Callable[..., Home], embedder: SentenceEmbedder, backend: ScriptedBackend
+) -> Agent:
+    home = make_home()
+    store = MemoryStore.open(
+        home.paths, home.settings, write=True, lock=home.lock, embedder=embedder
+    )
+    home.store = store
+    store.add("Marta has a dog called Lupo.")
+    info = ModelInfo(name=backend.name, path=str(backend.path), sha256="0" * 64)
+    return Agent(home.settings, home.journal, backend, info, store)
+
+
+def test_a_reply_that_begins_as_an_echo_is_drawn_once_more(
+    make_home: Callable[..., Home], embedder: SentenceEmbedder
+) -> None:
+    backend = StartEchoBackend(echoes=1)
+    agent = _agent_with_a_note(make_home, embedder, backend)
+    streamed: list[str] = []
+    sampling = agent.settings.sampling.model_copy(update={"seed": 7, "temperature": 0.0})
+    result = agent.run_turn(
+        agent.session().id, "What's my dog called?", on_piece=streamed.append, sampling=sampling
+    )
+    assert backend.seeds == [7, 8]  # a second draw, with another seed
+    assert "".join(streamed) == result.reply == "Your dog is Lupo."  # nothing of the echo shown
+    reply = agent.journal.message(result.turn_id)
+    assert reply.text == "Your dog is Lupo." and reply.status == "complete"
+    assert reply.usage.completion_tokens > 4  # both draws counted ("Your dog is Lupo." is 4)
+
+
+def test_a_reply_that_begins_as_an_echo_twice_gives_a_short_line_not_nothing(
+    make_home: Callable[..., Home], embedder: SentenceEmbedder
+) -> None:
+    backend = StartEchoBackend(echoes=2)
+    agent = _agent_with_a_note(make_home, embedder, backend)
+    streamed: list[str] = []
+    result = agent.run_turn(agent.session().id, "What's my dog called?", on_piece=streamed.append)
+    assert len(backend.seeds) == 2  # drawn twice, no more
+    assert "".join(streamed) == result.reply == NO_WORDS
+    reply = agent.journal.message(result.turn_id)
+    assert reply.text == NO_WORDS and reply.usage.finish_reason == result.finish_reason == "echo"

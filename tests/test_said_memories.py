@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agent.recall import only_asks
 from agent.startup import Home
 from agent.turn import Agent
 from memory.graph.embedder import SentenceEmbedder
@@ -127,6 +128,23 @@ def test_forget_and_reject_reach_the_words(chat: tuple[Home, Agent, MemoryStore]
     assert not [m for m in store.list(valid_only=False) if "Lupo" in m.text]
 
 
+def test_rejecting_the_words_rejects_what_was_learned_from_them(chat: Chat) -> None:
+    home, agent, store = chat
+    agent.run_turn(agent.session(new=True).id, LONG)
+    dogs = [m for m in store.list() if "Lupo" in m.text and m.kind != "said"]
+    words = next(m for m in _said(store) if m.text == "I have two dogs called Lupo and Nieve.")
+    assert dogs  # learned from that sentence
+    report = store.reject(words.id, home.journal)
+    # The fact learned from those words went with them, and the report lists it ...
+    assert {m.id for m in dogs} <= set(report.memory_ids)
+    assert not [m for m in store.list(valid_only=False) if "Lupo" in m.text]
+    # ... what the message's other sentences taught stays.
+    assert store.in_slot("user", "name") and any("bees" in m.text for m in _said(store))
+    # Said again, neither the words nor the fact is learned again.
+    agent.run_turn(agent.session(new=True).id, "I have two dogs called Lupo and Nieve.")
+    assert not [m for m in store.list(valid_only=False) if "Lupo" in m.text]
+
+
 def test_a_new_value_expires_the_old_words(chat: tuple[Home, Agent, MemoryStore]) -> None:
     _home, agent, store = chat
     session = agent.session(new=True).id
@@ -211,3 +229,28 @@ def test_a_later_extraction_links_to_the_kept_words(chat: Chat) -> None:
     assert any(e.dst == said.id and e.type == "derived_from" for e in store.edges(made))
     store.forget(made, home.journal)
     assert _said(store) == []
+
+
+def _kept(text: str, kind: str = "said") -> Memory:
+    return Memory.model_validate(
+        {"id": "m_1", "kind": kind, "text": text, "subject": "user", "importance": 0.5,
+         "learned_at": "2026-12-07T10:00:00Z"}
+    )  # fmt: skip
+
+
+def test_a_question_alone_is_kept_but_not_recalled() -> None:
+    assert only_asks(_kept("What's my name?"))
+    assert only_asks(_kept("  Where does my sister live? "))
+    assert not only_asks(_kept("I moved to Oslo. Do you like it?"))  # it tells something too
+    assert not only_asks(_kept("My sister lives in Pune."))
+    assert not only_asks(_kept("What's my name?", kind="fact"))  # only the person's words
+
+
+def test_a_question_asked_before_is_not_shown_as_a_note(chat: Chat) -> None:
+    _home, agent, store = chat
+    agent.run_turn(agent.session(new=True).id, "What are my dogs called?")
+    agent.run_turn(agent.session(new=True).id, "I have two dogs called Lupo and Nieve.")
+    asked = next(m for m in _said(store) if m.text == "What are my dogs called?")  # kept
+    result = agent.run_turn(agent.session(new=True).id, "What are my dogs called again?")
+    recalled = {r.id for r in result.recalled}
+    assert recalled and asked.id not in recalled

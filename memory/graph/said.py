@@ -34,6 +34,20 @@ def holding(db: MemoryDB, memories: Sequence[Memory]) -> list[Memory]:
     return list(found.values())
 
 
+def learned_from(db: MemoryDB, said: Memory) -> list[Memory]:
+    """The memories learned from these kept words (linked to them), in a stable order: a
+    reject of the words rejects what was learned from them too, as it means the same."""
+    if said.kind != SAID:
+        return []
+    found: dict[str, Memory] = {}
+    for edge in db.edges([said.id], ["derived_from"]):
+        if edge.dst == said.id and edge.src not in found:
+            memory = db.get(edge.src)
+            if memory is not None and memory.kind != SAID:
+                found[memory.id] = memory
+    return list(found.values())
+
+
 def with_said(db: MemoryDB, memories: Sequence[Memory]) -> list[Memory]:
     """These memories, then the `said` memories holding the words they were learned from: a
     forget or reject of what was learned takes the words it was learned from too."""

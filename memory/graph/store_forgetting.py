@@ -13,6 +13,7 @@ from memory.graph.nodes import (
     ForgetReport,
     Memory,
 )
+from memory.graph.said import learned_from
 from memory.graph.store_base import StoreBase
 from memory.journal.journal import Journal
 
@@ -107,10 +108,28 @@ class StoreForgetting(StoreBase):
     ) -> ForgetReport:
         """The person says a memory is wrong: it is forgotten (as `forget` does) and never
         learned again from the same words. What is kept is keyed hashes of every text it had
-        and of the sentences it was learned from (found in `journal`), never the words."""
+        and of the sentences it was learned from (found in `journal`), never the words.
+
+        Rejecting the person's kept words (`said`) rejects what was learned from them as well,
+        as rejecting what was learned takes the words (memory.graph.said): both say the same
+        thing, and one kept would bring the other's meaning back."""
         self._require_write()
         memory = self.get(memory_id)
-        texts = [memory.text, *(e.text for e in self._db.history(memory_id) if e.text)]
+        rejected = [memory, *learned_from(self._db, memory)]
+        key = self._key(create=True)
+        assert key is not None
+        digests = [d for m in rejected for d in self._digests(key, m, journal)]
+        with self._db.tx() as db:
+            # Before the forget: a crash between the two leaves it rejected, never relearnable.
+            self._db.add_rejections(db, digests)
+            for m in rejected:
+                self._db.record(db, m.id, "reject", "user", detail={"kind": m.kind})
+        return forgetting.forget(self._reach(journal, shown_as), rejected)
+
+    def _digests(self, key: bytes, memory: Memory, journal: Journal | None) -> builtins.list[str]:
+        """The keyed hashes that keep a rejected memory from being learned again: of every
+        text it had and of the sentences it was learned from."""
+        texts = [memory.text, *(e.text for e in self._db.history(memory.id) if e.text)]
         # The words as said, too: memory text is written about the person, the quote is what
         # a message holds, and the same words said again are the same rejected memory.
         texts += [memory.quote] if memory.quote else []
@@ -120,13 +139,7 @@ class StoreForgetting(StoreBase):
             for text in texts
             if (sentence := rejections.source_sentence(message, text))
         ]
-        key = self._key(create=True)
-        assert key is not None
-        with self._db.tx() as db:
-            # Before the forget: a crash between the two leaves it rejected, never relearnable.
-            self._db.add_rejections(db, rejections.digests(key, texts, sentences))
-            self._db.record(db, memory_id, "reject", "user", detail={"kind": memory.kind})
-        return self.forget(memory_id, journal, shown_as=shown_as)
+        return rejections.digests(key, texts, sentences)
 
     def rejected(self, *texts: str, said_in: str | None = None) -> bool:
         """Whether the person rejected a memory of any of these words (a memory's text, the
