@@ -140,7 +140,9 @@ def test_a_reply_streams_in_pieces_and_a_stop_interrupts_it(served_home: Home) -
             stop.set()
 
     stopped = agent.run_turn(session.id, "Tell me a long story.", on_piece=take, stop=stop)
-    assert stopped.status == "interrupted" and len(seen) == 3
+    # Pieces the echo guard still held when the stop came are shown after it (they are part of
+    # what was kept), so the person may see a piece or two past the third.
+    assert stopped.status == "interrupted" and 3 <= len(seen) <= 6, seen
     kept = served_home.journal.message(stopped.turn_id)
     assert kept.status == "interrupted" and kept.text == "".join(seen)
     assert kept.usage.finish_reason == "interrupted"
