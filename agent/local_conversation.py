@@ -24,7 +24,6 @@ from agent.conversation import (
     OnRemembered,
     OnSlept,
     Opened,
-    PanelRow,
     Piece,
     ReplyPanel,
     SessionItem,
@@ -32,19 +31,18 @@ from agent.conversation import (
     Source,
     Understanding,
     WelcomeData,
-    Why,
 )
-from agent.dream.review import Dream, dreams, review
+from agent.conversation_items import dream_item, memory_item, panel_row
+from agent.dream.review import dreams, review
 from agent.memory_use import use_line
 from agent.recall import shown_line_pattern
-from agent.reply_memories import MemoryRow, reply_memories
+from agent.reply_memories import reply_memories
 from agent.startup import Home, load_agent
 from agent.tiny_tip import tiny_model_tip
 from agent.turn import Agent
 from agent.turn_result import TurnResult
 from agent.understanding import per_session
 from memory.errors import ConfigError, HearthError, NotFoundError
-from memory.graph.nodes import Memory
 from memory.journal.schemas import Message
 from memory.settings import ChatSettings
 
@@ -55,25 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 AgentLoader = Callable[[Home], Agent]
-
-
-def memory_item(m: Memory) -> MemoryItem:
-    return MemoryItem(
-        id=m.id,
-        kind=m.kind,
-        subject=m.subject,
-        text=m.text,
-        quote=m.quote,
-        importance=m.importance,
-        pinned=m.pinned,
-        sensitive=m.sensitive,
-        flags=list(m.flags),
-        learned_at=m.learned_at,
-        valid_from=m.valid_from,
-        valid_to=m.valid_to,
-        expired_at=m.expired_at,
-        provenance=list(m.provenance),
-    )
 
 
 def chat_message(m: Message, rating: int | None = None) -> ChatMessage:
@@ -87,31 +66,6 @@ def chat_message(m: Message, rating: int | None = None) -> ChatMessage:
         recalled=len(m.meta.recalled_ids) if m.role == "user" else 0,
         stored=len(m.meta.stored) if m.role == "assistant" else 0,
         rating=rating,
-    )
-
-
-def panel_row(r: MemoryRow) -> PanelRow:
-    """A memory panel's row as the chat draws it (the `used` line worked out here)."""
-    return PanelRow(
-        section=r.section,
-        memory_id=r.memory_id,
-        memory=memory_item(r.memory) if r.memory is not None else None,
-        why=Why(**r.why.model_dump(exclude={"id"})) if r.why is not None else None,
-        accepted=r.accepted,
-        used=use_line(r.memory, r.use) if r.memory is not None else None,
-    )
-
-
-def dream_item(d: Dream) -> DreamItem:
-    return DreamItem(
-        id=d.id,
-        kind=d.kind,
-        review=d.review,
-        scenario=d.scenario,
-        reply=d.reply,
-        memory_ids=list(d.memory_ids),
-        recalled_ids=list(d.recalled_ids),
-        original_reply=d.original_reply,
     )
 
 

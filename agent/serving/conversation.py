@@ -25,18 +25,15 @@ from agent.conversation import (
     OnRemembered,
     OnSlept,
     Opened,
-    PanelRow,
     Piece,
     ReplyPanel,
     SessionItem,
     Source,
     Understanding,
     WelcomeData,
-    Why,
 )
-from agent.dream.review import Dream
+from agent.conversation_items import dream_item, memory_item, panel_row
 from agent.memory_use import use_line
-from agent.reply_memories import MemoryRow
 from agent.serving.client import Client
 from agent.serving.hangup import Hangup
 from agent.serving.schemas import MemoryIn, TurnRequest
@@ -58,25 +55,6 @@ interrupted once it sees the connection shut)."""
 FLAGGED = "instruction_like"
 
 
-def memory_item(m: Memory) -> MemoryItem:
-    return MemoryItem(
-        id=m.id,
-        kind=m.kind,
-        subject=m.subject,
-        text=m.text,
-        quote=m.quote,
-        importance=m.importance,
-        pinned=m.pinned,
-        sensitive=m.sensitive,
-        flags=list(m.flags),
-        learned_at=m.learned_at,
-        valid_from=m.valid_from,
-        valid_to=m.valid_to,
-        expired_at=m.expired_at,
-        provenance=list(m.provenance),
-    )
-
-
 def chat_message(m: ShownMessage) -> ChatMessage:
     return ChatMessage(
         id=m.id,
@@ -88,30 +66,6 @@ def chat_message(m: ShownMessage) -> ChatMessage:
         recalled=m.recalled if m.role == "user" else 0,
         stored=m.stored if m.role == "assistant" else 0,
         rating=m.rating or None,
-    )
-
-
-def panel_row(r: MemoryRow) -> PanelRow:
-    return PanelRow(
-        section=r.section,
-        memory_id=r.memory_id,
-        memory=memory_item(r.memory) if r.memory is not None else None,
-        why=Why(**r.why.model_dump(exclude={"id"})) if r.why is not None else None,
-        accepted=r.accepted,
-        used=use_line(r.memory, r.use) if r.memory is not None else None,
-    )
-
-
-def dream_item(d: Dream) -> DreamItem:
-    return DreamItem(
-        id=d.id,
-        kind=d.kind,
-        review=d.review,
-        scenario=d.scenario,
-        reply=d.reply,
-        memory_ids=list(d.memory_ids),
-        recalled_ids=list(d.recalled_ids),
-        original_reply=d.original_reply,
     )
 
 

@@ -7,8 +7,8 @@ from typing import Protocol
 from textual.content import Content
 
 from agent.conversation import PanelRow
+from agent.conversation_items import panel_row
 from agent.display import inert
-from agent.local_conversation import panel_row
 from agent.reply_memories import MemoryRow
 
 # The score parts as the panel names them ("words" is the lexical match, bm25).
