@@ -120,6 +120,8 @@ class EchoGuard:
         from words that begin a run of the instructions, the word still being written too)."""
         if self.echo_from is not None:
             return self.echo_from
+        if not any(c.isalnum() for c in self._text[:HOLD_CHARS]):
+            return 0  # only a mark so far ("- ", "* "): a note's line may begin so
         upto = len(self._text)
         partial = _TOKEN.search(self._text, self._scanned)
         if partial is not None and partial.end() == len(self._text):

@@ -206,3 +206,39 @@ def test_a_reply_that_begins_as_an_echo_twice_gives_a_short_line_not_nothing(
     assert "".join(streamed) == result.reply == NO_WORDS
     reply = agent.journal.message(result.turn_id)
     assert reply.text == NO_WORDS and reply.usage.finish_reason == result.finish_reason == "echo"
+
+
+def test_a_mark_alone_is_held_back_until_words_follow() -> None:
+    guard = EchoGuard(ECHO, PERSONA)
+    guard.feed("- ")
+    assert guard.shown_upto() == 0  # a note's line may begin so: nothing shown yet
+    guard.feed("Sure, ")
+    assert guard.echo_from is None and guard.shown_upto() == len("- Sure, ")
+
+
+class MarkThenEchoBackend(StartEchoBackend):
+    """Its first draw opens with a list mark, then prints the notes back."""
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        sampling: SamplingSettings,
+        stats: Generation,
+        stop: threading.Event | None = None,
+    ) -> Generator[str, None, None]:
+        self.seeds.append(sampling.seed)
+        echo = len(self.seeds) <= self.echoes
+        self.replies = ["- " + messages[-1].content if echo else "Your dog is Lupo."]
+        yield from ScriptedBackend.stream(self, messages, sampling, stats, stop)
+
+
+def test_what_was_streamed_is_what_is_kept_when_a_marked_echo_is_drawn_again(
+    make_home: Callable[..., Home], embedder: SentenceEmbedder
+) -> None:
+    backend = MarkThenEchoBackend(echoes=1)
+    agent = _agent_with_a_note(make_home, embedder, backend)
+    streamed: list[str] = []
+    result = agent.run_turn(agent.session().id, "What's my dog called?", on_piece=streamed.append)
+    reply = agent.journal.message(result.turn_id)
+    # The mark was never shown, so the second draw is the whole reply, on screen and kept.
+    assert "".join(streamed) == reply.text == result.reply

@@ -65,7 +65,8 @@ async def _answered(pilot: Pilot[None], app: HearthApp, text: str) -> MessageVie
 async def test_a_remote_chat_streams_journals_and_reopens(served: Served, client: Client) -> None:
     app = HearthApp(ServedConversation(client), new=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: app.conversation.ready)
+        # Ready, then drawn: the status line learns of it a moment after.
+        await _until(pilot, lambda: app.conversation.ready and served.url in _status(app))
         status = _status(app)
         assert served.url in status and "new session" in status
         assert client.status()["model"] in status
