@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -58,23 +58,7 @@ dreams: the dreams screen and its review · memory_panel: one reply's memories �
 memory_screen: listing, searching, showing · memory_change: add, edit, pin, accept, forget,
 reject · off_record: turns with memory off · idle_sleep: consolidation while idle."""
 
-ACTIONS: tuple[Action, ...] = (
-    "turn",
-    "stop",
-    "regenerate",
-    "edit",
-    "versions",
-    "rate",
-    "note",
-    "sessions",
-    "session_change",
-    "dreams",
-    "memory_panel",
-    "memory_screen",
-    "memory_change",
-    "off_record",
-    "idle_sleep",
-)
+ACTIONS: tuple[Action, ...] = get_args(Action)
 
 Piece = Callable[[str], None]
 """Told each piece of a reply as it is made (on the worker thread)."""

@@ -145,11 +145,13 @@ def test_a_date_in_brackets_is_an_answer_unless_a_note_line_follows_it() -> None
 
 
 class StartEchoBackend(ScriptedBackend):
-    """Begins `echoes` replies by printing the message as shown (the notes), then answers."""
+    """Begins `echoes` replies by printing the message as shown (the notes) after `mark`, then
+    answers."""
 
-    def __init__(self, echoes: int) -> None:
+    def __init__(self, echoes: int, mark: str = "") -> None:
         super().__init__(["Your dog is Lupo."])
         self.echoes = echoes
+        self.mark = mark
         self.seeds: list[int | None] = []
 
     def stream(
@@ -161,7 +163,7 @@ class StartEchoBackend(ScriptedBackend):
     ) -> Generator[str, None, None]:
         self.seeds.append(sampling.seed)
         echo = len(self.seeds) <= self.echoes
-        self.replies = [messages[-1].content if echo else "Your dog is Lupo."]
+        self.replies = [self.mark + messages[-1].content if echo else "Your dog is Lupo."]
         yield from super().stream(messages, sampling, stats, stop)
 
 
@@ -216,26 +218,10 @@ def test_a_mark_alone_is_held_back_until_words_follow() -> None:
     assert guard.echo_from is None and guard.shown_upto() == len("- Sure, ")
 
 
-class MarkThenEchoBackend(StartEchoBackend):
-    """Its first draw opens with a list mark, then prints the notes back."""
-
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        sampling: SamplingSettings,
-        stats: Generation,
-        stop: threading.Event | None = None,
-    ) -> Generator[str, None, None]:
-        self.seeds.append(sampling.seed)
-        echo = len(self.seeds) <= self.echoes
-        self.replies = ["- " + messages[-1].content if echo else "Your dog is Lupo."]
-        yield from ScriptedBackend.stream(self, messages, sampling, stats, stop)
-
-
 def test_what_was_streamed_is_what_is_kept_when_a_marked_echo_is_drawn_again(
     make_home: Callable[..., Home], embedder: SentenceEmbedder
 ) -> None:
-    backend = MarkThenEchoBackend(echoes=1)
+    backend = StartEchoBackend(echoes=1, mark="- ")  # its first draw opens with a list mark
     agent = _agent_with_a_note(make_home, embedder, backend)
     streamed: list[str] = []
     result = agent.run_turn(agent.session().id, "What's my dog called?", on_piece=streamed.append)
